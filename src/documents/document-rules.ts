@@ -1,0 +1,162 @@
+import type { Problem } from '../fhir/operation-outcome.js';
+import { isNonEmptyString, isObject, parseInstant } from './fhir-primitives.js';
+import { BundleReferenceResolver } from './reference-resolver.js';
+
+/** What the storage layer needs to know of a document that passed the rules. */
+export interface DocumentFacts {
+  /** `Bundle.identifier`: a document's identity, immutable once stored. */
+  identifier: { system: string; value: string };
+  /** `Bundle.timestamp` in epoch milliseconds: decides which summary is current. */
+  timestampMs: number;
+  /** Index in `Bundle.entry` of the one Patient, the document's subject. */
+  patientIndex: number;
+  /** The Patient resource (not copied). */
+  patient: Record<string, unknown>;
+}
+
+/** Outcome of {@link checkDocumentRules}: facts when the document is safe to store, else problems. */
+export type DocumentCheck = { ok: true; facts: DocumentFacts } | { ok: false; problems: Problem[] };
+
+const invalid = (expression: string, message: string): Problem => ({ code: 'invalid', expression, message });
+const required = (expression: string, message: string): Problem => ({ code: 'required', expression, message });
+
+/** Visits every `reference` string in a resource, with its FHIRPath. */
+function visitReferences(
+  node: unknown,
+  path: string,
+  visit: (reference: string, path: string) => void,
+): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => visitReferences(item, `${path}[${i}]`, visit));
+    return;
+  }
+  if (!isObject(node)) return;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'reference' && typeof value === 'string') visit(value, `${path}.reference`);
+    else if (typeof value === 'object' && value !== null) visitReferences(value, `${path}.${key}`, visit);
+  }
+}
+
+function containedIds(resource: Record<string, unknown>): Set<string> {
+  const ids = new Set<string>();
+  const contained = resource['contained'];
+  if (Array.isArray(contained)) {
+    for (const c of contained) if (isObject(c) && typeof c['id'] === 'string') ids.add(c['id']);
+  }
+  return ids;
+}
+
+/**
+ * The rules that make a pushed document safe to store, before full profile validation: an IPS
+ * document Bundle with identity and timestamp, a Composition first, exactly one Patient that the
+ * Composition is about, and every entry addressable with every reference resolving inside.
+ * Problems are listed in document order, each located by FHIRPath.
+ */
+export function checkDocumentRules(bundle: Record<string, unknown>): DocumentCheck {
+  const problems: Problem[] = [];
+
+  if (bundle['type'] !== 'document') {
+    problems.push(invalid('Bundle.type', 'Bundle.type must be "document": Pontis stores IPS documents only'));
+  }
+
+  const identifier = bundle['identifier'];
+  let documentIdentifier: DocumentFacts['identifier'] | undefined;
+  if (!isObject(identifier)) {
+    problems.push(required('Bundle.identifier', 'a document needs Bundle.identifier (system and value), its persistent identity'));
+  } else if (!isNonEmptyString(identifier['system']) || !isNonEmptyString(identifier['value'])) {
+    const missing = !isNonEmptyString(identifier['system']) ? 'system' : 'value';
+    problems.push(required(`Bundle.identifier.${missing}`, `Bundle.identifier.${missing} must be a non-empty string`));
+  } else {
+    documentIdentifier = { system: identifier['system'], value: identifier['value'] };
+  }
+
+  const timestampMs = parseInstant(bundle['timestamp']);
+  if (bundle['timestamp'] === undefined) {
+    problems.push(required('Bundle.timestamp', 'a document needs Bundle.timestamp, the time it was assembled'));
+  } else if (timestampMs === undefined) {
+    problems.push(invalid('Bundle.timestamp', 'Bundle.timestamp must be a FHIR instant with a time zone, e.g. 2024-05-01T10:00:00Z'));
+  }
+
+  const entries = bundle['entry'];
+  if (!Array.isArray(entries) || entries.length === 0) {
+    problems.push(required('Bundle.entry', 'a document needs entries, the first one a Composition'));
+    return { ok: false, problems };
+  }
+
+  const seenFullUrls = new Map<string, number>();
+  const patientIndexes: number[] = [];
+  entries.forEach((entry, i) => {
+    const at = `Bundle.entry[${i}]`;
+    if (!isObject(entry)) {
+      problems.push(invalid(at, 'each entry must be an object'));
+      return;
+    }
+    const fullUrl = entry['fullUrl'];
+    if (!isNonEmptyString(fullUrl)) {
+      problems.push(required(`${at}.fullUrl`, 'every entry of a document needs a fullUrl'));
+    } else if (seenFullUrls.has(fullUrl)) {
+      problems.push(invalid(`${at}.fullUrl`, `fullUrl repeats that of Bundle.entry[${seenFullUrls.get(fullUrl)}]`));
+    } else {
+      seenFullUrls.set(fullUrl, i);
+    }
+    const resource = entry['resource'];
+    if (!isObject(resource) || !isNonEmptyString(resource['resourceType'])) {
+      problems.push(required(`${at}.resource`, 'every entry of a document needs a resource with a resourceType'));
+      return;
+    }
+    if (resource['resourceType'] === 'Patient') patientIndexes.push(i);
+  });
+
+  const first = isObject(entries[0]) ? entries[0]['resource'] : undefined;
+  const composition = isObject(first) && first['resourceType'] === 'Composition' ? first : undefined;
+  if (isObject(first) && !composition) {
+    problems.push(invalid('Bundle.entry[0].resource', 'the first entry of a document must be its Composition'));
+  }
+
+  if (patientIndexes.length === 0) {
+    problems.push(required('Bundle.entry', 'a patient summary must contain its Patient'));
+  } else if (patientIndexes.length > 1) {
+    for (const extra of patientIndexes.slice(1)) {
+      problems.push(invalid(`Bundle.entry[${extra}].resource`, `a patient summary is about one Patient; another is at Bundle.entry[${patientIndexes[0]}]`));
+    }
+  }
+
+  const resolver = new BundleReferenceResolver(entries);
+  const patientIndex = patientIndexes[0];
+  if (composition) {
+    const subject = composition['subject'];
+    const reference = isObject(subject) ? subject['reference'] : undefined;
+    if (!isNonEmptyString(reference)) {
+      problems.push(required('Bundle.entry[0].resource.subject', 'the Composition must reference its Patient in subject'));
+    } else if (patientIndexes.length === 1) {
+      const target = resolver.resolve(reference, 0);
+      if (target !== undefined && target !== patientIndex) {
+        problems.push(invalid('Bundle.entry[0].resource.subject.reference', 'the Composition subject must be the Patient in this document'));
+      }
+      // an unresolvable subject is reported below with every other dangling reference
+    }
+  }
+
+  entries.forEach((entry, i) => {
+    const resource = isObject(entry) ? entry['resource'] : undefined;
+    if (!isObject(resource)) return;
+    const local = containedIds(resource);
+    visitReferences(resource, `Bundle.entry[${i}].resource`, (reference, path) => {
+      if (reference.startsWith('#')) {
+        if (reference !== '#' && !local.has(reference.slice(1))) {
+          problems.push(invalid(path, 'contained reference resolves to no contained resource'));
+        }
+        return;
+      }
+      if (resolver.resolve(reference, i) === undefined) {
+        problems.push(invalid(path, 'reference does not resolve to an entry of this document (documents must be self-contained)'));
+      }
+    });
+  });
+
+  if (problems.length > 0 || !documentIdentifier || timestampMs === undefined || patientIndex === undefined) {
+    return { ok: false, problems };
+  }
+  const patient = (entries[patientIndex] as Record<string, unknown>)['resource'] as Record<string, unknown>;
+  return { ok: true, facts: { identifier: documentIdentifier, timestampMs, patientIndex, patient } };
+}

@@ -1,0 +1,64 @@
+import { isObject } from './fhir-primitives.js';
+
+/** One `Bundle.entry` as the resolver sees it. */
+interface EntryView {
+  fullUrl: string | undefined;
+  resourceType: string | undefined;
+  id: string | undefined;
+}
+
+const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const HISTORY_SUFFIX = /\/_history\/[A-Za-z0-9\-.]{1,64}$/;
+const RESTFUL_FULL_URL = /^(.*\/)[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * Resolves references inside a Bundle by the FHIR rules (Bundle "Resolving references in
+ * Bundles"): absolute references match a `fullUrl`; relative ones are taken against the base of
+ * the referring entry's RESTful `fullUrl`, or else match the type and id of an entry's resource.
+ */
+export class BundleReferenceResolver {
+  private readonly byFullUrl = new Map<string, number>();
+  private readonly byTypeAndId = new Map<string, number>();
+  private readonly entries: EntryView[];
+
+  constructor(entries: readonly unknown[]) {
+    this.entries = entries.map((entry) => {
+      const e = isObject(entry) ? entry : {};
+      const resource = isObject(e['resource']) ? e['resource'] : {};
+      const view: EntryView = {
+        fullUrl: typeof e['fullUrl'] === 'string' ? e['fullUrl'] : undefined,
+        resourceType: typeof resource['resourceType'] === 'string' ? resource['resourceType'] : undefined,
+        id: typeof resource['id'] === 'string' ? resource['id'] : undefined,
+      };
+      return view;
+    });
+    this.entries.forEach((view, index) => {
+      if (view.fullUrl !== undefined && !this.byFullUrl.has(view.fullUrl)) this.byFullUrl.set(view.fullUrl, index);
+      if (view.resourceType && view.id) {
+        const key = `${view.resourceType}/${view.id}`;
+        if (!this.byTypeAndId.has(key)) this.byTypeAndId.set(key, index);
+      }
+    });
+  }
+
+  /**
+   * Index of the entry that `reference`, written in entry `fromIndex`, points to; undefined when
+   * it resolves to nothing in the Bundle. Contained references (`#id`) are not handled here.
+   */
+  resolve(reference: string, fromIndex: number): number | undefined {
+    if (ABSOLUTE.test(reference)) {
+      return this.byFullUrl.get(reference) ?? this.byFullUrl.get(reference.replace(HISTORY_SUFFIX, ''));
+    }
+    const relative = RELATIVE.exec(reference);
+    if (!relative) return undefined;
+    const plain = `${relative[1]}/${relative[2]}`;
+    const from = this.entries[fromIndex]?.fullUrl;
+    const base = from === undefined ? undefined : RESTFUL_FULL_URL.exec(from)?.[1];
+    if (base !== undefined) {
+      const hit = this.byFullUrl.get(base + plain);
+      if (hit !== undefined) return hit;
+    }
+    return this.byTypeAndId.get(plain);
+  }
+}

@@ -1,0 +1,32 @@
+/** An entry of a Bundle assembled from already-serialised resources. */
+export interface SerialisedEntry {
+  fullUrl: string;
+  /** The resource, serialised JSON. */
+  resource: Buffer | string;
+  /** Extra entry members (`search`, `request`, `response`), serialised after the resource. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Writes a searchset or history Bundle around resources that are already JSON, without parsing
+ * them again: reads stay at the cost of copying bytes.
+ */
+export function serialiseBundle(
+  type: 'searchset' | 'history',
+  total: number | undefined,
+  links: readonly { relation: string; url: string }[],
+  entries: readonly SerialisedEntry[],
+): Buffer {
+  const head: Record<string, unknown> = { resourceType: 'Bundle', type };
+  if (total !== undefined) head['total'] = total;
+  if (links.length > 0) head['link'] = links;
+  const parts: (Buffer | string)[] = [JSON.stringify(head).slice(0, -1), ',"entry":['];
+  entries.forEach((entry, i) => {
+    parts.push(`${i === 0 ? '' : ','}{"fullUrl":${JSON.stringify(entry.fullUrl)},"resource":`);
+    parts.push(entry.resource);
+    const extra = entry.extra ? JSON.stringify(entry.extra).slice(1, -1) : '';
+    parts.push(extra ? `,${extra}}` : '}');
+  });
+  parts.push(']}');
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+}

@@ -1,0 +1,47 @@
+import Boom from '@hapi/boom';
+import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+
+/** Severity of an {@link OperationOutcomeIssue}. */
+export type IssueSeverity = OperationOutcomeIssue['severity'];
+/** FHIR `issue-type` code of an {@link OperationOutcomeIssue}. */
+export type IssueCode = OperationOutcomeIssue['code'];
+
+/** One problem found in a request, located by the FHIRPath of the element at fault. */
+export interface Problem {
+  severity?: IssueSeverity;
+  code: IssueCode;
+  /** Human-readable explanation; never contains patient data. */
+  message: string;
+  /** FHIRPath of the element (or the query parameter name) at fault. */
+  expression?: string;
+}
+
+/** Builds an OperationOutcome from problems (an information issue "All OK" when there are none). */
+export function operationOutcome(problems: readonly Problem[]): OperationOutcome {
+  const issue: OperationOutcomeIssue[] =
+    problems.length === 0
+      ? [{ severity: 'information', code: 'informational', diagnostics: 'All OK' }]
+      : problems.map((p) => ({
+          severity: p.severity ?? 'error',
+          code: p.code,
+          diagnostics: p.message,
+          ...(p.expression === undefined ? {} : { expression: [p.expression] }),
+        }));
+  return { resourceType: 'OperationOutcome', issue };
+}
+
+/**
+ * The one way handlers report a failure: a Boom error carrying the problems, which the
+ * operation-outcome plugin turns into the response body. `status` is the HTTP status.
+ */
+export function fhirError(status: number, problems: Problem | readonly Problem[]): Boom.Boom<readonly Problem[]> {
+  const list = Array.isArray(problems) ? (problems as readonly Problem[]) : [problems as Problem];
+  const first = list[0];
+  return new Boom.Boom(first?.message ?? 'request refused', { statusCode: status, data: list });
+}
+
+/** Problems attached to a Boom raised through {@link fhirError}, if any. */
+export function problemsOf(error: Boom.Boom): readonly Problem[] | undefined {
+  const data: unknown = error.data;
+  return Array.isArray(data) ? (data as readonly Problem[]) : undefined;
+}

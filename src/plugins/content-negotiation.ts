@@ -1,0 +1,47 @@
+import Boom from '@hapi/boom';
+import type { Plugin, Request } from '@hapi/hapi';
+import { headerOf } from '../fhir/headers.js';
+import { fhirError } from '../fhir/operation-outcome.js';
+import { isJsonFormat, negotiateResponseType } from '../fhir/media-types.js';
+
+declare module '@hapi/hapi' {
+  interface RequestApplicationState {
+    /** Media type the response is written in. */
+    responseType?: string;
+  }
+}
+
+/** Media type chosen for the response to this request. */
+export function responseTypeOf(request: Request): string {
+  return request.app.responseType ?? 'application/fhir+json';
+}
+
+/**
+ * Refuses, before any work, requests for formats this node does not produce (406): an `Accept`
+ * without JSON, or `_format` other than JSON. Every response is then written in the chosen type.
+ */
+export const contentNegotiationPlugin: Plugin<void> = {
+  name: 'pontis-content-negotiation',
+  register(server) {
+    server.ext('onRequest', (request, h) => {
+      const format = request.query['_format'];
+      if (typeof format === 'string' && !isJsonFormat(format)) {
+        throw fhirError(406, { code: 'not-supported', expression: '_format', message: 'this node answers in FHIR JSON only (_format=json)' });
+      }
+      const accept = headerOf(request, 'accept');
+      const type = negotiateResponseType(accept);
+      if (!type) {
+        throw fhirError(406, { code: 'not-supported', message: 'this node answers in application/fhir+json or application/json only' });
+      }
+      request.app.responseType = type;
+      return h.continue;
+    });
+    server.ext('onPreResponse', (request, h) => {
+      const response = request.response;
+      const type = `${responseTypeOf(request)}; charset=utf-8`;
+      if (Boom.isBoom(response)) response.output.headers['Content-Type'] = type;
+      else if (response.source !== null) response.type(type);
+      return h.continue;
+    });
+  },
+};

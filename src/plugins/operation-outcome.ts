@@ -1,0 +1,64 @@
+import Boom from '@hapi/boom';
+import type { Plugin } from '@hapi/hapi';
+import type { Logger } from 'pino';
+import { operationOutcome, problemsOf, type IssueCode, type Problem } from '../fhir/operation-outcome.js';
+import { requestIdOf } from './request-id.js';
+
+/** Issue code for an HTTP error raised by hapi itself rather than by our handlers. */
+function codeForStatus(status: number): IssueCode {
+  switch (status) {
+    case 404:
+      return 'not-found';
+    case 405:
+    case 406:
+    case 415:
+      return 'not-supported';
+    case 409:
+    case 412:
+      return 'conflict';
+    case 413:
+      return 'too-costly';
+    case 401:
+      return 'login';
+    case 403:
+      return 'forbidden';
+    default:
+      return status >= 500 ? 'exception' : 'invalid';
+  }
+}
+
+function problemsForHapiError(error: Boom.Boom, maxPayloadBytes: number): Problem[] {
+  const status = error.output.statusCode;
+  if (status >= 500) return [{ code: 'exception', message: 'the node could not complete the request; it has been logged' }];
+  const message =
+    status === 404
+      ? 'no such resource or operation on this node'
+      : status === 413
+        ? `the request body exceeds the limit of ${maxPayloadBytes} bytes`
+        : status === 415
+          ? 'send FHIR JSON: Content-Type application/fhir+json (or application/json)'
+          : String(error.output.payload.message || error.message);
+  return [{ code: codeForStatus(status), message }];
+}
+
+/**
+ * The one place where errors become HTTP: every Boom raised anywhere in the lifecycle (ours,
+ * hapi's, or an unexpected exception) leaves as a FHIR OperationOutcome with its status.
+ */
+export const operationOutcomePlugin: Plugin<{ logger: Logger; maxPayloadBytes: number }> = {
+  name: 'pontis-operation-outcome',
+  register(server, { logger, maxPayloadBytes }) {
+    server.ext('onPreResponse', (request, h) => {
+      const response = request.response;
+      if (!Boom.isBoom(response)) return h.continue;
+      const status = response.output.statusCode;
+      if (status >= 500) {
+        // The error's message and stack only: they never contain request content.
+        logger.error({ requestId: requestIdOf(request), err: { message: response.message, stack: response.stack } }, 'unexpected error');
+      }
+      const problems = problemsOf(response) ?? problemsForHapiError(response, maxPayloadBytes);
+      response.output.payload = operationOutcome(problems) as unknown as typeof response.output.payload;
+      return h.continue;
+    });
+  },
+};

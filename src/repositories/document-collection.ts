@@ -1,0 +1,57 @@
+/**
+ * The narrow slice of a MongoDB collection that repositories use. Both the MongoDB store and the
+ * embedded store implement it with MongoDB semantics, so each repository is written once and the
+ * same contract tests hold for both.
+ */
+export type Filter = Record<string, unknown>;
+/** A MongoDB update document (`$set`, `$addToSet`, ...). */
+export type Update = Record<string, Record<string, unknown>>;
+/** A MongoDB sort specification. */
+export type Sort = Record<string, 1 | -1>;
+
+/** Options of {@link DocumentCollection.find}. */
+export interface FindOptions {
+  sort?: Sort;
+  skip?: number;
+  limit?: number;
+  /** Inclusion projection: the fields to return (plus `_id`). */
+  fields?: readonly string[];
+}
+
+/** An index a repository needs; created at start-up. */
+export interface IndexSpec {
+  name: string;
+  keys: Record<string, 1 | -1>;
+  /** Enforced on scalar fields only: FerretDB does not enforce uniqueness across array elements. */
+  unique?: boolean;
+}
+
+/** Raised when an insert or update would break a unique index (MongoDB error 11000). */
+export class DuplicateKeyError extends Error {
+  override name = 'DuplicateKeyError';
+}
+
+/** A collection of documents keyed by a string `_id`. */
+export interface DocumentCollection<T extends { _id: string }> {
+  findOne(filter: Filter, options?: FindOptions): Promise<T | null>;
+  find(filter: Filter, options?: FindOptions): Promise<T[]>;
+  count(filter: Filter): Promise<number>;
+  /** Inserts one document atomically; throws {@link DuplicateKeyError} on a unique clash. */
+  insertOne(doc: T): Promise<void>;
+  /** Updates the first matching document atomically; resolves to whether one matched. */
+  updateOne(filter: Filter, update: Update): Promise<boolean>;
+  deleteOne(filter: Filter): Promise<boolean>;
+  ensureIndexes(indexes: readonly IndexSpec[]): Promise<void>;
+}
+
+/** A database of collections: MongoDB, or the embedded in-memory default. */
+export interface DocumentDatabase {
+  /** `mongodb` or `embedded`. */
+  readonly kind: 'mongodb' | 'embedded';
+  collection<T extends { _id: string }>(name: string): DocumentCollection<T>;
+  /** Human-readable description of the server (name and version), for start-up and CI logs. */
+  describe(): Promise<string>;
+  /** Removes every collection (tests and `pontis seed --reset`). */
+  drop(): Promise<void>;
+  close(): Promise<void>;
+}

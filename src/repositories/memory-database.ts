@@ -1,0 +1,124 @@
+import { find as mingoFind, update as mingoUpdate } from 'mingo';
+import {
+  DuplicateKeyError,
+  type DocumentCollection,
+  type DocumentDatabase,
+  type Filter,
+  type FindOptions,
+  type IndexSpec,
+  type Update,
+} from './document-collection.js';
+
+type Doc = { _id: string } & Record<string, unknown>;
+
+function pick<T extends Doc>(doc: T, fields: readonly string[] | undefined): T {
+  if (fields === undefined) return structuredClone(doc);
+  const out: Record<string, unknown> = { _id: doc._id };
+  for (const f of fields) if (f in doc) out[f] = structuredClone(doc[f]);
+  return out as T;
+}
+
+/** In-process collection with MongoDB query and update semantics (through mingo). */
+class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
+  private readonly docs = new Map<string, T>();
+  private readonly uniqueFields: string[] = [];
+
+  private matching(filter: Filter, options: FindOptions = {}): T[] {
+    // Lookups by _id, the hot path, touch one document instead of scanning.
+    const id = filter['_id'];
+    const source = typeof id === 'string' ? [this.docs.get(id)].filter((d): d is T => d !== undefined) : [...this.docs.values()];
+    let cursor = mingoFind<T>(source, filter);
+    if (options.sort) cursor = cursor.sort(options.sort);
+    if (options.skip) cursor = cursor.skip(options.skip);
+    if (options.limit) cursor = cursor.limit(options.limit);
+    return cursor.all() as T[];
+  }
+
+  async findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
+    const [first] = this.matching(filter, { ...options, limit: 1 });
+    return first ? pick(first, options.fields) : null;
+  }
+
+  async find(filter: Filter, options: FindOptions = {}): Promise<T[]> {
+    return this.matching(filter, options).map((d) => pick(d, options.fields));
+  }
+
+  async count(filter: Filter): Promise<number> {
+    return this.matching(filter).length;
+  }
+
+  private assertUnique(candidate: T): void {
+    for (const field of this.uniqueFields) {
+      const value = candidate[field];
+      if (value === undefined) continue;
+      for (const other of this.docs.values()) {
+        if (other._id !== candidate._id && other[field] === value) throw new DuplicateKeyError('duplicate key');
+      }
+    }
+  }
+
+  async insertOne(doc: T): Promise<void> {
+    if (this.docs.has(doc._id)) throw new DuplicateKeyError('duplicate key');
+    const copy = structuredClone(doc);
+    this.assertUnique(copy);
+    this.docs.set(copy._id, copy);
+  }
+
+  async updateOne(filter: Filter, update: Update): Promise<boolean> {
+    const [target] = this.matching(filter, { limit: 1 });
+    if (!target) return false;
+    const next = structuredClone(target);
+    mingoUpdate(next, update as Parameters<typeof mingoUpdate>[1]);
+    this.assertUnique(next);
+    this.docs.set(next._id, next);
+    return true;
+  }
+
+  async deleteOne(filter: Filter): Promise<boolean> {
+    const [target] = this.matching(filter, { limit: 1 });
+    return target ? this.docs.delete(target._id) : false;
+  }
+
+  async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
+    for (const index of indexes) {
+      const fields = Object.keys(index.keys);
+      if (index.unique && fields.length === 1 && fields[0] !== '_id' && !this.uniqueFields.includes(fields[0]!)) {
+        this.uniqueFields.push(fields[0]!);
+      }
+    }
+  }
+
+  clear(): void {
+    this.docs.clear();
+  }
+}
+
+/**
+ * The embedded default store: zero set-up, nothing persisted. Passes the same contract tests
+ * as {@link MongoDatabase}.
+ */
+export class MemoryDatabase implements DocumentDatabase {
+  readonly kind = 'embedded' as const;
+  private readonly collections = new Map<string, MemoryCollection<Doc>>();
+
+  collection<T extends { _id: string }>(name: string): DocumentCollection<T> {
+    let collection = this.collections.get(name);
+    if (!collection) {
+      collection = new MemoryCollection<Doc>();
+      this.collections.set(name, collection);
+    }
+    return collection as unknown as DocumentCollection<T>;
+  }
+
+  async describe(): Promise<string> {
+    return 'embedded in-memory store (not persistent)';
+  }
+
+  async drop(): Promise<void> {
+    for (const c of this.collections.values()) c.clear();
+  }
+
+  async close(): Promise<void> {
+    // nothing to release
+  }
+}

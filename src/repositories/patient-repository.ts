@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import type { PatientFacts } from '../documents/patient-facts.js';
+import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase, type Filter } from './document-collection.js';
+
+/** Which stored document is a patient's current summary. */
+export interface CurrentSummary {
+  summaryId: string;
+  timestampMs: number;
+}
+
+/** A patient as indexed from the Patient entries of their documents. */
+export interface PatientRecord extends PatientFacts {
+  /** Server-assigned Patient id. */
+  _id: string;
+  /** The Patient resource served for this id (from the current document), serialised. */
+  json: string;
+  /** Null until the first document of the patient is fully stored: such a patient is invisible. */
+  current: CurrentSummary | null;
+  lastUpdated: Date;
+}
+
+/** Claim of one identifier by one patient: `_id` uniqueness makes concurrent claims safe. */
+interface IdentifierClaim {
+  _id: string;
+  patientId: string;
+}
+
+/** Search criteria on patients, already checked and normalised by the route. */
+export interface PatientCriteria {
+  identifierKey?: string;
+  identifierSystem?: string;
+  identifierValue?: string;
+  familyPrefix?: string;
+  givenPrefix?: string;
+  birthDate?: { op: 'eq' | 'gt' | 'ge' | 'lt' | 'le'; value: string };
+  gender?: string;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const VISIBLE: Filter = { current: { $ne: null } };
+const MAX_CLAIM_ATTEMPTS = 3;
+
+/** Patients and the identifiers that find them. */
+export class PatientRepository {
+  private readonly patients: DocumentCollection<PatientRecord>;
+  private readonly claims: DocumentCollection<IdentifierClaim>;
+  private readonly pointerCache = new Map<string, { current: CurrentSummary; expires: number }>();
+
+  constructor(
+    database: DocumentDatabase,
+    private readonly currentSummaryTtlMs: number,
+  ) {
+    this.patients = database.collection<PatientRecord>('patients');
+    this.claims = database.collection<IdentifierClaim>('patient_identifiers');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.patients.ensureIndexes([
+      { name: 'identifier_keys', keys: { identifierKeys: 1 } },
+      { name: 'identifier_values', keys: { identifierValues: 1 } },
+      { name: 'family', keys: { family: 1 } },
+      { name: 'given', keys: { given: 1 } },
+      { name: 'birth_date', keys: { birthDate: 1 } },
+    ]);
+  }
+
+  /**
+   * The id of the patient these identifiers belong to, creating an invisible patient when none
+   * is known. A document without identifiers always gets a new patient.
+   */
+  async resolve(identifierKeys: readonly string[]): Promise<string> {
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+      const known = await this.patientIdByIdentifiers(identifierKeys);
+      const patientId = known ?? randomUUID();
+      if (!known) await this.insertStub(patientId);
+      const won = await this.claim(patientId, identifierKeys, known === undefined);
+      if (won) return patientId;
+    }
+    throw new Error('could not claim patient identifiers after concurrent attempts');
+  }
+
+  /**
+   * Claims the identifiers for an existing patient; false when one of them already belongs to
+   * another patient (a document may not move to someone else).
+   */
+  async attach(patientId: string, identifierKeys: readonly string[]): Promise<boolean> {
+    for (const key of identifierKeys) {
+      try {
+        await this.claims.insertOne({ _id: key, patientId });
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+        if ((await this.patientIdByIdentifier(key)) !== patientId) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Patient id claiming one identifier, if any. */
+  async patientIdByIdentifier(identifierKey: string): Promise<string | undefined> {
+    return (await this.claims.findOne({ _id: identifierKey }))?.patientId;
+  }
+
+  private async patientIdByIdentifiers(identifierKeys: readonly string[]): Promise<string | undefined> {
+    for (const key of identifierKeys) {
+      const id = await this.patientIdByIdentifier(key);
+      if (id) return id;
+    }
+    return undefined;
+  }
+
+  private async insertStub(patientId: string): Promise<void> {
+    await this.patients.insertOne({
+      _id: patientId,
+      identifierKeys: [],
+      identifierSystems: [],
+      identifierValues: [],
+      family: [],
+      given: [],
+      birthDate: null,
+      gender: null,
+      json: '',
+      current: null,
+      lastUpdated: new Date(),
+    });
+  }
+
+  /**
+   * Claims every unclaimed identifier for the patient. When the patient is new and its first
+   * identifier was claimed meanwhile by another writer, gives up (false) so the caller resolves
+   * again and joins that patient instead of creating a twin.
+   */
+  private async claim(patientId: string, identifierKeys: readonly string[], isNew: boolean): Promise<boolean> {
+    for (const [i, key] of identifierKeys.entries()) {
+      try {
+        await this.claims.insertOne({ _id: key, patientId });
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+        if (isNew && i === 0) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Makes the summary current for the patient when it is newer than the current one (or is the
+   * current one, re-stored), taking the Patient's demographics from it. Otherwise only records
+   * the identifiers it adds. Idempotent, so a retried push can finish an interrupted one.
+   */
+  async promote(patientId: string, candidate: CurrentSummary, facts: PatientFacts, patientJson: string): Promise<boolean> {
+    const promoted = await this.patients.updateOne(
+      {
+        _id: patientId,
+        $or: [
+          { current: null },
+          { 'current.timestampMs': { $lt: candidate.timestampMs } },
+          { 'current.summaryId': candidate.summaryId },
+        ],
+      },
+      {
+        $set: {
+          current: candidate,
+          json: patientJson,
+          family: facts.family,
+          given: facts.given,
+          birthDate: facts.birthDate,
+          gender: facts.gender,
+          lastUpdated: new Date(),
+        },
+        $addToSet: {
+          identifierKeys: { $each: facts.identifierKeys },
+          identifierSystems: { $each: facts.identifierSystems },
+          identifierValues: { $each: facts.identifierValues },
+        },
+      },
+    );
+    if (!promoted && facts.identifierKeys.length > 0) {
+      await this.patients.updateOne(
+        { _id: patientId },
+        {
+          $addToSet: {
+            identifierKeys: { $each: facts.identifierKeys },
+            identifierSystems: { $each: facts.identifierSystems },
+            identifierValues: { $each: facts.identifierValues },
+          },
+        },
+      );
+    }
+    this.pointerCache.delete(patientId);
+    return promoted;
+  }
+
+  /** A patient with at least one stored summary. */
+  findVisible(patientId: string): Promise<PatientRecord | null> {
+    return this.patients.findOne({ _id: patientId, ...VISIBLE });
+  }
+
+  /**
+   * The patient's current summary. Answered from this instance's memory for up to the configured
+   * TTL; this instance's own writes invalidate it at once.
+   */
+  async currentSummary(patientId: string): Promise<CurrentSummary | null> {
+    const now = Date.now();
+    const cached = this.pointerCache.get(patientId);
+    if (cached && cached.expires > now) return cached.current;
+    const found = await this.patients.findOne({ _id: patientId, ...VISIBLE }, { fields: ['current'] });
+    const current = found?.current ?? null;
+    if (current && this.currentSummaryTtlMs > 0) {
+      if (this.pointerCache.size > 100_000) this.pointerCache.clear();
+      this.pointerCache.set(patientId, { current, expires: now + this.currentSummaryTtlMs });
+    }
+    return current;
+  }
+
+  /** Visible patients matching every criterion, ordered by id. */
+  async search(criteria: PatientCriteria, skip: number, limit: number): Promise<{ total: number; patients: PatientRecord[] }> {
+    const filter: Filter = { ...VISIBLE };
+    if (criteria.identifierKey !== undefined) {
+      const id = await this.patientIdByIdentifier(criteria.identifierKey);
+      if (!id) return { total: 0, patients: [] };
+      filter['_id'] = id;
+    }
+    if (criteria.identifierSystem !== undefined) filter['identifierSystems'] = criteria.identifierSystem;
+    if (criteria.identifierValue !== undefined) filter['identifierValues'] = criteria.identifierValue;
+    if (criteria.familyPrefix !== undefined) filter['family'] = { $regex: `^${escapeRegex(criteria.familyPrefix)}` };
+    if (criteria.givenPrefix !== undefined) filter['given'] = { $regex: `^${escapeRegex(criteria.givenPrefix)}` };
+    if (criteria.gender !== undefined) filter['gender'] = criteria.gender;
+    if (criteria.birthDate !== undefined) {
+      const { op, value } = criteria.birthDate;
+      filter['birthDate'] =
+        op === 'eq' ? { $regex: `^${escapeRegex(value)}` } : { [`$${op === 'ge' ? 'gte' : op === 'le' ? 'lte' : op}`]: value };
+    }
+    const [total, patients] = await Promise.all([
+      this.patients.count(filter),
+      this.patients.find(filter, { sort: { _id: 1 }, skip, limit }),
+    ]);
+    return { total, patients };
+  }
+}

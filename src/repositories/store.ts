@@ -1,0 +1,35 @@
+import type { NodeConfig } from '../config.js';
+import type { DocumentDatabase } from './document-collection.js';
+import { DocumentCache } from './document-cache.js';
+import { MemoryDatabase } from './memory-database.js';
+import { MongoDatabase } from './mongo-database.js';
+import { PatientRepository } from './patient-repository.js';
+import { SummaryRepository } from './summary-repository.js';
+
+/** The node's repositories over one database. */
+export interface Store {
+  readonly database: DocumentDatabase;
+  readonly summaries: SummaryRepository;
+  readonly patients: PatientRepository;
+  close(): Promise<void>;
+}
+
+/** Options of {@link openStore}; the defaults suit a single instance. */
+export type StoreOptions = Pick<NodeConfig, 'currentSummaryTtlMs' | 'documentCacheBytes'>;
+
+/** Builds the repositories on a database and creates their indexes. */
+export async function storeOn(database: DocumentDatabase, options: StoreOptions): Promise<Store> {
+  const summaries = new SummaryRepository(database, new DocumentCache(options.documentCacheBytes));
+  const patients = new PatientRepository(database, options.currentSummaryTtlMs);
+  await summaries.ensureIndexes();
+  await patients.ensureIndexes();
+  return { database, summaries, patients, close: () => database.close() };
+}
+
+/** Opens MongoDB when `mongodbUri` is set, else the embedded in-memory store. */
+export async function openStore(config: Pick<NodeConfig, 'mongodbUri' | 'mongodbDatabase'> & StoreOptions): Promise<Store> {
+  const database = config.mongodbUri
+    ? await MongoDatabase.connect(config.mongodbUri, config.mongodbDatabase)
+    : new MemoryDatabase();
+  return storeOn(database, config);
+}

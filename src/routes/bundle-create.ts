@@ -1,0 +1,44 @@
+import type { ServerRoute } from '@hapi/hapi';
+import { ACCEPTED_CONTENT_TYPES } from '../fhir/media-types.js';
+import { operationOutcome } from '../fhir/operation-outcome.js';
+import { parseResourceBody } from '../fhir/resource-body.js';
+import { headerOf } from '../fhir/headers.js';
+import type { RouteContext } from './route-context.js';
+import { summaryResponse } from './responses.js';
+import { failAction, querySchema } from './validation.js';
+
+/** How much of the stored resource the client wants back (`Prefer: return=`). */
+export function preferredReturn(prefer: string | undefined): 'representation' | 'minimal' | 'OperationOutcome' {
+  const m = /return=(minimal|representation|OperationOutcome)/.exec(prefer ?? '');
+  return (m?.[1] as 'representation' | 'minimal' | 'OperationOutcome' | undefined) ?? 'representation';
+}
+
+/**
+ * `POST /fhir/Bundle`: store an IPS document. 201 for a new document; 200 with the stored one
+ * when the same document (identifier and content) was pushed before, so retries are safe.
+ */
+export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
+  return {
+    method: 'POST',
+    path: '/fhir/Bundle',
+    options: {
+      payload: { parse: false, output: 'data', maxBytes: ctx.config.maxPayloadBytes, allow: ACCEPTED_CONTENT_TYPES },
+      validate: { query: querySchema({}), failAction },
+    },
+    async handler(request, h) {
+      const bundle = parseResourceBody(request.payload, 'Bundle');
+      const stored = await ctx.summaries.push(bundle);
+      const status = stored.created ? 201 : 200;
+      const location = `${ctx.config.baseUrl}/Bundle/${stored.record._id}/_history/${stored.versionId}`;
+      const wanted = preferredReturn(headerOf(request, 'prefer'));
+      const response =
+        wanted === 'representation'
+          ? summaryResponse(h, stored, status)
+          : h
+              .response(wanted === 'minimal' ? undefined : operationOutcome([]))
+              .code(status)
+              .etag(String(stored.versionId), { weak: true, vary: false });
+      return response.header('Location', location);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { serialiseBundle } from '../fhir/bundles.js';
+import type { RouteContext } from './route-context.js';
+import { summaryResponse } from './responses.js';
+import { failAction, fhirId, querySchema } from './validation.js';
+
+/** `GET /fhir/Bundle/{id}`, its `_history` and `_history/{vid}`. */
+export function bundleReadRoutes(ctx: RouteContext): ServerRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/fhir/Bundle/{id}',
+      options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction } },
+      async handler(request, h) {
+        return summaryResponse(h, await ctx.summaries.read(request.params['id'] as string));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/fhir/Bundle/{id}/_history/{vid}',
+      options: {
+        validate: {
+          params: Joi.object({ id: fhirId.required(), vid: Joi.number().integer().min(1).max(1e9).required() }),
+          query: querySchema({}),
+          failAction,
+        },
+      },
+      async handler(request, h) {
+        return summaryResponse(h, await ctx.summaries.readVersion(request.params['id'] as string, request.params['vid'] as number));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/fhir/Bundle/{id}/_history',
+      options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction } },
+      async handler(request, h) {
+        const id = request.params['id'] as string;
+        const versions = await ctx.summaries.history(id);
+        const body = serialiseBundle(
+          'history',
+          versions.length,
+          [{ relation: 'self', url: `${ctx.config.baseUrl}/Bundle/${id}/_history` }],
+          versions.map((v) => ({
+            fullUrl: `${ctx.config.baseUrl}/Bundle/${id}`,
+            resource: v.bytes,
+            extra: {
+              request: { method: v.versionId === 1 ? 'POST' : 'PUT', url: v.versionId === 1 ? 'Bundle' : `Bundle/${id}` },
+              response: {
+                status: v.versionId === 1 ? '201 Created' : '200 OK',
+                etag: `W/"${v.versionId}"`,
+                lastModified: v.lastUpdated.toISOString(),
+              },
+            },
+          })),
+        );
+        return h.response(body);
+      },
+    },
+  ];
+}

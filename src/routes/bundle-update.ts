@@ -1,0 +1,50 @@
+import type { ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { ACCEPTED_CONTENT_TYPES } from '../fhir/media-types.js';
+import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
+import { parseResourceBody } from '../fhir/resource-body.js';
+import { preferredReturn } from './bundle-create.js';
+import { headerOf } from '../fhir/headers.js';
+import type { RouteContext } from './route-context.js';
+import { summaryResponse } from './responses.js';
+import { failAction, fhirId, parseVersionTag, querySchema } from './validation.js';
+
+/**
+ * `PUT /fhir/Bundle/{id}`: a new version of a stored document, with optimistic locking:
+ * `If-Match` is required (428) and must name the latest version (412).
+ */
+export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
+  return {
+    method: 'PUT',
+    path: '/fhir/Bundle/{id}',
+    options: {
+      payload: { parse: false, output: 'data', maxBytes: ctx.config.maxPayloadBytes, allow: ACCEPTED_CONTENT_TYPES },
+      validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction },
+    },
+    async handler(request, h) {
+      const id = request.params['id'] as string;
+      const ifMatch = headerOf(request, 'if-match');
+      if (ifMatch === undefined) {
+        throw fhirError(428, {
+          code: 'required',
+          message: 'updates need If-Match with the version read last, e.g. If-Match: W/"1"',
+        });
+      }
+      const expected = parseVersionTag(ifMatch);
+      if (expected === undefined) {
+        throw fhirError(400, { code: 'invalid', message: 'If-Match must be a version ETag such as W/"1"' });
+      }
+      const bundle = parseResourceBody(request.payload, 'Bundle');
+      if (bundle['id'] !== id) {
+        throw fhirError(400, { code: 'invalid', expression: 'Bundle.id', message: 'Bundle.id must equal the id in the URL' });
+      }
+      const stored = await ctx.summaries.replace(id, expected, bundle);
+      const wanted = preferredReturn(headerOf(request, 'prefer'));
+      const response =
+        wanted === 'representation'
+          ? summaryResponse(h, stored)
+          : h.response(wanted === 'minimal' ? undefined : operationOutcome([])).etag(String(stored.versionId), { weak: true, vary: false });
+      return response.header('Content-Location', `${ctx.config.baseUrl}/Bundle/${id}/_history/${stored.versionId}`);
+    },
+  };
+}

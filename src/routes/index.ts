@@ -1,0 +1,51 @@
+import type { ServerRoute } from '@hapi/hapi';
+import { fhirError } from '../fhir/operation-outcome.js';
+import { bundleCreateRoute } from './bundle-create.js';
+import { bundleReadRoutes } from './bundle-read.js';
+import { bundleUpdateRoute } from './bundle-update.js';
+import { metadataRoute } from './metadata.js';
+import { patientReadRoute } from './patient-read.js';
+import { patientSearchRoute } from './patient-search.js';
+import { patientSummaryRoutes } from './patient-summary.js';
+import type { RouteContext } from './route-context.js';
+
+/**
+ * For each path, a catch-all route answering 405 with `Allow` for methods the path does not
+ * support (hapi alone would answer 404).
+ */
+function methodNotAllowed(routes: readonly ServerRoute[]): ServerRoute[] {
+  const methods = new Map<string, Set<string>>();
+  for (const r of routes) {
+    const set = methods.get(r.path) ?? new Set<string>();
+    for (const m of [r.method].flat()) set.add(String(m).toUpperCase());
+    if (set.has('GET')) set.add('HEAD');
+    methods.set(r.path, set);
+  }
+  return [...methods].map(([path, allowed]) => ({
+    method: '*',
+    path,
+    handler(request) {
+      const allow = [...allowed].join(', ');
+      const error = fhirError(405, {
+        code: 'not-supported',
+        message: `${request.method.toUpperCase()} is not supported here; use ${allow}`,
+      });
+      error.output.headers['Allow'] = allow;
+      throw error;
+    },
+  }));
+}
+
+/** Every route of the FHIR API. */
+export function fhirRoutes(ctx: RouteContext): ServerRoute[] {
+  const routes: ServerRoute[] = [
+    metadataRoute(ctx.config),
+    bundleCreateRoute(ctx),
+    bundleUpdateRoute(ctx),
+    ...bundleReadRoutes(ctx),
+    patientReadRoute(ctx),
+    patientSearchRoute(ctx),
+    ...patientSummaryRoutes(ctx),
+  ];
+  return [...routes, ...methodNotAllowed(routes)];
+}

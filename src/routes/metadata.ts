@@ -1,0 +1,62 @@
+import type { ServerRoute } from '@hapi/hapi';
+import type { CapabilityStatement } from 'fhir/r4.js';
+import Joi from 'joi';
+import type { NodeConfig } from '../config.js';
+import { PATIENT_SEARCH_PARAMETERS } from './patient-search.js';
+import { summaryOperation } from './patient-summary.js';
+import { failAction, querySchema } from './validation.js';
+
+/** Version of this software, reported in the CapabilityStatement. */
+export const SOFTWARE_VERSION = '0.1.0';
+
+/** Exactly what this node supports: keep in step with the routes. */
+export function capabilityStatement(config: NodeConfig, startedAt: Date): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: startedAt.toISOString(),
+    publisher: 'Pontis',
+    kind: 'instance',
+    software: { name: 'Pontis', version: SOFTWARE_VERSION },
+    implementation: { description: `Pontis National Contact Point (${config.country})`, url: config.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'application/json'],
+    instantiates: ['http://hl7.org/fhir/uv/ips/CapabilityStatement/ips-server'],
+    rest: [
+      {
+        mode: 'server',
+        documentation: 'IPS documents are pushed as Bundles of type document; patients are indexed from them.',
+        resource: [
+          {
+            type: 'Bundle',
+            supportedProfile: ['http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips'],
+            interaction: [{ code: 'create' }, { code: 'update' }, { code: 'read' }, { code: 'vread' }, { code: 'history-instance' }],
+            versioning: 'versioned-update',
+            readHistory: true,
+            updateCreate: false,
+            conditionalCreate: false,
+            conditionalUpdate: false,
+            conditionalDelete: 'not-supported',
+          },
+          {
+            type: 'Patient',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: PATIENT_SEARCH_PARAMETERS.map((p) => ({ ...p })),
+            operation: [{ name: 'summary', definition: summaryOperation.url! }],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** `GET /fhir/metadata`. */
+export function metadataRoute(config: NodeConfig): ServerRoute {
+  const statement = capabilityStatement(config, new Date());
+  return {
+    method: 'GET',
+    path: '/fhir/metadata',
+    options: { validate: { query: querySchema({ mode: Joi.string().valid('full') }), failAction } },
+    handler: () => statement,
+  };
+}

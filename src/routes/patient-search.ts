@@ -1,0 +1,88 @@
+import type { ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { normaliseName } from '../documents/patient-facts.js';
+import { serialiseBundle } from '../fhir/bundles.js';
+import type { PatientCriteria } from '../repositories/patient-repository.js';
+import type { RouteContext } from './route-context.js';
+import { failAction, querySchema } from './validation.js';
+
+const DEFAULT_COUNT = 20;
+const MAX_COUNT = 100;
+
+/** Search parameters of Patient this node supports (also listed in the CapabilityStatement). */
+export const PATIENT_SEARCH_PARAMETERS = [
+  { name: 'identifier', type: 'token', documentation: 'system|value, |value, value, or system|' },
+  { name: 'family', type: 'string', documentation: 'starts with, case- and accent-insensitive' },
+  { name: 'given', type: 'string', documentation: 'starts with, case- and accent-insensitive' },
+  { name: 'birthdate', type: 'date', documentation: 'YYYY, YYYY-MM or YYYY-MM-DD, optional prefix eq, gt, ge, lt, le' },
+  { name: 'gender', type: 'token', documentation: 'male | female | other | unknown' },
+] as const;
+
+const searchQuery = querySchema({
+  identifier: Joi.string().min(1).max(512).pattern(/^[^|]*\|?[^|]*$/).message('"identifier" must be system|value, |value, value or system|'),
+  family: Joi.string().trim().min(1).max(100),
+  given: Joi.string().trim().min(1).max(100),
+  birthdate: Joi.string().pattern(/^(eq|gt|ge|lt|le)?\d{4}(-\d{2}(-\d{2})?)?$/).message('"birthdate" must be a date such as 1980, 1980-05 or 1980-05-12, optionally prefixed by eq, gt, ge, lt or le'),
+  gender: Joi.string().valid('male', 'female', 'other', 'unknown'),
+  _count: Joi.number().integer().min(1).max(MAX_COUNT).default(DEFAULT_COUNT),
+  _offset: Joi.number().integer().min(0).max(10_000).default(0),
+})
+  .or('identifier', 'family', 'given', 'birthdate', 'gender')
+  .messages({ 'object.missing': 'give at least one of identifier, family, given, birthdate, gender: this node does not list all its patients' });
+
+function criteriaFrom(query: Record<string, unknown>): PatientCriteria {
+  const criteria: PatientCriteria = {};
+  const identifier = query['identifier'] as string | undefined;
+  if (identifier !== undefined) {
+    const bar = identifier.indexOf('|');
+    if (bar < 0) criteria.identifierValue = identifier;
+    else {
+      const system = identifier.slice(0, bar);
+      const value = identifier.slice(bar + 1);
+      if (system && value) criteria.identifierKey = identifier;
+      else if (value) criteria.identifierValue = value;
+      else if (system) criteria.identifierSystem = system;
+    }
+  }
+  if (typeof query['family'] === 'string') criteria.familyPrefix = normaliseName(query['family']);
+  if (typeof query['given'] === 'string') criteria.givenPrefix = normaliseName(query['given']);
+  if (typeof query['gender'] === 'string') criteria.gender = query['gender'];
+  const birthdate = query['birthdate'];
+  if (typeof birthdate === 'string') {
+    const m = /^(eq|gt|ge|lt|le)?(.*)$/.exec(birthdate);
+    criteria.birthDate = { op: (m?.[1] as 'eq' | 'gt' | 'ge' | 'lt' | 'le' | undefined) ?? 'eq', value: m?.[2] ?? birthdate };
+  }
+  return criteria;
+}
+
+/** `GET /fhir/Patient?...`: a searchset of patients that have a summary here. */
+export function patientSearchRoute(ctx: RouteContext): ServerRoute {
+  return {
+    method: 'GET',
+    path: '/fhir/Patient',
+    options: { validate: { query: searchQuery, failAction } },
+    async handler(request, h) {
+      const query = request.query as Record<string, unknown>;
+      const count = query['_count'] as number;
+      const offset = query['_offset'] as number;
+      const { total, patients } = await ctx.patients.search(criteriaFrom(query), offset, count);
+      const params = new URLSearchParams();
+      for (const p of PATIENT_SEARCH_PARAMETERS) {
+        const v = query[p.name];
+        if (typeof v === 'string') params.set(p.name, v);
+      }
+      params.set('_count', String(count));
+      const page = (at: number): string => `${ctx.config.baseUrl}/Patient?${params.toString()}&_offset=${at}`;
+      const links = [{ relation: 'self', url: page(offset) }];
+      if (offset + patients.length < total) links.push({ relation: 'next', url: page(offset + count) });
+      if (offset > 0) links.push({ relation: 'previous', url: page(Math.max(0, offset - count)) });
+      const body = serialiseBundle(
+        'searchset',
+        total,
+        links,
+        patients.map((p) => ({ fullUrl: `${ctx.config.baseUrl}/Patient/${p._id}`, resource: p.json, extra: { search: { mode: 'match' } } })),
+      );
+      return h.response(body);
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import type { NodeConfig } from '../config.js';
+import type { PatientRepository } from '../repositories/patient-repository.js';
+import type { SummaryService } from '../services/summary-service.js';
+
+/** What route handlers are given: the services and the node's configuration. */
+export interface RouteContext {
+  config: NodeConfig;
+  summaries: SummaryService;
+  patients: PatientRepository;
+}

@@ -1,0 +1,38 @@
+import type { Request, ResponseToolkit } from '@hapi/hapi';
+import Joi from 'joi';
+import { fhirError } from '../fhir/operation-outcome.js';
+
+/** A FHIR resource id. */
+export const fhirId = Joi.string().pattern(/^[A-Za-z0-9\-.]{1,64}$/).message('{{#label}} must be a FHIR id (1-64 letters, digits, "-" or ".")');
+
+/** Parameters every FHIR interaction accepts. */
+export const commonQuery = {
+  _format: Joi.string().max(64),
+  _pretty: Joi.boolean(),
+};
+
+/** A query schema: only the listed parameters, each given once. */
+export function querySchema(keys: Record<string, Joi.Schema>): Joi.ObjectSchema {
+  return Joi.object({ ...commonQuery, ...keys }).prefs({ convert: true });
+}
+
+/**
+ * Turns joi's refusal of a query or path parameter into a 400 OperationOutcome naming each
+ * parameter. Unknown, repeated or operator-like parameters (`identifier[$ne]`) end here, so
+ * they never reach the database.
+ */
+export function failAction(_request: Request, _h: ResponseToolkit, error?: Error): never {
+  const details = error instanceof Joi.ValidationError ? error.details : [];
+  const problems = details.map((d) => ({
+    code: d.type === 'object.unknown' ? ('not-supported' as const) : ('invalid' as const),
+    expression: d.path.map(String).join('.'),
+    message: d.type === 'object.unknown' ? `unknown parameter ${JSON.stringify(d.path.map(String).join('.'))}` : d.message,
+  }));
+  throw fhirError(400, problems.length > 0 ? problems : [{ code: 'invalid', message: 'invalid request parameters' }]);
+}
+
+/** Parses a version ETag (`W/"3"` or `"3"`); undefined when the header is not one. */
+export function parseVersionTag(tag: string): number | undefined {
+  const m = /^(?:W\/)?"(\d{1,9})"$/.exec(tag.trim());
+  return m ? Number(m[1]) : undefined;
+}

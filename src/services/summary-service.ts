@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import { documentContentHash } from '../documents/content-hash.js';
+import { checkDocumentRules, type DocumentFacts } from '../documents/document-rules.js';
+import { identifierKey, patientFacts } from '../documents/patient-facts.js';
+import { fhirError } from '../fhir/operation-outcome.js';
+import { DuplicateKeyError } from '../repositories/document-collection.js';
+import type { PatientRepository } from '../repositories/patient-repository.js';
+import type { SummaryRecord, SummaryRepository } from '../repositories/summary-repository.js';
+
+/** A stored document version as it leaves the node: its record and its serialised bytes. */
+export interface StoredSummary {
+  record: SummaryRecord;
+  versionId: number;
+  lastUpdated: Date;
+  bytes: Buffer;
+}
+
+/** Result of a push: whether a new document was stored, or a retry matched a stored one. */
+export interface PushResult extends StoredSummary {
+  created: boolean;
+}
+
+/** Copies a resource with the server's id and meta in front, keeping the client's other meta. */
+function withServerMeta(
+  resource: Record<string, unknown>,
+  resourceType: string,
+  id: string,
+  meta: { versionId?: string; lastUpdated: string },
+): Record<string, unknown> {
+  const { resourceType: _t, id: _i, meta: clientMeta, ...rest } = resource;
+  void _t;
+  void _i;
+  const kept =
+    clientMeta !== null && typeof clientMeta === 'object'
+      ? Object.fromEntries(Object.entries(clientMeta).filter(([k]) => k !== 'versionId' && k !== 'lastUpdated'))
+      : {};
+  return { resourceType, id, meta: { ...meta, ...kept }, ...rest };
+}
+
+/**
+ * Stores, versions and finds IPS documents and keeps each patient's current summary. Writes are
+ * ordered so that without transactions a crash at any point leaves every reader consistent: a
+ * document's bytes, then its record (the commit point), then the patient's current-summary
+ * pointer, which a retried push repairs.
+ */
+export class SummaryService {
+  constructor(
+    private readonly summaries: SummaryRepository,
+    private readonly patients: PatientRepository,
+  ) {}
+
+  /** Checks the document rules; the facts, or a 422 naming every problem. */
+  private checked(bundle: Record<string, unknown>): DocumentFacts {
+    const check = checkDocumentRules(bundle);
+    if (!check.ok) throw fhirError(422, check.problems);
+    return check.facts;
+  }
+
+  /** Stores a new document, or recognises a retry of a stored one (same identifier and content). */
+  async push(bundle: Record<string, unknown>): Promise<PushResult> {
+    const facts = this.checked(bundle);
+    const key = identifierKey(facts.identifier.system, facts.identifier.value);
+    const hash = documentContentHash(bundle);
+    const existing = await this.summaries.findByIdentifier(key);
+    if (existing) return this.retried(existing, hash, facts);
+
+    const patient = patientFacts(facts.patient);
+    const patientId = await this.patients.resolve(patient.identifierKeys);
+    const id = randomUUID();
+    const now = new Date();
+    const record: SummaryRecord = {
+      _id: id,
+      identifierKey: key,
+      patientId,
+      timestampMs: facts.timestampMs,
+      versionId: 1,
+      lastUpdated: now,
+      contentHash: hash,
+      contentId: randomUUID(),
+      versions: [],
+    };
+    record.versions.push({ versionId: 1, lastUpdated: now, contentId: record.contentId });
+    const json = JSON.stringify(withServerMeta(bundle, 'Bundle', id, { versionId: '1', lastUpdated: now.toISOString() }));
+    try {
+      await this.summaries.create(record, json);
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+      const winner = await this.summaries.findByIdentifier(key);
+      if (!winner) throw error;
+      return this.retried(winner, hash, facts);
+    }
+    await this.patients.promote(patientId, { summaryId: id, timestampMs: facts.timestampMs }, patient, this.patientJson(facts, patientId, now));
+    return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8') };
+  }
+
+  private async retried(existing: SummaryRecord, hash: string, facts: DocumentFacts): Promise<PushResult> {
+    if (existing.contentHash !== hash) {
+      throw fhirError(409, {
+        code: 'duplicate',
+        expression: 'Bundle.identifier',
+        message: `a different document with this identifier is stored as Bundle/${existing._id}; a document's identity is immutable, give a new document a new identifier`,
+      });
+    }
+    // A retry may follow a push interrupted before the patient's pointer was moved: finish it.
+    await this.patients.promote(
+      existing.patientId,
+      { summaryId: existing._id, timestampMs: existing.timestampMs },
+      patientFacts(facts.patient),
+      this.patientJson(facts, existing.patientId, existing.lastUpdated),
+    );
+    return { created: false, ...(await this.current(existing)) };
+  }
+
+  /**
+   * Stores a new version of document `id` if `expectedVersion` is still its latest (optimistic
+   * locking). Identity (identifier and patient) may not change; an identical body is a no-op.
+   */
+  async replace(id: string, expectedVersion: number, bundle: Record<string, unknown>): Promise<PushResult> {
+    const existing = await this.requireRecord(id);
+    if (existing.versionId !== expectedVersion) throw this.stale(existing);
+    const facts = this.checked(bundle);
+    if (identifierKey(facts.identifier.system, facts.identifier.value) !== existing.identifierKey) {
+      throw fhirError(409, {
+        code: 'conflict',
+        expression: 'Bundle.identifier',
+        message: "Bundle.identifier cannot change: a document's identity is immutable; push a new document instead",
+      });
+    }
+    const patient = patientFacts(facts.patient);
+    if (!(await this.patients.attach(existing.patientId, patient.identifierKeys))) {
+      throw fhirError(409, {
+        code: 'conflict',
+        expression: `Bundle.entry[${facts.patientIndex}].resource.identifier`,
+        message: 'the document would move to another patient; push a new document for that patient instead',
+      });
+    }
+    const hash = documentContentHash(bundle);
+    if (hash === existing.contentHash) return { created: false, ...(await this.current(existing)) };
+
+    const now = new Date();
+    const versionId = existing.versionId + 1;
+    const contentId = randomUUID();
+    const json = JSON.stringify(withServerMeta(bundle, 'Bundle', id, { versionId: String(versionId), lastUpdated: now.toISOString() }));
+    const appended = await this.summaries.appendVersion(
+      id,
+      expectedVersion,
+      { versionId, lastUpdated: now, timestampMs: facts.timestampMs, contentHash: hash, contentId },
+      json,
+    );
+    if (!appended) throw this.stale(await this.requireRecord(id));
+    await this.patients.promote(existing.patientId, { summaryId: id, timestampMs: facts.timestampMs }, patient, this.patientJson(facts, existing.patientId, now));
+    if (facts.timestampMs < existing.timestampMs) await this.repointAfterBackdating(existing.patientId, id);
+    const record: SummaryRecord = {
+      ...existing,
+      versionId,
+      lastUpdated: now,
+      timestampMs: facts.timestampMs,
+      contentHash: hash,
+      contentId,
+      versions: [...existing.versions, { versionId, lastUpdated: now, contentId }],
+    };
+    return { created: false, record, versionId, lastUpdated: now, bytes: Buffer.from(json, 'utf8') };
+  }
+
+  /** A new version with an older timestamp may no longer be the patient's newest document. */
+  private async repointAfterBackdating(patientId: string, id: string): Promise<void> {
+    const latest = await this.summaries.latestForPatient(patientId);
+    if (!latest || latest._id === id) return;
+    const { bytes } = await this.current(latest);
+    const facts = this.checked(JSON.parse(bytes.toString('utf8')) as Record<string, unknown>);
+    await this.patients.promote(
+      patientId,
+      { summaryId: latest._id, timestampMs: latest.timestampMs },
+      patientFacts(facts.patient),
+      this.patientJson(facts, patientId, latest.lastUpdated),
+    );
+  }
+
+  /** The latest version of document `id`; 404 when unknown. */
+  async read(id: string): Promise<StoredSummary> {
+    return this.current(await this.requireRecord(id));
+  }
+
+  /** Version `versionId` of document `id`; 404 when either is unknown. */
+  async readVersion(id: string, versionId: number): Promise<StoredSummary> {
+    const record = await this.requireRecord(id);
+    const version = record.versions.find((v) => v.versionId === versionId);
+    if (!version) {
+      throw fhirError(404, { code: 'not-found', message: `Bundle/${id} has no version ${versionId}` });
+    }
+    return { record, versionId, lastUpdated: version.lastUpdated, bytes: await this.bytesOf(version.contentId) };
+  }
+
+  /** Every version of document `id`, newest first. */
+  async history(id: string): Promise<StoredSummary[]> {
+    const record = await this.requireRecord(id);
+    const versions = [...record.versions].sort((a, b) => b.versionId - a.versionId);
+    return Promise.all(
+      versions.map(async (v) => ({ record, versionId: v.versionId, lastUpdated: v.lastUpdated, bytes: await this.bytesOf(v.contentId) })),
+    );
+  }
+
+  /** The patient's current summary; 404 when the patient is unknown or has none. */
+  async currentSummary(patientId: string): Promise<StoredSummary> {
+    const current = await this.patients.currentSummary(patientId);
+    if (!current) throw fhirError(404, { code: 'not-found', message: `no summary is stored for Patient/${patientId}` });
+    return this.read(current.summaryId);
+  }
+
+  /** The current summary of the patient holding identifier `system|value`; 404 when none. */
+  async currentSummaryByIdentifier(system: string, value: string): Promise<StoredSummary> {
+    const patientId = await this.patients.patientIdByIdentifier(identifierKey(system, value));
+    if (!patientId) {
+      throw fhirError(404, { code: 'not-found', expression: 'identifier', message: 'no patient with this identifier has a summary here' });
+    }
+    return this.currentSummary(patientId);
+  }
+
+  private async current(record: SummaryRecord): Promise<StoredSummary> {
+    return { record, versionId: record.versionId, lastUpdated: record.lastUpdated, bytes: await this.bytesOf(record.contentId) };
+  }
+
+  private async bytesOf(contentId: string): Promise<Buffer> {
+    const bytes = await this.summaries.content(contentId);
+    // A record is written only after its bytes, so this is corruption, not a client error.
+    if (!bytes) throw new Error('stored document content is missing');
+    return bytes;
+  }
+
+  private async requireRecord(id: string): Promise<SummaryRecord> {
+    const record = await this.summaries.findById(id);
+    if (!record) throw fhirError(404, { code: 'not-found', message: `Bundle/${id} is not known here` });
+    return record;
+  }
+
+  private stale(record: SummaryRecord): Error {
+    return fhirError(412, {
+      code: 'conflict',
+      message: `Bundle/${record._id} is at version ${record.versionId}; read it again and retry with If-Match: W/"${record.versionId}"`,
+    });
+  }
+
+  private patientJson(facts: DocumentFacts, patientId: string, lastUpdated: Date): string {
+    return JSON.stringify(withServerMeta(facts.patient, 'Patient', patientId, { lastUpdated: lastUpdated.toISOString() }));
+  }
+}

@@ -1,0 +1,6 @@
+import { stopMongoTestServer } from './mongo-server.mjs';
+
+/** Stops the FerretDB the global set-up started, if it started one. */
+export default async function globalTeardown() {
+  await stopMongoTestServer(globalThis.__PONTIS_MONGO__);
+}

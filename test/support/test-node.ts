@@ -1,0 +1,71 @@
+import type { Server, ServerInjectOptions, ServerInjectResponse } from '@hapi/hapi';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { loadConfig, type NodeConfig } from '../../src/config.js';
+import { storeOn, type Store } from '../../src/repositories/store.js';
+import { createServer } from '../../src/server.js';
+import type { Backend } from './stores.js';
+
+/** A node built for a test: hapi server (not listening), its store and configuration. */
+export interface TestNode {
+  server: Server;
+  store: Store;
+  config: NodeConfig;
+  cleanup(): Promise<void>;
+}
+
+/** Builds a node on a fresh database of the backend, with silent logs. */
+export async function buildTestNode(backend: Backend, env: Record<string, string> = {}): Promise<TestNode> {
+  const config = loadConfig({ PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: 'http://at.example/fhir', LOG_LEVEL: 'silent', ...env });
+  const { database, cleanup } = await backend.open();
+  const store = await storeOn(database, config);
+  const server = await createServer({ config, store, logger: pino({ level: 'silent' }) });
+  await server.initialize();
+  return {
+    server,
+    store,
+    config,
+    async cleanup() {
+      await server.stop();
+      await cleanup();
+    },
+  };
+}
+
+/** JSON body of a response. */
+export function bodyOf<T = Record<string, unknown>>(response: ServerInjectResponse): T {
+  return JSON.parse(response.payload) as T;
+}
+
+/** Sends FHIR JSON to the node. */
+export function send(server: Server, method: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<ServerInjectResponse> {
+  const options: ServerInjectOptions = {
+    method,
+    url,
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/fhir+json', ...headers },
+  };
+  return server.inject(options);
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const IPS_EXAMPLES = join(ROOT, 'profiles', 'hl7.fhir.uv.ips-2.0.0', 'package', 'example');
+
+/** File names of the official IPS 2.0.0 example Bundles. */
+export function ipsExampleBundles(): string[] {
+  return readdirSync(IPS_EXAMPLES)
+    .filter((f) => f.startsWith('Bundle-') && f.endsWith('.json'))
+    .sort();
+}
+
+/** A fresh copy of an official IPS example. */
+export function ipsExample(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(IPS_EXAMPLES, file), 'utf8')) as Record<string, unknown>;
+}
+
+/** The official all-sections example, a fresh copy. */
+export const allSections = (): Record<string, unknown> => ipsExample('Bundle-bundle-ips-all-sections.json');
+/** The official minimal example, a fresh copy. */
+export const minimal = (): Record<string, unknown> => ipsExample('Bundle-bundle-minimal.json');

@@ -34,10 +34,11 @@ export async function createServer({ config, store, logger }: ServerDependencies
     debug: false,
   });
   await server.register([
+    // First: its onPreResponse turns errors into OperationOutcome responses that the others decorate.
+    { plugin: operationOutcomePlugin, options: { logger, maxPayloadBytes: config.maxPayloadBytes } },
     { plugin: requestIdPlugin },
     { plugin: loggingPlugin, options: { logger } },
     { plugin: contentNegotiationPlugin },
-    { plugin: operationOutcomePlugin, options: { logger, maxPayloadBytes: config.maxPayloadBytes } },
   ]);
   const summaries = new SummaryService(store.summaries, store.patients);
   server.route(fhirRoutes({ config, summaries, patients: store.patients }));

@@ -57,8 +57,11 @@ export const operationOutcomePlugin: Plugin<{ logger: Logger; maxPayloadBytes: n
         logger.error({ requestId: requestIdOf(request), err: { message: response.message, stack: response.stack } }, 'unexpected error');
       }
       const problems = problemsOf(response) ?? problemsForHapiError(response, maxPayloadBytes);
-      response.output.payload = operationOutcome(problems) as unknown as typeof response.output.payload;
-      return h.continue;
+      const answer = h.response(operationOutcome(problems)).code(status);
+      for (const [name, value] of Object.entries(response.output.headers)) {
+        if (value !== undefined && name.toLowerCase() !== 'content-type') answer.header(name, String(value));
+      }
+      return answer;
     });
   },
 };

@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from '../../src/repositories/document-collection.js';
+import { storeOn, type Store } from '../../src/repositories/store.js';
+import { SummaryService } from '../../src/services/summary-service.js';
+import { backends } from '../support/stores.js';
+import { minimal } from '../support/test-node.js';
+
+type Json = Record<string, any>;
+interface Thing {
+  _id: string;
+  k?: string;
+  n?: number;
+  tags?: string[];
+  nested?: { a: number } | null;
+}
+
+const OPTIONS = { currentSummaryTtlMs: 0, documentCacheBytes: 0 };
+
+/** A minimal-example document for a patient of the given national id, at the given time. */
+function documentFor(nationalId: string, timestamp: string, documentId = `${nationalId}-${timestamp}`): Json {
+  const bundle = minimal();
+  bundle['identifier'] = { system: 'urn:test:documents', value: documentId };
+  bundle['timestamp'] = timestamp;
+  const patient = bundle['entry'].find((e: Json) => e.resource.resourceType === 'Patient').resource;
+  patient.identifier = [{ system: 'urn:test:national', value: nationalId }];
+  return bundle;
+}
+
+describe.each(backends)('storage contract on the $name', (backend) => {
+  let database: DocumentDatabase;
+  let cleanup: () => Promise<void>;
+  let store: Store;
+  let service: SummaryService;
+
+  beforeAll(async () => {
+    ({ database, cleanup } = await backend.open());
+    store = await storeOn(database, OPTIONS);
+    service = new SummaryService(store.summaries, store.patients);
+  });
+  afterAll(async () => {
+    await cleanup?.();
+  });
+
+  describe('collections', () => {
+    let things: DocumentCollection<Thing>;
+    beforeAll(async () => {
+      things = database.collection<Thing>('contract_things');
+      await things.ensureIndexes([{ name: 'k_unique', keys: { k: 1 }, unique: true }]);
+      for (const [i, k] of ['c', 'a', 'b'].entries()) await things.insertOne({ _id: `t${i}`, k, n: i, tags: [k], nested: null });
+    });
+
+    it('refuse a second document with the same _id or unique key', async () => {
+      await expect(things.insertOne({ _id: 't0', k: 'z' })).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(things.insertOne({ _id: 'other', k: 'a' })).rejects.toBeInstanceOf(DuplicateKeyError);
+      expect(await things.count({})).toBe(3);
+    });
+
+    it('find with sort, skip, limit and fields', async () => {
+      const page = await things.find({}, { sort: { k: 1 }, skip: 1, limit: 1, fields: ['k'] });
+      expect(page).toEqual([{ _id: 't2', k: 'b' }]);
+    });
+
+    it('match $regex, $or, $ne null and array membership', async () => {
+      expect((await things.find({ k: { $regex: '^[ab]' } }, { sort: { _id: 1 } })).map((t) => t._id)).toEqual(['t1', 't2']);
+      expect(await things.count({ $or: [{ n: { $lt: 1 } }, { k: 'b' }] })).toBe(2);
+      expect(await things.count({ tags: 'c' })).toBe(1);
+      expect(await things.count({ nested: { $ne: null } })).toBe(0);
+    });
+
+    it('update atomically with $set, $addToSet and $push, and report a miss', async () => {
+      expect(await things.updateOne({ _id: 't0', n: 0 }, { $set: { n: 10, nested: { a: 1 } }, $addToSet: { tags: { $each: ['c', 'x'] } } })).toBe(true);
+      expect(await things.updateOne({ _id: 't0', n: 0 }, { $set: { n: 11 } })).toBe(false);
+      expect(await things.updateOne({ _id: 't0' }, { $push: { tags: 'y' } })).toBe(true);
+      expect(await things.findOne({ _id: 't0' })).toEqual({ _id: 't0', k: 'c', n: 10, tags: ['c', 'x', 'y'], nested: { a: 1 } });
+      expect(await things.findOne({ 'nested.a': 1 }, { fields: ['n'] })).toEqual({ _id: 't0', n: 10 });
+    });
+
+    it('refuse an update that breaks a unique key', async () => {
+      await expect(things.updateOne({ _id: 't0' }, { $set: { k: 'a' } })).rejects.toBeInstanceOf(DuplicateKeyError);
+    });
+
+    it('hand out copies, not the stored documents', async () => {
+      const found = (await things.findOne({ _id: 't1' }))!;
+      found.tags!.push('mutated');
+      expect((await things.findOne({ _id: 't1' }))!.tags).toEqual(['a']);
+    });
+
+    it('delete one document', async () => {
+      expect(await things.deleteOne({ _id: 't2' })).toBe(true);
+      expect(await things.deleteOne({ _id: 't2' })).toBe(false);
+    });
+  });
+
+  describe('summaries and patients', () => {
+    it('store a document, index its patient and make it current', async () => {
+      const pushed = await service.push(documentFor('P1', '2024-01-01T10:00:00Z'));
+      expect(pushed.created).toBe(true);
+      const patientId = pushed.record.patientId;
+      const current = await service.currentSummary(patientId);
+      expect(current.record._id).toBe(pushed.record._id);
+      expect(JSON.parse(current.bytes.toString())).toMatchObject({ id: pushed.record._id, meta: { versionId: '1' } });
+      const patient = await store.patients.findVisible(patientId);
+      expect(patient?.identifierKeys).toEqual(['urn:test:national|P1']);
+      expect(JSON.parse(patient!.json)).toMatchObject({ resourceType: 'Patient', id: patientId });
+    });
+
+    it('treat the same document again as a retry, and other content under its identifier as a conflict', async () => {
+      const first = await service.push(documentFor('P2', '2024-01-01T10:00:00Z'));
+      const again = await service.push(documentFor('P2', '2024-01-01T10:00:00Z'));
+      expect(again.created).toBe(false);
+      expect(again.record._id).toBe(first.record._id);
+      const changed = documentFor('P2', '2024-01-01T10:00:00Z');
+      changed['entry'][0].resource.title = 'changed';
+      await expect(service.push(changed)).rejects.toMatchObject({ output: { statusCode: 409 } });
+    });
+
+    it('keep the newest document current whatever order they arrive in', async () => {
+      const newer = await service.push(documentFor('P3', '2024-06-01T10:00:00Z'));
+      const older = await service.push(documentFor('P3', '2023-06-01T10:00:00Z'));
+      expect(older.record.patientId).toBe(newer.record.patientId);
+      expect((await service.currentSummary(newer.record.patientId)).record._id).toBe(newer.record._id);
+      const newest = await service.push(documentFor('P3', '2025-06-01T10:00:00Z'));
+      expect((await service.currentSummary(newer.record.patientId)).record._id).toBe(newest.record._id);
+      expect((await service.read(older.record._id)).record._id).toBe(older.record._id);
+    });
+
+    it('store one document and one patient when the same push races itself', async () => {
+      const results = await Promise.all([0, 1, 2, 3].map(() => service.push(documentFor('P4', '2024-01-01T10:00:00Z'))));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.record._id)).size).toBe(1);
+    });
+
+    it('join racing documents of one new patient into one patient', async () => {
+      const results = await Promise.all(
+        ['2024-01-01T10:00:00Z', '2024-02-01T10:00:00Z', '2024-03-01T10:00:00Z'].map((t) => service.push(documentFor('P5', t))),
+      );
+      expect(new Set(results.map((r) => r.record.patientId)).size).toBe(1);
+      const latest = results[2]!;
+      expect((await service.currentSummary(latest.record.patientId)).record._id).toBe(latest.record._id);
+      const found = await store.patients.search({ identifierKey: 'urn:test:national|P5' }, 0, 10);
+      expect(found.total).toBe(1);
+    });
+
+    it('finish an interrupted push when it is retried', async () => {
+      // Simulate a crash after the document record was written, before the patient pointer moved.
+      const bundle = documentFor('P6', '2024-01-01T10:00:00Z');
+      const patientId = await store.patients.resolve(['urn:test:national|P6']);
+      const record = {
+        _id: 'interrupted-1',
+        identifierKey: 'urn:test:documents|P6-2024-01-01T10:00:00Z',
+        patientId,
+        timestampMs: Date.parse('2024-01-01T10:00:00Z'),
+        versionId: 1,
+        lastUpdated: new Date(),
+        contentHash: (await import('../../src/documents/content-hash.js')).documentContentHash(bundle),
+        contentId: 'interrupted-content-1',
+        versions: [{ versionId: 1, lastUpdated: new Date(), contentId: 'interrupted-content-1' }],
+      };
+      await store.summaries.create(record, JSON.stringify({ ...bundle, id: 'interrupted-1' }));
+      expect(await store.patients.findVisible(patientId)).toBeNull();
+      await expect(service.currentSummary(patientId)).rejects.toMatchObject({ output: { statusCode: 404 } });
+
+      const retried = await service.push(bundle);
+      expect(retried.created).toBe(false);
+      expect((await service.currentSummary(patientId)).record._id).toBe('interrupted-1');
+    });
+
+    it('append versions under optimistic locking and keep every version readable', async () => {
+      const pushed = await service.push(documentFor('P7', '2024-01-01T10:00:00Z'));
+      const id = pushed.record._id;
+      const v2 = { ...JSON.parse(pushed.bytes.toString()), language: 'de-AT' };
+      const updated = await service.replace(id, 1, v2);
+      expect(updated.versionId).toBe(2);
+      await expect(service.replace(id, 1, { ...v2, language: 'fr' })).rejects.toMatchObject({ output: { statusCode: 412 } });
+      const racing = await Promise.allSettled([service.replace(id, 2, { ...v2, language: 'it' }), service.replace(id, 2, { ...v2, language: 'es' })]);
+      expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const history = await service.history(id);
+      expect(history.map((h) => h.versionId)).toEqual([3, 2, 1]);
+      expect(JSON.parse((await service.readVersion(id, 2)).bytes.toString()).language).toBe('de-AT');
+      expect(JSON.parse((await service.readVersion(id, 1)).bytes.toString()).language).toBe(pushed.record && JSON.parse(pushed.bytes.toString()).language);
+    });
+
+    it('search patients by identifier parts, names, birth date and gender', async () => {
+      await service.push(documentFor('P8', '2024-01-01T10:00:00Z'));
+      const byValue = await store.patients.search({ identifierValue: 'P8' }, 0, 10);
+      expect(byValue.total).toBe(1);
+      const bySystem = await store.patients.search({ identifierSystem: 'urn:test:national' }, 0, 100);
+      expect(bySystem.total).toBeGreaterThanOrEqual(8);
+      const patient = JSON.parse(byValue.patients[0]!.json);
+      const family = String(patient.name[0].family);
+      const byName = await store.patients.search({ familyPrefix: family.slice(0, 3).toLowerCase(), identifierValue: 'P8' }, 0, 10);
+      expect(byName.total).toBe(1);
+      const byBirth = await store.patients.search({ birthDate: { op: 'eq', value: String(patient.birthDate).slice(0, 4) }, identifierValue: 'P8' }, 0, 10);
+      expect(byBirth.total).toBe(1);
+      const wrongGender = await store.patients.search({ gender: patient.gender === 'male' ? 'female' : 'male', identifierValue: 'P8' }, 0, 10);
+      expect(wrongGender.total).toBe(0);
+      const injected = await store.patients.search({ familyPrefix: '.*' }, 0, 10);
+      expect(injected.total).toBe(0);
+    });
+  });
+});

@@ -1,31 +1,37 @@
+/** A cached document version. */
+export interface CachedVersion {
+  bytes: Buffer;
+  lastUpdated: Date;
+}
+
 /**
- * Serialised documents by content id, least recently used evicted first, bounded in bytes.
- * Safe across node instances because a content id names one immutable version.
+ * Serialised document versions by `<id>@<version>`, least recently used evicted first, bounded
+ * in bytes. Safe across node instances because such a key names one immutable version.
  */
 export class DocumentCache {
-  private readonly entries = new Map<string, Buffer>();
+  private readonly entries = new Map<string, CachedVersion>();
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
 
-  get(contentId: string): Buffer | undefined {
-    const hit = this.entries.get(contentId);
+  get(key: string): CachedVersion | undefined {
+    const hit = this.entries.get(key);
     if (hit) {
       // re-insert to mark as most recently used
-      this.entries.delete(contentId);
-      this.entries.set(contentId, hit);
+      this.entries.delete(key);
+      this.entries.set(key, hit);
     }
     return hit;
   }
 
-  set(contentId: string, bytes: Buffer): void {
-    if (bytes.length > this.maxBytes || this.entries.has(contentId)) return;
-    this.entries.set(contentId, bytes);
-    this.bytes += bytes.length;
-    for (const [key, value] of this.entries) {
+  set(key: string, version: CachedVersion): void {
+    if (version.bytes.length > this.maxBytes || this.entries.has(key)) return;
+    this.entries.set(key, version);
+    this.bytes += version.bytes.length;
+    for (const [oldest, value] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(key);
-      this.bytes -= value.length;
+      this.entries.delete(oldest);
+      this.bytes -= value.bytes.length;
     }
   }
 }

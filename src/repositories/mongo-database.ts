@@ -12,7 +12,8 @@ import {
 const DUPLICATE_KEY = 11000;
 
 function translate(error: unknown): unknown {
-  if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+  // FerretDB 1.x reports a unique clash in an update as InternalError with SQLite's message.
+  if (error instanceof MongoServerError && (error.code === DUPLICATE_KEY || /UNIQUE constraint failed/.test(error.message))) {
     return new DuplicateKeyError('duplicate key');
   }
   return error;

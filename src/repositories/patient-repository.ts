@@ -2,20 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { PatientFacts } from '../documents/patient-facts.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase, type Filter } from './document-collection.js';
 
-/** Which stored document is a patient's current summary. */
-export interface CurrentSummary {
-  summaryId: string;
-  timestampMs: number;
-}
-
 /** A patient as indexed from the Patient entries of their documents. */
 export interface PatientRecord extends PatientFacts {
   /** Server-assigned Patient id. */
   _id: string;
-  /** The Patient resource served for this id (from the current document), serialised. */
+  /** The Patient resource served for this id (from the newest document), serialised. */
   json: string;
-  /** Null until the first document of the patient is fully stored: such a patient is invisible. */
-  current: CurrentSummary | null;
+  /** Bundle.timestamp of the document the demographics come from. */
+  sourceTimestampMs: number;
+  /** False until the first document of the patient is stored: such a patient is invisible. */
+  hasSummary: boolean;
   lastUpdated: Date;
 }
 
@@ -40,19 +36,14 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const VISIBLE: Filter = { current: { $ne: null } };
+const VISIBLE: Filter = { hasSummary: true };
 const MAX_CLAIM_ATTEMPTS = 3;
 
 /** Patients and the identifiers that find them. */
 export class PatientRepository {
   private readonly patients: DocumentCollection<PatientRecord>;
   private readonly claims: DocumentCollection<IdentifierClaim>;
-  private readonly pointerCache = new Map<string, { current: CurrentSummary; expires: number }>();
-
-  constructor(
-    database: DocumentDatabase,
-    private readonly currentSummaryTtlMs: number,
-  ) {
+  constructor(database: DocumentDatabase) {
     this.patients = database.collection<PatientRecord>('patients');
     this.claims = database.collection<IdentifierClaim>('patient_identifiers');
   }
@@ -122,7 +113,8 @@ export class PatientRepository {
       birthDate: null,
       gender: null,
       json: '',
-      current: null,
+      sourceTimestampMs: Number.MIN_SAFE_INTEGER,
+      hasSummary: false,
       lastUpdated: new Date(),
     });
   }
@@ -145,23 +137,22 @@ export class PatientRepository {
   }
 
   /**
-   * Makes the summary current for the patient when it is newer than the current one (or is the
-   * current one, re-stored), taking the Patient's demographics from it. Otherwise only records
-   * the identifiers it adds. Idempotent, so a retried push can finish an interrupted one.
+   * Records that a document of the patient is stored: the patient becomes visible, gains the
+   * document's identifiers, and takes its demographics when the document is the newest seen.
+   * Idempotent, so a retried push finishes an interrupted one.
    */
-  async promote(patientId: string, candidate: CurrentSummary, facts: PatientFacts, patientJson: string): Promise<boolean> {
-    const promoted = await this.patients.updateOne(
-      {
-        _id: patientId,
-        $or: [
-          { current: null },
-          { 'current.timestampMs': { $lt: candidate.timestampMs } },
-          { 'current.summaryId': candidate.summaryId },
-        ],
-      },
+  async recordDocument(patientId: string, timestampMs: number, facts: PatientFacts, patientJson: string): Promise<void> {
+    const identifiers = {
+      identifierKeys: { $each: facts.identifierKeys },
+      identifierSystems: { $each: facts.identifierSystems },
+      identifierValues: { $each: facts.identifierValues },
+    };
+    const newest = await this.patients.updateOne(
+      { _id: patientId, sourceTimestampMs: { $lte: timestampMs } },
       {
         $set: {
-          current: candidate,
+          hasSummary: true,
+          sourceTimestampMs: timestampMs,
           json: patientJson,
           family: facts.family,
           given: facts.given,
@@ -169,49 +160,15 @@ export class PatientRepository {
           gender: facts.gender,
           lastUpdated: new Date(),
         },
-        $addToSet: {
-          identifierKeys: { $each: facts.identifierKeys },
-          identifierSystems: { $each: facts.identifierSystems },
-          identifierValues: { $each: facts.identifierValues },
-        },
+        $addToSet: identifiers,
       },
     );
-    if (!promoted && facts.identifierKeys.length > 0) {
-      await this.patients.updateOne(
-        { _id: patientId },
-        {
-          $addToSet: {
-            identifierKeys: { $each: facts.identifierKeys },
-            identifierSystems: { $each: facts.identifierSystems },
-            identifierValues: { $each: facts.identifierValues },
-          },
-        },
-      );
-    }
-    this.pointerCache.delete(patientId);
-    return promoted;
+    if (!newest) await this.patients.updateOne({ _id: patientId }, { $set: { hasSummary: true }, $addToSet: identifiers });
   }
 
   /** A patient with at least one stored summary. */
   findVisible(patientId: string): Promise<PatientRecord | null> {
     return this.patients.findOne({ _id: patientId, ...VISIBLE });
-  }
-
-  /**
-   * The patient's current summary. Answered from this instance's memory for up to the configured
-   * TTL; this instance's own writes invalidate it at once.
-   */
-  async currentSummary(patientId: string): Promise<CurrentSummary | null> {
-    const now = Date.now();
-    const cached = this.pointerCache.get(patientId);
-    if (cached && cached.expires > now) return cached.current;
-    const found = await this.patients.findOne({ _id: patientId, ...VISIBLE }, { fields: ['current'] });
-    const current = found?.current ?? null;
-    if (current && this.currentSummaryTtlMs > 0) {
-      if (this.pointerCache.size > 100_000) this.pointerCache.clear();
-      this.pointerCache.set(patientId, { current, expires: now + this.currentSummaryTtlMs });
-    }
-    return current;
   }
 
   /** Visible patients matching every criterion, ordered by id. */

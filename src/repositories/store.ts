@@ -19,8 +19,8 @@ export type StoreOptions = Pick<NodeConfig, 'currentSummaryTtlMs' | 'documentCac
 
 /** Builds the repositories on a database and creates their indexes. */
 export async function storeOn(database: DocumentDatabase, options: StoreOptions): Promise<Store> {
-  const summaries = new SummaryRepository(database, new DocumentCache(options.documentCacheBytes));
-  const patients = new PatientRepository(database, options.currentSummaryTtlMs);
+  const summaries = new SummaryRepository(database, new DocumentCache(options.documentCacheBytes), options.currentSummaryTtlMs);
+  const patients = new PatientRepository(database);
   await summaries.ensureIndexes();
   await patients.ensureIndexes();
   return { database, summaries, patients, close: () => database.close() };

@@ -1,62 +1,80 @@
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
-import { DocumentCache } from './document-cache.js';
+import { DuplicateKeyError } from './document-collection.js';
+import type { DocumentCache } from './document-cache.js';
 
-/** One stored version of a document. */
-export interface SummaryVersion {
-  versionId: number;
-  lastUpdated: Date;
-  /** Key of the immutable serialised Bundle of this version. */
-  contentId: string;
-}
-
-/** What is known of a stored IPS document (its bytes live apart, by content id). */
+/** What is known of a stored IPS document; the bytes of each version live apart. */
 export interface SummaryRecord {
   /** Server-assigned Bundle id. */
   _id: string;
   /** `system|value` of Bundle.identifier; unique. */
   identifierKey: string;
   patientId: string;
-  /** Bundle.timestamp in epoch ms. */
+  /** Bundle.timestamp of the latest version, in epoch ms: the newest document is current. */
   timestampMs: number;
   versionId: number;
   lastUpdated: Date;
   contentHash: string;
-  contentId: string;
-  /** Every version, oldest first, the current one included. */
-  versions: SummaryVersion[];
 }
 
-/** Serialised Bundle of one version; written once, never changed. */
-interface SummaryContentRecord {
+/** One version of a document: written once, never changed. `_id` is `<summaryId>@<versionId>`. */
+interface SummaryVersionRecord {
   _id: string;
   summaryId: string;
   versionId: number;
+  lastUpdated: Date;
+  timestampMs: number;
+  contentHash: string;
   json: string;
 }
 
+/** One stored version as read back. */
+export interface SummaryVersion {
+  versionId: number;
+  lastUpdated: Date;
+  bytes: Buffer;
+}
+
+/** Which version of which document is a patient's current summary. */
+export interface CurrentSummaryRef {
+  summaryId: string;
+  versionId: number;
+  lastUpdated: Date;
+}
+
+/** Fields of a new version. */
+export type NextVersion = Pick<SummaryRecord, 'versionId' | 'lastUpdated' | 'timestampMs' | 'contentHash'>;
+
+const versionKey = (summaryId: string, versionId: number): string => `${summaryId}@${versionId}`;
+
 /**
- * Stored IPS documents and their versions. A version's bytes are written before the record that
- * makes them reachable, so a crash between the two leaves an unreachable blob, never a record
- * pointing at nothing.
+ * Stored IPS documents and their versions. Without multi-document transactions, correctness
+ * rests on inserts being atomic and `_id` unique, which every MongoDB-wire server guarantees
+ * (FerretDB does not make conditional updates atomic):
+ * - a version's bytes are inserted under `<id>@<version>` before anything points at them, and
+ *   that insert is what claims the version, so two writers can never both make version n;
+ * - the document record is a repairable index over its versions, rolled forward when found behind;
+ * - a patient's current summary is derived (the newest by Bundle.timestamp), not stored.
  */
 export class SummaryRepository {
   private readonly summaries: DocumentCollection<SummaryRecord>;
-  private readonly contents: DocumentCollection<SummaryContentRecord>;
+  private readonly versions: DocumentCollection<SummaryVersionRecord>;
+  private readonly currentByPatient = new Map<string, { ref: CurrentSummaryRef; expires: number }>();
 
   constructor(
     database: DocumentDatabase,
     private readonly cache: DocumentCache,
+    private readonly currentSummaryTtlMs: number,
   ) {
     this.summaries = database.collection<SummaryRecord>('summaries');
-    this.contents = database.collection<SummaryContentRecord>('summary_contents');
+    this.versions = database.collection<SummaryVersionRecord>('summary_versions');
   }
 
   async ensureIndexes(): Promise<void> {
     await this.summaries.ensureIndexes([
       { name: 'identifier_unique', keys: { identifierKey: 1 }, unique: true },
-      { name: 'patient_current', keys: { patientId: 1, timestampMs: -1 } },
+      { name: 'patient_current', keys: { patientId: 1, timestampMs: -1, lastUpdated: -1 } },
     ]);
-    await this.contents.ensureIndexes([{ name: 'summary_versions', keys: { summaryId: 1, versionId: -1 } }]);
+    await this.versions.ensureIndexes([{ name: 'summary_versions', keys: { summaryId: 1, versionId: -1 } }]);
   }
 
   findById(id: string): Promise<SummaryRecord | null> {
@@ -67,59 +85,104 @@ export class SummaryRepository {
     return this.summaries.findOne({ identifierKey });
   }
 
-  /** The patient's document with the latest Bundle.timestamp (ties: latest update). */
-  latestForPatient(patientId: string): Promise<SummaryRecord | null> {
-    return this.summaries.findOne({ patientId }, { sort: { timestampMs: -1, lastUpdated: -1 } });
+  /**
+   * The patient's current summary: the document with the latest Bundle.timestamp (ties: the
+   * latest stored). Remembered by this instance for the configured TTL; its own writes for the
+   * patient forget it at once.
+   */
+  async currentForPatient(patientId: string): Promise<CurrentSummaryRef | null> {
+    const now = Date.now();
+    const cached = this.currentByPatient.get(patientId);
+    if (cached && cached.expires > now) return cached.ref;
+    const latest = await this.summaries.findOne(
+      { patientId },
+      { sort: { timestampMs: -1, lastUpdated: -1 }, fields: ['versionId', 'lastUpdated'] },
+    );
+    if (!latest) return null;
+    const ref = { summaryId: latest._id, versionId: latest.versionId, lastUpdated: latest.lastUpdated };
+    if (this.currentSummaryTtlMs > 0) {
+      if (this.currentByPatient.size >= 100_000) this.currentByPatient.clear();
+      this.currentByPatient.set(patientId, { ref, expires: now + this.currentSummaryTtlMs });
+    }
+    return ref;
   }
 
   /**
-   * Stores a new document: bytes first, then the record. Throws DuplicateKeyError when a
-   * document with the same identifier was stored meanwhile.
+   * Stores a new document: version 1's bytes, then the record (the commit point). Throws
+   * DuplicateKeyError when a document with the same identifier was stored meanwhile.
    */
   async create(record: SummaryRecord, json: string): Promise<void> {
-    await this.writeContent(record._id, record.versionId, record.contentId, json);
+    await this.insertVersion(record._id, record, json);
     await this.summaries.insertOne(record);
+    this.currentByPatient.delete(record.patientId);
   }
 
   /**
-   * Adds version `next` on top of `expectedVersion`; false when another writer got there first
-   * (the loser's bytes stay unreachable).
+   * Adds version `next.versionId` of document `record`. False when that version exists already
+   * (another writer made it): the record is then rolled forward to it.
    */
-  async appendVersion(
-    id: string,
-    expectedVersion: number,
-    next: Pick<SummaryRecord, 'timestampMs' | 'contentHash' | 'contentId' | 'versionId' | 'lastUpdated'>,
-    json: string,
-  ): Promise<boolean> {
-    await this.writeContent(id, next.versionId, next.contentId, json);
-    return this.summaries.updateOne(
-      { _id: id, versionId: expectedVersion },
-      {
-        $set: {
-          versionId: next.versionId,
-          lastUpdated: next.lastUpdated,
-          timestampMs: next.timestampMs,
-          contentHash: next.contentHash,
-          contentId: next.contentId,
-        },
-        $push: { versions: { versionId: next.versionId, lastUpdated: next.lastUpdated, contentId: next.contentId } },
-      },
+  async appendVersion(record: SummaryRecord, next: NextVersion, json: string): Promise<boolean> {
+    try {
+      await this.insertVersion(record._id, next, json);
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+      return false;
+    }
+    await this.advance(record._id, next);
+    this.currentByPatient.delete(record.patientId);
+    return true;
+  }
+
+  /**
+   * Brings a record up to its newest stored version, finishing a version whose writer stopped
+   * after storing the bytes. Returns the record as it is now.
+   */
+  async rollForward(record: SummaryRecord): Promise<SummaryRecord> {
+    const newer = await this.versions.findOne(
+      { _id: versionKey(record._id, record.versionId + 1) },
+      { fields: ['versionId', 'lastUpdated', 'timestampMs', 'contentHash'] },
+    );
+    if (!newer) return record;
+    const next: NextVersion = {
+      versionId: newer.versionId,
+      lastUpdated: newer.lastUpdated,
+      timestampMs: newer.timestampMs,
+      contentHash: newer.contentHash,
+    };
+    await this.advance(record._id, next);
+    this.currentByPatient.delete(record.patientId);
+    return this.rollForward({ ...record, ...next });
+  }
+
+  private async advance(id: string, next: NextVersion): Promise<void> {
+    await this.summaries.updateOne(
+      { _id: id, versionId: { $lt: next.versionId } },
+      { $set: { versionId: next.versionId, lastUpdated: next.lastUpdated, timestampMs: next.timestampMs, contentHash: next.contentHash } },
     );
   }
 
-  /** Serialised Bundle of one version, from memory when seen before. */
-  async content(contentId: string): Promise<Buffer | null> {
-    const cached = this.cache.get(contentId);
-    if (cached) return cached;
-    const found = await this.contents.findOne({ _id: contentId }, { fields: ['json'] });
+  /** Bytes of one version, from memory when seen before; null when no such version exists. */
+  async version(summaryId: string, versionId: number): Promise<SummaryVersion | null> {
+    const key = versionKey(summaryId, versionId);
+    const cached = this.cache.get(key);
+    if (cached) return { versionId, lastUpdated: cached.lastUpdated, bytes: cached.bytes };
+    const found = await this.versions.findOne({ _id: key }, { fields: ['lastUpdated', 'json'] });
     if (!found) return null;
     const bytes = Buffer.from(found.json, 'utf8');
-    this.cache.set(contentId, bytes);
-    return bytes;
+    this.cache.set(key, { bytes, lastUpdated: found.lastUpdated });
+    return { versionId, lastUpdated: found.lastUpdated, bytes };
   }
 
-  private async writeContent(summaryId: string, versionId: number, contentId: string, json: string): Promise<void> {
-    await this.contents.insertOne({ _id: contentId, summaryId, versionId, json });
-    this.cache.set(contentId, Buffer.from(json, 'utf8'));
+  /** Version numbers of a document up to `upTo`, newest first. */
+  async versionNumbers(summaryId: string, upTo: number): Promise<number[]> {
+    const found = await this.versions.find({ summaryId, versionId: { $lte: upTo } }, { sort: { versionId: -1 }, fields: ['versionId'] });
+    return found.map((v) => v.versionId);
+  }
+
+  private async insertVersion(summaryId: string, version: NextVersion, json: string): Promise<void> {
+    const { versionId, lastUpdated, timestampMs, contentHash } = version;
+    const key = versionKey(summaryId, versionId);
+    await this.versions.insertOne({ _id: key, summaryId, versionId, lastUpdated, timestampMs, contentHash, json });
+    this.cache.set(key, { bytes: Buffer.from(json, 'utf8'), lastUpdated });
   }
 }

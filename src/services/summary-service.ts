@@ -38,10 +38,10 @@ function withServerMeta(
 }
 
 /**
- * Stores, versions and finds IPS documents and keeps each patient's current summary. Writes are
- * ordered so that without transactions a crash at any point leaves every reader consistent: a
- * document's bytes, then its record (the commit point), then the patient's current-summary
- * pointer, which a retried push repairs.
+ * Stores, versions and finds IPS documents; a patient's current summary is their newest
+ * document by Bundle.timestamp. Writes are ordered so that, without transactions, a crash at any
+ * point leaves readers consistent: a version's bytes, then the document record (the commit
+ * point), then the patient's index entry, which a retried push completes.
  */
 export class SummaryService {
   constructor(
@@ -76,10 +76,7 @@ export class SummaryService {
       versionId: 1,
       lastUpdated: now,
       contentHash: hash,
-      contentId: randomUUID(),
-      versions: [],
     };
-    record.versions.push({ versionId: 1, lastUpdated: now, contentId: record.contentId });
     const json = JSON.stringify(withServerMeta(bundle, 'Bundle', id, { versionId: '1', lastUpdated: now.toISOString() }));
     try {
       await this.summaries.create(record, json);
@@ -89,7 +86,7 @@ export class SummaryService {
       if (!winner) throw error;
       return this.retried(winner, hash, facts);
     }
-    await this.patients.promote(patientId, { summaryId: id, timestampMs: facts.timestampMs }, patient, this.patientJson(facts, patientId, now));
+    await this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now));
     return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8') };
   }
 
@@ -101,14 +98,14 @@ export class SummaryService {
         message: `a different document with this identifier is stored as Bundle/${existing._id}; a document's identity is immutable, give a new document a new identifier`,
       });
     }
-    // A retry may follow a push interrupted before the patient's pointer was moved: finish it.
-    await this.patients.promote(
+    // The first push may have stopped before indexing the patient: finish it.
+    await this.patients.recordDocument(
       existing.patientId,
-      { summaryId: existing._id, timestampMs: existing.timestampMs },
+      existing.timestampMs,
       patientFacts(facts.patient),
       this.patientJson(facts, existing.patientId, existing.lastUpdated),
     );
-    return { created: false, ...(await this.current(existing)) };
+    return { created: false, ...(await this.latest(existing)) };
   }
 
   /**
@@ -116,7 +113,7 @@ export class SummaryService {
    * locking). Identity (identifier and patient) may not change; an identical body is a no-op.
    */
   async replace(id: string, expectedVersion: number, bundle: Record<string, unknown>): Promise<PushResult> {
-    const existing = await this.requireRecord(id);
+    const existing = await this.summaries.rollForward(await this.requireRecord(id));
     if (existing.versionId !== expectedVersion) throw this.stale(existing);
     const facts = this.checked(bundle);
     if (identifierKey(facts.identifier.system, facts.identifier.value) !== existing.identifierKey) {
@@ -135,80 +132,49 @@ export class SummaryService {
       });
     }
     const hash = documentContentHash(bundle);
-    if (hash === existing.contentHash) return { created: false, ...(await this.current(existing)) };
+    if (hash === existing.contentHash) return { created: false, ...(await this.latest(existing)) };
 
-    const now = new Date();
-    const versionId = existing.versionId + 1;
-    const contentId = randomUUID();
-    const json = JSON.stringify(withServerMeta(bundle, 'Bundle', id, { versionId: String(versionId), lastUpdated: now.toISOString() }));
-    const appended = await this.summaries.appendVersion(
-      id,
-      expectedVersion,
-      { versionId, lastUpdated: now, timestampMs: facts.timestampMs, contentHash: hash, contentId },
-      json,
+    const next = { versionId: existing.versionId + 1, lastUpdated: new Date(), timestampMs: facts.timestampMs, contentHash: hash };
+    const json = JSON.stringify(
+      withServerMeta(bundle, 'Bundle', id, { versionId: String(next.versionId), lastUpdated: next.lastUpdated.toISOString() }),
     );
-    if (!appended) throw this.stale(await this.requireRecord(id));
-    await this.patients.promote(existing.patientId, { summaryId: id, timestampMs: facts.timestampMs }, patient, this.patientJson(facts, existing.patientId, now));
-    if (facts.timestampMs < existing.timestampMs) await this.repointAfterBackdating(existing.patientId, id);
-    const record: SummaryRecord = {
-      ...existing,
-      versionId,
-      lastUpdated: now,
-      timestampMs: facts.timestampMs,
-      contentHash: hash,
-      contentId,
-      versions: [...existing.versions, { versionId, lastUpdated: now, contentId }],
-    };
-    return { created: false, record, versionId, lastUpdated: now, bytes: Buffer.from(json, 'utf8') };
-  }
-
-  /** A new version with an older timestamp may no longer be the patient's newest document. */
-  private async repointAfterBackdating(patientId: string, id: string): Promise<void> {
-    const latest = await this.summaries.latestForPatient(patientId);
-    if (!latest || latest._id === id) return;
-    const { bytes } = await this.current(latest);
-    const facts = this.checked(JSON.parse(bytes.toString('utf8')) as Record<string, unknown>);
-    await this.patients.promote(
-      patientId,
-      { summaryId: latest._id, timestampMs: latest.timestampMs },
-      patientFacts(facts.patient),
-      this.patientJson(facts, patientId, latest.lastUpdated),
-    );
+    if (!(await this.summaries.appendVersion(existing, next, json))) {
+      throw this.stale(await this.summaries.rollForward(existing));
+    }
+    await this.patients.recordDocument(existing.patientId, facts.timestampMs, patient, this.patientJson(facts, existing.patientId, next.lastUpdated));
+    const record: SummaryRecord = { ...existing, ...next };
+    return { created: false, record, versionId: next.versionId, lastUpdated: next.lastUpdated, bytes: Buffer.from(json, 'utf8') };
   }
 
   /** The latest version of document `id`; 404 when unknown. */
   async read(id: string): Promise<StoredSummary> {
-    return this.current(await this.requireRecord(id));
+    return this.latest(await this.requireRecord(id));
   }
 
   /** Version `versionId` of document `id`; 404 when either is unknown. */
   async readVersion(id: string, versionId: number): Promise<StoredSummary> {
     const record = await this.requireRecord(id);
-    const version = record.versions.find((v) => v.versionId === versionId);
-    if (!version) {
-      throw fhirError(404, { code: 'not-found', message: `Bundle/${id} has no version ${versionId}` });
-    }
-    return { record, versionId, lastUpdated: version.lastUpdated, bytes: await this.bytesOf(version.contentId) };
+    const version = versionId <= record.versionId ? await this.summaries.version(id, versionId) : null;
+    if (!version) throw fhirError(404, { code: 'not-found', message: `Bundle/${id} has no version ${versionId}` });
+    return { record, ...version };
   }
 
   /** Every version of document `id`, newest first. */
   async history(id: string): Promise<StoredSummary[]> {
     const record = await this.requireRecord(id);
-    const versions = [...record.versions].sort((a, b) => b.versionId - a.versionId);
-    return Promise.all(
-      versions.map(async (v) => ({ record, versionId: v.versionId, lastUpdated: v.lastUpdated, bytes: await this.bytesOf(v.contentId) })),
-    );
+    const numbers = await this.summaries.versionNumbers(id, record.versionId);
+    return Promise.all(numbers.map(async (n) => ({ record, ...(await this.requireVersion(id, n)) })));
   }
 
   /** The patient's current summary; 404 when the patient is unknown or has none. */
-  async currentSummary(patientId: string): Promise<StoredSummary> {
-    const current = await this.patients.currentSummary(patientId);
+  async currentSummary(patientId: string): Promise<Omit<StoredSummary, 'record'>> {
+    const current = await this.summaries.currentForPatient(patientId);
     if (!current) throw fhirError(404, { code: 'not-found', message: `no summary is stored for Patient/${patientId}` });
-    return this.read(current.summaryId);
+    return this.requireVersion(current.summaryId, current.versionId);
   }
 
   /** The current summary of the patient holding identifier `system|value`; 404 when none. */
-  async currentSummaryByIdentifier(system: string, value: string): Promise<StoredSummary> {
+  async currentSummaryByIdentifier(system: string, value: string): Promise<Omit<StoredSummary, 'record'>> {
     const patientId = await this.patients.patientIdByIdentifier(identifierKey(system, value));
     if (!patientId) {
       throw fhirError(404, { code: 'not-found', expression: 'identifier', message: 'no patient with this identifier has a summary here' });
@@ -216,15 +182,15 @@ export class SummaryService {
     return this.currentSummary(patientId);
   }
 
-  private async current(record: SummaryRecord): Promise<StoredSummary> {
-    return { record, versionId: record.versionId, lastUpdated: record.lastUpdated, bytes: await this.bytesOf(record.contentId) };
+  private async latest(record: SummaryRecord): Promise<StoredSummary> {
+    return { record, ...(await this.requireVersion(record._id, record.versionId)) };
   }
 
-  private async bytesOf(contentId: string): Promise<Buffer> {
-    const bytes = await this.summaries.content(contentId);
-    // A record is written only after its bytes, so this is corruption, not a client error.
-    if (!bytes) throw new Error('stored document content is missing');
-    return bytes;
+  private async requireVersion(id: string, versionId: number): Promise<{ versionId: number; lastUpdated: Date; bytes: Buffer }> {
+    const version = await this.summaries.version(id, versionId);
+    // Bytes are written before anything points at them, so this is corruption, not a client error.
+    if (!version) throw new Error('stored document version is missing');
+    return version;
   }
 
   private async requireRecord(id: string): Promise<SummaryRecord> {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { checkDocumentRules } from '../../src/documents/document-rules.js';
-import { allSections, ipsExample, ipsExampleBundles, minimal } from '../support/test-node.js';
+import { allSections, ipsExample, ipsExampleBundles, minimal, type Json } from '../support/test-node.js';
 
-type Json = Record<string, any>;
 
 function problemsOf(bundle: Json): { expression: string | undefined; code: string }[] {
   const check = checkDocumentRules(bundle);

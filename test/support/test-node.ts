@@ -60,12 +60,16 @@ export function ipsExampleBundles(): string[] {
     .sort();
 }
 
+/** Loosely typed JSON, for tests that mutate documents. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
 /** A fresh copy of an official IPS example. */
-export function ipsExample(file: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(IPS_EXAMPLES, file), 'utf8')) as Record<string, unknown>;
+export function ipsExample(file: string): Json {
+  return JSON.parse(readFileSync(join(IPS_EXAMPLES, file), 'utf8')) as Json;
 }
 
 /** The official all-sections example, a fresh copy. */
-export const allSections = (): Record<string, unknown> => ipsExample('Bundle-bundle-ips-all-sections.json');
+export const allSections = (): Json => ipsExample('Bundle-bundle-ips-all-sections.json');
 /** The official minimal example, a fresh copy. */
-export const minimal = (): Record<string, unknown> => ipsExample('Bundle-bundle-minimal.json');
+export const minimal = (): Json => ipsExample('Bundle-bundle-minimal.json');

@@ -15,12 +15,9 @@ function canonical(value: unknown): string {
  */
 export function documentContentHash(bundle: Record<string, unknown>): string {
   const { id: _id, meta, ...rest } = bundle;
-  void _id;
   const content: Record<string, unknown> = { ...rest };
   if (meta !== null && typeof meta === 'object') {
     const { versionId: _v, lastUpdated: _l, ...clientMeta } = meta as Record<string, unknown>;
-    void _v;
-    void _l;
     if (Object.keys(clientMeta).length > 0) content['meta'] = clientMeta;
   }
   return createHash('sha256').update(canonical(content)).digest('base64url');

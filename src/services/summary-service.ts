@@ -28,8 +28,6 @@ function withServerMeta(
   meta: { versionId?: string; lastUpdated: string },
 ): Record<string, unknown> {
   const { resourceType: _t, id: _i, meta: clientMeta, ...rest } = resource;
-  void _t;
-  void _i;
   const kept =
     clientMeta !== null && typeof clientMeta === 'object'
       ? Object.fromEntries(Object.entries(clientMeta).filter(([k]) => k !== 'versionId' && k !== 'lastUpdated'))

@@ -2,7 +2,7 @@ import type { Server, ServerInjectOptions, ServerInjectResponse } from '@hapi/ha
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig, type NodeConfig } from '../../src/config.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { createServer } from '../../src/server.js';
@@ -17,11 +17,11 @@ export interface TestNode {
 }
 
 /** Builds a node on a fresh database of the backend, with silent logs. */
-export async function buildTestNode(backend: Backend, env: Record<string, string> = {}): Promise<TestNode> {
+export async function buildTestNode(backend: Backend, env: Record<string, string> = {}, logger: Logger = pino({ level: 'silent' })): Promise<TestNode> {
   const config = loadConfig({ PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: 'http://at.example/fhir', LOG_LEVEL: 'silent', ...env });
   const { database, cleanup } = await backend.open();
   const store = await storeOn(database, config);
-  const server = await createServer({ config, store, logger: pino({ level: 'silent' }) });
+  const server = await createServer({ config, store, logger });
   await server.initialize();
   return {
     server,
@@ -61,7 +61,6 @@ export function ipsExampleBundles(): string[] {
 }
 
 /** Loosely typed JSON, for tests that mutate documents. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
 /** A fresh copy of an official IPS example. */

@@ -1,8 +1,8 @@
 import { MongoClient } from 'mongodb';
-import { NO_SERVER_HELP, startMongoTestServer } from './mongo-server.mjs';
+import { NO_SERVER_HELP, startMongoTestServer } from '../../scripts/mongo-test-server.mjs';
 
 /**
- * Provides the storage tests with a MongoDB-wire server (see mongo-server.mjs) and says which one,
+ * Provides the storage tests with a MongoDB-wire server (see scripts/mongo-test-server.mjs) and says which one,
  * so that CI logs show what the suite ran against. Plain JS: jest loads it outside its transform.
  */
 export default async function globalSetup() {

@@ -1,4 +1,4 @@
-import { stopMongoTestServer } from './mongo-server.mjs';
+import { stopMongoTestServer } from '../../scripts/mongo-test-server.mjs';
 
 /** Stops the FerretDB the global set-up started, if it started one. */
 export default async function globalTeardown() {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const FERRETDB_BIN = process.env['PONTIS_FERRETDB_BIN'] ?? join(ROOT, '.cache', 'ferretdb', 'ferretdb');
 
 /** How to get a server when none is available; the MongoDB suites fail with this message. */

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// npm run bench: read and write throughput and latency of a Pontis node on MongoDB (FerretDB
+// here), against bare hapi serving the same bytes, measured in the same run. Each server runs in
+// its own process; the load generator (autocannon) runs in this one.
+import autocannon from 'autocannon';
+import { MongoClient } from 'mongodb';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,100').split(',').map(Number);
+const EXAMPLE = join(ROOT, 'profiles/hl7.fhir.uv.ips-2.0.0/package/example/Bundle-bundle-ips-all-sections.json');
+
+function startProcess(args, env, readyPattern) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d) => {
+      output += d;
+      if (readyPattern.test(output)) resolve(child);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`process exited (${code}): ${output}`)));
+  });
+}
+
+function percentile(sorted, p) {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function load(name, options) {
+  const latencies = [];
+  const instance = autocannon({ duration: DURATION, ...options });
+  instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  const row = {
+    name,
+    connections: options.connections,
+    rps: Math.round(result.requests.total / DURATION),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+  return row;
+}
+
+async function main() {
+  const mongo = await startMongoTestServer();
+  if (!mongo) throw new Error(NO_SERVER_HELP);
+  const children = [];
+  try {
+    const client = new MongoClient(mongo.uri);
+    const info = await client.db('admin').command({ buildInfo: 1 });
+    await client.close();
+    const server = info.ferretdbVersion ? `FerretDB ${info.ferretdbVersion} (SQLite backend)` : `MongoDB ${info.version}`;
+
+    const node = (port, ttl) =>
+      startProcess([join(ROOT, 'dist/src/main.js')], {
+        PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongo.uri, MONGODB_DATABASE: `pontis_bench_${randomUUID().slice(0, 8)}`,
+        PONTIS_SEED: '0', LOG_LEVEL: 'warn', PONTIS_CURRENT_SUMMARY_TTL_MS: String(ttl), PONTIS_COUNTRY: 'AT',
+      }, /listening on/);
+    children.push(await node(18181, 1000), await node(18182, 0));
+
+    const template = readFileSync(EXAMPLE, 'utf8');
+    const headers = { 'content-type': 'application/fhir+json' };
+    const pushed = await fetch('http://127.0.0.1:18181/fhir/Bundle', { method: 'POST', headers, body: template });
+    await fetch('http://127.0.0.1:18182/fhir/Bundle', { method: 'POST', headers, body: template });
+    const stored = await pushed.text();
+    const patient = JSON.parse(stored).entry.find((e) => e.resource.resourceType === 'Patient').resource;
+    const identifier = `${patient.identifier[0].system}|${patient.identifier[0].value}`;
+    const search = await (await fetch(`http://127.0.0.1:18181/fhir/Patient?identifier=${encodeURIComponent(identifier)}`)).json();
+    const patientId = search.entry[0].resource.id;
+    const search2 = await (await fetch(`http://127.0.0.1:18182/fhir/Patient?identifier=${encodeURIComponent(identifier)}`)).json();
+    const patientId2 = search2.entry[0].resource.id;
+    const bytesFile = join(tmpdir(), `pontis-bench-${process.pid}.json`);
+    const summaryBytes = Buffer.from(await (await fetch(`http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`)).arrayBuffer());
+    writeFileSync(bytesFile, summaryBytes);
+    children.push(await startProcess([join(ROOT, 'bench/bare-server.mjs'), bytesFile, '18183'], {}, /ready/));
+
+    const rows = [];
+    for (const connections of CONCURRENCY) {
+      rows.push(await load('bare hapi, same bytes (ceiling)', { url: 'http://127.0.0.1:18183/bare', connections }));
+      rows.push(await load('GET $summary', { url: `http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, connections }));
+      rows.push(await load('GET $summary, TTL 0 (database every read)', { url: `http://127.0.0.1:18182/fhir/Patient/${patientId2}/$summary`, connections }));
+      // The document identifier occurs several times in the example; each request gets a new one.
+      const parts = template.split('ac7a747c-a2c9-493c-ba39-4ac6997eed1e');
+      rows.push(
+        await load('POST /fhir/Bundle (new document each)', {
+          url: 'http://127.0.0.1:18181/fhir/Bundle',
+          connections,
+          method: 'POST',
+          headers,
+          requests: [{ setupRequest: (req) => ({ ...req, body: parts.join(randomUUID()) }) }],
+        }),
+      );
+    }
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+    const report = { date: new Date().toISOString(), machine, server, durationSeconds: DURATION, documentBytes: summaryBytes.length, rows };
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`\n${machine}; store: ${server}; ${DURATION} s per run; document ${summaryBytes.length} bytes\n\n`);
+    process.stdout.write('| what | conn. | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|\n');
+    for (const r of rows) {
+      const ceiling = rows.find((c) => c.connections === r.connections && c.name.startsWith('bare'));
+      const ratio = r.name.startsWith('POST') ? '' : `${((r.rps / ceiling.rps) * 100).toFixed(0)} %`;
+      process.stdout.write(`| ${r.name} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${ratio} | ${r.non2xx} | ${r.errors} |\n`);
+    }
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await stopMongoTestServer(mongo);
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error.stack ?? error}\n`);
+  process.exit(1);
+});

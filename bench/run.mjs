@@ -93,15 +93,28 @@ async function main() {
       rows.push(await load('bare hapi, same bytes (ceiling)', { url: 'http://127.0.0.1:18183/bare', connections }));
       rows.push(await load('GET $summary', { url: `http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, connections }));
       rows.push(await load('GET $summary, TTL 0 (database every read)', { url: `http://127.0.0.1:18182/fhir/Patient/${patientId2}/$summary`, connections }));
-      // The document identifier occurs several times in the example; each request gets a new one.
-      const parts = template.split('ac7a747c-a2c9-493c-ba39-4ac6997eed1e');
+    }
+    // Writes last, on their own node and database, so they do not change what the reads measured.
+    // Each push is a new document of a new patient, as when hospitals push summaries.
+    children.push(await node(18184, 1000));
+    const document = JSON.parse(template);
+    const subject = document.entry.find((e) => e.resource.resourceType === 'Patient').resource;
+    for (const connections of CONCURRENCY) {
       rows.push(
-        await load('POST /fhir/Bundle (new document each)', {
-          url: 'http://127.0.0.1:18181/fhir/Bundle',
+        await load('POST /fhir/Bundle (new document, new patient)', {
+          url: 'http://127.0.0.1:18184/fhir/Bundle',
           connections,
           method: 'POST',
           headers,
-          requests: [{ setupRequest: (req) => ({ ...req, body: parts.join(randomUUID()) }) }],
+          requests: [
+            {
+              setupRequest: (req) => {
+                document.identifier.value = randomUUID();
+                subject.identifier[0].value = randomUUID();
+                return { ...req, body: JSON.stringify(document) };
+              },
+            },
+          ],
         }),
       );
     }

@@ -58,7 +58,7 @@ const versionKey = (summaryId: string, versionId: number): string => `${summaryI
 export class SummaryRepository {
   private readonly summaries: DocumentCollection<SummaryRecord>;
   private readonly versions: DocumentCollection<SummaryVersionRecord>;
-  private readonly currentByPatient = new Map<string, { ref: CurrentSummaryRef; expires: number }>();
+  private readonly currentByPatient = new Map<string, { ref: Promise<CurrentSummaryRef | null>; expires: number }>();
 
   constructor(
     database: DocumentDatabase,
@@ -88,23 +88,34 @@ export class SummaryRepository {
   /**
    * The patient's current summary: the document with the latest Bundle.timestamp (ties: the
    * latest stored). Remembered by this instance for the configured TTL; its own writes for the
-   * patient forget it at once.
+   * patient forget it at once. Concurrent misses for one patient share one query, so an expiry
+   * under load costs one database round trip, not one per waiting request.
    */
-  async currentForPatient(patientId: string): Promise<CurrentSummaryRef | null> {
+  currentForPatient(patientId: string): Promise<CurrentSummaryRef | null> {
     const now = Date.now();
     const cached = this.currentByPatient.get(patientId);
     if (cached && cached.expires > now) return cached.ref;
+    const pending = this.queryCurrent(patientId).then((ref) => {
+      if (ref && this.currentSummaryTtlMs > 0 && this.currentByPatient.get(patientId)?.ref === pending) {
+        this.currentByPatient.set(patientId, { ref: Promise.resolve(ref), expires: Date.now() + this.currentSummaryTtlMs });
+      } else if (this.currentByPatient.get(patientId)?.ref === pending) {
+        this.currentByPatient.delete(patientId);
+      }
+      return ref;
+    });
+    if (this.currentByPatient.size >= 100_000) this.currentByPatient.clear();
+    // In flight: later callers wait for this query rather than start their own.
+    this.currentByPatient.set(patientId, { ref: pending, expires: Number.POSITIVE_INFINITY });
+    pending.catch(() => this.currentByPatient.delete(patientId));
+    return pending;
+  }
+
+  private async queryCurrent(patientId: string): Promise<CurrentSummaryRef | null> {
     const latest = await this.summaries.findOne(
       { patientId },
       { sort: { timestampMs: -1, lastUpdated: -1 }, fields: ['versionId', 'lastUpdated'] },
     );
-    if (!latest) return null;
-    const ref = { summaryId: latest._id, versionId: latest.versionId, lastUpdated: latest.lastUpdated };
-    if (this.currentSummaryTtlMs > 0) {
-      if (this.currentByPatient.size >= 100_000) this.currentByPatient.clear();
-      this.currentByPatient.set(patientId, { ref, expires: now + this.currentSummaryTtlMs });
-    }
-    return ref;
+    return latest ? { summaryId: latest._id, versionId: latest.versionId, lastUpdated: latest.lastUpdated } : null;
   }
 
   /**

@@ -65,9 +65,9 @@ async function main() {
     await client.close();
     const server = info.ferretdbVersion ? `FerretDB ${info.ferretdbVersion} (SQLite backend)` : `MongoDB ${info.version}`;
 
-    const node = (port, ttl) =>
+    const node = (port, ttl, mongodbUri = mongo.uri) =>
       startProcess([join(ROOT, 'dist/src/main.js')], {
-        PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongo.uri, MONGODB_DATABASE: `pontis_bench_${randomUUID().slice(0, 8)}`,
+        PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongodbUri, MONGODB_DATABASE: `pontis_bench_${randomUUID().slice(0, 8)}`,
         PONTIS_SEED: '0', LOG_LEVEL: 'warn', PONTIS_CURRENT_SUMMARY_TTL_MS: String(ttl), PONTIS_COUNTRY: 'AT',
       }, /listening on/);
     children.push(await node(18181, 1000), await node(18182, 0));
@@ -96,13 +96,15 @@ async function main() {
     }
     // Writes last, on their own node and database, so they do not change what the reads measured.
     // Each push is a new document of a new patient, as when hospitals push summaries.
-    children.push(await node(18184, 1000));
+    // The same pushes on the embedded store separate the node's own cost from the database's.
+    children.push(await node(18184, 1000), await node(18185, 1000, ''));
     const document = JSON.parse(template);
     const subject = document.entry.find((e) => e.resource.resourceType === 'Patient').resource;
+    for (const [label, port] of [['POST /fhir/Bundle (new document, new patient)', 18184], ['POST /fhir/Bundle, embedded store', 18185]])
     for (const connections of CONCURRENCY) {
       rows.push(
-        await load('POST /fhir/Bundle (new document, new patient)', {
-          url: 'http://127.0.0.1:18184/fhir/Bundle',
+        await load(label, {
+          url: `http://127.0.0.1:${port}/fhir/Bundle`,
           connections,
           method: 'POST',
           headers,

@@ -1,5 +1,21 @@
 import { fhirError } from './operation-outcome.js';
 
+/** Deeper than any FHIR resource nests (about 20 levels in practice); bounds recursive walks. */
+export const MAX_NESTING = 100;
+
+/** Depth of the deepest value in parsed JSON, counted without recursion. */
+function depthExceeds(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > max) return true;
+    if (value !== null && typeof value === 'object') {
+      for (const child of Object.values(value)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 /**
  * Parses a request body as one FHIR JSON resource of the expected type. Malformed JSON, a body
  * that is not an object, or another resource type are 400s that say what is wrong without
@@ -16,6 +32,9 @@ export function parseResourceBody(payload: unknown, expectedType: string): Recor
   } catch (error) {
     const where = error instanceof SyntaxError ? error.message.replace(/"[^"]*"/g, '…') : 'malformed';
     throw fhirError(400, { code: 'structure', message: `the request body is not valid JSON (${where})` });
+  }
+  if (depthExceeds(parsed, MAX_NESTING)) {
+    throw fhirError(400, { code: 'too-costly', message: `the request body nests deeper than ${MAX_NESTING} levels` });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw fhirError(400, { code: 'structure', message: `the request body must be a JSON object, a FHIR ${expectedType}` });

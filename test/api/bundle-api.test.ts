@@ -60,6 +60,14 @@ describe('POST /fhir/Bundle', () => {
     expectOutcome(await send(node.server, 'POST', '/fhir/Bundle', '[]'), 400, { code: 'structure' });
   });
 
+  it('refuses absurdly deep nesting with 400 rather than failing', async () => {
+    const bundle = documentFor('A6', '2024-01-01T00:00:00Z');
+    bundle['entry'][1].resource.extension = 'DEEP';
+    const deep = `${'{"extension":['.repeat(5000)}{}${']}'.repeat(5000)}`;
+    const body = JSON.stringify(bundle).replace('"DEEP"', `[${deep}]`);
+    expectOutcome(await send(node.server, 'POST', '/fhir/Bundle', body), 400, { code: 'too-costly' });
+  });
+
   it('refuses another resource type with 400 naming resourceType', async () => {
     expectOutcome(await send(node.server, 'POST', '/fhir/Bundle', { resourceType: 'Patient' }), 400, { expression: ['resourceType'] });
   });

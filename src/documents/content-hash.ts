@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+/** A copy with object keys in sorted order (null-prototype objects, so `__proto__` stays a key). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
   if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
+    return out;
   }
-  return JSON.stringify(value);
+  return value;
 }
 
 /**
@@ -20,5 +22,5 @@ export function documentContentHash(bundle: Record<string, unknown>): string {
     const { versionId: _v, lastUpdated: _l, ...clientMeta } = meta as Record<string, unknown>;
     if (Object.keys(clientMeta).length > 0) content['meta'] = clientMeta;
   }
-  return createHash('sha256').update(canonical(content)).digest('base64url');
+  return createHash('sha256').update(JSON.stringify(sortedKeys(content))).digest('base64url');
 }

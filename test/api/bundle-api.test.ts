@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { memoryBackend } from '../support/stores.js';
-import { bodyOf, buildTestNode, minimal, send, type Json, type TestNode } from '../support/test-node.js';
+import { bodyOf, buildTestNode, documentFor, send, type Json, type TestNode } from '../support/test-node.js';
 
 let node: TestNode;
 beforeAll(async () => {
@@ -10,15 +10,6 @@ afterAll(async () => {
   await node?.cleanup();
 });
 
-/** A valid document with its own identifier, for one patient. */
-function documentFor(nationalId: string, timestamp: string, documentId = `${nationalId}@${timestamp}`): Json {
-  const bundle = minimal();
-  bundle['identifier'] = { system: 'urn:test:documents', value: documentId };
-  bundle['timestamp'] = timestamp;
-  const patient = bundle['entry'].find((e: Json) => e.resource.resourceType === 'Patient').resource;
-  patient.identifier = [{ system: 'urn:test:national', value: nationalId }];
-  return bundle;
-}
 
 function expectOutcome(response: { statusCode: number; payload: string; headers: Json }, status: number, issue: Json): void {
   expect(response.statusCode).toBe(status);

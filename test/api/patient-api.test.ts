@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { memoryBackend } from '../support/stores.js';
-import { bodyOf, buildTestNode, minimal, send, type Json, type TestNode } from '../support/test-node.js';
+import { bodyOf, buildTestNode, documentFor, patientOf, send, type Json, type TestNode } from '../support/test-node.js';
 
 let node: TestNode;
 
 /** A document for a patient with the given demographics. */
-function documentFor(p: { id: string; family: string; given: string; birthDate: string; gender: string }, timestamp: string, title = 'Summary'): Json {
-  const bundle = minimal();
-  bundle['identifier'] = { system: 'urn:test:documents', value: `${p.id}@${timestamp}` };
-  bundle['timestamp'] = timestamp;
+function documentWith(p: { id: string; family: string; given: string; birthDate: string; gender: string }, timestamp: string, title = 'Summary'): Json {
+  const bundle = documentFor(p.id, timestamp);
   bundle['entry'][0].resource.title = title;
-  const patient = bundle['entry'].find((e: Json) => e.resource.resourceType === 'Patient').resource;
-  patient.identifier = [{ system: 'urn:test:national', value: p.id }];
-  patient.name = [{ family: p.family, given: [p.given] }];
-  patient.birthDate = p.birthDate;
-  patient.gender = p.gender;
+  Object.assign(patientOf(bundle), { name: [{ family: p.family, given: [p.given] }], birthDate: p.birthDate, gender: p.gender });
   return bundle;
 }
 
@@ -25,7 +19,7 @@ const SOUSA = { id: 'N3', family: 'Sousa', given: 'Inês', birthDate: '1970-09-1
 beforeAll(async () => {
   node = await buildTestNode(memoryBackend);
   for (const p of [MULLER, MULLEROVA, SOUSA]) {
-    const response = await send(node.server, 'POST', '/fhir/Bundle', documentFor(p, '2024-01-01T00:00:00Z'));
+    const response = await send(node.server, 'POST', '/fhir/Bundle', documentWith(p, '2024-01-01T00:00:00Z'));
     expect(response.statusCode).toBe(201);
   }
 });
@@ -112,13 +106,13 @@ describe('GET /fhir/Patient/{id}', () => {
 describe('$summary', () => {
   it('returns the newest document as current; an older one pushed later does not replace it', async () => {
     const p = { id: 'S1', family: 'Silva', given: 'Ana', birthDate: '1960-01-01', gender: 'female' };
-    await send(node.server, 'POST', '/fhir/Bundle', documentFor(p, '2024-05-01T00:00:00Z', 'May'));
-    const older = await send(node.server, 'POST', '/fhir/Bundle', documentFor(p, '2023-05-01T00:00:00Z', 'Last year'));
+    await send(node.server, 'POST', '/fhir/Bundle', documentWith(p, '2024-05-01T00:00:00Z', 'May'));
+    const older = await send(node.server, 'POST', '/fhir/Bundle', documentWith(p, '2023-05-01T00:00:00Z', 'Last year'));
     const byIdentifier = await node.server.inject('/fhir/Patient/$summary?identifier=urn:test:national|S1');
     expect(byIdentifier.statusCode).toBe(200);
     expect(bodyOf<Json>(byIdentifier)['entry'][0].resource.title).toBe('May');
 
-    await send(node.server, 'POST', '/fhir/Bundle', documentFor({ ...p, family: 'Silva Costa' }, '2025-05-01T00:00:00Z', 'Next year'));
+    await send(node.server, 'POST', '/fhir/Bundle', documentWith({ ...p, family: 'Silva Costa' }, '2025-05-01T00:00:00Z', 'Next year'));
     const patientId = (await search('identifier=urn:test:national|S1'))['entry'][0].resource.id as string;
     const byId = await node.server.inject(`/fhir/Patient/${patientId}/$summary`);
     expect(bodyOf<Json>(byId)['entry'][0].resource.title).toBe('Next year');

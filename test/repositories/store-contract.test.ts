@@ -4,7 +4,7 @@ import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } fro
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { SummaryService } from '../../src/services/summary-service.js';
 import { backends } from '../support/stores.js';
-import { minimal, type Json } from '../support/test-node.js';
+import { documentFor, type Json } from '../support/test-node.js';
 
 interface Thing {
   _id: string;
@@ -16,15 +16,6 @@ interface Thing {
 
 const OPTIONS = { currentSummaryTtlMs: 0, documentCacheBytes: 0 };
 
-/** A minimal-example document for a patient of the given national id, at the given time. */
-function documentFor(nationalId: string, timestamp: string, documentId = `${nationalId}-${timestamp}`): Json {
-  const bundle = minimal();
-  bundle['identifier'] = { system: 'urn:test:documents', value: documentId };
-  bundle['timestamp'] = timestamp;
-  const patient = bundle['entry'].find((e: Json) => e.resource.resourceType === 'Patient').resource;
-  patient.identifier = [{ system: 'urn:test:national', value: nationalId }];
-  return bundle;
-}
 
 describe.each(backends)('storage contract on the $name', (backend) => {
   let database: DocumentDatabase;

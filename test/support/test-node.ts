@@ -72,3 +72,20 @@ export function ipsExample(file: string): Json {
 export const allSections = (): Json => ipsExample('Bundle-bundle-ips-all-sections.json');
 /** The official minimal example, a fresh copy. */
 export const minimal = (): Json => ipsExample('Bundle-bundle-minimal.json');
+
+/**
+ * A valid document (the official minimal example) with its own identifier, for the patient with
+ * national identifier `urn:test:national|<nationalId>`, assembled at `timestamp`.
+ */
+export function documentFor(nationalId: string, timestamp: string, documentId = `${nationalId}-${timestamp}`): Json {
+  const bundle = minimal();
+  bundle['identifier'] = { system: 'urn:test:documents', value: documentId };
+  bundle['timestamp'] = timestamp;
+  patientOf(bundle)['identifier'] = [{ system: 'urn:test:national', value: nationalId }];
+  return bundle;
+}
+
+/** The Patient resource of a document. */
+export function patientOf(bundle: Json): Json {
+  return (bundle['entry'] as Json[]).find((e) => e['resource']['resourceType'] === 'Patient')!['resource'] as Json;
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from '@jest/globals';
+import { documentContentHash } from '../../src/documents/content-hash.js';
+import { minimal } from '../support/test-node.js';
+
+describe('document content hash', () => {
+  it('ignores key order and what the server assigns', () => {
+    const bundle = minimal();
+    const reordered = Object.fromEntries(Object.entries(bundle).reverse());
+    const stored = { ...bundle, id: 'server-id', meta: { ...bundle['meta'], versionId: '3', lastUpdated: '2026-01-01T00:00:00Z' } };
+    expect(documentContentHash(reordered)).toBe(documentContentHash(bundle));
+    expect(documentContentHash(stored)).toBe(documentContentHash(bundle));
+  });
+
+  it('changes with any content, client meta included', () => {
+    const base = documentContentHash(minimal());
+    const retitled = minimal();
+    retitled['entry'][0].resource.title = 'Other';
+    const profiled = minimal();
+    profiled['meta'] = { profile: ['http://example.org/other'] };
+    const proto = JSON.parse('{"resourceType":"Bundle","__proto__":{"x":1}}') as Record<string, unknown>;
+    expect(documentContentHash(retitled)).not.toBe(base);
+    expect(documentContentHash(profiled)).not.toBe(base);
+    expect(documentContentHash(proto)).not.toBe(documentContentHash({ resourceType: 'Bundle' }));
+  });
+});

@@ -4,7 +4,7 @@ import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } fro
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { SummaryService } from '../../src/services/summary-service.js';
 import { backends } from '../support/stores.js';
-import { documentFor, type Json } from '../support/test-node.js';
+import { documentFor } from '../support/test-node.js';
 
 interface Thing {
   _id: string;

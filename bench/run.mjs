@@ -129,7 +129,7 @@ async function main() {
     for (const r of rows) {
       const ceiling = rows.find((c) => c.connections === r.connections && c.name.startsWith('bare'));
       const ratio = r.name.startsWith('POST') ? '' : `${((r.rps / ceiling.rps) * 100).toFixed(0)} %`;
-      process.stdout.write(`| ${r.name} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${ratio} | ${r.non2xx} | ${r.errors} |\n`);
+      process.stdout.write(`| ${r.name} | ${r.connections} | ${r.rps} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} | ${ratio} | ${r.non2xx} | ${r.errors} |\n`);
     }
   } finally {
     for (const c of children) c.kill('SIGTERM');

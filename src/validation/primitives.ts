@@ -1,0 +1,62 @@
+/**
+ * Lexical rules of the FHIR R4 primitive types (R4 "Datatypes", regexes as published), checked
+ * on the JSON value together with its JSON type.
+ */
+interface PrimitiveRule {
+  json: 'string' | 'number' | 'boolean';
+  pattern?: RegExp;
+  check?: (value: string | number) => boolean;
+}
+
+const DATE = /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$/;
+const DATE_TIME =
+  /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$/;
+const INSTANT =
+  /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
+
+/** A real calendar day where the text carries one (the regexes accept 31 February). */
+function realDay(text: string | number): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(text));
+  if (!m) return true;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+}
+
+const RULES: Record<string, PrimitiveRule> = {
+  boolean: { json: 'boolean' },
+  integer: { json: 'number', check: (v) => Number.isInteger(v) && Number(v) >= -2147483648 && Number(v) <= 2147483647 },
+  unsignedInt: { json: 'number', check: (v) => Number.isInteger(v) && Number(v) >= 0 && Number(v) <= 2147483647 },
+  positiveInt: { json: 'number', check: (v) => Number.isInteger(v) && Number(v) >= 1 && Number(v) <= 2147483647 },
+  decimal: { json: 'number', check: (v) => Number.isFinite(v) },
+  string: { json: 'string', pattern: /^[ \r\n\t\S]+$/ },
+  markdown: { json: 'string', pattern: /^[ \r\n\t\S]+$/ },
+  code: { json: 'string', pattern: /^[^\s]+( [^\s]+)*$/ },
+  id: { json: 'string', pattern: /^[A-Za-z0-9\-.]{1,64}$/ },
+  uri: { json: 'string', pattern: /^\S*$/ },
+  url: { json: 'string', pattern: /^\S*$/ },
+  canonical: { json: 'string', pattern: /^\S*$/ },
+  oid: { json: 'string', pattern: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/ },
+  uuid: { json: 'string', pattern: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ },
+  base64Binary: { json: 'string', pattern: /^(\s*([0-9a-zA-Z+/=]){4}\s*)+$/ },
+  date: { json: 'string', pattern: DATE, check: realDay },
+  dateTime: { json: 'string', pattern: DATE_TIME, check: realDay },
+  instant: { json: 'string', pattern: INSTANT, check: realDay },
+  time: { json: 'string', pattern: /^([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?$/ },
+  xhtml: { json: 'string', check: (v) => /^\s*<div[\s>]/.test(String(v)) && /<\/div>\s*$/.test(String(v)) },
+};
+
+/** Whether `type` is a FHIR primitive type. */
+export function isPrimitiveType(type: string): boolean {
+  return type in RULES;
+}
+
+/** Why `value` is not a valid `type`, or undefined when it is. */
+export function primitiveProblem(type: string, value: unknown): string | undefined {
+  const rule = RULES[type];
+  if (!rule) return undefined;
+  if (typeof value !== rule.json) return `must be a JSON ${rule.json} (FHIR ${type})`;
+  if (rule.json === 'string' && (value as string).length === 0) return `must not be empty (FHIR ${type})`;
+  if (rule.pattern && !rule.pattern.test(String(value))) return `is not a valid FHIR ${type}`;
+  if (rule.check && !rule.check(value as string | number)) return `is not a valid FHIR ${type}`;
+  return undefined;
+}

@@ -1,0 +1,436 @@
+import fhirpath from 'fhirpath';
+import r4Model from 'fhirpath/fhir-context/r4/index.js';
+import { canonicalUrl, type DefinitionRegistry, type StructureDefinition } from './definitions.js';
+import { compileElementTree, findByPath, type ElementNode, type Invariant } from './element-tree.js';
+import { isPrimitiveType, primitiveProblem } from './primitives.js';
+
+/** One finding of the validator, located by FHIRPath. */
+export interface ValidationIssue {
+  severity: 'error' | 'warning' | 'information';
+  code: 'structure' | 'required' | 'value' | 'invariant' | 'not-supported' | 'invalid';
+  /** FHIRPath with indexes, e.g. `Bundle.entry[4].resource.section[1].entry[0]`. */
+  expression: string;
+  message: string;
+  /** Key of the violated constraint, when there is one (`ips-1`, `dom-3`). */
+  key?: string;
+}
+
+type Json = Record<string, unknown>;
+type Evaluator = (value: unknown, env: Record<string, unknown>) => unknown[];
+
+const RESOURCE_TYPES = new Set(['Resource', 'DomainResource']);
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function capitalise(type: string): string {
+  return type.charAt(0).toUpperCase() + type.slice(1);
+}
+
+/** `actual` equals `expected` exactly (fixed[x]). */
+function deepEqual(actual: unknown, expected: unknown): boolean {
+  if (actual === expected) return true;
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => deepEqual(actual[i], e));
+  }
+  if (isObject(expected)) {
+    if (!isObject(actual)) return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(actual).length && keys.every((k) => deepEqual(actual[k], expected[k]));
+  }
+  return false;
+}
+
+/** `actual` has at least what `expected` has (pattern[x]): arrays match element-wise by inclusion. */
+function matchesPattern(actual: unknown, expected: unknown): boolean {
+  if (Array.isArray(expected)) {
+    const items = Array.isArray(actual) ? actual : [actual];
+    return expected.every((e) => items.some((a) => matchesPattern(a, e)));
+  }
+  if (isObject(expected)) {
+    return isObject(actual) && Object.keys(expected).every((k) => matchesPattern(actual[k], expected[k]));
+  }
+  return actual === expected;
+}
+
+/** State of one validation run. */
+interface Run {
+  issues: ValidationIssue[];
+  /** The resource being validated at the top, for `%rootResource` and reference resolution. */
+  root: Json;
+  /** Full URLs of the enclosing Bundle's entries, for `resolve()` in discriminators. */
+  entries: Map<string, Json>;
+  /** Conformance answers already computed: resource → profile URL → conforms. */
+  conformance: WeakMap<object, Map<string, boolean>>;
+}
+
+/**
+ * Validates resources against StructureDefinitions: each profile's snapshot is compiled once into
+ * an element tree, and each invariant once into a FHIRPath function. Checks cardinality, JSON
+ * shape, unknown elements, choice types, primitive formats, fixed and pattern values, slicing
+ * (discriminators value, pattern, type, profile, exists; slice cardinality; closed slicing),
+ * contained and Bundle entry resources with the profiles they declare (`meta.profile`), and
+ * invariants (ele-1 natively, the others through HL7's fhirpath with the R4 model).
+ * Not yet: terminology bindings.
+ */
+export class ProfileValidator {
+  private readonly trees = new Map<string, ElementNode>();
+  private readonly invariants = new Map<string, Evaluator | null>();
+
+  constructor(private readonly registry: DefinitionRegistry) {}
+
+  /** Validates a resource against its base definition and `profile` (or the profiles it declares). */
+  validate(resource: Json, profile?: string): ValidationIssue[] {
+    const run: Run = { issues: [], root: resource, entries: new Map(), conformance: new WeakMap() };
+    if (resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry'])) {
+      for (const entry of resource['entry']) {
+        if (isObject(entry) && typeof entry['fullUrl'] === 'string' && isObject(entry['resource'])) {
+          run.entries.set(entry['fullUrl'], entry['resource']);
+        }
+      }
+    }
+    const type = typeof resource['resourceType'] === 'string' ? resource['resourceType'] : 'Resource';
+    this.validateResource(resource, type, profile ? [profile] : [], run);
+    return run.issues;
+  }
+
+  /** Whether the profile is known. */
+  knows(profile: string): boolean {
+    return this.registry.get(profile) !== undefined;
+  }
+
+  private tree(sd: StructureDefinition): ElementNode {
+    let tree = this.trees.get(sd.url);
+    if (!tree) {
+      tree = compileElementTree(sd);
+      this.trees.set(sd.url, tree);
+    }
+    return tree;
+  }
+
+  private validateResource(resource: Json, path: string, requested: readonly string[], run: Run): void {
+    const type = resource['resourceType'];
+    const base = typeof type === 'string' ? this.registry.base(type) : undefined;
+    if (!base || base.kind !== 'resource') {
+      run.issues.push({ severity: 'error', code: 'structure', expression: path, message: `unknown resourceType ${JSON.stringify(type)}` });
+      return;
+    }
+    const meta = resource['meta'];
+    const declared = isObject(meta) && Array.isArray(meta['profile']) ? meta['profile'].filter((p): p is string => typeof p === 'string') : [];
+    const profiles: StructureDefinition[] = [];
+    for (const url of [...requested, ...declared]) {
+      const sd = this.registry.get(url);
+      if (!sd) {
+        run.issues.push({
+          severity: requested.includes(url) ? 'error' : 'information',
+          code: 'not-supported',
+          expression: path,
+          message: `profile ${canonicalUrl(url)} is not known here; not checked`,
+        });
+      } else if (sd.type !== type) {
+        run.issues.push({ severity: 'error', code: 'structure', expression: path, message: `profile ${sd.url} is for ${sd.type}, not ${String(type)}` });
+      } else if (!profiles.includes(sd)) {
+        profiles.push(sd);
+      }
+    }
+    // A profile's snapshot holds everything of its base, so the base is checked on its own only when no profile applies.
+    const against = profiles.length > 0 ? profiles : [base];
+    const seen = new Set<string>();
+    for (const sd of against) {
+      const before = run.issues.length;
+      const root = this.tree(sd);
+      this.validateElement(resource, root, path, root, run);
+      // Several profiles report the same base problem once.
+      const fresh = run.issues.splice(before).filter((i) => {
+        const key = `${i.expression}\u0000${i.message}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      run.issues.push(...fresh);
+    }
+  }
+
+  /** Checks one value (already known to be a single item) against an element node. */
+  private validateElement(value: unknown, node: ElementNode, path: string, treeRoot: ElementNode, run: Run, type?: string): void {
+    const typeName = type ?? (node.types.length === 1 ? node.types[0]!.code : undefined);
+    if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
+      run.issues.push({ severity: 'error', code: 'value', expression: path, message: `must be exactly ${JSON.stringify(node.fixed)}` });
+    }
+    if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) {
+      run.issues.push({ severity: 'error', code: 'value', expression: path, message: `must match the pattern ${JSON.stringify(node.pattern)}` });
+    }
+    if (typeName !== undefined && isPrimitiveType(typeName) && path.split('.').length > 1 && !isObject(value)) {
+      const problem = primitiveProblem(typeName, value);
+      if (problem) run.issues.push({ severity: 'error', code: 'value', expression: path, message: `value ${problem}` });
+      return;
+    }
+    if (!isObject(value)) {
+      run.issues.push({ severity: 'error', code: 'structure', expression: path, message: `must be a JSON object (${typeName ?? 'element'})` });
+      return;
+    }
+    if (typeName !== undefined && (RESOURCE_TYPES.has(typeName) || this.registry.base(typeName)?.kind === 'resource') && node !== treeRoot) {
+      const profiles = node.types.flatMap((t) => t.profiles);
+      this.validateResource(value, path, profiles, run);
+      return;
+    }
+    if (Object.keys(value).length === 0) {
+      run.issues.push({ severity: 'error', code: 'invariant', key: 'ele-1', expression: path, message: 'All FHIR elements must have a @value or children' });
+      return;
+    }
+    const { children, root } = this.childrenOf(node, typeName, treeRoot);
+    this.validateChildren(value, children, path, root, run, node === treeRoot);
+    this.checkInvariants(value, node, path, run);
+  }
+
+  /** The children that define an object's members: the snapshot's, or its type's. */
+  private childrenOf(node: ElementNode, type: string | undefined, treeRoot: ElementNode): { children: ElementNode[]; root: ElementNode } {
+    if (node.children.length > 0) return { children: node.children, root: treeRoot };
+    if (node.contentReference) {
+      const target = findByPath(treeRoot, node.contentReference.slice(node.contentReference.indexOf('#') + 1));
+      if (target) return { children: target.children, root: treeRoot };
+    }
+    const profile = node.types.find((t) => t.code === type)?.profiles[0];
+    const sd = (profile ? this.registry.get(profile) : undefined) ?? (type ? this.registry.base(type) : undefined);
+    if (!sd) return { children: [], root: treeRoot };
+    const root = this.tree(sd);
+    return { children: root.children, root };
+  }
+
+  private validateChildren(value: Json, children: ElementNode[], path: string, treeRoot: ElementNode, run: Run, isResourceRoot: boolean): void {
+    const claimed = new Set<string>();
+    if (isResourceRoot) claimed.add('resourceType');
+    for (const child of children) {
+      const keys = child.isChoice
+        ? [...new Set(Object.keys(value).map((k) => (k.startsWith('_') ? k.slice(1) : k)))].filter((k) =>
+            child.types.some((t) => k === child.name + capitalise(t.code)),
+          )
+        : child.name in value || `_${child.name}` in value
+          ? [child.name]
+          : [];
+      for (const k of keys) {
+        claimed.add(k);
+        claimed.add(`_${k}`);
+      }
+      if (keys.length > 1) {
+        run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${child.name}[x]`, message: `only one of ${keys.join(', ')} may be given` });
+      }
+      const key = keys[0];
+      const raw = key === undefined ? undefined : value[key];
+      const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+      const primitiveCompanion = key === undefined ? undefined : value[`_${key}`];
+      const count = raw === undefined && primitiveCompanion !== undefined ? (Array.isArray(primitiveCompanion) ? primitiveCompanion.length : 1) : items.length;
+      if (raw !== undefined) {
+        if (!child.repeats && Array.isArray(raw) && child.path.split('.').length > 1) {
+          run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'must be a single value, not an array' });
+        } else if (child.repeats && !Array.isArray(raw)) {
+          run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'must be an array (the element repeats)' });
+        }
+      }
+      const name = key ?? child.name + (child.isChoice ? '[x]' : '');
+      if (count < child.min) {
+        run.issues.push({ severity: 'error', code: 'required', expression: `${path}.${name}`, message: `${child.path} needs at least ${child.min} value(s), has ${count}` });
+      }
+      if (count > child.max) {
+        run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${name}`, message: `${child.path} allows at most ${child.max} value(s), has ${count}` });
+      }
+      if (key === undefined || raw === undefined) continue;
+      const type = child.isChoice ? child.types.find((t) => key === child.name + capitalise(t.code))?.code : undefined;
+      const itemPath = (i: number): string => (Array.isArray(raw) ? `${path}.${key}[${i}]` : `${path}.${key}`);
+      const sliceOf = child.slicing && child.slices.length > 0 ? this.assignSlices(items, child, itemPath, run) : undefined;
+      items.forEach((item, i) => {
+        if (item === null) {
+          if (primitiveCompanion === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: itemPath(i), message: 'null is not a FHIR value' });
+          return;
+        }
+        const slice = sliceOf?.[i];
+        this.validateElement(item, slice ?? child, itemPath(i), treeRoot, run, type);
+      });
+    }
+    for (const k of Object.keys(value)) {
+      if (!claimed.has(k)) {
+        run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${k}`, message: `unknown element ${JSON.stringify(k)}` });
+      }
+    }
+  }
+
+  /** Which slice each item belongs to; also checks slice cardinality and closed slicing. */
+  private assignSlices(items: unknown[], sliced: ElementNode, itemPath: (i: number) => string, run: Run): (ElementNode | undefined)[] {
+    const slicing = sliced.slicing!;
+    const structural = slicing.discriminators.filter((d) => d.type !== 'profile');
+    const assigned = items.map((item) => {
+      if (item === null) return undefined;
+      const match = sliced.slices.find((s) => this.inSlice(item, s, slicing.discriminators, run));
+      if (match || structural.length === slicing.discriminators.length || structural.length === 0) return match;
+      // An item of the right type that fails the slice's profile belongs to the slice when no other
+      // slice could take it: its errors are then reported against the profile, not as a missing slice.
+      const candidates = sliced.slices.filter((s) => this.inSlice(item, s, structural, run));
+      return candidates.length === 1 ? candidates[0] : undefined;
+    });
+    for (const slice of sliced.slices) {
+      const count = assigned.filter((s) => s === slice).length;
+      const at = itemPath(0).replace(/\[0\]$/, '');
+      if (count < slice.min) {
+        run.issues.push({ severity: 'error', code: 'required', expression: at, message: `slice ${slice.sliceName} of ${sliced.path} needs at least ${slice.min}, has ${count}` });
+      }
+      if (count > slice.max) {
+        run.issues.push({ severity: 'error', code: 'structure', expression: at, message: `slice ${slice.sliceName} of ${sliced.path} allows at most ${slice.max}, has ${count}` });
+      }
+    }
+    if (slicing.rules === 'closed') {
+      assigned.forEach((s, i) => {
+        if (!s && items[i] !== null) {
+          run.issues.push({ severity: 'error', code: 'structure', expression: itemPath(i), message: `matches no slice of ${sliced.path}, and its slicing is closed` });
+        }
+      });
+    }
+    return assigned;
+  }
+
+  private inSlice(item: unknown, slice: ElementNode, discriminators: { type: string; path: string }[], run: Run): boolean {
+    if (discriminators.length === 0) return false;
+    return discriminators.every((d) => {
+      const element = this.elementAt(slice, d.path);
+      const values = this.valuesAt(item, d.path, run);
+      switch (d.type) {
+        case 'value':
+        case 'pattern': {
+          if (!element) return false;
+          if (element.fixed !== undefined) return values.some((v) => (d.type === 'value' ? deepEqual(v, element.fixed) : matchesPattern(v, element.fixed)));
+          if (element.pattern !== undefined) return values.some((v) => matchesPattern(v, element.pattern));
+          return false;
+        }
+        case 'exists':
+          return element ? (element.min > 0 ? values.length > 0 : element.max === 0 ? values.length === 0 : true) : false;
+        case 'type': {
+          if (!element) return false;
+          const allowed = this.allowedTypes(element, d.path);
+          return values.some((v) => isObject(v) && allowed.has(String(v['resourceType'])));
+        }
+        case 'profile': {
+          if (!element) return false;
+          const profiles = element.types.flatMap((t) => (d.path.includes('resolve()') ? t.targetProfiles : t.profiles));
+          if (profiles.length === 0) return true;
+          return values.some((v) => isObject(v) && profiles.some((p) => this.conforms(v, p, run)));
+        }
+        default:
+          return false;
+      }
+    });
+  }
+
+  /** Resource types an element admits (directly, or as reference targets after resolve()). */
+  private allowedTypes(element: ElementNode, path: string): Set<string> {
+    const types = new Set<string>();
+    for (const t of element.types) {
+      if (path.includes('resolve()')) {
+        for (const p of t.targetProfiles) {
+          const sd = this.registry.get(p);
+          if (sd) types.add(sd.type);
+        }
+      } else {
+        types.add(t.code);
+      }
+    }
+    return types;
+  }
+
+  /** Whether a resource meets a profile (no errors), remembered per run. */
+  private conforms(resource: Json, profile: string, run: Run): boolean {
+    let answers = run.conformance.get(resource);
+    if (!answers) {
+      answers = new Map();
+      run.conformance.set(resource, answers);
+    }
+    const known = answers.get(profile);
+    if (known !== undefined) return known;
+    const sd = this.registry.get(profile);
+    let result = false;
+    if (sd && sd.type === resource['resourceType']) {
+      const nested: Run = { ...run, issues: [] };
+      const root = this.tree(sd);
+      this.validateElement(resource, root, String(resource['resourceType']), root, nested);
+      result = !nested.issues.some((i) => i.severity === 'error');
+    }
+    answers.set(profile, result);
+    return result;
+  }
+
+  /** The element of a slice at a discriminator path (`url`, `code.coding`, `resource`, `resolve()`). */
+  private elementAt(slice: ElementNode, path: string): ElementNode | undefined {
+    let node: ElementNode | undefined = slice;
+    for (const segment of path.split('.')) {
+      if (!node) return undefined;
+      if (segment === '$this' || segment === 'resolve()') continue;
+      const current: ElementNode = node;
+      node = current.children.find((c) => c.name === segment || c.name === segment.replace(/\[x\]$/, ''));
+      if (!node && current.types.length === 1) {
+        const sd = this.registry.base(current.types[0]!.code);
+        node = sd ? this.tree(sd).children.find((c) => c.name === segment) : undefined;
+      }
+    }
+    return node;
+  }
+
+  /** Values at a discriminator path inside an item. */
+  private valuesAt(item: unknown, path: string, run: Run): unknown[] {
+    let values: unknown[] = [item];
+    for (const segment of path.split('.')) {
+      if (segment === '$this') continue;
+      if (segment === 'resolve()') {
+        values = values.flatMap((v) => {
+          const ref = isObject(v) ? v['reference'] : undefined;
+          const target = typeof ref === 'string' ? this.resolveReference(ref, run) : undefined;
+          return target ? [target] : [];
+        });
+        continue;
+      }
+      values = values.flatMap((v) => {
+        const next = isObject(v) ? v[segment] : undefined;
+        return next === undefined ? [] : Array.isArray(next) ? next : [next];
+      });
+    }
+    return values;
+  }
+
+  private resolveReference(reference: string, run: Run): Json | undefined {
+    const direct = run.entries.get(reference);
+    if (direct) return direct;
+    for (const [fullUrl, resource] of run.entries) {
+      if (fullUrl.endsWith(`/${reference}`) || `${String(resource['resourceType'])}/${String(resource['id'])}` === reference) return resource;
+    }
+    return undefined;
+  }
+
+  private checkInvariants(value: Json, node: ElementNode, path: string, run: Run): void {
+    for (const invariant of node.invariants) {
+      if (invariant.key === 'ele-1') continue; // checked natively: no element is an empty object
+      const evaluate = this.compiled(invariant, node);
+      if (!evaluate) continue;
+      let result: unknown[];
+      try {
+        result = evaluate(value, { resource: run.root, rootResource: run.root });
+      } catch {
+        continue; // a FHIRPath function the engine lacks (e.g. conformsTo) is not the document's fault
+      }
+      if (result.length === 1 && result[0] === false) {
+        run.issues.push({ severity: invariant.severity, code: 'invariant', key: invariant.key, expression: path, message: `${invariant.key}: ${invariant.human}` });
+      }
+    }
+  }
+
+  private compiled(invariant: Invariant, node: ElementNode): Evaluator | null {
+    const cacheKey = `${node.path}\u0000${invariant.expression}`;
+    let evaluate = this.invariants.get(cacheKey);
+    if (evaluate === undefined) {
+      try {
+        evaluate = fhirpath.compile({ base: node.path, expression: invariant.expression }, r4Model, { traceFn: () => undefined }) as unknown as Evaluator;
+      } catch {
+        evaluate = null;
+      }
+      this.invariants.set(cacheKey, evaluate);
+    }
+    return evaluate;
+  }
+}

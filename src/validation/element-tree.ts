@@ -23,6 +23,8 @@ export interface ElementNode {
   /** JSON name: last path segment, without `[x]`. */
   name: string;
   isChoice: boolean;
+  /** For a choice: each JSON name (`valueQuantity`) with its type (`Quantity`). */
+  choiceKeys: Map<string, string>;
   min: number;
   max: number;
   /** Whether the element repeats in the base definition: decides JSON array or single value. */
@@ -73,6 +75,7 @@ function toNode(e: ElementDefinition): ElementNode {
     path: e.path,
     name: isChoice ? last.slice(0, -3) : last,
     isChoice,
+    choiceKeys: new Map(),
     min: e.min ?? 0,
     max: e.max === undefined || e.max === '*' ? Number.POSITIVE_INFINITY : Number(e.max),
     repeats: (e.base?.max ?? e.max) !== '1' && (e.base?.max ?? e.max) !== '0',
@@ -83,6 +86,7 @@ function toNode(e: ElementDefinition): ElementNode {
     slices: [],
     children: [],
   };
+  if (isChoice) for (const t of node.types) node.choiceKeys.set(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1), t.code);
   if (fixed) [node.constraintKind, node.fixed] = fixed;
   if (pattern) [node.constraintKind, node.pattern] = pattern;
   if (e.binding) node.binding = e.binding;

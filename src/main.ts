@@ -4,6 +4,7 @@ import { openStore } from './repositories/store.js';
 import { loadSeed } from './seed/seed-loader.js';
 import { createServer } from './server.js';
 import { SummaryService } from './services/summary-service.js';
+import { createValidator } from './validation/index.js';
 
 /** Starts one Pontis node from the environment and runs until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -18,6 +19,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  const loadStarted = performance.now();
+  const validator = createValidator();
+  logger.info({ ms: Math.round(performance.now() - loadStarted) }, 'profiles loaded');
   const store = await openStore(config);
   const storeDescription = await store.database.describe();
   if (store.database.kind === 'embedded') {
@@ -26,10 +30,10 @@ async function main(): Promise<void> {
     logger.info({ store: storeDescription }, 'connected to MongoDB');
   }
   if (config.seedOnStart ?? store.database.kind === 'embedded') {
-    const report = await loadSeed(new SummaryService(store.summaries, store.patients), config.country);
+    const report = await loadSeed(new SummaryService(store.summaries, store.patients, validator), config.country);
     logger.info({ created: report.created, unchanged: report.unchanged, country: config.country }, 'seed documents loaded');
   }
-  const server = await createServer({ config, store, logger });
+  const server = await createServer({ config, store, logger, validator });
   await server.start();
   logger.info({ url: server.info.uri, fhirBase: config.baseUrl, country: config.country }, 'Pontis node listening');
   process.stdout.write(`Pontis ${config.country} node: FHIR API at ${config.baseUrl} (listening on ${server.info.uri})\n`);

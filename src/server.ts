@@ -7,20 +7,22 @@ import { operationOutcomePlugin } from './plugins/operation-outcome.js';
 import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
 import { fhirRoutes } from './routes/index.js';
-import { SummaryService } from './services/summary-service.js';
+import { SummaryService, type DocumentValidator } from './services/summary-service.js';
 
 /** Everything a node's HTTP server is built from. */
 export interface ServerDependencies {
   config: NodeConfig;
   store: Store;
   logger: Logger;
+  /** The profile validator, built once per process (loading definitions takes about 0.5 s). */
+  validator: DocumentValidator;
 }
 
 /**
  * Builds (without starting) the node's HTTP server: plugins for request ids, logging, content
  * negotiation and OperationOutcome errors, then the FHIR routes.
  */
-export async function createServer({ config, store, logger }: ServerDependencies): Promise<Hapi.Server> {
+export async function createServer({ config, store, logger, validator }: ServerDependencies): Promise<Hapi.Server> {
   const server = Hapi.server({
     port: config.port,
     host: config.host,
@@ -40,7 +42,7 @@ export async function createServer({ config, store, logger }: ServerDependencies
     { plugin: loggingPlugin, options: { logger } },
     { plugin: contentNegotiationPlugin },
   ]);
-  const summaries = new SummaryService(store.summaries, store.patients);
+  const summaries = new SummaryService(store.summaries, store.patients, validator);
   server.route(fhirRoutes({ config, summaries, patients: store.patients }));
   return server;
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openStore } from '../repositories/store.js';
 import { loadSeed } from '../seed/seed-loader.js';
 import { SummaryService } from '../services/summary-service.js';
+import { createValidator } from '../validation/index.js';
 
 const USAGE = `usage: pontis <command> [options]
 
@@ -19,7 +20,7 @@ async function seed(args: string[]): Promise<number> {
   const config = loadConfig({ ...process.env, ...(values.country ? { PONTIS_COUNTRY: values.country } : {}) });
   const store = await openStore(config);
   try {
-    const report = await loadSeed(new SummaryService(store.summaries, store.patients), config.country);
+    const report = await loadSeed(new SummaryService(store.summaries, store.patients, createValidator()), config.country);
     process.stdout.write(
       `seeded ${await store.database.describe()} from ${report.directory}: ${report.created} new, ${report.unchanged} already stored\n`,
     );

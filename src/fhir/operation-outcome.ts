@@ -14,6 +14,8 @@ export interface Problem {
   message: string;
   /** FHIRPath of the element (or the query parameter name) at fault. */
   expression?: string;
+  /** Key of the violated constraint (`ips-comp-1`), when there is one. */
+  key?: string;
 }
 
 /** Builds an OperationOutcome from problems (an information issue "All OK" when there are none). */
@@ -25,6 +27,7 @@ export function operationOutcome(problems: readonly Problem[]): OperationOutcome
           severity: p.severity ?? 'error',
           code: p.code,
           diagnostics: p.message,
+          ...(p.key === undefined ? {} : { details: { coding: [{ code: p.key }], text: `constraint ${p.key}` } }),
           ...(p.expression === undefined ? {} : { expression: [p.expression] }),
         }));
   return { resourceType: 'OperationOutcome', issue };

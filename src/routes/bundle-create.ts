@@ -35,7 +35,7 @@ export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
         wanted === 'representation'
           ? summaryResponse(h, stored, status)
           : h
-              .response(wanted === 'minimal' ? undefined : operationOutcome([]))
+              .response(wanted === 'minimal' ? undefined : operationOutcome(stored.notes))
               .code(status)
               .etag(String(stored.versionId), { weak: true, vary: false });
       return response.header('Location', location);

@@ -43,7 +43,7 @@ export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
       const response =
         wanted === 'representation'
           ? summaryResponse(h, stored)
-          : h.response(wanted === 'minimal' ? undefined : operationOutcome([])).etag(String(stored.versionId), { weak: true, vary: false });
+          : h.response(wanted === 'minimal' ? undefined : operationOutcome(stored.notes)).etag(String(stored.versionId), { weak: true, vary: false });
       return response.header('Content-Location', `${ctx.config.baseUrl}/Bundle/${id}/_history/${stored.versionId}`);
     },
   };

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { documentContentHash } from '../documents/content-hash.js';
 import { checkDocumentRules, type DocumentFacts } from '../documents/document-rules.js';
 import { identifierKey, patientFacts } from '../documents/patient-facts.js';
-import { fhirError } from '../fhir/operation-outcome.js';
+import { fhirError, type Problem } from '../fhir/operation-outcome.js';
+import { IPS_BUNDLE_PROFILE } from '../validation/index.js';
+import type { ValidationIssue } from '../validation/profile-validator.js';
 import { DuplicateKeyError } from '../repositories/document-collection.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
 import type { SummaryRecord, SummaryRepository } from '../repositories/summary-repository.js';
@@ -18,6 +20,13 @@ export interface StoredSummary {
 /** Result of a push: whether a new document was stored, or a retry matched a stored one. */
 export interface PushResult extends StoredSummary {
   created: boolean;
+  /** Warnings and information from profile validation (errors refuse the push). */
+  notes: Problem[];
+}
+
+/** Validates documents against the IPS profiles (see src/validation). */
+export interface DocumentValidator {
+  validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[];
 }
 
 /** Copies a resource with the server's id and meta in front, keeping the client's other meta. */
@@ -45,13 +54,26 @@ export class SummaryService {
   constructor(
     private readonly summaries: SummaryRepository,
     private readonly patients: PatientRepository,
+    private readonly validator: DocumentValidator,
   ) {}
 
-  /** Checks the document rules; the facts, or a 422 naming every problem. */
-  private checked(bundle: Record<string, unknown>): DocumentFacts {
+  /**
+   * Checks the document rules, then the IPS Bundle profile (and every profile the document
+   * declares): the facts and any warnings, or a 422 naming every problem.
+   */
+  private checked(bundle: Record<string, unknown>): DocumentFacts & { notes: Problem[] } {
     const check = checkDocumentRules(bundle);
     if (!check.ok) throw fhirError(422, check.problems);
-    return check.facts;
+    const issues = this.validator.validate(bundle, IPS_BUNDLE_PROFILE);
+    const problems: Problem[] = issues.map((i) => ({
+      severity: i.severity,
+      code: i.code,
+      message: i.message,
+      expression: i.expression,
+      ...(i.key === undefined ? {} : { key: i.key }),
+    }));
+    if (issues.some((i) => i.severity === 'error')) throw fhirError(422, problems);
+    return { ...check.facts, notes: problems };
   }
 
   /** Stores a new document, or recognises a retry of a stored one (same identifier and content). */
@@ -85,10 +107,10 @@ export class SummaryService {
       return this.retried(winner, hash, facts);
     }
     await this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now));
-    return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8') };
+    return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }
 
-  private async retried(existing: SummaryRecord, hash: string, facts: DocumentFacts): Promise<PushResult> {
+  private async retried(existing: SummaryRecord, hash: string, facts: DocumentFacts & { notes: Problem[] }): Promise<PushResult> {
     if (existing.contentHash !== hash) {
       throw fhirError(409, {
         code: 'duplicate',
@@ -103,7 +125,7 @@ export class SummaryService {
       patientFacts(facts.patient),
       this.patientJson(facts, existing.patientId, existing.lastUpdated),
     );
-    return { created: false, ...(await this.latest(existing)) };
+    return { created: false, ...(await this.latest(existing)), notes: facts.notes };
   }
 
   /**
@@ -130,7 +152,7 @@ export class SummaryService {
       });
     }
     const hash = documentContentHash(bundle);
-    if (hash === existing.contentHash) return { created: false, ...(await this.latest(existing)) };
+    if (hash === existing.contentHash) return { created: false, ...(await this.latest(existing)), notes: facts.notes };
 
     const next = { versionId: existing.versionId + 1, lastUpdated: new Date(), timestampMs: facts.timestampMs, contentHash: hash };
     const json = JSON.stringify(
@@ -141,7 +163,7 @@ export class SummaryService {
     }
     await this.patients.recordDocument(existing.patientId, facts.timestampMs, patient, this.patientJson(facts, existing.patientId, next.lastUpdated));
     const record: SummaryRecord = { ...existing, ...next };
-    return { created: false, record, versionId: next.versionId, lastUpdated: next.lastUpdated, bytes: Buffer.from(json, 'utf8') };
+    return { created: false, record, versionId: next.versionId, lastUpdated: next.lastUpdated, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }
 
   /** The latest version of document `id`; 404 when unknown. */

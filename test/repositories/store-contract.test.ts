@@ -4,7 +4,7 @@ import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } fro
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { SummaryService } from '../../src/services/summary-service.js';
 import { backends } from '../support/stores.js';
-import { documentFor } from '../support/test-node.js';
+import { documentFor, sharedValidator } from '../support/test-node.js';
 
 interface Thing {
   _id: string;
@@ -29,7 +29,7 @@ describe.each(backends)('storage contract on the $name', (backend) => {
   beforeAll(async () => {
     ({ database, cleanup } = await backend.open());
     store = await storeOn(database, OPTIONS);
-    service = new SummaryService(store.summaries, store.patients);
+    service = new SummaryService(store.summaries, store.patients, sharedValidator());
   });
   afterAll(async () => {
     await cleanup?.();

@@ -6,6 +6,15 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, type NodeConfig } from '../../src/config.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { createServer } from '../../src/server.js';
+import { createValidator, type ProfileValidator } from '../../src/validation/index.js';
+
+let validator: ProfileValidator | undefined;
+
+/** One profile validator per test file (loading definitions takes about half a second). */
+export function sharedValidator(): ProfileValidator {
+  validator ??= createValidator();
+  return validator;
+}
 import type { Backend } from './stores.js';
 
 /** A node built for a test: hapi server (not listening), its store and configuration. */
@@ -21,7 +30,7 @@ export async function buildTestNode(backend: Backend, env: Record<string, string
   const config = loadConfig({ PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: 'http://at.example/fhir', LOG_LEVEL: 'silent', ...env });
   const { database, cleanup } = await backend.open();
   const store = await storeOn(database, config);
-  const server = await createServer({ config, store, logger });
+  const server = await createServer({ config, store, logger, validator: sharedValidator() });
   await server.initialize();
   return {
     server,

@@ -7,7 +7,8 @@ import { operationOutcomePlugin } from './plugins/operation-outcome.js';
 import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
 import { fhirRoutes } from './routes/index.js';
-import { SummaryService, type DocumentValidator } from './services/summary-service.js';
+import { SummaryService } from './services/summary-service.js';
+import type { ProfileValidator } from './validation/index.js';
 
 /** Everything a node's HTTP server is built from. */
 export interface ServerDependencies {
@@ -15,7 +16,7 @@ export interface ServerDependencies {
   store: Store;
   logger: Logger;
   /** The profile validator, built once per process (loading definitions takes about 0.5 s). */
-  validator: DocumentValidator;
+  validator: ProfileValidator;
 }
 
 /**
@@ -43,6 +44,6 @@ export async function createServer({ config, store, logger, validator }: ServerD
     { plugin: contentNegotiationPlugin },
   ]);
   const summaries = new SummaryService(store.summaries, store.patients, validator);
-  server.route(fhirRoutes({ config, summaries, patients: store.patients }));
+  server.route(fhirRoutes({ config, summaries, patients: store.patients, validator }));
   return server;
 }

@@ -21,7 +21,7 @@ function depthExceeds(root: unknown, max: number): boolean {
  * that is not an object, or another resource type are 400s that say what is wrong without
  * echoing the content.
  */
-export function parseResourceBody(payload: unknown, expectedType: string): Record<string, unknown> {
+export function parseResourceBody(payload: unknown, expectedType: string, alsoAccepted: readonly string[] = []): Record<string, unknown> {
   const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : typeof payload === 'string' ? payload : '';
   if (text.trim() === '') {
     throw fhirError(400, { code: 'required', message: `the request body must be a FHIR ${expectedType} in JSON` });
@@ -40,7 +40,7 @@ export function parseResourceBody(payload: unknown, expectedType: string): Recor
     throw fhirError(400, { code: 'structure', message: `the request body must be a JSON object, a FHIR ${expectedType}` });
   }
   const resourceType = (parsed as Record<string, unknown>)['resourceType'];
-  if (resourceType !== expectedType) {
+  if (resourceType !== expectedType && !alsoAccepted.includes(String(resourceType))) {
     throw fhirError(400, {
       code: 'invalid',
       expression: 'resourceType',

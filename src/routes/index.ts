@@ -7,6 +7,7 @@ import { metadataRoute } from './metadata.js';
 import { patientReadRoute } from './patient-read.js';
 import { patientSearchRoute } from './patient-search.js';
 import { patientSummaryRoutes } from './patient-summary.js';
+import { resourceValidateRoute } from './resource-validate.js';
 import type { RouteContext } from './route-context.js';
 
 /**
@@ -46,6 +47,7 @@ export function fhirRoutes(ctx: RouteContext): ServerRoute[] {
     patientReadRoute(ctx),
     patientSearchRoute(ctx),
     ...patientSummaryRoutes(ctx),
+    resourceValidateRoute(ctx),
   ];
   return [...routes, ...methodNotAllowed(routes)];
 }

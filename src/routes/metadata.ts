@@ -4,6 +4,7 @@ import Joi from 'joi';
 import type { NodeConfig } from '../config.js';
 import { PATIENT_SEARCH_PARAMETERS } from './patient-search.js';
 import { summaryOperation } from './patient-summary.js';
+import { validateOperation } from './resource-validate.js';
 import { failAction, querySchema } from './validation.js';
 
 /** Version of this software, reported in the CapabilityStatement. */
@@ -25,7 +26,9 @@ export function capabilityStatement(config: NodeConfig, startedAt: Date): Capabi
     rest: [
       {
         mode: 'server',
-        documentation: 'IPS documents are pushed as Bundles of type document; patients are indexed from them.',
+        documentation:
+          'IPS documents are pushed as Bundles of type document and validated against the IPS 2.0.0 profiles; patients are indexed from them.',
+        operation: [{ name: 'validate', definition: validateOperation.url! }],
         resource: [
           {
             type: 'Bundle',

@@ -99,6 +99,11 @@ export class ProfileValidator {
     return run.issues;
   }
 
+  /** Whether `type` is a FHIR resource type. */
+  knowsType(type: string): boolean {
+    return this.registry.base(type)?.kind === 'resource';
+  }
+
   /** Whether the profile is known. */
   knows(profile: string): boolean {
     return this.registry.get(profile) !== undefined;

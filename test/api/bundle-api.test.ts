@@ -185,6 +185,7 @@ describe('GET /fhir/metadata', () => {
     expect(resources[0]!['interaction'].map((i: Json) => i.code)).toEqual(['create', 'update', 'read', 'vread', 'history-instance']);
     expect(resources[1]!['searchParam'].map((p: Json) => p.name)).toEqual(['identifier', 'family', 'given', 'birthdate', 'gender']);
     expect(resources[1]!['operation']).toEqual([{ name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' }]);
+    expect(statement['rest'][0].operation).toEqual([{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }]);
     const definition = bodyOf<Json>(await node.server.inject('/fhir/OperationDefinition/summary'));
     expect(definition['url']).toBe('http://hl7.org/fhir/uv/ips/OperationDefinition/summary');
   });

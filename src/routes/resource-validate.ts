@@ -1,0 +1,77 @@
+import type { ServerRoute } from '@hapi/hapi';
+import type { OperationDefinition } from 'fhir/r4.js';
+import Joi from 'joi';
+import { ACCEPTED_CONTENT_TYPES } from '../fhir/media-types.js';
+import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
+import { parseResourceBody } from '../fhir/resource-body.js';
+import type { RouteContext } from './route-context.js';
+import { failAction, querySchema } from './validation.js';
+
+/** The FHIR `$validate` operation as this node implements it. */
+export const validateOperation: OperationDefinition = {
+  resourceType: 'OperationDefinition',
+  id: 'Resource-validate',
+  url: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+  name: 'Validate',
+  status: 'active',
+  kind: 'operation',
+  affectsState: false,
+  code: 'validate',
+  resource: ['Resource'],
+  system: false,
+  type: true,
+  instance: false,
+  parameter: [
+    { name: 'resource', use: 'in', min: 0, max: '1', type: 'Resource' },
+    { name: 'profile', use: 'in', min: 0, max: '1', type: 'uri' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },
+  ],
+};
+
+type Json = Record<string, unknown>;
+
+/** The resource and profile of a `$validate` body: a raw resource, or Parameters carrying them. */
+function unwrap(body: Json, type: string): { resource: Json; profile?: string } {
+  if (body['resourceType'] !== 'Parameters' || type === 'Parameters') return { resource: body };
+  const parameters = Array.isArray(body['parameter']) ? (body['parameter'] as Json[]) : [];
+  const resource = parameters.find((p) => p['name'] === 'resource')?.['resource'];
+  const profileParam = parameters.find((p) => p['name'] === 'profile');
+  const profile = profileParam?.['valueUri'] ?? profileParam?.['valueCanonical'] ?? profileParam?.['valueString'];
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
+    throw fhirError(400, { code: 'required', expression: 'Parameters.parameter', message: 'Parameters needs a "resource" parameter with the resource to validate' });
+  }
+  return { resource: resource as Json, ...(typeof profile === 'string' ? { profile } : {}) };
+}
+
+/** `POST /fhir/{type}/$validate[?profile=]`: an OperationOutcome, 200 whatever it finds. */
+export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
+  return {
+    method: 'POST',
+    path: '/fhir/{type}/$validate',
+    options: {
+      payload: { parse: false, output: 'data', maxBytes: ctx.config.maxPayloadBytes, allow: ACCEPTED_CONTENT_TYPES },
+      validate: {
+        params: Joi.object({ type: Joi.string().pattern(/^[A-Z][A-Za-z]{1,63}$/).required() }),
+        query: querySchema({ profile: Joi.string().max(1024), mode: Joi.string().valid('create', 'update') }),
+        failAction,
+      },
+    },
+    handler(request, h) {
+      const type = request.params['type'] as string;
+      if (!ctx.validator.knowsType(type)) throw fhirError(404, { code: 'not-supported', message: `${type} is not a FHIR R4 resource type` });
+      const body = parseResourceBody(request.payload, type, ['Parameters']);
+      const { resource, profile: bodyProfile } = unwrap(body, type);
+      const profile = (request.query['profile'] as string | undefined) ?? bodyProfile;
+      if (profile !== undefined && !ctx.validator.knows(profile)) {
+        throw fhirError(400, { code: 'not-supported', expression: 'profile', message: `profile ${profile} is not known to this node` });
+      }
+      if (resource['resourceType'] !== type) {
+        throw fhirError(400, { code: 'invalid', expression: 'resourceType', message: `this endpoint validates ${type}, not ${String(resource['resourceType'])}` });
+      }
+      const issues = ctx.validator.validate(resource, profile);
+      return h.response(
+        operationOutcome(issues.map((i) => ({ severity: i.severity, code: i.code, message: i.message, expression: i.expression, ...(i.key ? { key: i.key } : {}) }))),
+      );
+    },
+  };
+}

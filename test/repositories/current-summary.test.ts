@@ -36,7 +36,7 @@ describe("a patient's current summary", () => {
   it('is asked of the database once for concurrent readers, then reused within the TTL', async () => {
     const { database, queries } = countingDatabase();
     const summaries = new SummaryRepository(database, new DocumentCache(1024), 60_000);
-    await summaries.create(record('a', 1), '{}');
+    await summaries.create(record('a', 1), '{}', 'test');
     const answers = await Promise.all(Array.from({ length: 50 }, () => summaries.currentForPatient('patient-1')));
     expect(new Set(answers.map((a) => a?.summaryId))).toEqual(new Set(['a']));
     expect(queries()).toBe(1);
@@ -47,9 +47,9 @@ describe("a patient's current summary", () => {
   it("is asked again after this instance's own write for the patient", async () => {
     const { database, queries } = countingDatabase();
     const summaries = new SummaryRepository(database, new DocumentCache(1024), 60_000);
-    await summaries.create(record('a', 1), '{}');
+    await summaries.create(record('a', 1), '{}', 'test');
     expect((await summaries.currentForPatient('patient-1'))?.summaryId).toBe('a');
-    await summaries.create(record('b', 2), '{}');
+    await summaries.create(record('b', 2), '{}', 'test');
     expect((await summaries.currentForPatient('patient-1'))?.summaryId).toBe('b');
     expect(queries()).toBe(2);
   });
@@ -57,7 +57,7 @@ describe("a patient's current summary", () => {
   it('is asked every time with a TTL of 0', async () => {
     const { database, queries } = countingDatabase();
     const summaries = new SummaryRepository(database, new DocumentCache(1024), 0);
-    await summaries.create(record('a', 1), '{}');
+    await summaries.create(record('a', 1), '{}', 'test');
     await summaries.currentForPatient('patient-1');
     await summaries.currentForPatient('patient-1');
     expect(queries()).toBe(2);

@@ -147,7 +147,7 @@ describe.each(backends)('storage contract on the $name', (backend) => {
         lastUpdated: new Date(),
         contentHash: documentContentHash(bundle),
       };
-      await store.summaries.create(record, JSON.stringify({ ...bundle, id: 'interrupted-1' }));
+      await store.summaries.create(record, JSON.stringify({ ...bundle, id: 'interrupted-1' }), sharedValidator().profileSet);
       // The document is stored and already the patient's current summary; the patient is not yet
       // findable by search.
       expect(await currentId(patientId)).toBe('interrupted-1');
@@ -179,10 +179,11 @@ describe.each(backends)('storage contract on the $name', (backend) => {
       // Store version 2's bytes as a writer would, then "crash" before the record moves on.
       const next = { versionId: 2, lastUpdated: new Date(), timestampMs: pushed.record.timestampMs, contentHash: documentContentHash(v2) };
       const stalled = { ...pushed.record, _id: pushed.record._id };
-      await (store.summaries as unknown as { insertVersion(id: string, v: typeof next, json: string): Promise<void> }).insertVersion(
+      await (store.summaries as unknown as { insertVersion(id: string, v: typeof next, json: string, set: string): Promise<void> }).insertVersion(
         stalled._id,
         next,
         JSON.stringify(v2),
+        sharedValidator().profileSet,
       );
       expect((await service.read(stalled._id)).versionId).toBe(1);
       // A client updating from version 1 learns it is stale, and the record is repaired.

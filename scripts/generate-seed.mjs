@@ -212,6 +212,12 @@ function documentFor(p) {
     text: { status: 'generated', div: html(text) },
     entry: refs,
   });
+  const emptySection = (title, code, display, text) => ({
+    title,
+    code: { coding: [{ system: LOINC, code, display }] },
+    text: { status: 'generated', div: html(text) },
+    emptyReason: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'nilknown', display: 'Nil Known' }] },
+  });
   const composition = {
     resourceType: 'Composition',
     id: id('composition'),
@@ -230,6 +236,9 @@ function documentFor(p) {
       section('Medication Summary', '10160-0', 'History of Medication use Narrative', medications, p.medications.map((m) => `${m.display}: ${m.dose}`).join('; ')),
       section('Immunizations', '11369-6', 'History of Immunization Narrative', [immunization], `${p.immunization.display} on ${p.immunization.date}`),
       section('Results', '30954-2', 'Relevant diagnostic tests/laboratory data Narrative', [result], `${p.result.display}: ${p.result.value} ${p.result.unit}`),
+      // Required by the EU Patient Summary: said to be empty, with the reason.
+      emptySection('History of Procedures', '47519-4', 'History of Procedures Document', 'No known procedures'),
+      emptySection('Medical Devices', '46264-8', 'History of medical device use', 'No known medical devices'),
     ],
   };
   return {

@@ -31,6 +31,8 @@ export interface NodeConfig {
   currentSummaryTtlMs: number;
   /** Bytes of serialised documents kept in memory (immutable versions only). */
   documentCacheBytes: number;
+  /** Canonical of the profile every stored document must meet (IPS Bundle, or the EU rules). */
+  documentProfile: string;
 }
 
 const ISO_ALPHA2 = /^[A-Z]{2}$/;
@@ -61,6 +63,9 @@ const environmentSchema = Joi.object({
     .default(5 * 1024 * 1024),
   PONTIS_SEED: Joi.boolean().truthy('1').falsy('0'),
   PONTIS_CURRENT_SUMMARY_TTL_MS: Joi.number().integer().min(0).max(60_000).default(1000),
+  PONTIS_DOCUMENT_PROFILE: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .default('http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips'),
   PONTIS_DOCUMENT_CACHE_BYTES: Joi.number()
     .integer()
     .min(0)
@@ -100,5 +105,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     seedOnStart: value.PONTIS_SEED as boolean | undefined,
     currentSummaryTtlMs: value.PONTIS_CURRENT_SUMMARY_TTL_MS as number,
     documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number,
+    documentProfile: value.PONTIS_DOCUMENT_PROFILE as string,
   };
 }

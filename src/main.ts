@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const loadStarted = performance.now();
   const validator = createValidator();
-  logger.info({ ms: Math.round(performance.now() - loadStarted) }, 'profiles loaded');
+  logger.info({ ms: Math.round(performance.now() - loadStarted), profileSet: validator.profileSet }, 'profiles loaded');
+  if (!validator.knows(config.documentProfile)) {
+    process.stderr.write(`pontis: invalid configuration:\n  PONTIS_DOCUMENT_PROFILE: ${config.documentProfile} is not a profile in profiles/\n`);
+    process.exit(2);
+  }
   const store = await openStore(config);
   const storeDescription = await store.database.describe();
   if (store.database.kind === 'embedded') {
@@ -30,7 +34,7 @@ async function main(): Promise<void> {
     logger.info({ store: storeDescription }, 'connected to MongoDB');
   }
   if (config.seedOnStart ?? store.database.kind === 'embedded') {
-    const report = await loadSeed(new SummaryService(store.summaries, store.patients, validator), config.country);
+    const report = await loadSeed(new SummaryService(store.summaries, store.patients, validator, config.documentProfile), config.country);
     logger.info({ created: report.created, unchanged: report.unchanged, country: config.country }, 'seed documents loaded');
   }
   const server = await createServer({ config, store, logger, validator });

@@ -43,7 +43,7 @@ export async function createServer({ config, store, logger, validator }: ServerD
     { plugin: loggingPlugin, options: { logger } },
     { plugin: contentNegotiationPlugin },
   ]);
-  const summaries = new SummaryService(store.summaries, store.patients, validator);
+  const summaries = new SummaryService(store.summaries, store.patients, validator, config.documentProfile);
   server.route(fhirRoutes({ config, summaries, patients: store.patients, validator }));
   return server;
 }

@@ -20,7 +20,7 @@ async function seed(args: string[]): Promise<number> {
   const config = loadConfig({ ...process.env, ...(values.country ? { PONTIS_COUNTRY: values.country } : {}) });
   const store = await openStore(config);
   try {
-    const report = await loadSeed(new SummaryService(store.summaries, store.patients, createValidator()), config.country);
+    const report = await loadSeed(new SummaryService(store.summaries, store.patients, createValidator(), config.documentProfile), config.country);
     process.stdout.write(
       `seeded ${await store.database.describe()} from ${report.directory}: ${report.created} new, ${report.unchanged} already stored\n`,
     );

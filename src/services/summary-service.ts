@@ -57,19 +57,21 @@ export class SummaryService {
     private readonly summaries: SummaryRepository,
     private readonly patients: PatientRepository,
     private readonly validator: DocumentValidator,
+    /** The profile every stored document must meet. */
+    private readonly documentProfile: string = IPS_BUNDLE_PROFILE,
   ) {}
 
   /** Verdicts on versions stored under another profile set: their errors, or none. */
   private readonly revalidated = new Map<string, Problem[]>();
 
   /**
-   * Checks the document rules, then the IPS Bundle profile (and every profile the document
-   * declares): the facts and any warnings, or a 422 naming every problem.
+   * Checks the document rules, then the node's document profile (and every profile the
+   * document declares): the facts and any warnings, or a 422 naming every problem.
    */
   private checked(bundle: Record<string, unknown>): DocumentFacts & { notes: Problem[] } {
     const check = checkDocumentRules(bundle);
     if (!check.ok) throw fhirError(422, check.problems);
-    const issues = this.validator.validate(bundle, IPS_BUNDLE_PROFILE);
+    const issues = this.validator.validate(bundle, this.documentProfile);
     const problems: Problem[] = issues.map((i) => ({
       severity: i.severity,
       code: i.code,
@@ -228,7 +230,7 @@ export class SummaryService {
     if (version.profileSet === this.validator.profileSet) return;
     let problems = this.revalidated.get(version.key);
     if (problems === undefined) {
-      const issues = this.validator.validate(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, IPS_BUNDLE_PROFILE);
+      const issues = this.validator.validate(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, this.documentProfile);
       problems = issues
         .filter((i) => i.severity === 'error')
         .map((i) => ({ severity: i.severity, code: i.code, message: i.message, expression: i.expression, ...(i.key ? { key: i.key } : {}) }));

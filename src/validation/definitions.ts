@@ -30,6 +30,7 @@ export interface StructureDefinition {
   baseDefinition?: string;
   derivation?: 'specialization' | 'constraint';
   snapshot?: { element: ElementDefinition[] };
+  differential?: { element: ElementDefinition[] };
 }
 
 const BASE = 'http://hl7.org/fhir/StructureDefinition/';
@@ -47,10 +48,49 @@ export function canonicalUrl(canonical: string): string {
 export class DefinitionRegistry {
   private readonly byUrl = new Map<string, StructureDefinition>();
 
-  /** Adds definitions; later ones with the same URL replace earlier ones. */
+  /**
+   * Adds definitions; later ones with the same URL replace earlier ones. A definition with only a
+   * differential gets its snapshot from its base (which must be known by then).
+   */
   add(definitions: Iterable<StructureDefinition>): this {
-    for (const sd of definitions) if (sd.snapshot?.element?.length) this.byUrl.set(sd.url, sd);
+    const pending: StructureDefinition[] = [];
+    for (const sd of definitions) {
+      if (sd.snapshot?.element?.length) this.byUrl.set(sd.url, sd);
+      else if (sd.differential?.element?.length && sd.baseDefinition) pending.push(sd);
+    }
+    // Bases first: a differential may build on another one added in the same call.
+    for (let round = 0; pending.length > 0; round++) {
+      const ready = pending.filter((sd) => this.get(sd.baseDefinition!));
+      if (ready.length === 0 || round > 20) {
+        throw new Error(`cannot build snapshots: unknown base of ${pending.map((sd) => `${sd.url} (${sd.baseDefinition})`).join(', ')}`);
+      }
+      for (const sd of ready) {
+        this.byUrl.set(sd.url, this.derive(sd));
+        pending.splice(pending.indexOf(sd), 1);
+      }
+    }
     return this;
+  }
+
+  /**
+   * A snapshot from the base snapshot and a differential that constrains existing elements
+   * (cardinality, types and their profiles, fixed and pattern values, added constraints). New
+   * slices or elements are refused at start-up rather than guessed.
+   */
+  private derive(sd: StructureDefinition): StructureDefinition {
+    const base = this.get(sd.baseDefinition!)!;
+    const elements = structuredClone(base.snapshot!.element);
+    const byId = new Map(elements.map((e) => [e.id, e]));
+    for (const change of sd.differential!.element) {
+      const target = byId.get(change.id);
+      if (!target) throw new Error(`${sd.url}: differential element ${change.id} is not in the snapshot of ${base.url}`);
+      for (const [key, value] of Object.entries(change)) {
+        if (key === 'id' || key === 'path') continue;
+        if (key === 'constraint') target.constraint = [...(target.constraint ?? []), ...(value as NonNullable<ElementDefinition['constraint']>)];
+        else target[key] = value;
+      }
+    }
+    return { ...sd, snapshot: { element: elements } };
   }
 
   /** The definition of a canonical URL (any `|version` ignored), if known. */

@@ -7,11 +7,14 @@ import { DefinitionRegistry } from './definitions.js';
 import { ProfileValidator } from './profile-validator.js';
 import { Terminology } from './terminology.js';
 
-/** Packages under `profiles/` loaded by default: the official IPS 2.0.0 definitions. */
-export const DEFAULT_PROFILE_PACKAGES = ['hl7.fhir.uv.ips-2.0.0/package'];
+/** Packages under `profiles/` loaded by default: the official IPS 2.0.0 definitions and our EU rules. */
+export const DEFAULT_PROFILE_PACKAGES = ['hl7.fhir.uv.ips-2.0.0/package', 'eu'];
 
 /** The IPS Bundle profile: what every stored document is validated against. */
 export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
+
+/** The IPS Bundle profile with the Pontis EU rules (profiles/eu). */
+export const EU_BUNDLE_PROFILE = 'https://pontis.example.eu/fhir/StructureDefinition/Bundle-eu-pontis';
 
 /** Bumped when the engine's verdicts change, so stored documents are validated again on the way out. */
 export const ENGINE_VERSION = 1;

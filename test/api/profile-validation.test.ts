@@ -1,10 +1,11 @@
 import type { Server } from '@hapi/hapi';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { createServer } from '../../src/server.js';
 import type { ProfileValidator } from '../../src/validation/index.js';
 import { memoryBackend } from '../support/stores.js';
-import { bodyOf, buildTestNode, documentFor, patientOf, send, sharedValidator, type Json, type TestNode } from '../support/test-node.js';
+import { allSections, bodyOf, buildTestNode, documentFor, patientOf, send, sharedValidator, type Json, type TestNode } from '../support/test-node.js';
 
 let node: TestNode;
 beforeAll(async () => {
@@ -97,5 +98,20 @@ describe('profile validation on the way out', () => {
     expect((await node.server.inject(`/fhir/Bundle/${created['id']}`)).statusCode).toBe(200);
     expect(validate).not.toHaveBeenCalled();
     validate.mockRestore();
+  });
+});
+
+describe('a node enforcing the EU rules', () => {
+  it('refuses a document without a known national identifier and stores the demo documents', async () => {
+    const eu = await buildTestNode(memoryBackend, { PONTIS_DOCUMENT_PROFILE: 'https://pontis.example.eu/fhir/StructureDefinition/Bundle-eu-pontis' });
+    try {
+      const refused = await send(eu.server, 'POST', '/fhir/Bundle', allSections());
+      expect(refused.statusCode).toBe(422);
+      expect(bodyOf<Json>(refused)['issue']).toContainEqual(expect.objectContaining({ expression: ['Bundle.entry[1].resource'], details: expect.objectContaining({ text: 'constraint eu-pat-1' }) }));
+      const seed = JSON.parse(readFileSync('seed/PT/pt-joao-silva.json', 'utf8')) as Json;
+      expect((await send(eu.server, 'POST', '/fhir/Bundle', seed)).statusCode).toBe(201);
+    } finally {
+      await eu.cleanup();
+    }
   });
 });

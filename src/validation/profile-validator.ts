@@ -20,6 +20,61 @@ type Json = Record<string, unknown>;
 type Evaluator = (value: unknown, env: Record<string, unknown>) => unknown[];
 
 const RESOURCE_TYPES = new Set(['Resource', 'DomainResource']);
+const noContained = (v: Json): boolean | undefined => (v['contained'] === undefined ? true : undefined);
+const has = (v: Json, key: string): boolean => v[key] !== undefined && !(Array.isArray(v[key]) && (v[key] as unknown[]).length === 0);
+const entriesOf = (v: Json): Json[] => (Array.isArray(v['entry']) ? (v['entry'] as unknown[]).filter(isObject) : []);
+const firstResourceType = (v: Json): unknown => {
+  const resource = entriesOf(v)[0]?.['resource'];
+  return isObject(resource) ? resource['resourceType'] : undefined;
+};
+
+/**
+ * Base-spec invariants met on nearly every element, resource or Bundle, answered without FHIRPath
+ * (which costs 0.1 ms and more each on large resources). Keyed by the exact expression, so a
+ * profile that reuses a key with another expression still goes to FHIRPath; a native answer of
+ * `undefined` does too.
+ */
+export const NATIVE_INVARIANTS: Record<string, (value: Json) => boolean | undefined> = {
+  'contained.contained.empty()': noContained,
+  'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': noContained,
+  'contained.meta.security.empty()': noContained,
+  "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()":
+    noContained,
+  'text.`div`.exists()': (v) => isObject(v['text']) && v['text']['div'] !== undefined,
+  'extension.exists() != value.exists()': (v) => has(v, 'extension') !== Object.keys(v).some((k) => k.startsWith('value')),
+  'resource.exists() or request.exists() or response.exists()': (v) => has(v, 'resource') || has(v, 'request') || has(v, 'response'),
+  "fullUrl.contains('/_history/').not()": (v) => typeof v['fullUrl'] !== 'string' || !v['fullUrl'].includes('/_history/'),
+  'text.exists() or entry.exists() or section.exists()': (v) => has(v, 'text') || has(v, 'entry') || has(v, 'section'),
+  'emptyReason.empty() or entry.empty()': (v) => !has(v, 'emptyReason') || !has(v, 'entry'),
+  "total.empty() or (type = 'searchset') or (type = 'history')": (v) => v['total'] === undefined || v['type'] === 'searchset' || v['type'] === 'history',
+  "entry.search.empty() or (type = 'searchset')": (v) => v['type'] === 'searchset' || entriesOf(v).every((e) => !has(e, 'search')),
+  "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))": (v) =>
+    entriesOf(v).every((e) => has(e, 'request') === ['batch', 'transaction', 'history'].includes(String(v['type']))),
+  "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))": (v) =>
+    entriesOf(v).every((e) => has(e, 'response') === ['batch-response', 'transaction-response', 'history'].includes(String(v['type']))),
+  "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()": (v) => {
+    if (v['type'] === 'history') return true;
+    const keys = entriesOf(v)
+      .filter((e) => typeof e['fullUrl'] === 'string')
+      .map((e) => {
+        const meta = isObject(e['resource']) ? e['resource']['meta'] : undefined;
+        return `${String(e['fullUrl'])}${isObject(meta) && typeof meta['versionId'] === 'string' ? meta['versionId'] : ''}`;
+      });
+    return new Set(keys).size === keys.length;
+  },
+  "type = 'document' implies (identifier.system.exists() and identifier.value.exists())": (v) =>
+    v['type'] !== 'document' || (isObject(v['identifier']) && v['identifier']['system'] !== undefined && v['identifier']['value'] !== undefined),
+  "type = 'document' implies (timestamp.hasValue())": (v) => v['type'] !== 'document' || typeof v['timestamp'] === 'string',
+  "type = 'document' implies entry.first().resource.is(Composition)": (v) =>
+    v['type'] !== 'document' || firstResourceType(v) === undefined || firstResourceType(v) === 'Composition',
+  "type = 'message' implies entry.first().resource.is(MessageHeader)": (v) =>
+    v['type'] !== 'message' || firstResourceType(v) === undefined || firstResourceType(v) === 'MessageHeader',
+  'entry.tail().where(resource is Composition).empty()': (v) =>
+    entriesOf(v)
+      .slice(1)
+      .every((e) => !isObject(e['resource']) || e['resource']['resourceType'] !== 'Composition'),
+};
+
 /** Placeholder for the path of a resource while its issues are computed for reuse. */
 const ROOT = '\u0000';
 
@@ -62,6 +117,8 @@ interface Run {
   resource: Json;
   /** Full URLs of the enclosing Bundle's entries, for `resolve()` in discriminators. */
   entries: Map<string, Json>;
+  /** Invariant verdicts already reached: element → invariant (path and expression) → holds. */
+  verdicts: WeakMap<object, Map<string, boolean>>;
   /** Issues of a resource against a profile, already computed, relative to the resource (`\u0000`). */
   profileIssues: WeakMap<object, Map<string, ValidationIssue[]>>;
 }
@@ -91,7 +148,7 @@ export class ProfileValidator {
 
   /** Validates a resource against its base definition and `profile` (or the profiles it declares). */
   validate(resource: Json, profile?: string): ValidationIssue[] {
-    const run: Run = { issues: [], root: resource, resource, entries: new Map(), profileIssues: new WeakMap() };
+    const run: Run = { issues: [], root: resource, resource, entries: new Map(), profileIssues: new WeakMap(), verdicts: new WeakMap() };
     if (resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry'])) {
       for (const entry of resource['entry']) {
         if (isObject(entry) && typeof entry['fullUrl'] === 'string' && isObject(entry['resource'])) {
@@ -370,7 +427,33 @@ export class ProfileValidator {
   /** Whether a resource meets a profile (no errors). */
   private conforms(resource: Json, profile: string, run: Run): boolean {
     const sd = this.registry.get(profile);
-    return sd !== undefined && sd.type === resource['resourceType'] && !this.issuesAgainst(resource, sd, run).some((i) => i.severity === 'error');
+    if (sd === undefined || sd.type !== resource['resourceType']) return false;
+    if (this.plainlyFails(resource, this.tree(sd), run)) return false;
+    return !this.issuesAgainst(resource, sd, run).some((i) => i.severity === 'error');
+  }
+
+  /**
+   * Cheap necessary conditions of a profile, checked before a full validation when slicing asks
+   * which of several profiles a resource meets: a top-level element that is required but absent,
+   * that misses its fixed or pattern value, or that lacks a required slice. Each is an error a
+   * full validation would report too, so the answer never differs, it only comes sooner.
+   */
+  private plainlyFails(resource: Json, tree: ElementNode, run: Run): boolean {
+    for (const child of tree.children) {
+      if (child.isChoice) continue;
+      const raw = resource[child.name];
+      const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+      if (items.length < child.min && resource[`_${child.name}`] === undefined) return true;
+      if (items.length === 0) continue;
+      if (child.fixed !== undefined && !items.every((i) => deepEqual(i, child.fixed))) return true;
+      if (child.pattern !== undefined && !items.every((i) => matchesPattern(i, child.pattern))) return true;
+      const discriminators = child.slicing?.discriminators ?? [];
+      if (discriminators.length === 0 || !discriminators.every((d) => d.type === 'value' || d.type === 'pattern')) continue;
+      for (const slice of child.slices) {
+        if (slice.min > 0 && !items.some((i) => this.inSlice(i, slice, discriminators, run))) return true;
+      }
+    }
+    return false;
   }
 
   /** The element of a slice at a discriminator path (`url`, `code.coding`, `resource`, `resolve()`). */
@@ -453,22 +536,37 @@ export class ProfileValidator {
   private checkInvariants(value: Json, node: ElementNode, path: string, run: Run): void {
     for (const invariant of node.invariants) {
       if (invariant.key === 'ele-1') continue; // checked natively: no element is an empty object
-      const evaluate = this.compiled(invariant, node);
-      if (!evaluate) continue;
-      let result: unknown[];
-      try {
-        result = evaluate(value, { resource: run.resource, rootResource: run.root });
-      } catch {
-        continue; // a FHIRPath function the engine lacks (e.g. conformsTo) is not the document's fault
+      const native = NATIVE_INVARIANTS[invariant.expression]?.(value);
+      if (native !== undefined) {
+        if (!native) run.issues.push({ severity: invariant.severity, code: 'invariant', key: invariant.key, expression: path, message: `${invariant.key}: ${invariant.human}` });
+        continue;
       }
-      if (result.length === 1 && result[0] === false) {
+      const cacheKey = `${node.path}\u0000${invariant.expression}`;
+      // The same element meets the same invariant whichever profile asks: checked once per run.
+      let verdicts = run.verdicts.get(value);
+      if (!verdicts) {
+        verdicts = new Map();
+        run.verdicts.set(value, verdicts);
+      }
+      let holds = verdicts.get(cacheKey);
+      if (holds === undefined) {
+        const evaluate = this.compiled(invariant, node, cacheKey);
+        if (!evaluate) continue;
+        try {
+          const result = evaluate(value, { resource: run.resource, rootResource: run.root });
+          holds = !(result.length === 1 && result[0] === false);
+        } catch {
+          holds = true; // a FHIRPath function the engine lacks (e.g. conformsTo) is not the document's fault
+        }
+        verdicts.set(cacheKey, holds);
+      }
+      if (!holds) {
         run.issues.push({ severity: invariant.severity, code: 'invariant', key: invariant.key, expression: path, message: `${invariant.key}: ${invariant.human}` });
       }
     }
   }
 
-  private compiled(invariant: Invariant, node: ElementNode): Evaluator | null {
-    const cacheKey = `${node.path}\u0000${invariant.expression}`;
+  private compiled(invariant: Invariant, node: ElementNode, cacheKey: string): Evaluator | null {
     let evaluate = this.invariants.get(cacheKey);
     if (evaluate === undefined) {
       try {

@@ -33,6 +33,8 @@ export interface NodeConfig {
   documentCacheBytes: number;
   /** Canonical of the profile every stored document must meet (IPS Bundle, or the EU rules). */
   documentProfile: string;
+  /** Documents at least this large (JSON bytes) are validated on a worker thread. */
+  validationWorkerBytes: number;
 }
 
 const ISO_ALPHA2 = /^[A-Z]{2}$/;
@@ -66,6 +68,7 @@ const environmentSchema = Joi.object({
   PONTIS_DOCUMENT_PROFILE: Joi.string()
     .uri({ scheme: ['http', 'https'] })
     .default('http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips'),
+  PONTIS_VALIDATION_WORKER_BYTES: Joi.number().integer().min(0).default(512 * 1024),
   PONTIS_DOCUMENT_CACHE_BYTES: Joi.number()
     .integer()
     .min(0)
@@ -106,5 +109,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     currentSummaryTtlMs: value.PONTIS_CURRENT_SUMMARY_TTL_MS as number,
     documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number,
     documentProfile: value.PONTIS_DOCUMENT_PROFILE as string,
+    validationWorkerBytes: value.PONTIS_VALIDATION_WORKER_BYTES as number,
   };
 }

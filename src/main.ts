@@ -4,7 +4,7 @@ import { openStore } from './repositories/store.js';
 import { loadSeed } from './seed/seed-loader.js';
 import { createServer } from './server.js';
 import { SummaryService } from './services/summary-service.js';
-import { createValidator } from './validation/index.js';
+import { createValidator, DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from './validation/index.js';
 
 /** Starts one Pontis node from the environment and runs until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   const loadStarted = performance.now();
-  const validator = createValidator();
+  const validator = new OffloadingValidator(createValidator(), DEFAULT_PROFILE_PACKAGES, config.validationWorkerBytes);
   logger.info({ ms: Math.round(performance.now() - loadStarted), profileSet: validator.profileSet }, 'profiles loaded');
   if (!validator.knows(config.documentProfile)) {
     process.stderr.write(`pontis: invalid configuration:\n  PONTIS_DOCUMENT_PROFILE: ${config.documentProfile} is not a profile in profiles/\n`);
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping');
     await server.stop({ timeout: 10_000 });
+    await validator.close();
     await store.close();
     process.exit(0);
   };

@@ -8,7 +8,7 @@ import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
 import { fhirRoutes } from './routes/index.js';
 import { SummaryService } from './services/summary-service.js';
-import type { ProfileValidator } from './validation/index.js';
+import type { Validator } from './validation/index.js';
 
 /** Everything a node's HTTP server is built from. */
 export interface ServerDependencies {
@@ -16,7 +16,7 @@ export interface ServerDependencies {
   store: Store;
   logger: Logger;
   /** The profile validator, built once per process (loading definitions takes about 0.5 s). */
-  validator: ProfileValidator;
+  validator: Validator;
 }
 
 /**

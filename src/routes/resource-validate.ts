@@ -56,7 +56,7 @@ export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
         failAction,
       },
     },
-    handler(request, h) {
+    async handler(request, h) {
       const type = request.params['type'] as string;
       if (!ctx.validator.knowsType(type)) throw fhirError(404, { code: 'not-supported', message: `${type} is not a FHIR R4 resource type` });
       const body = parseResourceBody(request.payload, type, ['Parameters']);
@@ -68,7 +68,7 @@ export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
       if (resource['resourceType'] !== type) {
         throw fhirError(400, { code: 'invalid', expression: 'resourceType', message: `this endpoint validates ${type}, not ${String(resource['resourceType'])}` });
       }
-      const issues = ctx.validator.validate(resource, profile);
+      const issues = await ctx.validator.validate(resource, profile);
       return h.response(
         operationOutcome(issues.map((i) => ({ severity: i.severity, code: i.code, message: i.message, expression: i.expression, ...(i.key ? { key: i.key } : {}) }))),
       );

@@ -28,7 +28,7 @@ export interface PushResult extends StoredSummary {
 export interface DocumentValidator {
   /** Fingerprint of the definitions in force: stored with each version, compared on the way out. */
   readonly profileSet: string;
-  validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[];
+  validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
 }
 
 /** Copies a resource with the server's id and meta in front, keeping the client's other meta. */
@@ -68,10 +68,10 @@ export class SummaryService {
    * Checks the document rules, then the node's document profile (and every profile the
    * document declares): the facts and any warnings, or a 422 naming every problem.
    */
-  private checked(bundle: Record<string, unknown>): DocumentFacts & { notes: Problem[] } {
+  private async checked(bundle: Record<string, unknown>): Promise<DocumentFacts & { notes: Problem[] }> {
     const check = checkDocumentRules(bundle);
     if (!check.ok) throw fhirError(422, check.problems);
-    const issues = this.validator.validate(bundle, this.documentProfile);
+    const issues = await this.validator.validate(bundle, this.documentProfile);
     const problems: Problem[] = issues.map((i) => ({
       severity: i.severity,
       code: i.code,
@@ -85,7 +85,7 @@ export class SummaryService {
 
   /** Stores a new document, or recognises a retry of a stored one (same identifier and content). */
   async push(bundle: Record<string, unknown>): Promise<PushResult> {
-    const facts = this.checked(bundle);
+    const facts = await this.checked(bundle);
     const key = identifierKey(facts.identifier.system, facts.identifier.value);
     const hash = documentContentHash(bundle);
     const existing = await this.summaries.findByIdentifier(key);
@@ -142,7 +142,7 @@ export class SummaryService {
   async replace(id: string, expectedVersion: number, bundle: Record<string, unknown>): Promise<PushResult> {
     const existing = await this.summaries.rollForward(await this.requireRecord(id));
     if (existing.versionId !== expectedVersion) throw this.stale(existing);
-    const facts = this.checked(bundle);
+    const facts = await this.checked(bundle);
     if (identifierKey(facts.identifier.system, facts.identifier.value) !== existing.identifierKey) {
       throw fhirError(409, {
         code: 'conflict',
@@ -183,7 +183,7 @@ export class SummaryService {
     const record = await this.requireRecord(id);
     const version = versionId <= record.versionId ? await this.summaries.version(id, versionId) : null;
     if (!version) throw fhirError(404, { code: 'not-found', message: `Bundle/${id} has no version ${versionId}` });
-    this.vet(version);
+    await this.vet(version);
     return { record, ...version };
   }
 
@@ -218,7 +218,7 @@ export class SummaryService {
     const version = await this.summaries.version(id, versionId);
     // Bytes are written before anything points at them, so this is corruption, not a client error.
     if (!version) throw new Error('stored document version is missing');
-    this.vet(version);
+    await this.vet(version);
     return version;
   }
 
@@ -226,11 +226,11 @@ export class SummaryService {
    * Nothing leaves unless it meets the profiles in force: a version validated under another
    * profile set is validated again (once per version and process) and refused if it fails.
    */
-  private vet(version: SummaryVersion): void {
+  private async vet(version: SummaryVersion): Promise<void> {
     if (version.profileSet === this.validator.profileSet) return;
     let problems = this.revalidated.get(version.key);
     if (problems === undefined) {
-      const issues = this.validator.validate(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, this.documentProfile);
+      const issues = await this.validator.validate(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, this.documentProfile);
       problems = issues
         .filter((i) => i.severity === 'error')
         .map((i) => ({ severity: i.severity, code: i.code, message: i.message, expression: i.expression, ...(i.key ? { key: i.key } : {}) }));

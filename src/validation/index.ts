@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../project-root.js';
 import { DefinitionRegistry } from './definitions.js';
-import { ProfileValidator } from './profile-validator.js';
+import { ProfileValidator, type ValidationIssue } from './profile-validator.js';
 import { Terminology } from './terminology.js';
 
 /** Packages under `profiles/` loaded by default: the official IPS 2.0.0 definitions and our EU rules. */
@@ -41,4 +41,13 @@ export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PA
   return new ProfileValidator(registry, terminology, fingerprint.digest('base64url').slice(0, 22));
 }
 
+export { OffloadingValidator } from './offloading-validator.js';
 export { ProfileValidator, type ValidationIssue } from './profile-validator.js';
+
+/** What the node asks of a validator: ProfileValidator inline, or OffloadingValidator. */
+export interface Validator {
+  readonly profileSet: string;
+  validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
+  knows(profile: string): boolean;
+  knowsType(type: string): boolean;
+}

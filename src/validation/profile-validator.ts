@@ -117,6 +117,8 @@ interface Run {
   resource: Json;
   /** Full URLs of the enclosing Bundle's entries, for `resolve()` in discriminators. */
   entries: Map<string, Json>;
+  /** Value sets already reported as not expandable here. */
+  unexpandable: Set<string>;
   /** Invariant verdicts already reached: element → invariant (path and expression) → holds. */
   verdicts: WeakMap<object, Map<string, boolean>>;
   /** Issues of a resource against a profile, already computed, relative to the resource (`\u0000`). */
@@ -148,7 +150,7 @@ export class ProfileValidator {
 
   /** Validates a resource against its base definition and `profile` (or the profiles it declares). */
   validate(resource: Json, profile?: string): ValidationIssue[] {
-    const run: Run = { issues: [], root: resource, resource, entries: new Map(), profileIssues: new WeakMap(), verdicts: new WeakMap() };
+    const run: Run = { issues: [], root: resource, resource, entries: new Map(), profileIssues: new WeakMap(), verdicts: new WeakMap(), unexpandable: new Set() };
     if (resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry'])) {
       for (const entry of resource['entry']) {
         if (isObject(entry) && typeof entry['fullUrl'] === 'string' && isObject(entry['resource'])) {
@@ -503,26 +505,28 @@ export class ProfileValidator {
   }
 
   /**
-   * Required bindings are errors and extensible ones warnings, when the value set can be
-   * expanded from the packages; otherwise nothing is claimed.
+   * Bindings, when the value set can be expanded from the packages: required ones are errors,
+   * extensible and preferred ones warnings. A value set that cannot be expanded here (filters,
+   * code systems not shipped) is said once per validation as information; nothing is fetched.
    */
   private checkBinding(value: unknown, binding: NonNullable<ElementNode['binding']>, type: string, path: string, run: Run): void {
-    if (!this.terminology || !binding.valueSet || (binding.strength !== 'required' && binding.strength !== 'extensible')) return;
-    let inSet: boolean;
-    if (type === 'code' && typeof value === 'string') {
-      const expansion = this.terminology.expand(binding.valueSet);
-      if (!expansion) return;
-      inSet = expansion.codes.has(value);
-    } else if (type === 'Coding' || type === 'CodeableConcept') {
-      const codings = type === 'Coding' ? [value] : isObject(value) && Array.isArray(value['coding']) ? value['coding'] : [];
-      const keyed = codings.filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
-      if (keyed.length === 0 && binding.strength === 'extensible') return; // text only is allowed
-      const expansion = this.terminology.expand(binding.valueSet);
-      if (!expansion) return;
-      inSet = keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
-    } else {
+    if (!this.terminology || !binding.valueSet || binding.strength === 'example') return;
+    const codings =
+      type === 'Coding' ? [value] : type === 'CodeableConcept' && isObject(value) && Array.isArray(value['coding']) ? value['coding'] : undefined;
+    if (!(type === 'code' && typeof value === 'string') && codings === undefined) return;
+    const keyed = (codings ?? []).filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
+    if (codings !== undefined && keyed.length === 0 && binding.strength !== 'required') return; // text only is allowed
+    const expansion = this.terminology.expand(binding.valueSet);
+    if (!expansion) {
+      const url = canonicalUrl(binding.valueSet);
+      if (!run.unexpandable.has(url)) {
+        run.unexpandable.add(url);
+        run.issues.push({ severity: 'information', code: 'not-supported', expression: path, message: `value set ${url} cannot be expanded here; codes bound to it are not checked` });
+      }
       return;
     }
+    const inSet =
+      codings === undefined ? expansion.codes.has(value as string) : keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
     if (!inSet) {
       run.issues.push({
         severity: binding.strength === 'required' ? 'error' : 'warning',

@@ -2,7 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { DefinitionRegistry } from '../../src/validation/definitions.js';
 import { compileElementTree, findByPath } from '../../src/validation/element-tree.js';
 import { primitiveProblem } from '../../src/validation/primitives.js';
+import { createValidator } from '../../src/validation/index.js';
 import { Terminology } from '../../src/validation/terminology.js';
+import { ipsExample } from '../support/test-node.js';
 
 describe('primitive formats', () => {
   it.each([
@@ -79,5 +81,29 @@ describe('terminology', () => {
   it('does not pretend to expand filters or unknown value sets', () => {
     expect(terminology.expand('urn:filtered')).toBeUndefined();
     expect(terminology.expand('urn:unknown')).toBeUndefined();
+  });
+});
+
+describe('bindings', () => {
+  const v = (): ReturnType<typeof createValidator> => (shared ??= createValidator());
+  let shared: ReturnType<typeof createValidator> | undefined;
+
+  it('required: an error outside an expandable value set', () => {
+    const composition = ipsExample('Composition-composition-minimal.json');
+    composition['status'] = 'sketch';
+    expect(v().validate(composition)).toContainEqual(expect.objectContaining({ severity: 'error', expression: 'Composition.status', message: expect.stringContaining('required value set') }));
+  });
+
+  it('preferred and extensible: a warning', () => {
+    const issues = v().validate(ipsExample('Immunization-75680.json'));
+    expect(issues).toContainEqual(expect.objectContaining({ severity: 'warning', expression: 'Immunization.language', message: expect.stringContaining('preferred value set') }));
+  });
+
+  it('a value set that cannot be expanded here: information, once per value set', () => {
+    const issues = v().validate(ipsExample('Bundle-bundle-ips-all-sections.json')).filter((i) => i.severity === 'information');
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.every((i) => i.code === 'not-supported' && i.message.includes('cannot be expanded here'))).toBe(true);
+    const sets = issues.map((i) => i.message.split(' ')[2]);
+    expect(new Set(sets).size).toBe(sets.length);
   });
 });

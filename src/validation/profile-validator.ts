@@ -137,6 +137,8 @@ interface Run {
 export class ProfileValidator {
   private readonly trees = new Map<string, ElementNode>();
   private readonly invariants = new Map<string, Evaluator | null>();
+  private readonly members = new WeakMap<ElementNode[], Map<string, ElementNode>>();
+  private readonly resourceTypes = new Map<string, boolean>();
 
   /**
    * @param profileSet fingerprint of the definitions loaded: documents validated under another
@@ -161,6 +163,16 @@ export class ProfileValidator {
     const type = typeof resource['resourceType'] === 'string' ? resource['resourceType'] : 'Resource';
     this.validateResource(resource, type, profile ? [profile] : [], run);
     return run.issues;
+  }
+
+  /** Whether `type` names a resource (or Resource itself), remembered per type. */
+  private isResourceType(type: string): boolean {
+    let answer = this.resourceTypes.get(type);
+    if (answer === undefined) {
+      answer = RESOURCE_TYPES.has(type) || this.registry.base(type)?.kind === 'resource';
+      this.resourceTypes.set(type, answer);
+    }
+    return answer;
   }
 
   /** Whether `type` is a FHIR resource type. */
@@ -262,7 +274,7 @@ export class ProfileValidator {
       run.issues.push({ severity: 'error', code: 'structure', expression: path, message: `must be a JSON object (${typeName ?? 'element'})` });
       return;
     }
-    if (typeName !== undefined && (RESOURCE_TYPES.has(typeName) || this.registry.base(typeName)?.kind === 'resource') && node !== treeRoot) {
+    if (typeName !== undefined && node !== treeRoot && this.isResourceType(typeName)) {
       const profiles = node.types.flatMap((t) => t.profiles);
       this.validateResource(value, path, profiles, run);
       return;
@@ -291,18 +303,24 @@ export class ProfileValidator {
   }
 
   private validateChildren(value: Json, children: ElementNode[], path: string, treeRoot: ElementNode, run: Run, isResourceRoot: boolean): void {
-    const claimed = new Set<string>();
-    if (isResourceRoot) claimed.add('resourceType');
-    for (const child of children) {
-      const keys = child.isChoice
-        ? [...child.choiceKeys.keys()].filter((k) => k in value || `_${k}` in value)
-        : child.name in value || `_${child.name}` in value
-          ? [child.name]
-          : [];
-      for (const k of keys) {
-        claimed.add(k);
-        claimed.add(`_${k}`);
+    // One pass over the object's members finds each member's element; unknown ones are reported last.
+    const members = this.memberIndex(children);
+    const present = new Map<ElementNode, string[]>();
+    const unknown: string[] = [];
+    for (const k of Object.keys(value)) {
+      if (isResourceRoot && k === 'resourceType') continue;
+      const name = k.charCodeAt(0) === 95 /* _ */ ? k.slice(1) : k;
+      const child = members.get(name);
+      if (!child) {
+        unknown.push(k);
+        continue;
       }
+      const keys = present.get(child);
+      if (!keys) present.set(child, [name]);
+      else if (!keys.includes(name)) keys.push(name);
+    }
+    for (const child of children) {
+      const keys = present.get(child) ?? [];
       if (keys.length > 1) {
         run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${child.name}[x]`, message: `only one of ${keys.join(', ')} may be given` });
       }
@@ -338,11 +356,23 @@ export class ProfileValidator {
         this.validateElement(item, slice ?? child, itemPath(i), treeRoot, run, type);
       });
     }
-    for (const k of Object.keys(value)) {
-      if (!claimed.has(k)) {
-        run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${k}`, message: `unknown element ${JSON.stringify(k)}` });
-      }
+    for (const k of unknown) {
+      run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${k}`, message: `unknown element ${JSON.stringify(k)}` });
     }
+  }
+
+  /** JSON member name → element, per list of children (computed once). */
+  private memberIndex(children: ElementNode[]): Map<string, ElementNode> {
+    let index = this.members.get(children);
+    if (!index) {
+      index = new Map();
+      for (const child of children) {
+        if (child.isChoice) for (const key of child.choiceKeys.keys()) index.set(key, child);
+        else index.set(child.name, child);
+      }
+      this.members.set(children, index);
+    }
+    return index;
   }
 
   /** Which slice each item belongs to; also checks slice cardinality and closed slicing. */

@@ -1,11 +1,10 @@
 import type { ServerRoute } from '@hapi/hapi';
-import { ACCEPTED_CONTENT_TYPES } from '../fhir/media-types.js';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { parseResourceBody } from '../fhir/resource-body.js';
 import { headerOf } from '../fhir/headers.js';
 import type { RouteContext } from './route-context.js';
 import { summaryResponse } from './responses.js';
-import { failAction, querySchema } from './validation.js';
+import { failAction, fhirJsonPayload, querySchema } from './validation.js';
 
 /** How much of the stored resource the client wants back (`Prefer: return=`). */
 export function preferredReturn(prefer: string | undefined): 'representation' | 'minimal' | 'OperationOutcome' {
@@ -22,7 +21,7 @@ export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
     method: 'POST',
     path: '/fhir/Bundle',
     options: {
-      payload: { parse: false, output: 'data', maxBytes: ctx.config.maxPayloadBytes, allow: ACCEPTED_CONTENT_TYPES },
+      payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
       validate: { query: querySchema({}), failAction },
     },
     async handler(request, h) {

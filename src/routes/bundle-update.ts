@@ -1,13 +1,12 @@
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { ACCEPTED_CONTENT_TYPES } from '../fhir/media-types.js';
 import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
 import { parseResourceBody } from '../fhir/resource-body.js';
 import { preferredReturn } from './bundle-create.js';
 import { headerOf } from '../fhir/headers.js';
 import type { RouteContext } from './route-context.js';
 import { summaryResponse } from './responses.js';
-import { failAction, fhirId, parseVersionTag, querySchema } from './validation.js';
+import { failAction, fhirId, fhirJsonPayload, parseVersionTag, querySchema } from './validation.js';
 
 /**
  * `PUT /fhir/Bundle/{id}`: a new version of a stored document, with optimistic locking:
@@ -18,7 +17,7 @@ export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
     method: 'PUT',
     path: '/fhir/Bundle/{id}',
     options: {
-      payload: { parse: false, output: 'data', maxBytes: ctx.config.maxPayloadBytes, allow: ACCEPTED_CONTENT_TYPES },
+      payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
       validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction },
     },
     async handler(request, h) {

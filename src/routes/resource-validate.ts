@@ -1,11 +1,10 @@
 import type { ServerRoute } from '@hapi/hapi';
 import type { OperationDefinition } from 'fhir/r4.js';
 import Joi from 'joi';
-import { ACCEPTED_CONTENT_TYPES } from '../fhir/media-types.js';
 import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
 import { parseResourceBody } from '../fhir/resource-body.js';
 import type { RouteContext } from './route-context.js';
-import { failAction, querySchema } from './validation.js';
+import { failAction, fhirJsonPayload, querySchema } from './validation.js';
 
 /** The FHIR `$validate` operation as this node implements it. */
 export const validateOperation: OperationDefinition = {
@@ -49,7 +48,7 @@ export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
     method: 'POST',
     path: '/fhir/{type}/$validate',
     options: {
-      payload: { parse: false, output: 'data', maxBytes: ctx.config.maxPayloadBytes, allow: ACCEPTED_CONTENT_TYPES },
+      payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
       validate: {
         params: Joi.object({ type: Joi.string().pattern(/^[A-Z][A-Za-z]{1,63}$/).required() }),
         query: querySchema({ profile: Joi.string().max(1024), mode: Joi.string().valid('create', 'update') }),
@@ -70,7 +69,7 @@ export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
       }
       const issues = await ctx.validator.validate(resource, profile);
       return h.response(
-        operationOutcome(issues.map((i) => ({ severity: i.severity, code: i.code, message: i.message, expression: i.expression, ...(i.key ? { key: i.key } : {}) }))),
+        operationOutcome(issues),
       );
     },
   };

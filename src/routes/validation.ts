@@ -1,5 +1,6 @@
 import type { Request, ResponseToolkit } from '@hapi/hapi';
 import Joi from 'joi';
+import { ACCEPTED_CONTENT_TYPES } from '../fhir/media-types.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 
 /** A FHIR resource id. */
@@ -29,6 +30,11 @@ export function failAction(_request: Request, _h: ResponseToolkit, error?: Error
     message: d.type === 'object.unknown' ? `unknown parameter ${JSON.stringify(d.path.map(String).join('.'))}` : d.message,
   }));
   throw fhirError(400, problems.length > 0 ? problems : [{ code: 'invalid', message: 'invalid request parameters' }]);
+}
+
+/** Payload options of routes that take a FHIR JSON body: raw bytes, parsed by parseResourceBody. */
+export function fhirJsonPayload(maxBytes: number): { parse: false; output: 'data'; maxBytes: number; allow: string[] } {
+  return { parse: false, output: 'data', maxBytes, allow: ACCEPTED_CONTENT_TYPES };
 }
 
 /** Parses a version ETag (`W/"3"` or `"3"`); undefined when the header is not one. */

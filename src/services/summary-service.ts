@@ -71,16 +71,10 @@ export class SummaryService {
   private async checked(bundle: Record<string, unknown>): Promise<DocumentFacts & { notes: Problem[] }> {
     const check = checkDocumentRules(bundle);
     if (!check.ok) throw fhirError(422, check.problems);
-    const issues = await this.validator.validate(bundle, this.documentProfile);
-    const problems: Problem[] = issues.map((i) => ({
-      severity: i.severity,
-      code: i.code,
-      message: i.message,
-      expression: i.expression,
-      ...(i.key === undefined ? {} : { key: i.key }),
-    }));
-    if (issues.some((i) => i.severity === 'error')) throw fhirError(422, problems);
-    return { ...check.facts, notes: problems };
+    // A ValidationIssue is a Problem: it goes into the OperationOutcome as it is.
+    const issues: Problem[] = await this.validator.validate(bundle, this.documentProfile);
+    if (issues.some((i) => i.severity === 'error')) throw fhirError(422, issues);
+    return { ...check.facts, notes: issues };
   }
 
   /** Stores a new document, or recognises a retry of a stored one (same identifier and content). */
@@ -231,9 +225,7 @@ export class SummaryService {
     let problems = this.revalidated.get(version.key);
     if (problems === undefined) {
       const issues = await this.validator.validate(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, this.documentProfile);
-      problems = issues
-        .filter((i) => i.severity === 'error')
-        .map((i) => ({ severity: i.severity, code: i.code, message: i.message, expression: i.expression, ...(i.key ? { key: i.key } : {}) }));
+      problems = issues.filter((i) => i.severity === 'error');
       if (this.revalidated.size >= 100_000) this.revalidated.clear();
       this.revalidated.set(version.key, problems);
     }

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { IPS_BUNDLE_PROFILE } from './validation/profiles.js';
 
 /** Settings of one Pontis node, read from the environment at start-up. */
 export interface NodeConfig {
@@ -67,7 +68,7 @@ const environmentSchema = Joi.object({
   PONTIS_CURRENT_SUMMARY_TTL_MS: Joi.number().integer().min(0).max(60_000).default(1000),
   PONTIS_DOCUMENT_PROFILE: Joi.string()
     .uri({ scheme: ['http', 'https'] })
-    .default('http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips'),
+    .default(IPS_BUNDLE_PROFILE),
   PONTIS_VALIDATION_WORKER_BYTES: Joi.number().integer().min(0).default(512 * 1024),
   PONTIS_DOCUMENT_CACHE_BYTES: Joi.number()
     .integer()

@@ -32,7 +32,7 @@ export function capabilityStatement(config: NodeConfig, startedAt: Date): Capabi
         resource: [
           {
             type: 'Bundle',
-            supportedProfile: ['http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips'],
+            supportedProfile: [config.documentProfile],
             interaction: [{ code: 'create' }, { code: 'update' }, { code: 'read' }, { code: 'vread' }, { code: 'history-instance' }],
             versioning: 'versioned-update',
             readHistory: true,

@@ -1,12 +1,11 @@
 import type { ServerRoute } from '@hapi/hapi';
 import type { OperationDefinition } from 'fhir/r4.js';
 import Joi from 'joi';
+import { IPS_BUNDLE_PROFILE } from '../validation/profiles.js';
 import type { RouteContext } from './route-context.js';
 import { summaryResponse } from './responses.js';
 import { failAction, fhirId, querySchema } from './validation.js';
 
-/** Canonical of the IPS Bundle profile, the only one `$summary` produces. */
-export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
 
 /** The IPS `$summary` operation as this node implements it (HL7 IPS 2.0.0). */
 export const summaryOperation: OperationDefinition = {

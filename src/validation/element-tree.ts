@@ -32,8 +32,6 @@ export interface ElementNode {
   types: TypeRef[];
   fixed?: unknown;
   pattern?: unknown;
-  /** `(type name)` of the fixed or pattern value, for messages. */
-  constraintKind?: string;
   invariants: Invariant[];
   binding?: { strength: string; valueSet?: string };
   sliceName?: string;
@@ -87,8 +85,8 @@ function toNode(e: ElementDefinition): ElementNode {
     children: [],
   };
   if (isChoice) for (const t of node.types) node.choiceKeys.set(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1), t.code);
-  if (fixed) [node.constraintKind, node.fixed] = fixed;
-  if (pattern) [node.constraintKind, node.pattern] = pattern;
+  if (fixed) node.fixed = fixed[1];
+  if (pattern) node.pattern = pattern[1];
   if (e.binding) node.binding = e.binding;
   if (e.sliceName) node.sliceName = e.sliceName;
   if (e.contentReference) node.contentReference = e.contentReference;

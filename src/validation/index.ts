@@ -4,18 +4,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../project-root.js';
 import { loadBaseDefinitions } from './base-definitions.js';
-import { DefinitionRegistry } from './definitions.js';
+import { DefinitionRegistry, type StructureDefinition } from './definitions.js';
 import { ProfileValidator, type ValidationIssue } from './profile-validator.js';
 import { Terminology } from './terminology.js';
 
 /** Packages under `profiles/` loaded by default: the official IPS 2.0.0 definitions and our EU rules. */
 export const DEFAULT_PROFILE_PACKAGES = ['hl7.fhir.uv.ips-2.0.0/package', 'eu'];
 
-/** The IPS Bundle profile: what every stored document is validated against. */
-export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
-
-/** The IPS Bundle profile with the Pontis EU rules (profiles/eu). */
-export const EU_BUNDLE_PROFILE = 'https://pontis.example.eu/fhir/StructureDefinition/Bundle-eu-pontis';
+export { EU_BUNDLE_PROFILE, IPS_BUNDLE_PROFILE } from './profiles.js';
 
 /** Bumped when the engine's verdicts change, so stored documents are validated again on the way out. */
 export const ENGINE_VERSION = 2;
@@ -33,12 +29,18 @@ export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PA
   const terminology = Terminology.fhirR4(base);
   const fingerprint = createHash('sha256').update(`engine ${ENGINE_VERSION}; base ${medplumDefinitionsVersion()}`);
   for (const folder of packages) {
+    // Each file is read once: its bytes feed the fingerprint, its resource the registry or terminology.
     const path = join(projectRoot(), 'profiles', folder);
-    registry.addPackage(path);
-    terminology.addPackage(path);
-    for (const file of readdirSync(path).filter((f) => f.endsWith('.json')).sort()) {
-      fingerprint.update(`${folder}/${file}\u0000`).update(readFileSync(join(path, file)));
-    }
+    const resources = readdirSync(path)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((file) => {
+        const bytes = readFileSync(join(path, file));
+        fingerprint.update(`${folder}/${file}\u0000`).update(bytes);
+        return JSON.parse(bytes.toString('utf8')) as { resourceType?: string };
+      });
+    registry.add(resources.filter((r): r is StructureDefinition => r.resourceType === 'StructureDefinition'));
+    terminology.add(resources);
   }
   return new ProfileValidator(registry, terminology, fingerprint.digest('base64url').slice(0, 22));
 }

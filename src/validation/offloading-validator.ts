@@ -18,11 +18,17 @@ export class OffloadingValidator {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 
+  /** The compiled worker script; undefined when running from sources without a build (some tests). */
+  private readonly script: string | undefined;
+
   constructor(
     private readonly inline: ProfileValidator,
     private readonly packages: readonly string[],
     private readonly thresholdBytes: number,
-  ) {}
+  ) {
+    const script = join(projectRoot(), 'dist', 'src', 'validation', 'validation-worker.js');
+    this.script = existsSync(script) ? script : undefined;
+  }
 
   get profileSet(): string {
     return this.inline.profileSet;
@@ -37,11 +43,10 @@ export class OffloadingValidator {
   }
 
   async validate(resource: Record<string, unknown>, profile?: string): Promise<ValidationIssue[]> {
+    if (!this.script) return this.inline.validate(resource, profile);
     const json = JSON.stringify(resource);
-    const script = join(projectRoot(), 'dist', 'src', 'validation', 'validation-worker.js');
-    // Running from sources without a build (some tests): no worker script, validate inline.
-    if (json.length < this.thresholdBytes || !existsSync(script)) return this.inline.validate(resource, profile);
-    await this.start(script);
+    if (json.length < this.thresholdBytes) return this.inline.validate(resource, profile);
+    await this.start(this.script);
     const id = this.nextId++;
     return new Promise<ValidationIssue[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -10,7 +10,10 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/.cache/ferretdb"
 BIN="$OUT/ferretdb"
 
-if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "version: $VERSION"; then
+# No pipes into head/grep -q: with pipefail, an early-closing reader makes the writer die of
+# SIGPIPE (exit 141) and fails the script.
+built_version() { "$BIN" --version 2>/dev/null || true; }
+if [ -x "$BIN" ] && [[ "$(built_version)" == *"version: $VERSION"* ]]; then
   echo "FerretDB $VERSION already built at $BIN"
   exit 0
 fi
@@ -25,4 +28,5 @@ chmod -R u+w "$SRC"
 echo "$VERSION" > "$SRC/build/version/version.txt"
 mkdir -p "$OUT"
 (cd "$SRC" && GOFLAGS=-mod=mod go build -trimpath -o "$BIN" ./cmd/ferretdb)
-"$BIN" --version | head -1
+info="$("$BIN" --version)"
+echo "${info%%$'\n'*}"

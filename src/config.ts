@@ -1,4 +1,8 @@
+import { join } from 'node:path';
 import Joi from 'joi';
+import type { BudgetLimits } from './access/request-budget.js';
+import type { ConsentPolicy } from './consent/consent-policy.js';
+import { projectRoot } from './project-root.js';
 import { IPS_BUNDLE_PROFILE } from './validation/profiles.js';
 
 /** Settings of one Pontis node, read from the environment at start-up. */
@@ -36,9 +40,19 @@ export interface NodeConfig {
   documentProfile: string;
   /** Documents at least this large (JSON bytes) are validated on a worker thread. */
   validationWorkerBytes: number;
+  /** `production` refuses the demo trust set-up. */
+  environment: string;
+  /** Path of the trust list: who may sign tokens, with which keys (docs/security.md). */
+  trustListPath: string;
+  /** The node's consent policy (docs/consent.md). */
+  consentPolicy: ConsentPolicy;
+  /** Abuse detection thresholds (0 turns one off). */
+  limits: BudgetLimits;
 }
 
 const ISO_ALPHA2 = /^[A-Z]{2}$/;
+/** The demo trust set-up of seed/trust (refused in production). */
+export const DEMO_TRUST_LIST = join(projectRoot(), 'seed', 'trust', 'trust-list.json');
 
 /** Environment variables understood by the node, with their rules. Unknown variables are ignored. */
 const environmentSchema = Joi.object({
@@ -70,6 +84,17 @@ const environmentSchema = Joi.object({
     .uri({ scheme: ['http', 'https'] })
     .default(IPS_BUNDLE_PROFILE),
   PONTIS_VALIDATION_WORKER_BYTES: Joi.number().integer().min(0).default(512 * 1024),
+  NODE_ENV: Joi.string().default('development'),
+  PONTIS_TRUST_LIST: Joi.string().default(DEMO_TRUST_LIST),
+  PONTIS_CONSENT_DEFAULT: Joi.string().valid('opt-in', 'opt-out').default('opt-in'),
+  PONTIS_BREAK_GLASS: Joi.string().valid('allowed', 'refused').default('refused'),
+  PONTIS_READ_ROLES: Joi.string()
+    .pattern(/^\d{1,4}(,\d{1,4})*$/)
+    .message('"PONTIS_READ_ROLES" must be ISCO-08 codes separated by commas, such as 221,2221')
+    .default('221,2221,2222,2261,2262'),
+  PONTIS_LIMIT_PER_REQUESTER: Joi.number().integer().min(0).default(600),
+  PONTIS_LIMIT_PER_PATIENT: Joi.number().integer().min(0).default(120),
+  PONTIS_LIMIT_WINDOW_S: Joi.number().integer().min(1).max(86_400).default(60),
   PONTIS_DOCUMENT_CACHE_BYTES: Joi.number()
     .integer()
     .min(0)
@@ -111,5 +136,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number,
     documentProfile: value.PONTIS_DOCUMENT_PROFILE as string,
     validationWorkerBytes: value.PONTIS_VALIDATION_WORKER_BYTES as number,
+    environment: value.NODE_ENV as string,
+    trustListPath: value.PONTIS_TRUST_LIST as string,
+    consentPolicy: {
+      defaultDecision: value.PONTIS_CONSENT_DEFAULT as ConsentPolicy['defaultDecision'],
+      breakGlass: value.PONTIS_BREAK_GLASS as ConsentPolicy['breakGlass'],
+      readRoles: (value.PONTIS_READ_ROLES as string).split(','),
+    },
+    limits: {
+      perRequester: value.PONTIS_LIMIT_PER_REQUESTER as number,
+      perPatient: value.PONTIS_LIMIT_PER_PATIENT as number,
+      windowMs: (value.PONTIS_LIMIT_WINDOW_S as number) * 1000,
+    },
   };
 }

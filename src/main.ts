@@ -2,8 +2,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openStore } from './repositories/store.js';
 import { loadSeed } from './seed/seed-loader.js';
-import { createServer } from './server.js';
-import { SummaryService } from './services/summary-service.js';
+import { createServer, createServices } from './server.js';
+import { TrustList } from './auth/trust-list.js';
 import { createValidator, DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from './validation/index.js';
 
 /** Starts one Pontis node from the environment and runs until SIGINT/SIGTERM. */
@@ -19,6 +19,20 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  let trust: TrustList;
+  try {
+    trust = await TrustList.load(config.trustListPath);
+  } catch (error) {
+    process.stderr.write(`pontis: invalid configuration:\n  PONTIS_TRUST_LIST: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  if (trust.hasDemoIssuers) {
+    if (config.environment === 'production') {
+      process.stderr.write('pontis: invalid configuration:\n  PONTIS_TRUST_LIST: holds the DEMO keys of seed/trust, which are public; NODE_ENV=production refuses them\n');
+      process.exit(2);
+    }
+    logger.warn({ trustList: config.trustListPath }, 'DEMO TRUST LIST: its private keys are in the repository; anyone can mint tokens this node accepts. Never use it in production.');
+  }
   const loadStarted = performance.now();
   const validator = new OffloadingValidator(createValidator(), DEFAULT_PROFILE_PACKAGES, config.validationWorkerBytes);
   logger.info({ ms: Math.round(performance.now() - loadStarted), profileSet: validator.profileSet }, 'profiles loaded');
@@ -34,10 +48,11 @@ async function main(): Promise<void> {
     logger.info({ store: storeDescription }, 'connected to MongoDB');
   }
   if (config.seedOnStart ?? store.database.kind === 'embedded') {
-    const report = await loadSeed(new SummaryService(store.summaries, store.patients, validator, config.documentProfile), config.country);
-    logger.info({ created: report.created, unchanged: report.unchanged, country: config.country }, 'seed documents loaded');
+    const services = createServices({ config, store, validator });
+    const report = await loadSeed({ ...services, patients: store.patients }, config.country);
+    logger.info({ created: report.created, unchanged: report.unchanged, consents: report.consents, country: config.country }, 'seed documents loaded');
   }
-  const server = await createServer({ config, store, logger, validator });
+  const server = await createServer({ config, store, logger, validator, trust });
   await server.start();
   logger.info({ url: server.info.uri, fhirBase: config.baseUrl, country: config.country }, 'Pontis node listening');
   process.stdout.write(`Pontis ${config.country} node: FHIR API at ${config.baseUrl} (listening on ${server.info.uri})\n`);

@@ -1,12 +1,23 @@
 import Hapi from '@hapi/hapi';
 import type { Logger } from 'pino';
+import { PatientDataGate } from './access/patient-data-gate.js';
+import { RequestBudget } from './access/request-budget.js';
+import { AuditTrail } from './audit/audit-trail.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import type { TrustList } from './auth/trust-list.js';
 import type { NodeConfig } from './config.js';
+import { abuseGuardPlugin } from './plugins/abuse-guard.js';
+import { auditPlugin } from './plugins/audit.js';
+import { authenticationPlugin } from './plugins/authentication.js';
 import { contentNegotiationPlugin } from './plugins/content-negotiation.js';
 import { loggingPlugin } from './plugins/logging.js';
 import { operationOutcomePlugin } from './plugins/operation-outcome.js';
 import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
 import { fhirRoutes } from './routes/index.js';
+import { AccessLogService } from './services/access-log-service.js';
+import { ConsentService } from './services/consent-service.js';
+import { PatientService } from './services/patient-service.js';
 import { SummaryService } from './services/summary-service.js';
 import type { Validator } from './validation/index.js';
 
@@ -17,13 +28,31 @@ export interface ServerDependencies {
   logger: Logger;
   /** The profile validator, built once per process (loading definitions takes about 0.5 s). */
   validator: Validator;
+  /** Who may sign tokens for this node. */
+  trust: TrustList;
+}
+
+/** The services of a node over its store: every path to patient data goes through one gate. */
+export function createServices({ config, store, validator }: Pick<ServerDependencies, 'config' | 'store' | 'validator'>) {
+  const budget = new RequestBudget(store.requestCounts, config.limits);
+  const gate = new PatientDataGate(store.consents, store.patients, config.consentPolicy, budget);
+  return {
+    budget,
+    gate,
+    summaries: new SummaryService(store.summaries, store.patients, validator, gate, config.documentProfile),
+    patients: new PatientService(store.patients, gate),
+    consents: new ConsentService(store.consents, store.patients, validator, gate),
+    accessLog: new AccessLogService(store.audit, gate),
+  };
 }
 
 /**
- * Builds (without starting) the node's HTTP server: plugins for request ids, logging, content
- * negotiation and OperationOutcome errors, then the FHIR routes.
+ * Builds (without starting) the node's HTTP server. A request passes: request id → logging →
+ * authentication (IUA token, trust list) and scope → abuse guard → route → services, whose
+ * patient-data gate takes the consent decision → validation of what leaves → audit record
+ * (durable before the response) → OperationOutcome for any error.
  */
-export async function createServer({ config, store, logger, validator }: ServerDependencies): Promise<Hapi.Server> {
+export async function createServer({ config, store, logger, validator, trust }: ServerDependencies): Promise<Hapi.Server> {
   const server = Hapi.server({
     port: config.port,
     host: config.host,
@@ -36,14 +65,21 @@ export async function createServer({ config, store, logger, validator }: ServerD
     },
     debug: false,
   });
+  const services = createServices({ config, store, validator });
+  const trail = new AuditTrail(store.audit);
+  const verifier = new TokenVerifier(trust, config.baseUrl, config.country, store.tokenUses);
   await server.register([
     // First: its onPreResponse turns errors into OperationOutcome responses that the others decorate.
     { plugin: operationOutcomePlugin, options: { logger, maxPayloadBytes: config.maxPayloadBytes } },
     { plugin: requestIdPlugin },
     { plugin: loggingPlugin, options: { logger } },
     { plugin: contentNegotiationPlugin },
+    // After the operation-outcome plugin: it records the final status of every response.
+    { plugin: auditPlugin, options: { trail, logger, country: config.country, baseUrl: config.baseUrl } },
+    { plugin: authenticationPlugin, options: { verifier } },
+    { plugin: abuseGuardPlugin, options: { budget: services.budget } },
   ]);
-  const summaries = new SummaryService(store.summaries, store.patients, validator, config.documentProfile);
-  server.route(fhirRoutes({ config, summaries, patients: store.patients, validator }));
+  server.ext('onPostStop', () => trail.flush());
+  server.route(fhirRoutes({ config, validator, ...services }));
   return server;
 }

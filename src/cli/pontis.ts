@@ -2,17 +2,101 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { openStore } from '../repositories/store.js';
 import { loadSeed } from '../seed/seed-loader.js';
-import { SummaryService } from '../services/summary-service.js';
+import { createServices } from '../server.js';
+import { mintDemoToken } from '../auth/demo-tokens.js';
+import { verifyAuditTrail } from '../audit/audit-verification.js';
 import { createValidator } from '../validation/index.js';
 
 const USAGE = `usage: pontis <command> [options]
 
 commands:
-  seed [--country CC]   load the demo documents of seed/<CC>/ (default: PONTIS_COUNTRY) into the
-                        configured store (MONGODB_URI, or the embedded store, which only makes
-                        sense as a check of the seed data)
+  seed [--country CC]   load the demo documents and Consents of seed/<CC>/ (default:
+                        PONTIS_COUNTRY) into the configured store (MONGODB_URI, or the embedded
+                        store, which only makes sense as a check of the seed data)
+  token [options]       print a token signed by a DEMO issuer of seed/trust (never for production)
+      --aud URL         base URL of the node the token is for (default: PONTIS_BASE_URL, else
+                        http://127.0.0.1:$PORT/fhir); its issuer is the demo identity provider
+                        of that node's country (--country, else PONTIS_COUNTRY, else by port:
+                        8081 AT, 8082 PT)
+      --scope S         SMART v2 scopes (default: user/Patient.rs user/Bundle.r); system/
+                        scopes are issued by the country's demo hospital system
+      --role CODE       ISCO-08 role (default 221, doctors)
+      --purpose CODE    TREAT (default), ETREAT or BTG (break-glass: add --reason)
+      --reason TEXT     why break-glass is invoked
+      --sub ID          the subject (default: a demo user)
+      --patient SYS|VAL a patient's own token, for their Consents and access log
+      --issuer NAME     idp, his, ncp (a peer node of --country) or ops (an operator)
+      --home CC         country the requester acts from (peer-node tokens)
+      --ttl SECONDS     lifetime (default 300, at most 3600)
+  audit verify          check every audit chain in the configured store; exits 1 at the first
+                        broken link (a record altered, removed or reordered)
   help                  this text
 `;
+
+/** Country of a demo node, from the port of its base URL (docker-compose: AT 8081, PT 8082). */
+function countryOfDemoNode(aud: string): string | undefined {
+  const port = /:(\d+)\//.exec(aud)?.[1];
+  return port === '8081' ? 'AT' : port === '8082' ? 'PT' : undefined;
+}
+
+/** `pontis token`: prints one demo token, nothing else, so scripts can use it. */
+async function token(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      aud: { type: 'string' },
+      country: { type: 'string' },
+      scope: { type: 'string' },
+      role: { type: 'string' },
+      purpose: { type: 'string' },
+      reason: { type: 'string' },
+      sub: { type: 'string' },
+      patient: { type: 'string' },
+      issuer: { type: 'string' },
+      home: { type: 'string' },
+      ttl: { type: 'string' },
+    },
+  });
+  const aud = values.aud ?? process.env['PONTIS_BASE_URL'] ?? `http://127.0.0.1:${process.env['PORT'] ?? '8080'}/fhir`;
+  const issuer = values.issuer;
+  if (issuer !== undefined && !['idp', 'his', 'ncp', 'ops'].includes(issuer)) throw new Error('--issuer must be idp, his, ncp or ops');
+  const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0 && ttl <= 3600)) throw new Error('--ttl must be 1 to 3600 seconds');
+  const jwt = await mintDemoToken({
+    audience: aud.replace(/\/+$/, ''),
+    country: values.country ?? process.env['PONTIS_COUNTRY'] ?? countryOfDemoNode(aud) ?? 'AT',
+    ...(issuer ? { issuer: issuer as 'idp' | 'his' | 'ncp' | 'ops' } : {}),
+    ...(values.scope ? { scope: values.scope } : {}),
+    ...(values.role ? { role: values.role } : {}),
+    ...(values.purpose ? { purpose: values.purpose } : {}),
+    ...(values.reason ? { breakGlassReason: values.reason } : {}),
+    ...(values.sub ? { subject: values.sub } : {}),
+    ...(values.patient ? { patient: values.patient } : {}),
+    ...(values.home ? { homeCountry: values.home } : {}),
+    ...(ttl ? { ttlSeconds: ttl } : {}),
+  });
+  process.stdout.write(`${jwt}\n`);
+  return 0;
+}
+
+/** `pontis audit verify`: walks every audit chain of the configured store. */
+async function audit(args: string[]): Promise<number> {
+  if (args[0] !== 'verify') throw new Error('usage: pontis audit verify');
+  const config = loadConfig();
+  const store = await openStore(config);
+  try {
+    const result = await verifyAuditTrail(store.audit);
+    if (result.broken) {
+      const { chain, seq, problem } = result.broken;
+      process.stdout.write(`audit trail BROKEN: chain ${chain}, record ${seq}: ${problem} (${result.records} records verified before it)\n`);
+      return 1;
+    }
+    process.stdout.write(`audit trail intact: ${result.records} records in ${result.chains} chains (${await store.database.describe()})\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
 
 /** `pontis seed`: pushes the demo documents through the same rules as the API. */
 async function seed(args: string[]): Promise<number> {
@@ -20,9 +104,10 @@ async function seed(args: string[]): Promise<number> {
   const config = loadConfig({ ...process.env, ...(values.country ? { PONTIS_COUNTRY: values.country } : {}) });
   const store = await openStore(config);
   try {
-    const report = await loadSeed(new SummaryService(store.summaries, store.patients, createValidator(), config.documentProfile), config.country);
+    const services = createServices({ config, store, validator: createValidator() });
+    const report = await loadSeed({ ...services, patients: store.patients }, config.country);
     process.stdout.write(
-      `seeded ${await store.database.describe()} from ${report.directory}: ${report.created} new, ${report.unchanged} already stored\n`,
+      `seeded ${await store.database.describe()} from ${report.directory}: ${report.created} new, ${report.unchanged} already stored, ${report.consents} consents\n`,
     );
     return report.created + report.unchanged > 0 ? 0 : 1;
   } finally {
@@ -37,6 +122,10 @@ export async function run(argv: string[]): Promise<number> {
     switch (command) {
       case 'seed':
         return await seed(rest);
+      case 'token':
+        return await token(rest);
+      case 'audit':
+        return await audit(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -41,6 +41,18 @@ export interface DocumentCollection<T extends { _id: string }> {
   /** Updates the first matching document atomically; resolves to whether one matched. */
   updateOne(filter: Filter, update: Update): Promise<boolean>;
   deleteOne(filter: Filter): Promise<boolean>;
+  /** Removes every matching document; resolves to how many. */
+  deleteMany(filter: Filter): Promise<number>;
+  /**
+   * Inserts documents in order, in as few round trips as the server allows; stops at the first
+   * unique clash and throws {@link DuplicateKeyError} (documents before it stay inserted).
+   */
+  insertMany(docs: readonly T[]): Promise<void>;
+  /**
+   * Adds 1 to the numeric field `count` of document `id`, creating it with `count: 1` and
+   * `onInsert` when missing; resolves to the new count. One atomic operation on MongoDB.
+   */
+  increment(id: string, onInsert: Record<string, unknown>): Promise<number>;
   ensureIndexes(indexes: readonly IndexSpec[]): Promise<void>;
 }
 

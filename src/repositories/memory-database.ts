@@ -79,6 +79,23 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     return target ? this.docs.delete(target._id) : false;
   }
 
+  async deleteMany(filter: Filter): Promise<number> {
+    const targets = this.matching(filter);
+    for (const t of targets) this.docs.delete(t._id);
+    return targets.length;
+  }
+
+  async insertMany(docs: readonly T[]): Promise<void> {
+    for (const doc of docs) await this.insertOne(doc);
+  }
+
+  async increment(id: string, onInsert: Record<string, unknown>): Promise<number> {
+    const existing = this.docs.get(id) as (T & { count?: number }) | undefined;
+    const count = (existing?.count ?? 0) + 1;
+    this.docs.set(id, (existing ? { ...existing, count } : { ...structuredClone(onInsert), _id: id, count }) as unknown as T);
+    return count;
+  }
+
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
     for (const index of indexes) {
       const fields = Object.keys(index.keys);

@@ -71,6 +71,29 @@ class MongoCollection<T extends { _id: string }> implements DocumentCollection<T
     return result.deletedCount > 0;
   }
 
+  async deleteMany(filter: Filter): Promise<number> {
+    const result = await this.collection.deleteMany(filter);
+    return result.deletedCount;
+  }
+
+  async insertMany(docs: readonly T[]): Promise<void> {
+    if (docs.length === 0) return;
+    try {
+      await this.collection.insertMany(docs as unknown as Document[], { ordered: true });
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async increment(id: string, onInsert: Record<string, unknown>): Promise<number> {
+    const after = await this.collection.findOneAndUpdate(
+      { _id: id as unknown as Document['_id'] },
+      { $inc: { count: 1 }, $setOnInsert: onInsert },
+      { upsert: true, returnDocument: 'after' },
+    );
+    return Number((after as { count?: unknown } | null)?.count ?? 1);
+  }
+
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
     if (indexes.length === 0) return;
     await this.collection.createIndexes(

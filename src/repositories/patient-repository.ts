@@ -1,3 +1,4 @@
+import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import { randomUUID } from 'node:crypto';
 import type { PatientFacts } from '../documents/patient-facts.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase, type Filter } from './document-collection.js';
@@ -166,13 +167,22 @@ export class PatientRepository {
     if (!newest) await this.patients.updateOne({ _id: patientId }, { $set: { hasSummary: true }, $addToSet: identifiers });
   }
 
-  /** A patient with at least one stored summary. */
-  findVisible(patientId: string): Promise<PatientRecord | null> {
+  /** What identifies a patient with at least one stored summary (no demographics). */
+  identity(patientId: string): Promise<Pick<PatientRecord, '_id' | 'identifierKeys' | 'lastUpdated'> | null> {
+    return this.patients.findOne({ _id: patientId, ...VISIBLE }, { fields: ['identifierKeys', 'lastUpdated'] });
+  }
+
+  /** A patient with at least one stored summary; refuses without a disclosure for them. */
+  findVisible(patientId: string, disclosure: Disclosure): Promise<PatientRecord | null> {
+    assertDisclosed(disclosure, patientId);
     return this.patients.findOne({ _id: patientId, ...VISIBLE });
   }
 
-  /** Visible patients matching every criterion, ordered by id. */
-  async search(criteria: PatientCriteria, skip: number, limit: number): Promise<{ total: number; patients: PatientRecord[] }> {
+  /**
+   * Ids of visible patients matching every criterion, ordered by id: no demographics, which
+   * are read per patient through {@link findVisible} once a decision permits it.
+   */
+  async search(criteria: PatientCriteria, skip: number, limit: number): Promise<{ total: number; patients: Array<Pick<PatientRecord, '_id'>> }> {
     const filter: Filter = { ...VISIBLE };
     if (criteria.identifierKey !== undefined) {
       const id = await this.patientIdByIdentifier(criteria.identifierKey);
@@ -191,7 +201,7 @@ export class PatientRepository {
     }
     const [total, patients] = await Promise.all([
       this.patients.count(filter),
-      this.patients.find(filter, { sort: { _id: 1 }, skip, limit }),
+      this.patients.find(filter, { sort: { _id: 1 }, skip, limit, fields: ['_id'] }),
     ]);
     return { total, patients };
   }

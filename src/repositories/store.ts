@@ -1,5 +1,9 @@
 import type { NodeConfig } from '../config.js';
 import type { DocumentDatabase } from './document-collection.js';
+import { AuditRepository } from './audit-repository.js';
+import { ConsentRepository } from './consent-repository.js';
+import { RequestBudgetRepository } from './request-budget-repository.js';
+import { TokenUseRepository } from './token-use-repository.js';
 import { DocumentCache } from './document-cache.js';
 import { MemoryDatabase } from './memory-database.js';
 import { MongoDatabase } from './mongo-database.js';
@@ -11,6 +15,10 @@ export interface Store {
   readonly database: DocumentDatabase;
   readonly summaries: SummaryRepository;
   readonly patients: PatientRepository;
+  readonly consents: ConsentRepository;
+  readonly audit: AuditRepository;
+  readonly tokenUses: TokenUseRepository;
+  readonly requestCounts: RequestBudgetRepository;
   close(): Promise<void>;
 }
 
@@ -21,9 +29,22 @@ export type StoreOptions = Pick<NodeConfig, 'currentSummaryTtlMs' | 'documentCac
 export async function storeOn(database: DocumentDatabase, options: StoreOptions): Promise<Store> {
   const summaries = new SummaryRepository(database, new DocumentCache(options.documentCacheBytes), options.currentSummaryTtlMs);
   const patients = new PatientRepository(database);
+  const consents = new ConsentRepository(database);
+  const audit = new AuditRepository(database);
   await summaries.ensureIndexes();
   await patients.ensureIndexes();
-  return { database, summaries, patients, close: () => database.close() };
+  await consents.ensureIndexes();
+  await audit.ensureIndexes();
+  return {
+    database,
+    summaries,
+    patients,
+    consents,
+    audit,
+    tokenUses: new TokenUseRepository(database),
+    requestCounts: new RequestBudgetRepository(database),
+    close: () => database.close(),
+  };
 }
 
 /** Opens MongoDB when `mongodbUri` is set, else the embedded in-memory store. */

@@ -1,3 +1,4 @@
+import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
 import { DuplicateKeyError } from './document-collection.js';
 import type { DocumentCache } from './document-cache.js';
@@ -178,8 +179,13 @@ export class SummaryRepository {
     );
   }
 
-  /** Bytes of one version, from memory when seen before; null when no such version exists. */
-  async version(summaryId: string, versionId: number): Promise<SummaryVersion | null> {
+  /**
+   * Bytes of one version of a document of patient `owner.patientId`, from memory when seen
+   * before; null when no such version exists. Refuses without a disclosure for that patient.
+   */
+  async version(owner: { summaryId: string; patientId: string }, versionId: number, disclosure: Disclosure): Promise<SummaryVersion | null> {
+    assertDisclosed(disclosure, owner.patientId);
+    const { summaryId } = owner;
     const key = versionKey(summaryId, versionId);
     const cached = this.cache.get(key);
     if (cached) return { key, versionId, ...cached };

@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { parseResourceBody } from '../fhir/resource-body.js';
 import { headerOf } from '../fhir/headers.js';
+import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { summaryResponse } from './responses.js';
 import { failAction, fhirJsonPayload, querySchema } from './validation.js';
@@ -23,10 +24,11 @@ export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
     options: {
       payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
       validate: { query: querySchema({}), failAction },
+      plugins: { pontis: { scope: { resourceType: 'Bundle', permission: 'c' }, audit: { action: 'C', interaction: 'create', resourceType: 'Bundle' } } },
     },
     async handler(request, h) {
       const bundle = parseResourceBody(request.payload, 'Bundle');
-      const stored = await ctx.summaries.push(bundle);
+      const stored = await ctx.summaries.push(bundle, accessContextOf(request));
       const status = stored.created ? 201 : 200;
       const location = `${ctx.config.baseUrl}/Bundle/${stored.record._id}/_history/${stored.versionId}`;
       const wanted = preferredReturn(headerOf(request, 'prefer'));

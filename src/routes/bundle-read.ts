@@ -1,9 +1,14 @@
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { serialiseBundle } from '../fhir/bundles.js';
+import { accessContextOf, type PontisRouteSettings } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { summaryResponse } from './responses.js';
 import { failAction, fhirId, querySchema } from './validation.js';
+
+function readSettings(interaction: 'read' | 'vread' | 'history-instance'): PontisRouteSettings {
+  return { scope: { resourceType: 'Bundle', permission: 'r' }, audit: { action: 'R', interaction, resourceType: 'Bundle' } };
+}
 
 /** `GET /fhir/Bundle/{id}`, its `_history` and `_history/{vid}`. */
 export function bundleReadRoutes(ctx: RouteContext): ServerRoute[] {
@@ -11,9 +16,9 @@ export function bundleReadRoutes(ctx: RouteContext): ServerRoute[] {
     {
       method: 'GET',
       path: '/fhir/Bundle/{id}',
-      options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction } },
+      options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction }, plugins: { pontis: readSettings('read') } },
       async handler(request, h) {
-        return summaryResponse(h, await ctx.summaries.read(request.params['id'] as string));
+        return summaryResponse(h, await ctx.summaries.read(request.params['id'] as string, accessContextOf(request)));
       },
     },
     {
@@ -25,18 +30,19 @@ export function bundleReadRoutes(ctx: RouteContext): ServerRoute[] {
           query: querySchema({}),
           failAction,
         },
+        plugins: { pontis: readSettings('vread') },
       },
       async handler(request, h) {
-        return summaryResponse(h, await ctx.summaries.readVersion(request.params['id'] as string, request.params['vid'] as number));
+        return summaryResponse(h, await ctx.summaries.readVersion(request.params['id'] as string, request.params['vid'] as number, accessContextOf(request)));
       },
     },
     {
       method: 'GET',
       path: '/fhir/Bundle/{id}/_history',
-      options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction } },
+      options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction }, plugins: { pontis: readSettings('history-instance') } },
       async handler(request, h) {
         const id = request.params['id'] as string;
-        const versions = await ctx.summaries.history(id);
+        const versions = await ctx.summaries.history(id, accessContextOf(request));
         const body = serialiseBundle(
           'history',
           versions.length,

@@ -4,6 +4,7 @@ import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
 import { parseResourceBody } from '../fhir/resource-body.js';
 import { preferredReturn } from './bundle-create.js';
 import { headerOf } from '../fhir/headers.js';
+import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { summaryResponse } from './responses.js';
 import { failAction, fhirId, fhirJsonPayload, parseVersionTag, querySchema } from './validation.js';
@@ -19,6 +20,7 @@ export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
     options: {
       payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
       validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction },
+      plugins: { pontis: { scope: { resourceType: 'Bundle', permission: 'u' }, audit: { action: 'U', interaction: 'update', resourceType: 'Bundle' } } },
     },
     async handler(request, h) {
       const id = request.params['id'] as string;
@@ -37,7 +39,7 @@ export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
       if (bundle['id'] !== id) {
         throw fhirError(400, { code: 'invalid', expression: 'Bundle.id', message: 'Bundle.id must equal the id in the URL' });
       }
-      const stored = await ctx.summaries.replace(id, expected, bundle);
+      const stored = await ctx.summaries.replace(id, expected, bundle, accessContextOf(request));
       const wanted = preferredReturn(headerOf(request, 'prefer'));
       const response =
         wanted === 'representation'

@@ -1,8 +1,10 @@
 import type { ServerRoute } from '@hapi/hapi';
 import { fhirError } from '../fhir/operation-outcome.js';
+import { auditEventSearchRoute } from './audit-event-search.js';
 import { bundleCreateRoute } from './bundle-create.js';
 import { bundleReadRoutes } from './bundle-read.js';
 import { bundleUpdateRoute } from './bundle-update.js';
+import { consentRoutes } from './consent.js';
 import { metadataRoute } from './metadata.js';
 import { patientReadRoute } from './patient-read.js';
 import { patientSearchRoute } from './patient-search.js';
@@ -25,6 +27,8 @@ function methodNotAllowed(routes: readonly ServerRoute[]): ServerRoute[] {
   return [...methods].map(([path, allowed]) => ({
     method: '*',
     path,
+    // A method the path does not have is refused the same for everyone.
+    options: { auth: false },
     handler(request) {
       const allow = [...allowed].join(', ');
       const error = fhirError(405, {
@@ -48,6 +52,8 @@ export function fhirRoutes(ctx: RouteContext): ServerRoute[] {
     patientSearchRoute(ctx),
     ...patientSummaryRoutes(ctx),
     resourceValidateRoute(ctx),
+    ...consentRoutes(ctx),
+    auditEventSearchRoute(ctx),
   ];
   return [...routes, ...methodNotAllowed(routes)];
 }

@@ -59,7 +59,7 @@ export function metadataRoute(config: NodeConfig): ServerRoute {
   return {
     method: 'GET',
     path: '/fhir/metadata',
-    options: { validate: { query: querySchema({ mode: Joi.string().valid('full') }), failAction } },
+    options: { auth: false, validate: { query: querySchema({ mode: Joi.string().valid('full') }), failAction } },
     handler: () => statement,
   };
 }

@@ -1,6 +1,6 @@
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { fhirError } from '../fhir/operation-outcome.js';
+import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { failAction, fhirId, querySchema } from './validation.js';
 
@@ -9,11 +9,12 @@ export function patientReadRoute(ctx: RouteContext): ServerRoute {
   return {
     method: 'GET',
     path: '/fhir/Patient/{id}',
-    options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction } },
+    options: {
+      validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction },
+      plugins: { pontis: { scope: { resourceType: 'Patient', permission: 'r' }, audit: { action: 'R', interaction: 'read', resourceType: 'Patient' } } },
+    },
     async handler(request, h) {
-      const id = request.params['id'] as string;
-      const patient = await ctx.patients.findVisible(id);
-      if (!patient) throw fhirError(404, { code: 'not-found', message: `Patient/${id} is not known here` });
+      const patient = await ctx.patients.read(request.params['id'] as string, accessContextOf(request));
       return h.response(Buffer.from(patient.json, 'utf8')).header('Last-Modified', patient.lastUpdated.toUTCString());
     },
   };

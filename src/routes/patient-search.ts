@@ -3,6 +3,7 @@ import Joi from 'joi';
 import { normaliseName } from '../documents/patient-facts.js';
 import { serialiseBundle } from '../fhir/bundles.js';
 import type { PatientCriteria } from '../repositories/patient-repository.js';
+import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { failAction, querySchema } from './validation.js';
 
@@ -60,12 +61,15 @@ export function patientSearchRoute(ctx: RouteContext): ServerRoute {
   return {
     method: 'GET',
     path: '/fhir/Patient',
-    options: { validate: { query: searchQuery, failAction } },
+    options: {
+      validate: { query: searchQuery, failAction },
+      plugins: { pontis: { scope: { resourceType: 'Patient', permission: 's' }, audit: { action: 'E', interaction: 'search-type', resourceType: 'Patient' } } },
+    },
     async handler(request, h) {
       const query = request.query as Record<string, unknown>;
       const count = query['_count'] as number;
       const offset = query['_offset'] as number;
-      const { total, patients } = await ctx.patients.search(criteriaFrom(query), offset, count);
+      const { total, patients } = await ctx.patients.search(criteriaFrom(query), offset, count, accessContextOf(request));
       const params = new URLSearchParams();
       for (const p of PATIENT_SEARCH_PARAMETERS) {
         const v = query[p.name];

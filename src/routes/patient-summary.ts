@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import type { OperationDefinition } from 'fhir/r4.js';
 import Joi from 'joi';
 import { IPS_BUNDLE_PROFILE } from '../validation/profiles.js';
+import { accessContextOf, type PontisRouteSettings } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { summaryResponse } from './responses.js';
 import { failAction, fhirId, querySchema } from './validation.js';
@@ -32,6 +33,12 @@ export const summaryOperation: OperationDefinition = {
   ],
 };
 
+/** A summary is read as a Bundle; every request is audited as a read operation. */
+const SUMMARY_SETTINGS = {
+  scope: { resourceType: 'Bundle', permission: 'r' },
+  audit: { action: 'E', interaction: 'operation', resourceType: 'Bundle' },
+} as const satisfies PontisRouteSettings;
+
 const profileParam = Joi.string()
   .pattern(new RegExp(`^${IPS_BUNDLE_PROFILE.replace(/[.]/g, '\\.')}(\\|[0-9.]+)?$`))
   .message(`"profile" is not supported: only ${IPS_BUNDLE_PROFILE} is produced`);
@@ -42,9 +49,12 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
     {
       method: 'GET',
       path: '/fhir/Patient/{id}/$summary',
-      options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({ profile: profileParam }), failAction } },
+      options: {
+        validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({ profile: profileParam }), failAction },
+        plugins: { pontis: SUMMARY_SETTINGS },
+      },
       async handler(request, h) {
-        return summaryResponse(h, await ctx.summaries.currentSummary(request.params['id'] as string));
+        return summaryResponse(h, await ctx.summaries.currentSummary(request.params['id'] as string, accessContextOf(request)));
       },
     },
     {
@@ -62,17 +72,18 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
           }),
           failAction,
         },
+        plugins: { pontis: SUMMARY_SETTINGS },
       },
       async handler(request, h) {
         const identifier = request.query['identifier'] as string;
         const bar = identifier.indexOf('|');
-        return summaryResponse(h, await ctx.summaries.currentSummaryByIdentifier(identifier.slice(0, bar), identifier.slice(bar + 1)));
+        return summaryResponse(h, await ctx.summaries.currentSummaryByIdentifier(identifier.slice(0, bar), identifier.slice(bar + 1), accessContextOf(request)));
       },
     },
     {
       method: 'GET',
       path: '/fhir/OperationDefinition/summary',
-      options: { validate: { query: querySchema({}), failAction } },
+      options: { auth: false, validate: { query: querySchema({}), failAction } },
       handler: () => summaryOperation,
     },
   ];

@@ -1,5 +1,7 @@
 import type { NodeConfig } from '../config.js';
-import type { PatientRepository } from '../repositories/patient-repository.js';
+import type { AccessLogService } from '../services/access-log-service.js';
+import type { ConsentService } from '../services/consent-service.js';
+import type { PatientService } from '../services/patient-service.js';
 import type { SummaryService } from '../services/summary-service.js';
 import type { Validator } from '../validation/index.js';
 
@@ -7,6 +9,8 @@ import type { Validator } from '../validation/index.js';
 export interface RouteContext {
   config: NodeConfig;
   summaries: SummaryService;
-  patients: PatientRepository;
+  patients: PatientService;
+  consents: ConsentService;
+  accessLog: AccessLogService;
   validator: Validator;
 }

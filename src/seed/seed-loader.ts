@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { localSystemAccess } from '../access/system-access.js';
+import { identifierKey } from '../documents/patient-facts.js';
 import { projectRoot } from '../project-root.js';
+import type { PatientRepository } from '../repositories/patient-repository.js';
+import type { ConsentService } from '../services/consent-service.js';
 import type { SummaryService } from '../services/summary-service.js';
 
 /** The folder of demo IPS documents for one Member State: `seed/<country>/`. */
@@ -14,22 +18,47 @@ export interface SeedReport {
   directory: string;
   created: number;
   unchanged: number;
+  consents: number;
 }
+
+/** What seeding writes through: the same services as the API. */
+export interface SeedTargets {
+  summaries: SummaryService;
+  consents: ConsentService;
+  patients: PatientRepository;
+}
+
+type Json = Record<string, unknown>;
 
 /**
  * Pushes every `*.json` document of the country's seed folder through the same path as the API,
- * so seed data meets the same rules. Safe to repeat: stored documents are recognised as retries.
+ * so seed data meets the same rules; then the demo Consents of `consents/`, which name their
+ * patient by identifier (ids are assigned here). Safe to repeat: stored documents are
+ * recognised as retries, and a patient who has Consents gets no more.
  */
-export async function loadSeed(summaries: SummaryService, country: string): Promise<SeedReport> {
+export async function loadSeed(targets: SeedTargets, country: string): Promise<SeedReport> {
   const directory = seedDirectory(country);
-  const report: SeedReport = { directory, created: 0, unchanged: 0 };
+  const report: SeedReport = { directory, created: 0, unchanged: 0, consents: 0 };
   if (!existsSync(directory)) return report;
   const files = (await readdir(directory)).filter((f) => f.endsWith('.json')).sort();
   for (const file of files) {
-    const bundle = JSON.parse(await readFile(join(directory, file), 'utf8')) as Record<string, unknown>;
-    const result = await summaries.push(bundle);
+    const bundle = JSON.parse(await readFile(join(directory, file), 'utf8')) as Json;
+    const result = await targets.summaries.push(bundle, localSystemAccess(country, 'pontis-seed'));
     if (result.created) report.created++;
     else report.unchanged++;
+  }
+  const consentDir = join(directory, 'consents');
+  if (!existsSync(consentDir)) return report;
+  for (const file of (await readdir(consentDir)).filter((f) => f.endsWith('.json')).sort()) {
+    const consent = JSON.parse(await readFile(join(consentDir, file), 'utf8')) as Json;
+    const identifier = (consent['patient'] as { identifier?: { system: string; value: string } } | undefined)?.identifier;
+    if (!identifier) throw new Error(`seed consent ${file} must name its patient by identifier`);
+    const patientId = await targets.patients.patientIdByIdentifier(identifierKey(identifier.system, identifier.value));
+    if (!patientId) throw new Error(`seed consent ${file} names a patient without a seed document`);
+    const access = localSystemAccess(country, 'pontis-seed');
+    if ((await targets.consents.forPatient(patientId, access)).length > 0) continue;
+    await targets.consents.create({ ...consent, patient: { reference: `Patient/${patientId}` } }, access);
+    report.consents++;
   }
   return report;
 }

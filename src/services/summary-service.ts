@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { AccessContext } from '../access/access-context.js';
+import type { Disclosure } from '../access/disclosure.js';
+import type { PatientDataGate } from '../access/patient-data-gate.js';
+import type { Requester } from '../auth/requester.js';
+import { withholdSections } from '../consent/summary-redaction.js';
 import { documentContentHash } from '../documents/content-hash.js';
 import { checkDocumentRules, type DocumentFacts } from '../documents/document-rules.js';
 import { identifierKey, patientFacts } from '../documents/patient-facts.js';
@@ -23,6 +28,9 @@ export interface PushResult extends StoredSummary {
   /** Warnings and information from profile validation (errors refuse the push). */
   notes: Problem[];
 }
+
+/** The caller of a service method: authenticated, with what the request touches. */
+export type Access = AccessContext & { requester: Requester };
 
 /** Validates documents against the IPS profiles (see src/validation). */
 export interface DocumentValidator {
@@ -57,9 +65,14 @@ export class SummaryService {
     private readonly summaries: SummaryRepository,
     private readonly patients: PatientRepository,
     private readonly validator: DocumentValidator,
+    /** Every read and write of patient data passes through it. */
+    private readonly gate: PatientDataGate,
     /** The profile every stored document must meet. */
     private readonly documentProfile: string = IPS_BUNDLE_PROFILE,
   ) {}
+
+  /** Verdicts on redacted variants (version and withheld sections): their bytes, or their errors. */
+  private readonly redacted = new Map<string, Buffer | Problem[]>();
 
   /** Verdicts on versions stored under another profile set: their errors, or none. */
   private readonly revalidated = new Map<string, Problem[]>();
@@ -78,16 +91,18 @@ export class SummaryService {
   }
 
   /** Stores a new document, or recognises a retry of a stored one (same identifier and content). */
-  async push(bundle: Record<string, unknown>): Promise<PushResult> {
+  async push(bundle: Record<string, unknown>, access: Access): Promise<PushResult> {
     const facts = await this.checked(bundle);
     const key = identifierKey(facts.identifier.system, facts.identifier.value);
     const hash = documentContentHash(bundle);
     const existing = await this.summaries.findByIdentifier(key);
-    if (existing) return this.retried(existing, hash, facts);
+    if (existing) return this.retried(existing, hash, facts, await this.gate.open(access, existing.patientId));
 
     const patient = patientFacts(facts.patient);
     const patientId = await this.patients.resolve(patient.identifierKeys);
+    const disclosure = await this.gate.open(access, patientId);
     const id = randomUUID();
+    access.resources.push(`Bundle/${id}`);
     const now = new Date();
     const record: SummaryRecord = {
       _id: id,
@@ -105,13 +120,13 @@ export class SummaryService {
       if (!(error instanceof DuplicateKeyError)) throw error;
       const winner = await this.summaries.findByIdentifier(key);
       if (!winner) throw error;
-      return this.retried(winner, hash, facts);
+      return this.retried(winner, hash, facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
     }
     await this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now));
     return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }
 
-  private async retried(existing: SummaryRecord, hash: string, facts: DocumentFacts & { notes: Problem[] }): Promise<PushResult> {
+  private async retried(existing: SummaryRecord, hash: string, facts: DocumentFacts & { notes: Problem[] }, disclosure: Disclosure): Promise<PushResult> {
     if (existing.contentHash !== hash) {
       throw fhirError(409, {
         code: 'duplicate',
@@ -126,15 +141,16 @@ export class SummaryService {
       patientFacts(facts.patient),
       this.patientJson(facts, existing.patientId, existing.lastUpdated),
     );
-    return { created: false, ...(await this.latest(existing)), notes: facts.notes };
+    return { created: false, ...(await this.latest(existing, disclosure)), notes: facts.notes };
   }
 
   /**
    * Stores a new version of document `id` if `expectedVersion` is still its latest (optimistic
    * locking). Identity (identifier and patient) may not change; an identical body is a no-op.
    */
-  async replace(id: string, expectedVersion: number, bundle: Record<string, unknown>): Promise<PushResult> {
-    const existing = await this.summaries.rollForward(await this.requireRecord(id));
+  async replace(id: string, expectedVersion: number, bundle: Record<string, unknown>, access: Access): Promise<PushResult> {
+    const existing = await this.summaries.rollForward(await this.requireRecord(id, access));
+    const disclosure = await this.gate.open(access, existing.patientId);
     if (existing.versionId !== expectedVersion) throw this.stale(existing);
     const facts = await this.checked(bundle);
     if (identifierKey(facts.identifier.system, facts.identifier.value) !== existing.identifierKey) {
@@ -153,7 +169,7 @@ export class SummaryService {
       });
     }
     const hash = documentContentHash(bundle);
-    if (hash === existing.contentHash) return { created: false, ...(await this.latest(existing)), notes: facts.notes };
+    if (hash === existing.contentHash) return { created: false, ...(await this.latest(existing, disclosure)), notes: facts.notes };
 
     const next = { versionId: existing.versionId + 1, lastUpdated: new Date(), timestampMs: facts.timestampMs, contentHash: hash };
     const json = JSON.stringify(
@@ -167,53 +183,83 @@ export class SummaryService {
     return { created: false, record, versionId: next.versionId, lastUpdated: next.lastUpdated, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }
 
-  /** The latest version of document `id`; 404 when unknown. */
-  async read(id: string): Promise<StoredSummary> {
-    return this.latest(await this.requireRecord(id));
+  /** The latest version of document `id`; 404 (or, to others than its source, 403) when unknown. */
+  async read(id: string, access: Access): Promise<StoredSummary> {
+    const record = await this.requireRecord(id, access);
+    return this.latest(record, await this.gate.open(access, record.patientId));
   }
 
   /** Version `versionId` of document `id`; 404 when either is unknown. */
-  async readVersion(id: string, versionId: number): Promise<StoredSummary> {
-    const record = await this.requireRecord(id);
-    const version = versionId <= record.versionId ? await this.summaries.version(id, versionId) : null;
+  async readVersion(id: string, versionId: number, access: Access): Promise<StoredSummary> {
+    const record = await this.requireRecord(id, access);
+    const disclosure = await this.gate.open(access, record.patientId);
+    const version = versionId <= record.versionId ? await this.summaries.version({ summaryId: id, patientId: record.patientId }, versionId, disclosure) : null;
     if (!version) throw fhirError(404, { code: 'not-found', message: `Bundle/${id} has no version ${versionId}` });
+    access.resources.push(`Bundle/${id}/_history/${versionId}`);
     await this.vet(version);
-    return { record, ...version };
+    return { record, ...version, bytes: await this.released(version, disclosure) };
   }
 
   /** Every version of document `id`, newest first. */
-  async history(id: string): Promise<StoredSummary[]> {
-    const record = await this.requireRecord(id);
+  async history(id: string, access: Access): Promise<StoredSummary[]> {
+    const record = await this.requireRecord(id, access);
+    const disclosure = await this.gate.open(access, record.patientId);
     const numbers = await this.summaries.versionNumbers(id, record.versionId);
-    return Promise.all(numbers.map(async (n) => ({ record, ...(await this.requireVersion(id, n)) })));
+    return Promise.all(numbers.map(async (n) => ({ record, ...(await this.requireVersion(record, n, disclosure)) })));
   }
 
-  /** The patient's current summary; 404 when the patient is unknown or has none. */
-  async currentSummary(patientId: string): Promise<Omit<StoredSummary, 'record'>> {
+  /** The patient's current summary, as their consent lets this requester have it. */
+  async currentSummary(patientId: string, access: Access): Promise<Omit<StoredSummary, 'record'>> {
+    // Decide before looking: a refused requester learns nothing, not even whether a summary exists.
+    const disclosure = await this.gate.open(access, patientId);
     const current = await this.summaries.currentForPatient(patientId);
-    if (!current) throw fhirError(404, { code: 'not-found', message: `no summary is stored for Patient/${patientId}` });
-    return this.requireVersion(current.summaryId, current.versionId);
+    if (!current) throw this.gate.unknownPatient(access, `Patient/${patientId}`);
+    return this.requireVersion({ _id: current.summaryId, patientId }, current.versionId, disclosure);
   }
 
-  /** The current summary of the patient holding identifier `system|value`; 404 when none. */
-  async currentSummaryByIdentifier(system: string, value: string): Promise<Omit<StoredSummary, 'record'>> {
+  /** The current summary of the patient holding identifier `system|value`. */
+  async currentSummaryByIdentifier(system: string, value: string, access: Access): Promise<Omit<StoredSummary, 'record'>> {
     const patientId = await this.patients.patientIdByIdentifier(identifierKey(system, value));
-    if (!patientId) {
-      throw fhirError(404, { code: 'not-found', expression: 'identifier', message: 'no patient with this identifier has a summary here' });
-    }
-    return this.currentSummary(patientId);
+    if (!patientId) throw this.gate.unknownPatient(access, 'a patient with this identifier');
+    return this.currentSummary(patientId, access);
   }
 
-  private async latest(record: SummaryRecord): Promise<StoredSummary> {
-    return { record, ...(await this.requireVersion(record._id, record.versionId)) };
+  private async latest(record: SummaryRecord, disclosure: Disclosure): Promise<StoredSummary> {
+    return { record, ...(await this.requireVersion(record, record.versionId, disclosure)) };
   }
 
-  private async requireVersion(id: string, versionId: number): Promise<{ versionId: number; lastUpdated: Date; bytes: Buffer }> {
-    const version = await this.summaries.version(id, versionId);
+  private async requireVersion(
+    record: Pick<SummaryRecord, '_id' | 'patientId'>,
+    versionId: number,
+    disclosure: Disclosure,
+  ): Promise<{ versionId: number; lastUpdated: Date; bytes: Buffer }> {
+    const version = await this.summaries.version({ summaryId: record._id, patientId: record.patientId }, versionId, disclosure);
     // Bytes are written before anything points at them, so this is corruption, not a client error.
     if (!version) throw new Error('stored document version is missing');
     await this.vet(version);
-    return version;
+    return { versionId: version.versionId, lastUpdated: version.lastUpdated, bytes: await this.released(version, disclosure) };
+  }
+
+  /**
+   * The bytes the disclosure lets leave: the stored ones, or (sections withheld by consent) a
+   * redacted document, validated like any other outgoing summary and remembered per variant.
+   */
+  private async released(version: SummaryVersion, disclosure: Disclosure): Promise<Buffer> {
+    const withheld = disclosure.decision.withheldSections;
+    if (withheld.length === 0) return version.bytes;
+    const key = `${version.key}#${withheld.join(',')}#${this.validator.profileSet}`;
+    let verdict = this.redacted.get(key);
+    if (verdict === undefined) {
+      const redacted = withholdSections(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, new Set(withheld));
+      const errors = (await this.validator.validate(redacted, this.documentProfile)).filter((i) => i.severity === 'error');
+      verdict = errors.length > 0 ? errors : Buffer.from(JSON.stringify(redacted), 'utf8');
+      if (this.redacted.size >= 10_000) this.redacted.clear();
+      this.redacted.set(key, verdict);
+    }
+    if (!Buffer.isBuffer(verdict)) {
+      throw fhirError(422, [{ code: 'invariant', message: 'the summary with the sections the patient withheld is not a valid document, so it is not sent' }, ...verdict]);
+    }
+    return verdict;
   }
 
   /**
@@ -237,9 +283,10 @@ export class SummaryService {
     }
   }
 
-  private async requireRecord(id: string): Promise<SummaryRecord> {
+  private async requireRecord(id: string, access: Access): Promise<SummaryRecord> {
     const record = await this.summaries.findById(id);
-    if (!record) throw fhirError(404, { code: 'not-found', message: `Bundle/${id} is not known here` });
+    if (!record) throw this.gate.unknownPatient(access, `Bundle/${id}`);
+    access.resources.push(`Bundle/${id}`);
     return record;
   }
 

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { AuditEvent } from 'fhir/r4.js';
+import type { AuditRecord, AuditRepository } from '../repositories/audit-repository.js';
+import { genesisHash, recordHash, recordId } from './audit-chain.js';
+
+/** What is recorded for one request. */
+export interface AuditEntry {
+  event: AuditEvent;
+  patientIds: string[];
+  breakGlass: boolean;
+}
+
+interface Pending {
+  entry: AuditEntry;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The append-only audit trail of one node instance. Each instance writes its own hash chain
+ * (several instances may share a database: chains never interleave), so no coordination is
+ * needed between writers. Records waiting while a write is under way go out together in the
+ * next group write, and each caller's promise resolves only once its record is durable.
+ * If a write fails, the chain is abandoned (its head still marks what was made durable) and
+ * the next record opens a new one.
+ */
+export class AuditTrail {
+  private chain: string | undefined;
+  private seq = 0;
+  private lastHash = '';
+  private queue: Pending[] = [];
+  private writing: Promise<void> | undefined;
+
+  constructor(private readonly repository: AuditRepository) {}
+
+  /** Resolves once the entry is durable; rejects if it could not be written. */
+  record(entry: AuditEntry): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      this.writing ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.write(batch.map((p) => p.entry));
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        this.chain = undefined;
+        for (const p of batch) p.reject(error);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  private async write(entries: readonly AuditEntry[]): Promise<void> {
+    if (this.chain === undefined) {
+      const chain = `${hostname().replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40)}-${process.pid}-${randomUUID().slice(0, 8)}`;
+      await this.repository.openChain({ _id: chain, headSeq: 0, headHash: genesisHash(chain), openedAt: new Date(), writer: `${hostname()}:${process.pid}` });
+      this.chain = chain;
+      this.seq = 0;
+      this.lastHash = genesisHash(chain);
+    }
+    const chain = this.chain;
+    let prevHash = this.lastHash;
+    let seq = this.seq;
+    const records: AuditRecord[] = entries.map((entry) => {
+      seq += 1;
+      const content = {
+        chain,
+        seq,
+        recordedMs: Date.parse(entry.event.recorded),
+        patientIds: entry.patientIds,
+        breakGlass: entry.breakGlass,
+        prevHash,
+        json: JSON.stringify(entry.event),
+      };
+      const hash = recordHash(content);
+      prevHash = hash;
+      return { _id: recordId(chain, seq), ...content, hash };
+    });
+    await this.repository.append(records);
+    this.seq = seq;
+    this.lastHash = prevHash;
+  }
+
+  /** Waits for records under way (shutdown). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+}

@@ -1,0 +1,181 @@
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { IssuerKind, PurposeOfUse, Requester } from './requester.js';
+import { intersectScopes, parseScopes } from './scopes.js';
+import { ACCEPTED_ALGORITHMS, type TrustList } from './trust-list.js';
+
+/** A token that does not authenticate its bearer: the reason goes into a 401 OperationOutcome. */
+export class TokenRefused extends Error {
+  override name = 'TokenRefused';
+  /** 401 when the token proves nothing; 403 when a trusted issuer may not act at this node. */
+  constructor(
+    message: string,
+    readonly status: 401 | 403 = 401,
+  ) {
+    super(message);
+  }
+}
+
+/** Remembers token ids until they expire, so that each token is used once (IUA). */
+export interface ReplayGuard {
+  /** Resolves to false when `jti` of `issuer` was already seen. */
+  firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean>;
+}
+
+/** Longest token lifetime accepted: bounds how long a stolen token is worth anything. */
+export const MAX_TOKEN_LIFETIME_S = 3600;
+const CLOCK_TOLERANCE_S = 30;
+const BASE_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'scope', 'client_id'] as const;
+const USER_IUA_CLAIMS = ['subject_name', 'subject_role', 'subject_organization', 'subject_organization_id', 'purpose_of_use', 'home_community_id'] as const;
+const PURPOSES: ReadonlySet<string> = new Set<PurposeOfUse>(['TREAT', 'ETREAT', 'BTG', 'PATRQT', 'HOPERAT']);
+
+/** A coded IUA claim: `{system, code}` as IUA writes it, or the bare code. */
+function codeOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object') {
+    const code = (value as Record<string, unknown>)['code'];
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+function text(value: unknown, claim: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) throw new TokenRefused(`claim ${claim} must be a non-empty string`);
+  return value;
+}
+
+/** Countries each kind of issuer may act from, relative to this node's country. */
+function mayActHere(kind: IssuerKind, issuerCountry: string, nodeCountry: string): boolean {
+  // Hospital systems, identity providers and operators serve their own country's node; a peer
+  // node speaks for another country's clinicians.
+  return kind === 'peer-node' ? issuerCountry !== nodeCountry : issuerCountry === nodeCountry;
+}
+
+/**
+ * Verifies IHE IUA bearer tokens against the trust list: asymmetric signature by a key of the
+ * claimed issuer (selected by `kid`), this node as audience, validity window, required claims,
+ * single use of `jti`; and turns the claims into a {@link Requester}.
+ */
+export class TokenVerifier {
+  constructor(
+    private readonly trust: TrustList,
+    private readonly audience: string,
+    private readonly nodeCountry: string,
+    private readonly replay: ReplayGuard,
+  ) {}
+
+  /** The requester a compact JWS token authenticates; throws {@link TokenRefused}. */
+  async verify(token: string): Promise<Requester> {
+    let header;
+    let unverified: JWTPayload;
+    try {
+      header = decodeProtectedHeader(token);
+      unverified = decodeJwt(token);
+    } catch {
+      throw new TokenRefused('the bearer token is not a signed JWT');
+    }
+    if (!(ACCEPTED_ALGORITHMS as readonly string[]).includes(String(header.alg))) {
+      throw new TokenRefused(`signature algorithm ${JSON.stringify(header.alg)} is not accepted; use ${ACCEPTED_ALGORITHMS.join(', ')}`);
+    }
+    if (typeof unverified.iss !== 'string') throw new TokenRefused('claim iss is required');
+    const issuer = this.trust.issuer(unverified.iss);
+    if (!issuer) throw new TokenRefused('the token issuer is not in this node\'s trust list');
+    const entry = typeof header.kid === 'string' ? issuer.keys.get(header.kid) : undefined;
+    if (!entry) throw new TokenRefused('no key of this issuer has the token\'s kid');
+    if (entry.alg !== header.alg) throw new TokenRefused(`the key ${header.kid} signs with ${entry.alg}, not ${String(header.alg)}`);
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, entry.key, {
+        algorithms: [entry.alg],
+        issuer: issuer.issuer,
+        audience: this.audience,
+        clockTolerance: CLOCK_TOLERANCE_S,
+        requiredClaims: [...BASE_CLAIMS],
+        maxTokenAge: MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S,
+      }));
+    } catch (error) {
+      throw new TokenRefused(this.explain(error));
+    }
+    const exp = payload.exp!;
+    const iat = payload.iat!;
+    if (exp - iat > MAX_TOKEN_LIFETIME_S) throw new TokenRefused(`token lifetime exceeds ${MAX_TOKEN_LIFETIME_S} s`);
+    const requester = this.requesterOf(payload, issuer.kind, issuer.country, issuer.may);
+    if (!mayActHere(issuer.kind, issuer.country, this.nodeCountry)) {
+      throw new TokenRefused(`a ${issuer.kind} of ${issuer.country} may not act at the node of ${this.nodeCountry}`, 403);
+    }
+    if (!(await this.replay.firstUse(issuer.issuer, requester.tokenId, new Date((exp + CLOCK_TOLERANCE_S) * 1000)))) {
+      throw new TokenRefused('this token was already used (jti): each token is good for one request');
+    }
+    return requester;
+  }
+
+  private requesterOf(payload: JWTPayload, kind: IssuerKind, issuerCountry: string, may: Parameters<typeof intersectScopes>[1]): Requester {
+    const scopes = intersectScopes(parseScopes(text(payload['scope'], 'scope')), may);
+    const contexts = new Set(scopes.map((s) => s.context));
+    if (contexts.size > 1) throw new TokenRefused('the token mixes system, user and patient scopes');
+    const context = [...contexts][0] ?? 'system';
+    const base: Requester = {
+      issuer: payload.iss!,
+      issuerKind: kind,
+      subject: text(payload.sub, 'sub'),
+      clientId: text(payload['client_id'], 'client_id'),
+      tokenId: text(payload.jti, 'jti'),
+      country: issuerCountry,
+      scopes,
+      context,
+    };
+    const extensions = payload['extensions'];
+    const iua =
+      extensions !== null && typeof extensions === 'object' ? (extensions as Record<string, unknown>)['ihe_iua'] : undefined;
+    const claims = iua !== null && typeof iua === 'object' ? (iua as Record<string, unknown>) : undefined;
+    if (context === 'user') {
+      if (!claims) throw new TokenRefused('claim extensions.ihe_iua is required for a user token');
+      for (const c of USER_IUA_CLAIMS) if (claims[c] === undefined) throw new TokenRefused(`claim extensions.ihe_iua.${c} is required`);
+    }
+    if (context === 'patient' && claims?.['person_id'] === undefined) {
+      throw new TokenRefused('claim extensions.ihe_iua.person_id is required for a patient token');
+    }
+    if (!claims) return base;
+    const role = codeOf(claims['subject_role']);
+    const purpose = codeOf(claims['purpose_of_use']);
+    if (purpose !== undefined && !PURPOSES.has(purpose)) throw new TokenRefused(`purpose_of_use ${JSON.stringify(purpose)} is not one of ${[...PURPOSES].join(', ')}`);
+    if (role !== undefined && !/^\d{1,4}$/.test(role)) throw new TokenRefused('subject_role must be an ISCO-08 code');
+    const country = claims['home_community_id'] === undefined ? issuerCountry : text(claims['home_community_id'], 'home_community_id').replace(/^urn:oid:/, '');
+    if (kind === 'peer-node' && country !== issuerCountry) throw new TokenRefused(`a node of ${issuerCountry} cannot speak for requesters of ${country}`, 403);
+    const personId = claims['person_id'] === undefined ? undefined : text(claims['person_id'], 'person_id');
+    if (personId !== undefined && !/^[^|]+\|[^|]+$/.test(personId)) throw new TokenRefused('person_id must be system|value');
+    const pontis = (extensions as Record<string, unknown>)['pontis'];
+    const reason =
+      pontis !== null && typeof pontis === 'object' ? (pontis as Record<string, unknown>)['break_glass_reason'] : undefined;
+    return {
+      ...base,
+      country,
+      ...(claims['subject_name'] === undefined ? {} : { name: text(claims['subject_name'], 'subject_name') }),
+      ...(role === undefined ? {} : { role }),
+      ...(claims['subject_organization'] === undefined ? {} : { organization: text(claims['subject_organization'], 'subject_organization') }),
+      ...(claims['subject_organization_id'] === undefined ? {} : { organizationId: text(claims['subject_organization_id'], 'subject_organization_id') }),
+      ...(purpose === undefined ? {} : { purpose: purpose as PurposeOfUse }),
+      ...(typeof reason === 'string' && reason.length > 0 ? { breakGlassReason: reason.slice(0, 512) } : {}),
+      ...(personId === undefined ? {} : { personId }),
+    };
+  }
+
+  private explain(error: unknown): string {
+    if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      switch (error.claim) {
+        case 'aud':
+          return 'the token is not meant for this node (aud)';
+        case 'nbf':
+          return 'the token is not valid yet (nbf)';
+        case 'iat':
+          return 'the token was issued in the future or too long ago (iat)';
+        default:
+          return error.reason === 'missing' ? `claim ${error.claim} is required` : `claim ${error.claim} is invalid`;
+      }
+    }
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature does not verify';
+    if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'the token signature algorithm is not accepted';
+    return 'the token is invalid';
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Withholding sections of an IPS document (EHDS Art. 8). A withheld section stays in the
+ * Composition, so the document is still a valid IPS (required sections remain present): its
+ * entries are removed, its narrative is replaced, and `emptyReason` says `withheld`
+ * (list-empty-reason). Resources no longer referenced from anywhere leave the Bundle, and the
+ * Bundle is labelled REDACTED in `meta.security`. The reader learns that something was withheld,
+ * never what.
+ */
+
+type Json = Record<string, unknown>;
+
+const WITHHELD = {
+  coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'withheld', display: 'Information Withheld' }],
+  text: 'withheld at the patient\'s request',
+};
+const REDACTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
+const NARRATIVE = {
+  status: 'generated',
+  div: '<div xmlns="http://www.w3.org/1999/xhtml">This section is withheld at the patient\'s request.</div>',
+};
+
+function sectionCode(section: Json): string | undefined {
+  const code = section['code'] as { coding?: Array<{ system?: string; code?: string }> } | undefined;
+  return code?.coding?.find((c) => c.system === 'http://loinc.org')?.code;
+}
+
+/** Every `reference` string anywhere in a value. */
+function collectReferences(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectReferences(v, into);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'reference' && typeof v === 'string') into.add(v);
+      else collectReferences(v, into);
+    }
+  }
+}
+
+/** Resolves a reference to the fullUrl it names in this Bundle. */
+function targetOf(reference: string, fullUrls: ReadonlyMap<string, string>): string | undefined {
+  return fullUrls.get(reference);
+}
+
+/**
+ * A copy of `bundle` with the sections whose LOINC code is in `withheld` emptied, and the
+ * resources only they referenced removed. The input is not changed.
+ */
+export function withholdSections(bundle: Json, withheld: ReadonlySet<string>): Json {
+  const copy = structuredClone(bundle);
+  const entries = (copy['entry'] as Json[] | undefined) ?? [];
+  const composition = entries[0]?.['resource'] as Json | undefined;
+  const sections = (composition?.['section'] as Json[] | undefined) ?? [];
+  let changed = false;
+  for (const section of sections) {
+    const code = sectionCode(section);
+    if (code === undefined || !withheld.has(code)) continue;
+    delete section['entry'];
+    delete section['section'];
+    section['text'] = NARRATIVE;
+    section['emptyReason'] = WITHHELD;
+    changed = true;
+  }
+  if (!changed) return copy;
+
+  // Keep what is reachable from the Composition, following references through kept resources.
+  const fullUrls = new Map<string, string>();
+  entries.forEach((e) => {
+    const fullUrl = e['fullUrl'];
+    const resource = e['resource'] as Json | undefined;
+    if (typeof fullUrl !== 'string' || !resource) return;
+    fullUrls.set(fullUrl, fullUrl);
+    if (typeof resource['resourceType'] === 'string' && typeof resource['id'] === 'string') {
+      fullUrls.set(`${resource['resourceType']}/${resource['id']}`, fullUrl);
+    }
+  });
+  const byUrl = new Map(entries.map((e) => [e['fullUrl'] as string, e]));
+  const kept = new Set<string>([entries[0]!['fullUrl'] as string]);
+  const queue = [entries[0]!];
+  while (queue.length > 0) {
+    const refs = new Set<string>();
+    collectReferences(queue.pop()!['resource'], refs);
+    for (const ref of refs) {
+      const url = targetOf(ref, fullUrls);
+      if (url !== undefined && !kept.has(url)) {
+        kept.add(url);
+        queue.push(byUrl.get(url)!);
+      }
+    }
+  }
+  copy['entry'] = entries.filter((e) => kept.has(e['fullUrl'] as string));
+  const meta = (copy['meta'] as Json | undefined) ?? {};
+  const security = ((meta['security'] as Json[] | undefined) ?? []).filter((s) => s['code'] !== REDACTED.code);
+  copy['meta'] = { ...meta, security: [...security, REDACTED] };
+  return copy;
+}

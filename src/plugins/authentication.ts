@@ -1,0 +1,79 @@
+import Boom from '@hapi/boom';
+import type { Plugin, Request } from '@hapi/hapi';
+import { accessOf, type AccessContext } from '../access/access-context.js';
+import type { Requester } from '../auth/requester.js';
+import { allows, type Permission } from '../auth/scopes.js';
+import { TokenRefused, type TokenVerifier } from '../auth/token-verifier.js';
+import { fhirError } from '../fhir/operation-outcome.js';
+import { requestIdOf } from './request-id.js';
+
+/** What a route needs of its caller and tells the audit trail (set in `options.plugins.pontis`). */
+export interface PontisRouteSettings {
+  /** The SMART v2 permission the route needs on a resource type. */
+  scope?: { resourceType: string; permission: Permission };
+  /** The route touches patient data: every request to it gets an audit record. */
+  audit?: { action: 'C' | 'R' | 'U' | 'E'; interaction: 'create' | 'update' | 'read' | 'vread' | 'history-instance' | 'search-type' | 'operation'; resourceType: string };
+}
+
+declare module '@hapi/hapi' {
+  interface PluginSpecificConfiguration {
+    pontis?: PontisRouteSettings;
+  }
+  interface AuthCredentials {
+    requester?: Requester;
+  }
+}
+
+const CHALLENGE = 'Bearer';
+
+/** The access context of an authenticated request (routes behind the default strategy). */
+export function accessContextOf(request: Request): AccessContext & { requester: Requester } {
+  const access = accessOf(request, requestIdOf(request));
+  if (!access.requester) throw new Error('route reached without an authenticated requester');
+  return access as AccessContext & { requester: Requester };
+}
+
+/**
+ * Bearer authentication of every route (except those with `auth: false`): an IHE IUA token
+ * verified against the trust list; then the route's scope. Failures are 401 (with
+ * `WWW-Authenticate`) or 403, as OperationOutcomes.
+ */
+export const authenticationPlugin: Plugin<{ verifier: TokenVerifier }> = {
+  name: 'pontis-authentication',
+  register(server, { verifier }) {
+    server.auth.scheme('pontis-iua', () => ({
+      async authenticate(request, h) {
+        const access = accessOf(request, requestIdOf(request));
+        const header = request.headers['authorization'];
+        const m = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
+        if (!m) {
+          throw Boom.unauthorized(header === undefined ? 'a Bearer token is required (Authorization: Bearer <JWT>)' : 'the Authorization header must be "Bearer <JWT>"', CHALLENGE);
+        }
+        let requester: Requester;
+        try {
+          requester = await verifier.verify(m[1]!);
+        } catch (error) {
+          if (!(error instanceof TokenRefused)) throw error;
+          if (error.status === 403) throw fhirError(403, { code: 'forbidden', message: error.message });
+          throw Boom.unauthorized(error.message, CHALLENGE, { error: 'invalid_token' });
+        }
+        access.requester = requester;
+        return h.authenticated({ credentials: { requester } });
+      },
+    }));
+    server.auth.strategy('iua', 'pontis-iua');
+    server.auth.default('iua');
+
+    server.ext('onPostAuth', (request, h) => {
+      const needed = request.route.settings.plugins?.pontis?.scope;
+      const requester = request.auth.credentials?.requester;
+      if (needed && requester && !allows(requester.scopes, needed.resourceType, needed.permission)) {
+        throw fhirError(403, {
+          code: 'forbidden',
+          message: `the token does not grant ${needed.permission} on ${needed.resourceType} (a scope such as system/${needed.resourceType}.${needed.permission} or user/${needed.resourceType}.${needed.permission})`,
+        });
+      }
+      return h.continue;
+    });
+  },
+};

@@ -1,0 +1,79 @@
+import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
+
+/** One audit record as stored: the AuditEvent's bytes, its place in its chain, and its links. */
+export interface AuditRecord {
+  /** `<chain>:<seq, zero-padded>`: sorts in chain order. */
+  _id: string;
+  chain: string;
+  seq: number;
+  recordedMs: number;
+  /** Patients the request touched: the access log is found by these. */
+  patientIds: string[];
+  breakGlass: boolean;
+  /** Hash of the previous record of the chain (the chain's genesis for the first). */
+  prevHash: string;
+  /** Hash of this record's content and `prevHash`. */
+  hash: string;
+  /** The AuditEvent, serialised. */
+  json: string;
+}
+
+/** The last record a chain's writer made durable: its end cannot be cut off unnoticed. */
+export interface AuditChainHead {
+  _id: string;
+  headSeq: number;
+  headHash: string;
+  openedAt: Date;
+  writer: string;
+}
+
+/** Audit records, append-only: nothing here updates or deletes a record. */
+export class AuditRepository {
+  private readonly records: DocumentCollection<AuditRecord>;
+  private readonly chains: DocumentCollection<AuditChainHead>;
+  constructor(database: DocumentDatabase) {
+    this.records = database.collection<AuditRecord>('audit_events');
+    this.chains = database.collection<AuditChainHead>('audit_chains');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.records.ensureIndexes([
+      { name: 'patient_recorded', keys: { patientIds: 1, recordedMs: -1 } },
+      { name: 'chain_seq', keys: { chain: 1, seq: 1 } },
+    ]);
+  }
+
+  /** Registers a new chain, before its first record. */
+  async openChain(head: AuditChainHead): Promise<void> {
+    await this.chains.insertOne(head);
+  }
+
+  /** Appends records (in chain order), then advances the chain's head to the last of them. */
+  async append(records: readonly AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.records.insertMany(records);
+    const last = records[records.length - 1]!;
+    await this.chains.updateOne({ _id: last.chain }, { $set: { headSeq: last.seq, headHash: last.hash } });
+  }
+
+  /** Every chain's head. */
+  heads(): Promise<AuditChainHead[]> {
+    return this.chains.find({}, { sort: { openedAt: 1, _id: 1 } });
+  }
+
+  /** Records of a chain after `afterSeq`, in order, a page at a time. */
+  chainPage(chain: string, afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    return this.records.find({ chain, seq: { $gt: afterSeq } }, { sort: { seq: 1 }, limit });
+  }
+
+  /** Names of chains that have records (a chain without a head is itself a finding). */
+  async chainsWithRecords(): Promise<string[]> {
+    const firsts = await this.records.find({ seq: 1 }, { fields: ['chain'] });
+    return firsts.map((r) => r.chain);
+  }
+
+  /** A patient's access log: records that touched them, newest first. */
+  forPatient(patientId: string, limit: number): Promise<AuditRecord[]> {
+    return this.records.find({ patientIds: patientId }, { sort: { recordedMs: -1, _id: -1 }, limit, fields: ['json', 'recordedMs', 'breakGlass'] });
+  }
+}

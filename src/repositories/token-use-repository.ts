@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { ReplayGuard } from '../auth/token-verifier.js';
+import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
+
+interface TokenUse {
+  /** sha256 of issuer and jti: the token id is the issuer's, not ours to keep verbatim. */
+  _id: string;
+  expiresAt: Date;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Token ids seen, until the token expires. Kept in the database, so that instances sharing it
+ * refuse a token replayed to any of them: the insert of the id is the atomic check.
+ */
+export class TokenUseRepository implements ReplayGuard {
+  private readonly uses: DocumentCollection<TokenUse>;
+  private nextSweep = 0;
+  constructor(database: DocumentDatabase) {
+    this.uses = database.collection<TokenUse>('token_uses');
+  }
+
+  async firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
+    const now = Date.now();
+    if (now >= this.nextSweep) {
+      this.nextSweep = now + SWEEP_INTERVAL_MS;
+      // Expired ids can never be replayed (the token is refused as expired first).
+      void this.uses.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
+    }
+    const _id = createHash('sha256').update(issuer).update('\n').update(jti).digest('base64url');
+    try {
+      await this.uses.insertOne({ _id, expiresAt });
+      return true;
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import type { PatientDataGate } from '../access/patient-data-gate.js';
+import { fhirError } from '../fhir/operation-outcome.js';
+import type { AuditRecord, AuditRepository } from '../repositories/audit-repository.js';
+import type { Access } from './summary-service.js';
+
+/**
+ * A patient's access log (EHDS Art. 9): who read their data, when, why, and with which outcome,
+ * break-glass accesses marked. For the patient's own token, or an operator of this node.
+ */
+export class AccessLogService {
+  constructor(
+    private readonly audit: AuditRepository,
+    private readonly gate: PatientDataGate,
+  ) {}
+
+  /** The newest `limit` records that touched patient `patientId`. */
+  async forPatient(patientId: string, limit: number, access: Access): Promise<Array<Pick<AuditRecord, '_id' | 'json' | 'breakGlass'>>> {
+    access.patients.add(patientId);
+    const { requester } = access;
+    if (requester.issuerKind !== 'operator') {
+      if (requester.context !== 'patient') {
+        throw fhirError(403, { code: 'forbidden', message: "an access log is for the patient's own token or an operator of this node" });
+      }
+      await this.gate.open(access, patientId);
+    }
+    return this.audit.forPatient(patientId, limit);
+  }
+}

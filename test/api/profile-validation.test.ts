@@ -5,7 +5,7 @@ import pino from 'pino';
 import { createServer } from '../../src/server.js';
 import type { ProfileValidator } from '../../src/validation/index.js';
 import { memoryBackend } from '../support/stores.js';
-import { allSections, bodyOf, buildTestNode, documentFor, patientOf, send, sharedValidator, type Json, type TestNode } from '../support/test-node.js';
+import { allSections, bodyOf, buildTestNode, documentFor, patientOf, send, sharedValidator, demoTrust, withDefaultToken, type Json, type TestNode } from '../support/test-node.js';
 
 let node: TestNode;
 beforeAll(async () => {
@@ -66,7 +66,10 @@ describe('profile validation on the way out', () => {
       calls++;
       return verdict === 'valid' ? [] : [{ severity: 'error', code: 'required', expression: 'Bundle.entry[0].resource.section', message: 'new rule' }];
     };
-    const server = await createServer({ config: node.config, store: node.store, logger: pino({ level: 'silent' }), validator: changed });
+    const server = withDefaultToken(
+      await createServer({ config: node.config, store: node.store, logger: pino({ level: 'silent' }), validator: changed, trust: await demoTrust() }),
+      node.config.baseUrl,
+    );
     await server.initialize();
     return { server, calls: () => calls };
   }

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { documentContentHash } from '../../src/documents/content-hash.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from '../../src/repositories/document-collection.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
-import { SummaryService } from '../../src/services/summary-service.js';
+import { localSystemAccess } from '../../src/access/system-access.js';
+import { loadConfig } from '../../src/config.js';
+import { createServices } from '../../src/server.js';
+import type { SummaryService } from '../../src/services/summary-service.js';
 import { backends } from '../support/stores.js';
 import { documentFor, sharedValidator } from '../support/test-node.js';
 
@@ -22,14 +25,17 @@ describe.each(backends)('storage contract on the $name', (backend) => {
   let cleanup: () => Promise<void>;
   let store: Store;
   let service: SummaryService;
+  let services: ReturnType<typeof createServices>;
+  const system = () => localSystemAccess('AT', 'contract-test');
 
   const currentId = async (patientId: string): Promise<string> =>
-    (JSON.parse((await service.currentSummary(patientId)).bytes.toString()) as { id: string }).id;
+    (JSON.parse((await service.currentSummary(patientId, system())).bytes.toString()) as { id: string }).id;
 
   beforeAll(async () => {
     ({ database, cleanup } = await backend.open());
     store = await storeOn(database, OPTIONS);
-    service = new SummaryService(store.summaries, store.patients, sharedValidator());
+    services = createServices({ config: loadConfig({ LOG_LEVEL: 'silent' }), store, validator: sharedValidator() });
+    service = services.summaries;
   });
   afterAll(async () => {
     await cleanup?.();
@@ -87,45 +93,45 @@ describe.each(backends)('storage contract on the $name', (backend) => {
 
   describe('summaries and patients', () => {
     it('store a document, index its patient and make it current', async () => {
-      const pushed = await service.push(documentFor('P1', '2024-01-01T10:00:00Z'));
+      const pushed = await service.push(documentFor('P1', '2024-01-01T10:00:00Z'), system());
       expect(pushed.created).toBe(true);
       const patientId = pushed.record.patientId;
-      const current = await service.currentSummary(patientId);
+      const current = await service.currentSummary(patientId, system());
       expect(JSON.parse(current.bytes.toString())).toMatchObject({ id: pushed.record._id, meta: { versionId: '1' } });
-      const patient = await store.patients.findVisible(patientId);
+      const patient = await store.patients.findVisible(patientId, await services.gate.open(system(), patientId));
       expect(patient?.identifierKeys).toEqual(['urn:test:national|P1']);
       expect(JSON.parse(patient!.json)).toMatchObject({ resourceType: 'Patient', id: patientId });
     });
 
     it('treat the same document again as a retry, and other content under its identifier as a conflict', async () => {
-      const first = await service.push(documentFor('P2', '2024-01-01T10:00:00Z'));
-      const again = await service.push(documentFor('P2', '2024-01-01T10:00:00Z'));
+      const first = await service.push(documentFor('P2', '2024-01-01T10:00:00Z'), system());
+      const again = await service.push(documentFor('P2', '2024-01-01T10:00:00Z'), system());
       expect(again.created).toBe(false);
       expect(again.record._id).toBe(first.record._id);
       const changed = documentFor('P2', '2024-01-01T10:00:00Z');
       changed['entry'][0].resource.title = 'changed';
-      await expect(service.push(changed)).rejects.toMatchObject({ output: { statusCode: 409 } });
+      await expect(service.push(changed, system())).rejects.toMatchObject({ output: { statusCode: 409 } });
     });
 
     it('keep the newest document current whatever order they arrive in', async () => {
-      const newer = await service.push(documentFor('P3', '2024-06-01T10:00:00Z'));
-      const older = await service.push(documentFor('P3', '2023-06-01T10:00:00Z'));
+      const newer = await service.push(documentFor('P3', '2024-06-01T10:00:00Z'), system());
+      const older = await service.push(documentFor('P3', '2023-06-01T10:00:00Z'), system());
       expect(older.record.patientId).toBe(newer.record.patientId);
       expect(await currentId(newer.record.patientId)).toBe(newer.record._id);
-      const newest = await service.push(documentFor('P3', '2025-06-01T10:00:00Z'));
+      const newest = await service.push(documentFor('P3', '2025-06-01T10:00:00Z'), system());
       expect(await currentId(newer.record.patientId)).toBe(newest.record._id);
-      expect((await service.read(older.record._id)).record._id).toBe(older.record._id);
+      expect((await service.read(older.record._id, system())).record._id).toBe(older.record._id);
     });
 
     it('store one document and one patient when the same push races itself', async () => {
-      const results = await Promise.all([0, 1, 2, 3].map(() => service.push(documentFor('P4', '2024-01-01T10:00:00Z'))));
+      const results = await Promise.all([0, 1, 2, 3].map(() => service.push(documentFor('P4', '2024-01-01T10:00:00Z'), system())));
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.record._id)).size).toBe(1);
     });
 
     it('join racing documents of one new patient into one patient', async () => {
       const results = await Promise.all(
-        ['2024-01-01T10:00:00Z', '2024-02-01T10:00:00Z', '2024-03-01T10:00:00Z'].map((t) => service.push(documentFor('P5', t))),
+        ['2024-01-01T10:00:00Z', '2024-02-01T10:00:00Z', '2024-03-01T10:00:00Z'].map((t) => service.push(documentFor('P5', t), system())),
       );
       expect(new Set(results.map((r) => r.record.patientId)).size).toBe(1);
       const latest = results[2]!;
@@ -151,30 +157,30 @@ describe.each(backends)('storage contract on the $name', (backend) => {
       // The document is stored and already the patient's current summary; the patient is not yet
       // findable by search.
       expect(await currentId(patientId)).toBe('interrupted-1');
-      expect(await store.patients.findVisible(patientId)).toBeNull();
+      expect(await store.patients.identity(patientId)).toBeNull();
 
-      const retried = await service.push(bundle);
+      const retried = await service.push(bundle, system());
       expect(retried.created).toBe(false);
-      expect((await store.patients.findVisible(patientId))?.identifierKeys).toEqual(['urn:test:national|P6']);
+      expect((await store.patients.identity(patientId))?.identifierKeys).toEqual(['urn:test:national|P6']);
     });
 
     it('append versions under optimistic locking and keep every version readable', async () => {
-      const pushed = await service.push(documentFor('P7', '2024-01-01T10:00:00Z'));
+      const pushed = await service.push(documentFor('P7', '2024-01-01T10:00:00Z'), system());
       const id = pushed.record._id;
       const v2 = { ...JSON.parse(pushed.bytes.toString()), language: 'de-AT' };
-      const updated = await service.replace(id, 1, v2);
+      const updated = await service.replace(id, 1, v2, system());
       expect(updated.versionId).toBe(2);
-      await expect(service.replace(id, 1, { ...v2, language: 'fr' })).rejects.toMatchObject({ output: { statusCode: 412 } });
-      const racing = await Promise.allSettled([service.replace(id, 2, { ...v2, language: 'it' }), service.replace(id, 2, { ...v2, language: 'es' })]);
+      await expect(service.replace(id, 1, { ...v2, language: 'fr' }, system())).rejects.toMatchObject({ output: { statusCode: 412 } });
+      const racing = await Promise.allSettled([service.replace(id, 2, { ...v2, language: 'it' }, system()), service.replace(id, 2, { ...v2, language: 'es' }, system())]);
       expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      const history = await service.history(id);
+      const history = await service.history(id, system());
       expect(history.map((h) => h.versionId)).toEqual([3, 2, 1]);
-      expect(JSON.parse((await service.readVersion(id, 2)).bytes.toString()).language).toBe('de-AT');
-      expect(JSON.parse((await service.readVersion(id, 1)).bytes.toString()).language).toBe(JSON.parse(pushed.bytes.toString()).language);
+      expect(JSON.parse((await service.readVersion(id, 2, system())).bytes.toString()).language).toBe('de-AT');
+      expect(JSON.parse((await service.readVersion(id, 1, system())).bytes.toString()).language).toBe(JSON.parse(pushed.bytes.toString()).language);
     });
 
     it('roll a document forward to a version whose writer stopped before updating the record', async () => {
-      const pushed = await service.push(documentFor('P9', '2024-01-01T10:00:00Z'));
+      const pushed = await service.push(documentFor('P9', '2024-01-01T10:00:00Z'), system());
       const v2 = { ...JSON.parse(pushed.bytes.toString()), language: 'pt-PT' };
       // Store version 2's bytes as a writer would, then "crash" before the record moves on.
       const next = { versionId: 2, lastUpdated: new Date(), timestampMs: pushed.record.timestampMs, contentHash: documentContentHash(v2) };
@@ -185,20 +191,20 @@ describe.each(backends)('storage contract on the $name', (backend) => {
         JSON.stringify(v2),
         sharedValidator().profileSet,
       );
-      expect((await service.read(stalled._id)).versionId).toBe(1);
+      expect((await service.read(stalled._id, system())).versionId).toBe(1);
       // A client updating from version 1 learns it is stale, and the record is repaired.
-      await expect(service.replace(stalled._id, 1, { ...v2, language: 'es' })).rejects.toMatchObject({ output: { statusCode: 412 } });
-      expect((await service.read(stalled._id)).versionId).toBe(2);
-      expect((await service.replace(stalled._id, 2, { ...v2, language: 'es' })).versionId).toBe(3);
+      await expect(service.replace(stalled._id, 1, { ...v2, language: 'es' }, system())).rejects.toMatchObject({ output: { statusCode: 412 } });
+      expect((await service.read(stalled._id, system())).versionId).toBe(2);
+      expect((await service.replace(stalled._id, 2, { ...v2, language: 'es' }, system())).versionId).toBe(3);
     });
 
     it('search patients by identifier parts, names, birth date and gender', async () => {
-      await service.push(documentFor('P8', '2024-01-01T10:00:00Z'));
+      await service.push(documentFor('P8', '2024-01-01T10:00:00Z'), system());
       const byValue = await store.patients.search({ identifierValue: 'P8' }, 0, 10);
       expect(byValue.total).toBe(1);
       const bySystem = await store.patients.search({ identifierSystem: 'urn:test:national' }, 0, 100);
       expect(bySystem.total).toBeGreaterThanOrEqual(8);
-      const patient = JSON.parse(byValue.patients[0]!.json);
+      const patient = JSON.parse((await store.patients.findVisible(byValue.patients[0]!._id, await services.gate.open(system(), byValue.patients[0]!._id)))!.json);
       const family = String(patient.name[0].family);
       const byName = await store.patients.search({ familyPrefix: family.slice(0, 3).toLowerCase(), identifierValue: 'P8' }, 0, 10);
       expect(byName.total).toBe(1);

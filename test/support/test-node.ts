@@ -3,7 +3,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
-import { loadConfig, type NodeConfig } from '../../src/config.js';
+import { mintDemoToken } from '../../src/auth/demo-tokens.js';
+import { TrustList } from '../../src/auth/trust-list.js';
+import { DEMO_TRUST_LIST, loadConfig, type NodeConfig } from '../../src/config.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { createServer } from '../../src/server.js';
 import { createValidator, type ProfileValidator } from '../../src/validation/index.js';
@@ -16,6 +18,39 @@ export function sharedValidator(): ProfileValidator {
   return validator;
 }
 import type { Backend } from './stores.js';
+
+let trust: Promise<TrustList> | undefined;
+
+/** The demo trust list of seed/trust, loaded once per test file. */
+export function demoTrust(): Promise<TrustList> {
+  trust ??= TrustList.load(DEMO_TRUST_LIST);
+  return trust;
+}
+
+/** Scopes of the default test caller: the demo hospital system of the node's country. */
+export const HOSPITAL_SCOPES = 'system/Bundle.crus system/Patient.rs system/Consent.crus';
+
+/** A fresh token of the demo hospital system of `country` for the node at `audience`. */
+export function hospitalToken(audience: string, country = 'AT'): Promise<string> {
+  return mintDemoToken({ audience, country, scope: HOSPITAL_SCOPES });
+}
+
+/**
+ * Makes `server.inject` send a fresh token of the country's demo hospital system when a request
+ * has no Authorization header, so that tests of storage semantics read as before; the header
+ * value `none` sends no Authorization at all.
+ */
+export function withDefaultToken(server: Server, audience: string, country = 'AT'): Server {
+  const inject = server.inject.bind(server);
+  server.inject = (async (options: string | ServerInjectOptions) => {
+    const opts: ServerInjectOptions = typeof options === 'string' ? { url: options } : { ...options };
+    const headers = { ...((opts.headers as Record<string, string> | undefined) ?? {}) };
+    if (headers['authorization'] === 'none') delete headers['authorization'];
+    else if (headers['authorization'] === undefined) headers['authorization'] = `Bearer ${await hospitalToken(audience, country)}`;
+    return inject({ ...opts, headers });
+  }) as Server['inject'];
+  return server;
+}
 
 /** A node built for a test: hapi server (not listening), its store and configuration. */
 export interface TestNode {
@@ -30,7 +65,7 @@ export async function buildTestNode(backend: Backend, env: Record<string, string
   const config = loadConfig({ PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: 'http://at.example/fhir', LOG_LEVEL: 'silent', ...env });
   const { database, cleanup } = await backend.open();
   const store = await storeOn(database, config);
-  const server = await createServer({ config, store, logger, validator: sharedValidator() });
+  const server = withDefaultToken(await createServer({ config, store, logger, validator: sharedValidator(), trust: await demoTrust() }), config.baseUrl, config.country);
   await server.initialize();
   return {
     server,

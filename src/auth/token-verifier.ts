@@ -163,6 +163,7 @@ export class TokenVerifier {
   private explain(error: unknown): string {
     if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
     if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      if (error.reason === 'missing') return `claim ${error.claim} is required`;
       switch (error.claim) {
         case 'aud':
           return 'the token is not meant for this node (aud)';
@@ -171,7 +172,7 @@ export class TokenVerifier {
         case 'iat':
           return 'the token was issued in the future or too long ago (iat)';
         default:
-          return error.reason === 'missing' ? `claim ${error.claim} is required` : `claim ${error.claim} is invalid`;
+          return `claim ${error.claim} is invalid`;
       }
     }
     if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature does not verify';

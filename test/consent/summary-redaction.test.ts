@@ -21,7 +21,8 @@ describe('withholding sections', () => {
   });
 
   it('removes the resources only withheld sections referenced, keeps the rest, and labels the Bundle', () => {
-    const urls = (b: Json) => new Set((b['entry'] as Json[]).map((e) => e['fullUrl'] as string));
+    // The example references entries as Type/id.
+    const urls = (b: Json) => new Set((b['entry'] as Json[]).map((e) => `${e['resource'].resourceType}/${e['resource'].id}`));
     const referencedBy = (code: string) =>
       ((original['entry'][0].resource.section as Json[]).find((s) => s['code'].coding[0].code === code)!['entry'] as Json[]).map((e) => e['reference'] as string);
     const withheld = [...referencedBy(PROBLEMS), ...referencedBy(MEDICATIONS)];

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const dir = fileURLToPath(new URL('../seed/trust/', import.meta.url));
 mkdirSync(`${dir}/demo-keys`, { recursive: true });
 
-const countries = ['AT', 'PT'];
+const countries = ['AT', 'PT', 'FR'];
 const kinds = {
   'identity-provider': { host: 'idp', may: ['user/Patient.rs', 'user/Bundle.r', 'patient/Patient.r', 'patient/Bundle.r', 'patient/Consent.crus', 'patient/AuditEvent.rs'] },
   'hospital-system': { host: 'his', may: ['system/Bundle.crus', 'system/Patient.rs', 'system/Consent.crus'] },
@@ -37,7 +37,7 @@ for (const country of countries) {
 writeFileSync(
   `${dir}/trust-list.json`,
   JSON.stringify(
-    { description: 'DEMO trust list of the Pontis demo set-up (AT and PT). Every key here is public: never use it in production.', issuers },
+    { description: 'DEMO trust list of the Pontis demo set-up (AT, PT and FR). Every key here is public: never use it in production.', issuers },
     null,
     2,
   ) + '\n',

@@ -38,7 +38,8 @@ export class AuditRepository {
 
   async ensureIndexes(): Promise<void> {
     await this.records.ensureIndexes([
-      { name: 'patient_recorded', keys: { patientIds: 1, recordedMs: -1 } },
+      // Single-field: FerretDB 1.x fails re-creating a compound index over an array field with data.
+      { name: 'patient', keys: { patientIds: 1 } },
       { name: 'chain_seq', keys: { chain: 1, seq: 1 } },
     ]);
   }

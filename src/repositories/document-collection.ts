@@ -48,11 +48,6 @@ export interface DocumentCollection<T extends { _id: string }> {
    * unique clash and throws {@link DuplicateKeyError} (documents before it stay inserted).
    */
   insertMany(docs: readonly T[]): Promise<void>;
-  /**
-   * Adds 1 to the numeric field `count` of document `id`, creating it with `count: 1` and
-   * `onInsert` when missing; resolves to the new count. One atomic operation on MongoDB.
-   */
-  increment(id: string, onInsert: Record<string, unknown>): Promise<number>;
   ensureIndexes(indexes: readonly IndexSpec[]): Promise<void>;
 }
 

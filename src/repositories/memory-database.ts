@@ -89,13 +89,6 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     for (const doc of docs) await this.insertOne(doc);
   }
 
-  async increment(id: string, onInsert: Record<string, unknown>): Promise<number> {
-    const existing = this.docs.get(id) as (T & { count?: number }) | undefined;
-    const count = (existing?.count ?? 0) + 1;
-    this.docs.set(id, (existing ? { ...existing, count } : { ...structuredClone(onInsert), _id: id, count }) as unknown as T);
-    return count;
-  }
-
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
     for (const index of indexes) {
       const fields = Object.keys(index.keys);

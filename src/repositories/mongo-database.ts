@@ -85,20 +85,10 @@ class MongoCollection<T extends { _id: string }> implements DocumentCollection<T
     }
   }
 
-  async increment(id: string, onInsert: Record<string, unknown>): Promise<number> {
-    const after = await this.collection.findOneAndUpdate(
-      { _id: id as unknown as Document['_id'] },
-      { $inc: { count: 1 }, $setOnInsert: onInsert },
-      { upsert: true, returnDocument: 'after' },
-    );
-    return Number((after as { count?: unknown } | null)?.count ?? 1);
-  }
-
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
-    if (indexes.length === 0) return;
-    await this.collection.createIndexes(
-      indexes.map((i) => ({ key: i.keys, name: i.name, ...(i.unique ? { unique: true } : {}) })),
-    );
+    // One at a time: FerretDB 1.24 drops the connection when one createIndexes call names
+    // several indexes that all exist already (a node restarting on its database).
+    for (const i of indexes) await this.collection.createIndex(i.keys, { name: i.name, ...(i.unique ? { unique: true } : {}) });
   }
 }
 

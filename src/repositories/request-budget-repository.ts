@@ -1,23 +1,30 @@
-import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
+import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
 
-interface WindowCount {
-  /** `<kind>:<key>:<window start>`. */
+/** One request counted: the n-th of its key and window. */
+interface CountedRequest {
+  /** `<key>:<window start>#<n>`: unique, so two requests never take the same n. */
   _id: string;
-  count: number;
+  window: string;
+  n: number;
   expiresAt: Date;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+const MAX_ATTEMPTS = 50;
 
 /**
  * Requests counted per requester and per patient over fixed windows, in the database, so that
- * every instance sharing it enforces one limit.
+ * every instance sharing it enforces one limit. Each request claims the next number of its
+ * window by inserting it: an insert of a unique `_id` is atomic on MongoDB and on FerretDB
+ * (whose `$inc` is not, under concurrency), so no count is lost.
  */
 export class RequestBudgetRepository {
-  private readonly counts: DocumentCollection<WindowCount>;
+  private readonly counted: DocumentCollection<CountedRequest>;
+  /** Last number this instance took per window: usually the next insert succeeds first time. */
+  private readonly last = new Map<string, number>();
   private nextSweep = 0;
   constructor(database: DocumentDatabase) {
-    this.counts = database.collection<WindowCount>('request_counts');
+    this.counted = database.collection<CountedRequest>('request_counts');
   }
 
   /** Counts one request for `key` in the window starting at `windowStart`; resolves to the count so far. */
@@ -25,8 +32,23 @@ export class RequestBudgetRepository {
     const now = Date.now();
     if (now >= this.nextSweep) {
       this.nextSweep = now + SWEEP_INTERVAL_MS;
-      void this.counts.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
+      this.last.clear();
+      void this.counted.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
     }
-    return this.counts.increment(`${key}:${windowStart}`, { expiresAt: new Date(windowStart + 2 * windowMs) });
+    const window = `${key}:${windowStart}`;
+    const expiresAt = new Date(windowStart + 2 * windowMs);
+    let n = (this.last.get(window) ?? 0) + 1;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      try {
+        await this.counted.insertOne({ _id: `${window}#${n}`, window, n, expiresAt });
+        this.last.set(window, n);
+        return n;
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+        const top = await this.counted.findOne({ window }, { sort: { n: -1 }, fields: ['n'] });
+        n = Math.max(n, top?.n ?? 0) + 1;
+      }
+    }
+    throw new Error('request budget: too much contention on one counter');
   }
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { documentContentHash } from '../../src/documents/content-hash.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from '../../src/repositories/document-collection.js';
+import { RequestBudgetRepository } from '../../src/repositories/request-budget-repository.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { localSystemAccess } from '../../src/access/system-access.js';
 import { loadConfig } from '../../src/config.js';
@@ -41,12 +42,66 @@ describe.each(backends)('storage contract on the $name', (backend) => {
     await cleanup?.();
   });
 
+  it('open again on a database holding data (a node restarting)', async () => {
+    await service.push(documentFor('R1', '2024-01-01T10:00:00Z'), system());
+    const reopened = await storeOn(database, OPTIONS);
+    expect(await reopened.patients.patientIdByIdentifier('urn:test:national|R1')).toEqual(expect.any(String));
+  });
+
+  describe('consents', () => {
+    const record = (id: string, patientId: string, dateTime: string, type: string, status = 'active') => ({
+      _id: id,
+      patientId,
+      status,
+      dateTimeMs: Date.parse(dateTime),
+      versionId: 1,
+      lastUpdated: new Date(),
+      json: JSON.stringify({ resourceType: 'Consent', id, status, provision: { type } }),
+    });
+
+    it('keep a patient\'s Consents newest first, and give the decision the active ones', async () => {
+      await store.consents.create(record('k1', 'pc', '2025-01-01T00:00:00Z', 'permit'));
+      await store.consents.create(record('k2', 'pc', '2026-01-01T00:00:00Z', 'deny'));
+      await store.consents.create(record('k3', 'pc', '2024-01-01T00:00:00Z', 'permit', 'inactive'));
+      await store.consents.create(record('k4', 'other', '2026-01-01T00:00:00Z', 'permit'));
+      expect((await store.consents.forPatient('pc')).map((c) => c._id)).toEqual(['k2', 'k1', 'k3']);
+      const rules = await store.consents.rulesForPatient('pc');
+      expect(rules.map((r) => [r.id, r.provision.type]).sort()).toEqual([['k1', 'permit'], ['k2', 'deny']]);
+    });
+
+    it('replace a Consent only at the version read', async () => {
+      const next = { ...record('k1', 'pc', '2025-02-01T00:00:00Z', 'deny'), versionId: 2 };
+      expect(await store.consents.replace(next, 1)).toBe(true);
+      expect(await store.consents.replace({ ...next, versionId: 3 }, 1)).toBe(false);
+      expect(await store.consents.findById('k1')).toMatchObject({ versionId: 2, dateTimeMs: Date.parse('2025-02-01T00:00:00Z') });
+    });
+  });
+
   describe('collections', () => {
     let things: DocumentCollection<Thing>;
     beforeAll(async () => {
       things = database.collection<Thing>('contract_things');
       await things.ensureIndexes([{ name: 'k_unique', keys: { k: 1 }, unique: true }]);
       for (const [i, k] of ['c', 'a', 'b'].entries()) await things.insertOne({ _id: `t${i}`, k, n: i, tags: [k], nested: null });
+    });
+
+    it('count requests from concurrent callers on two instances without losing one', async () => {
+      const a = new RequestBudgetRepository(database);
+      const b = new RequestBudgetRepository(database);
+      const window = Date.now() - (Date.now() % 60_000);
+      const counts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).count('k', window, 60_000)));
+      expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await a.count('k', window, 60_000)).toBe(21);
+      expect(await a.count('k', window + 60_000, 60_000)).toBe(1);
+    });
+
+    it('insert many in order, and delete many', async () => {
+      const batch = database.collection<{ _id: string; n: number }>('contract_batch');
+      await batch.insertMany([1, 2, 3].map((n) => ({ _id: `b${n}`, n })));
+      await expect(batch.insertMany([{ _id: 'b4', n: 4 }, { _id: 'b1', n: 9 }])).rejects.toBeInstanceOf(DuplicateKeyError);
+      expect(await batch.count({})).toBe(4);
+      expect(await batch.deleteMany({ n: { $gte: 3 } })).toBe(2);
+      expect((await batch.find({}, { sort: { _id: 1 } })).map((b) => b._id)).toEqual(['b1', 'b2']);
     });
 
     it('refuse a second document with the same _id or unique key', async () => {

@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { TokenVerifier } from '../src/auth/token-verifier.js';
+import { MongoDatabase } from '../src/repositories/mongo-database.js';
+import { storeOn } from '../src/repositories/store.js';
+import { localSystemAccess } from '../src/access/system-access.js';
+import { AuditTrail } from '../src/audit/audit-trail.js';
+import { auditEventOf } from '../src/audit/audit-event.js';
+import { demoTrust } from './support/test-node.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const run = promisify(execFile);
+
+/** Runs a command of the built node (npm test builds first); resolves to its exit code and output. */
+async function pontis(args: string[], env: Record<string, string> = {}, script = 'bin/pontis.js'): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('pontis token', () => {
+  it('prints only a token that the node it names accepts: by default a doctor reading for treatment', async () => {
+    const { code, stdout } = await pontis(['token', '--aud', 'http://localhost:8082/fhir']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const claims = decodeJwt(stdout.trim()) as Record<string, any>;
+    expect(claims).toMatchObject({ iss: 'https://idp.pt.demo.pontis.example', aud: 'http://localhost:8082/fhir', scope: 'user/Patient.rs user/Bundle.r' });
+    expect(claims['extensions'].ihe_iua).toMatchObject({ subject_role: { code: '221' }, purpose_of_use: { code: 'TREAT' }, home_community_id: 'PT' });
+    expect(decodeProtectedHeader(stdout.trim()).alg).toBe('ES256');
+    const verifier = new TokenVerifier(await demoTrust(), 'http://localhost:8082/fhir', 'PT', { firstUse: async () => true });
+    expect(await verifier.verify(stdout.trim())).toMatchObject({ context: 'user', role: '221', purpose: 'TREAT', country: 'PT' });
+  });
+
+  it('mints a patient token bound to the patient, and a break-glass token with its reason', async () => {
+    const patient = decodeJwt((await pontis(['token', '--aud', 'http://localhost:8081/fhir', '--patient', 'urn:oid:1.2.40.0.10.1.4.3.1|1238140358'])).stdout.trim()) as Record<string, any>;
+    expect(patient['extensions'].ihe_iua.person_id).toBe('urn:oid:1.2.40.0.10.1.4.3.1|1238140358');
+    expect(patient['scope']).toMatch(/^patient\//);
+    const btg = decodeJwt((await pontis(['token', '--aud', 'http://localhost:8081/fhir', '--purpose', 'BTG', '--reason', 'unconscious', '--role', '2221'])).stdout.trim()) as Record<string, any>;
+    expect(btg['extensions']).toMatchObject({ ihe_iua: { purpose_of_use: { code: 'BTG' }, subject_role: { code: '2221' } }, pontis: { break_glass_reason: 'unconscious' } });
+  });
+});
+
+describe('the node with the demo trust set-up', () => {
+  it('refuses to start when NODE_ENV=production', async () => {
+    const { code, stderr } = await pontis([], { NODE_ENV: 'production', PORT: '0' }, 'dist/src/main.js');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/PONTIS_TRUST_LIST: holds the DEMO keys/);
+  });
+});
+
+describe('pontis audit verify', () => {
+  it('exits 0 on an intact trail and 1, naming the record, once one is altered', async () => {
+    const uri = process.env['PONTIS_TEST_MONGODB_URI'];
+    if (!uri) throw new Error(process.env['PONTIS_TEST_MONGODB_MISSING'] ?? 'no MongoDB test server');
+    const name = `pontis_cli_${randomUUID().slice(0, 8)}`;
+    const database = await MongoDatabase.connect(uri, name);
+    try {
+      const store = await storeOn(database, { currentSummaryTtlMs: 0, documentCacheBytes: 0 });
+      const trail = new AuditTrail(store.audit);
+      for (let i = 0; i < 3; i++) {
+        const access = localSystemAccess('AT', 'cli-test');
+        const event = auditEventOf({ access, interaction: 'read', action: 'R', resourceType: 'Bundle', status: 200, nodeCountry: 'AT', nodeBaseUrl: 'http://at.example/fhir' }, randomUUID(), new Date());
+        await trail.record({ event, patientIds: [`p${i}`], breakGlass: false });
+      }
+      const env = { MONGODB_URI: uri, MONGODB_DATABASE: name };
+      const intact = await pontis(['audit', 'verify'], env);
+      expect(intact).toMatchObject({ code: 0, stdout: expect.stringMatching(/audit trail intact: 3 records in 1 chains/) });
+      const records = database.collection<{ _id: string; seq: number; patientIds: string[] }>('audit_events');
+      const second = (await records.find({ seq: 2 }))[0]!;
+      await records.updateOne({ _id: second._id }, { $set: { patientIds: ['someone-else'] } });
+      const broken = await pontis(['audit', 'verify'], env);
+      expect(broken.code).toBe(1);
+      expect(broken.stdout).toMatch(/audit trail BROKEN: chain .+, record 2: content does not match its hash \(altered\)/);
+    } finally {
+      await database.drop();
+      await database.close();
+    }
+  });
+});

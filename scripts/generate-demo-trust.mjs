@@ -12,7 +12,7 @@ mkdirSync(`${dir}/demo-keys`, { recursive: true });
 
 const countries = ['AT', 'PT', 'FR'];
 const kinds = {
-  'identity-provider': { host: 'idp', may: ['user/Patient.rs', 'user/Bundle.r', 'patient/Patient.r', 'patient/Bundle.r', 'patient/Consent.crus', 'patient/AuditEvent.rs'] },
+  'identity-provider': { host: 'idp', may: ['user/Patient.rs', 'user/Bundle.r', 'patient/Patient.rs', 'patient/Bundle.r', 'patient/Consent.crus', 'patient/AuditEvent.rs'] },
   'hospital-system': { host: 'his', may: ['system/Bundle.crus', 'system/Patient.rs', 'system/Consent.crus'] },
   'peer-node': { host: 'ncp', may: ['user/Patient.rs', 'user/Bundle.r'] },
   operator: { host: 'ops', may: ['system/AuditEvent.rs', 'system/Consent.rs'] },

@@ -59,7 +59,7 @@ function defaultIssuer(scope: string): 'idp' | 'his' | 'ops' {
 /** Mints an IHE IUA token signed by a demo issuer of seed/trust. */
 export async function mintDemoToken(options: DemoTokenOptions): Promise<string> {
   const patientToken = options.patient !== undefined;
-  const scope = options.scope ?? (patientToken ? 'patient/Patient.r patient/Bundle.r patient/Consent.crus patient/AuditEvent.rs' : 'user/Patient.rs user/Bundle.r');
+  const scope = options.scope ?? (patientToken ? 'patient/Patient.rs patient/Bundle.r patient/Consent.crus patient/AuditEvent.rs' : 'user/Patient.rs user/Bundle.r');
   const issuerName = options.issuer ?? defaultIssuer(scope);
   const country = (options.country ?? 'AT').toUpperCase();
   const signing = await demoSigningKey(issuerName, country);

@@ -28,6 +28,12 @@ export function capabilityStatement(config: NodeConfig, startedAt: Date): Capabi
         mode: 'server',
         documentation:
           'IPS documents are pushed as Bundles of type document and validated against the IPS 2.0.0 profiles; patients are indexed from them.',
+        security: {
+          cors: false,
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }], text: 'IHE IUA' }],
+          description:
+            'Every interaction except metadata needs Authorization: Bearer <JWT>, an IHE IUA token (ES256, RS256 or EdDSA) from an issuer in this node\'s trust list, with SMART v2 scopes. Patient data is released per the patient\'s consent, and every request to it is audited.',
+        },
         operation: [{ name: 'validate', definition: validateOperation.url! }],
         resource: [
           {
@@ -46,6 +52,21 @@ export function capabilityStatement(config: NodeConfig, startedAt: Date): Capabi
             interaction: [{ code: 'read' }, { code: 'search-type' }],
             searchParam: PATIENT_SEARCH_PARAMETERS.map((p) => ({ ...p })),
             operation: [{ name: 'summary', definition: summaryOperation.url! }],
+          },
+          {
+            type: 'Consent',
+            interaction: [{ code: 'create' }, { code: 'update' }, { code: 'read' }, { code: 'search-type' }],
+            versioning: 'versioned-update',
+            updateCreate: false,
+            searchParam: [{ name: 'patient', type: 'reference', documentation: 'the patient whose Consents to list' }],
+          },
+          {
+            type: 'AuditEvent',
+            interaction: [{ code: 'search-type' }],
+            searchParam: [
+              { name: 'patient', type: 'reference', documentation: "the patient whose access log to list (the patient's own token, or an operator)" },
+              { name: '_count', type: 'number', documentation: 'how many records, newest first (default 100, at most 500)' },
+            ],
           },
         ],
       },

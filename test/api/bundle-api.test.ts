@@ -181,7 +181,9 @@ describe('GET /fhir/metadata', () => {
     expect(statement['resourceType']).toBe('CapabilityStatement');
     expect(statement['fhirVersion']).toBe('4.0.1');
     const resources = statement['rest'][0].resource as Json[];
-    expect(resources.map((r) => r['type'])).toEqual(['Bundle', 'Patient']);
+    expect(resources.map((r) => r['type'])).toEqual(['Bundle', 'Patient', 'Consent', 'AuditEvent']);
+    expect(resources[2]!['interaction'].map((i: Json) => i.code)).toEqual(['create', 'update', 'read', 'search-type']);
+    expect(statement['rest'][0].security.service[0].coding[0].code).toBe('SMART-on-FHIR');
     expect(resources[0]!['supportedProfile']).toEqual(['http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips']);
     expect(resources[0]!['interaction'].map((i: Json) => i.code)).toEqual(['create', 'update', 'read', 'vread', 'history-instance']);
     expect(resources[1]!['searchParam'].map((p: Json) => p.name)).toEqual(['identifier', 'family', 'given', 'birthdate', 'gender']);

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// npm run bench (second part): what the security path costs on a $summary read. The node (token
+// verification against the trust list, single-use jti, request budgets, consent decision, audit
+// record written before the response) against the same read assembled without them
+// (bench/unsecured-server.mjs), both on the embedded store so that the figure is the path's own
+// cost, not the database's; then the node on FerretDB, where each read also writes its token use,
+// budget counts and audit record to the database.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
+import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10').split(',').map(Number);
+const EXAMPLE = join(ROOT, 'profiles/hl7.fhir.uv.ips-2.0.0/package/example/Bundle-bundle-ips-all-sections.json');
+const AUD = (port) => `http://127.0.0.1:${port}/fhir`;
+
+function startProcess(args, env, readyPattern) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d) => {
+      output += d;
+      const m = readyPattern.exec(output);
+      if (m) resolve({ child, match: m });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`process exited (${code}): ${output}`)));
+  });
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function load(name, options) {
+  const latencies = [];
+  const instance = autocannon({ duration: DURATION, ...options });
+  instance.on('response', (_c, _s, _b, ms) => latencies.push(ms));
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  const row = { name, connections: options.connections, rps: Math.round(result.requests.total / DURATION), p50: percentile(latencies, 50), p99: percentile(latencies, 99), non2xx: result.non2xx, errors: result.errors + result.timeouts };
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+  return row;
+}
+
+/** Tokens are single-use: a pool minted ahead, one per request (EdDSA, a PT peer node's clinician). */
+async function tokenPool(aud, size) {
+  const pool = [];
+  for (let i = 0; i < size; i++) pool.push(await mintDemoToken({ audience: aud, issuer: 'ncp', country: 'PT', ttlSeconds: 3600 }));
+  return pool;
+}
+
+/** Starts a secured node with the document and a permitting Consent; resolves to its summary URL. */
+async function securedNode(port, env) {
+  const { child } = await startProcess([join(ROOT, 'dist/src/main.js')], {
+    PORT: String(port), HOST: '127.0.0.1', PONTIS_SEED: '0', LOG_LEVEL: 'warn', PONTIS_COUNTRY: 'AT',
+    // Budgets high enough never to refuse, so that their counting is measured.
+    PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000', ...env,
+  }, /listening on/);
+  const his = async (scope) => ({ authorization: `Bearer ${await mintDemoToken({ audience: AUD(port), scope })}`, 'content-type': 'application/fhir+json' });
+  const pushed = await (await fetch(`${AUD(port)}/Bundle`, { method: 'POST', headers: await his('system/Bundle.c'), body: readFileSync(EXAMPLE) })).json();
+  const patientRef = pushed.entry.find((e) => e.resource.resourceType === 'Patient').resource.identifier[0];
+  const found = await (await fetch(`${AUD(port)}/Patient?identifier=${encodeURIComponent(`${patientRef.system}|${patientRef.value}`)}`, { headers: await his('system/Patient.rs') })).json();
+  const patientId = found.entry[0].resource.id;
+  const consent = {
+    resourceType: 'Consent', status: 'active', dateTime: '2026-01-01T00:00:00Z',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: `Patient/${patientId}` },
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: { type: 'permit' },
+  };
+  const created = await fetch(`${AUD(port)}/Consent`, { method: 'POST', headers: await his('system/Consent.c'), body: JSON.stringify(consent) });
+  if (created.status !== 201) throw new Error(`consent not stored: ${created.status} ${await created.text()}`);
+  return { child, url: `${AUD(port)}/Patient/${patientId}/$summary` };
+}
+
+async function secured(name, url, connections, aud) {
+  const pool = await tokenPool(aud, Math.max(3000, connections * 600) * DURATION);
+  let next = 0;
+  return load(name, {
+    url,
+    connections,
+    requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${pool[next++]}` } }) }],
+  });
+}
+
+async function main() {
+  const children = [];
+  const mongo = await startMongoTestServer();
+  if (!mongo) throw new Error(NO_SERVER_HELP);
+  try {
+    const baseline = await startProcess([join(ROOT, 'bench/unsecured-server.mjs'), EXAMPLE, '18191'], {}, /ready (\S+)/);
+    children.push(baseline.child);
+    const node = await securedNode(18192, {});
+    children.push(node.child);
+    const rows = [];
+    for (const connections of CONCURRENCY) {
+      rows.push(await load('$summary assembled without the security path (embedded store)', { url: `http://127.0.0.1:18191/fhir/Patient/${baseline.match[1]}/$summary`, connections }));
+      rows.push(await secured('$summary through the node: token, budgets, consent, audit (embedded store)', node.url, connections, AUD(18192)));
+    }
+    const onMongo = await securedNode(18193, { MONGODB_URI: mongo.uri, MONGODB_DATABASE: `pontis_bench_sec_${process.pid}` });
+    children.push(onMongo.child);
+    for (const connections of CONCURRENCY) rows.push(await secured('$summary through the node on FerretDB (4 writes per read)', onMongo.url, connections, AUD(18193)));
+
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/results/security.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, durationSeconds: DURATION, rows }, null, 2)}\n`);
+    process.stdout.write(`\n${machine}; ${DURATION} s per run\n\n| what | conn. | req/s | p50 ms | p99 ms | vs without | p50 added | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|\n`);
+    for (const r of rows) {
+      const base = rows.find((b) => b.connections === r.connections && b.name.includes('without'));
+      const vs = r === base ? '' : `${((r.rps / base.rps) * 100).toFixed(0)} %`;
+      const added = r === base ? '' : `${(r.p50 - base.p50).toFixed(2)} ms`;
+      process.stdout.write(`| ${r.name} | ${r.connections} | ${r.rps} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${vs} | ${added} | ${r.non2xx} | ${r.errors} |\n`);
+    }
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await stopMongoTestServer(mongo);
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error.stack ?? error}\n`);
+  process.exit(1);
+});

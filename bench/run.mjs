@@ -11,6 +11,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
+import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -55,6 +56,21 @@ async function load(name, options) {
   return row;
 }
 
+/** The demo hospital system's token for a node: single-use, so one per request. */
+const hisToken = (port, scope) => mintDemoToken({ audience: `http://127.0.0.1:${port}/fhir`, scope, ttlSeconds: 3600 });
+
+/** Autocannon options sending a fresh token with each request, from a pool minted ahead. */
+async function withTokens(port, scope, count, options) {
+  const pool = [];
+  for (let i = 0; i < count; i++) pool.push(await hisToken(port, scope));
+  let next = 0;
+  const setup = options.requests?.[0]?.setupRequest ?? ((req) => req);
+  return {
+    ...options,
+    requests: [{ setupRequest: (req) => { const r = setup(req); return { ...r, headers: { ...r.headers, authorization: `Bearer ${pool[next++ % pool.length]}` } }; } }],
+  };
+}
+
 async function main() {
   const mongo = await startMongoTestServer();
   if (!mongo) throw new Error(NO_SERVER_HELP);
@@ -69,30 +85,35 @@ async function main() {
       startProcess([join(ROOT, 'dist/src/main.js')], {
         PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongodbUri, MONGODB_DATABASE: `pontis_bench_${randomUUID().slice(0, 8)}`,
         PONTIS_SEED: '0', LOG_LEVEL: 'warn', PONTIS_CURRENT_SUMMARY_TTL_MS: String(ttl), PONTIS_COUNTRY: 'AT',
+        // Limits high enough never to refuse: their counting is part of what is measured.
+        PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000',
       }, /listening on/);
     children.push(await node(18181, 1000), await node(18182, 0));
 
     const template = readFileSync(EXAMPLE, 'utf8');
     const headers = { 'content-type': 'application/fhir+json' };
-    const pushed = await fetch('http://127.0.0.1:18181/fhir/Bundle', { method: 'POST', headers, body: template });
-    await fetch('http://127.0.0.1:18182/fhir/Bundle', { method: 'POST', headers, body: template });
+    const auth = async (port, scope) => ({ ...headers, authorization: `Bearer ${await hisToken(port, scope)}` });
+    const pushed = await fetch('http://127.0.0.1:18181/fhir/Bundle', { method: 'POST', headers: await auth(18181, 'system/Bundle.c'), body: template });
+    await fetch('http://127.0.0.1:18182/fhir/Bundle', { method: 'POST', headers: await auth(18182, 'system/Bundle.c'), body: template });
     const stored = await pushed.text();
     const patient = JSON.parse(stored).entry.find((e) => e.resource.resourceType === 'Patient').resource;
     const identifier = `${patient.identifier[0].system}|${patient.identifier[0].value}`;
-    const search = await (await fetch(`http://127.0.0.1:18181/fhir/Patient?identifier=${encodeURIComponent(identifier)}`)).json();
+    const search = await (await fetch(`http://127.0.0.1:18181/fhir/Patient?identifier=${encodeURIComponent(identifier)}`, { headers: await auth(18181, 'system/Patient.rs') })).json();
     const patientId = search.entry[0].resource.id;
-    const search2 = await (await fetch(`http://127.0.0.1:18182/fhir/Patient?identifier=${encodeURIComponent(identifier)}`)).json();
+    const search2 = await (await fetch(`http://127.0.0.1:18182/fhir/Patient?identifier=${encodeURIComponent(identifier)}`, { headers: await auth(18182, 'system/Patient.rs') })).json();
     const patientId2 = search2.entry[0].resource.id;
     const bytesFile = join(tmpdir(), `pontis-bench-${process.pid}.json`);
-    const summaryBytes = Buffer.from(await (await fetch(`http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`)).arrayBuffer());
+    const summaryBytes = Buffer.from(await (await fetch(`http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, { headers: await auth(18181, 'system/Bundle.r') })).arrayBuffer());
     writeFileSync(bytesFile, summaryBytes);
     children.push(await startProcess([join(ROOT, 'bench/bare-server.mjs'), bytesFile, '18183'], {}, /ready/));
 
     const rows = [];
     for (const connections of CONCURRENCY) {
       rows.push(await load('bare hapi, same bytes (ceiling)', { url: 'http://127.0.0.1:18183/bare', connections }));
-      rows.push(await load('GET $summary', { url: `http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, connections }));
-      rows.push(await load('GET $summary, TTL 0 (database every read)', { url: `http://127.0.0.1:18182/fhir/Patient/${patientId2}/$summary`, connections }));
+      // Reads are bound by the store's writes here (a few hundred per second): the pool covers that.
+      const reads = 600 * DURATION;
+      rows.push(await load('GET $summary (token, budgets, audit: 4 writes per read)', await withTokens(18181, 'system/Bundle.r', reads, { url: `http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, connections })));
+      rows.push(await load('GET $summary, TTL 0 (database every read)', await withTokens(18182, 'system/Bundle.r', reads, { url: `http://127.0.0.1:18182/fhir/Patient/${patientId2}/$summary`, connections })));
     }
     // Writes last, on their own node and database, so they do not change what the reads measured.
     // Each push is a new document of a new patient, as when hospitals push summaries.
@@ -103,7 +124,7 @@ async function main() {
     for (const [label, port] of [['POST /fhir/Bundle (new document, new patient)', 18184], ['POST /fhir/Bundle, embedded store', 18185]])
     for (const connections of CONCURRENCY) {
       rows.push(
-        await load(label, {
+        await load(label, await withTokens(port, 'system/Bundle.c', 200 * DURATION, {
           url: `http://127.0.0.1:${port}/fhir/Bundle`,
           connections,
           method: 'POST',
@@ -117,7 +138,7 @@ async function main() {
               },
             },
           ],
-        }),
+        })),
       );
     }
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

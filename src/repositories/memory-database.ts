@@ -18,6 +18,21 @@ function pick<T extends Doc>(doc: T, fields: readonly string[] | undefined): T {
   return out as T;
 }
 
+/** The filter as `[field, value]` pairs when it is only equality on top-level fields with scalar values. */
+function plainEquality(filter: Filter): Array<[string, string | number | boolean]> | undefined {
+  const pairs: Array<[string, string | number | boolean]> = [];
+  for (const [k, v] of Object.entries(filter)) {
+    if (k.startsWith('$') || k.includes('.') || (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')) return undefined;
+    pairs.push([k, v]);
+  }
+  return pairs;
+}
+
+/** MongoDB equality: the value itself, or an element of an array field. */
+function matchesValue(field: unknown, value: string | number | boolean): boolean {
+  return field === value || (Array.isArray(field) && field.includes(value));
+}
+
 /** In-process collection with MongoDB query and update semantics (through mingo). */
 class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
   private readonly docs = new Map<string, T>();
@@ -27,6 +42,13 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     // Lookups by _id, the hot path, touch one document instead of scanning.
     const id = filter['_id'];
     const source = typeof id === 'string' ? [this.docs.get(id)].filter((d): d is T => d !== undefined) : [...this.docs.values()];
+    const plain = plainEquality(filter);
+    if (plain && !options.sort) {
+      // Equality on top-level fields (the hot paths: ids, patient, status) without compiling a
+      // mingo query per call, which costs more than the rest of a request on this store.
+      const found = source.filter((d) => plain.every(([k, v]) => matchesValue(d[k], v)));
+      return found.slice(options.skip ?? 0, options.limit ? (options.skip ?? 0) + options.limit : undefined);
+    }
     let cursor = mingoFind<T>(source, filter);
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.skip) cursor = cursor.skip(options.skip);
@@ -68,7 +90,10 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     const [target] = this.matching(filter, { limit: 1 });
     if (!target) return false;
     const next = structuredClone(target);
-    mingoUpdate(next, update as Parameters<typeof mingoUpdate>[1]);
+    const keys = Object.keys(update);
+    const set = update['$set'];
+    if (keys.length === 1 && set && Object.keys(set).every((k) => !k.includes('.'))) Object.assign(next, structuredClone(set));
+    else mingoUpdate(next, update as Parameters<typeof mingoUpdate>[1]);
     this.assertUnique(next);
     this.docs.set(next._id, next);
     return true;

@@ -27,6 +27,13 @@ export class RequestBudgetRepository {
     this.counted = database.collection<CountedRequest>('request_counts');
   }
 
+  /** The next number of `window` above both this instance's last and `atLeast`. */
+  private take(window: string, atLeast: number): number {
+    const n = Math.max(this.last.get(window) ?? 0, atLeast) + 1;
+    this.last.set(window, n);
+    return n;
+  }
+
   /** Counts one request for `key` in the window starting at `windowStart`; resolves to the count so far. */
   async count(key: string, windowStart: number, windowMs: number): Promise<number> {
     const now = Date.now();
@@ -37,16 +44,17 @@ export class RequestBudgetRepository {
     }
     const window = `${key}:${windowStart}`;
     const expiresAt = new Date(windowStart + 2 * windowMs);
-    let n = (this.last.get(window) ?? 0) + 1;
+    // Numbers are taken before any await, so requests of this instance never collide; only
+    // another instance's numbers send us to the database for the highest one taken.
+    let n = this.take(window, 0);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       try {
         await this.counted.insertOne({ _id: `${window}#${n}`, window, n, expiresAt });
-        this.last.set(window, n);
         return n;
       } catch (error) {
         if (!(error instanceof DuplicateKeyError)) throw error;
         const top = await this.counted.findOne({ window }, { sort: { n: -1 }, fields: ['n'] });
-        n = Math.max(n, top?.n ?? 0) + 1;
+        n = this.take(window, top?.n ?? n);
       }
     }
     throw new Error('request budget: too much contention on one counter');

@@ -48,6 +48,14 @@ export interface NodeConfig {
   consentPolicy: ConsentPolicy;
   /** Abuse detection thresholds (0 turns one off). */
   limits: BudgetLimits;
+  /** Path of the peer directory: the Member State nodes this node exchanges with (docs/exchange.md). */
+  peerDirectoryPath: string;
+  /** Base URLs replacing the directory's, by country (`AT=http://...,PT=http://...`). */
+  peerUrls: Record<string, string>;
+  /** Path of this node's private signing key (a JWK file), for outbound tokens and signed summaries. */
+  nodeKeyPath: string;
+  /** Whole-call timeout of requests to peers (ms). */
+  peerTimeoutMs: number;
 }
 
 const ISO_ALPHA2 = /^[A-Z]{2}$/;
@@ -95,6 +103,12 @@ const environmentSchema = Joi.object({
   PONTIS_LIMIT_PER_REQUESTER: Joi.number().integer().min(0).default(600),
   PONTIS_LIMIT_PER_PATIENT: Joi.number().integer().min(0).default(120),
   PONTIS_LIMIT_WINDOW_S: Joi.number().integer().min(1).max(86_400).default(60),
+  PONTIS_PEER_DIRECTORY: Joi.string().default(join(projectRoot(), 'seed', 'trust', 'peer-directory.json')),
+  PONTIS_PEER_URLS: Joi.string()
+    .pattern(/^[A-Z]{2}=https?:\/\/[^,\s]+(,[A-Z]{2}=https?:\/\/[^,\s]+)*$/)
+    .message('"PONTIS_PEER_URLS" must be CC=URL pairs separated by commas, such as AT=http://127.0.0.1:8081/fhir'),
+  PONTIS_NODE_KEY: Joi.string(),
+  PONTIS_PEER_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(5000),
   PONTIS_DOCUMENT_CACHE_BYTES: Joi.number()
     .integer()
     .min(0)
@@ -148,5 +162,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
       perPatient: value.PONTIS_LIMIT_PER_PATIENT as number,
       windowMs: (value.PONTIS_LIMIT_WINDOW_S as number) * 1000,
     },
+    peerDirectoryPath: value.PONTIS_PEER_DIRECTORY as string,
+    peerUrls: Object.fromEntries(
+      ((value.PONTIS_PEER_URLS as string | undefined) ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => [pair.slice(0, 2), pair.slice(3)]),
+    ),
+    // The demo key of this country's node (seed/trust) unless one is given.
+    nodeKeyPath: (value.PONTIS_NODE_KEY as string | undefined) ?? join(projectRoot(), 'seed', 'trust', 'demo-keys', `ncp-${country.toLowerCase()}.json`),
+    peerTimeoutMs: value.PONTIS_PEER_TIMEOUT_MS as number,
   };
 }

@@ -2,8 +2,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openStore } from './repositories/store.js';
 import { loadSeed } from './seed/seed-loader.js';
-import { createServer, createServices } from './server.js';
+import { createServer, createServices, type Exchange } from './server.js';
 import { TrustList } from './auth/trust-list.js';
+import { NodeIdentity } from './exchange/node-identity.js';
+import { PeerDirectory } from './exchange/peer-directory.js';
 import { createValidator, DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from './validation/index.js';
 
 /** Starts one Pontis node from the environment and runs until SIGINT/SIGTERM. */
@@ -40,6 +42,16 @@ async function main(): Promise<void> {
     process.stderr.write(`pontis: invalid configuration:\n  PONTIS_DOCUMENT_PROFILE: ${config.documentProfile} is not a profile in profiles/\n`);
     process.exit(2);
   }
+  let exchange: Exchange;
+  try {
+    const directory = PeerDirectory.load(config.peerDirectoryPath, config.country, trust, config.peerUrls);
+    const identity = await NodeIdentity.load(config.nodeKeyPath);
+    if (identity.issuer !== directory.self.issuer) throw new Error(`the node key is ${identity.issuer}'s, but the directory names ${directory.self.issuer} for ${config.country}`);
+    exchange = { directory, identity };
+  } catch (error) {
+    process.stderr.write(`pontis: invalid configuration:\n  PONTIS_PEER_DIRECTORY / PONTIS_NODE_KEY: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
   const store = await openStore(config);
   const storeDescription = await store.database.describe();
   if (store.database.kind === 'embedded') {
@@ -52,7 +64,7 @@ async function main(): Promise<void> {
     const report = await loadSeed({ ...services, patients: store.patients }, config.country);
     logger.info({ created: report.created, unchanged: report.unchanged, consents: report.consents, country: config.country }, 'seed documents loaded');
   }
-  const server = await createServer({ config, store, logger, validator, trust });
+  const server = await createServer({ config, store, logger, validator, trust, exchange });
   await server.start();
   logger.info({ url: server.info.uri, fhirBase: config.baseUrl, country: config.country }, 'Pontis node listening');
   process.stdout.write(`Pontis ${config.country} node: FHIR API at ${config.baseUrl} (listening on ${server.info.uri})\n`);

@@ -15,6 +15,10 @@ import { operationOutcomePlugin } from './plugins/operation-outcome.js';
 import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
 import { fhirRoutes } from './routes/index.js';
+import { CrossBorderService } from './services/cross-border-service.js';
+import { PeerClient } from './exchange/peer-client.js';
+import type { PeerDirectory } from './exchange/peer-directory.js';
+import type { NodeIdentity } from './exchange/node-identity.js';
 import { AccessLogService } from './services/access-log-service.js';
 import { ConsentService } from './services/consent-service.js';
 import { PatientService } from './services/patient-service.js';
@@ -30,13 +34,34 @@ export interface ServerDependencies {
   validator: Validator;
   /** Who may sign tokens for this node. */
   trust: TrustList;
+  /** The other Member States' nodes and this node's signing key; absent, the node exchanges with none. */
+  exchange?: Exchange;
+}
+
+/** What a node needs to exchange summaries with its peers. */
+export interface Exchange {
+  directory: PeerDirectory;
+  identity: NodeIdentity;
 }
 
 /** The services of a node over its store: every path to patient data goes through one gate. */
-export function createServices({ config, store, validator }: Pick<ServerDependencies, 'config' | 'store' | 'validator'>) {
+export function createServices({ config, store, validator, trust, exchange }: Pick<ServerDependencies, 'config' | 'store' | 'validator' | 'exchange'> & { trust?: TrustList }) {
   const budget = new RequestBudget(store.requestCounts, config.limits);
   const gate = new PatientDataGate(store.consents, store.patients, config.consentPolicy, budget);
+  const crossBorder =
+    exchange && trust
+      ? new CrossBorderService(
+          exchange.directory,
+          new PeerClient({ timeoutMs: config.peerTimeoutMs, maxBytes: config.maxPayloadBytes }),
+          exchange.identity,
+          trust,
+          validator,
+          config.documentProfile,
+        )
+      : undefined;
   return {
+    crossBorder,
+    exchange,
     budget,
     gate,
     summaries: new SummaryService(store.summaries, store.patients, validator, gate, config.documentProfile),
@@ -52,7 +77,7 @@ export function createServices({ config, store, validator }: Pick<ServerDependen
  * patient-data gate takes the consent decision → validation of what leaves → audit record
  * (durable before the response) → OperationOutcome for any error.
  */
-export async function createServer({ config, store, logger, validator, trust }: ServerDependencies): Promise<Hapi.Server> {
+export async function createServer({ config, store, logger, validator, trust, exchange }: ServerDependencies): Promise<Hapi.Server> {
   const server = Hapi.server({
     port: config.port,
     host: config.host,
@@ -65,7 +90,7 @@ export async function createServer({ config, store, logger, validator, trust }: 
     },
     debug: false,
   });
-  const services = createServices({ config, store, validator });
+  const services = createServices({ config, store, validator, trust, ...(exchange ? { exchange } : {}) });
   const trail = new AuditTrail(store.audit);
   const verifier = new TokenVerifier(trust, config.baseUrl, config.country, store.tokenUses);
   await server.register([

@@ -4,6 +4,7 @@ import { normaliseName } from '../documents/patient-facts.js';
 import { serialiseBundle } from '../fhir/bundles.js';
 import type { PatientCriteria } from '../repositories/patient-repository.js';
 import { accessContextOf } from '../plugins/authentication.js';
+import { demographicsOf } from './patient-summary.js';
 import type { RouteContext } from './route-context.js';
 import { failAction, querySchema } from './validation.js';
 
@@ -69,7 +70,18 @@ export function patientSearchRoute(ctx: RouteContext): ServerRoute {
       const query = request.query as Record<string, unknown>;
       const count = query['_count'] as number;
       const offset = query['_offset'] as number;
-      const { total, patients } = await ctx.patients.search(criteriaFrom(query), offset, count, accessContextOf(request));
+      const access = accessContextOf(request);
+      const identifier = query['identifier'] as string | undefined;
+      const bar = identifier?.indexOf('|') ?? -1;
+      const home = identifier !== undefined && bar > 0 && bar < identifier.length - 1 ? ctx.crossBorder?.foreignHome(identifier.slice(0, bar), access) : undefined;
+      if (home) {
+        // Another Member State's patient: identified at their home node, only what confirms identity.
+        const patient = await ctx.crossBorder!.minimalPatient(home, identifier!.slice(0, bar), identifier!.slice(bar + 1), demographicsOf(query), access);
+        return h.response(
+          serialiseBundle('searchset', 1, [], [{ fullUrl: `${home.baseUrl}/Patient/${String(patient['id'])}`, resource: JSON.stringify(patient), extra: { search: { mode: 'match' } } }]),
+        );
+      }
+      const { total, patients } = await ctx.patients.search(criteriaFrom(query), offset, count, access);
       const params = new URLSearchParams();
       for (const p of PATIENT_SEARCH_PARAMETERS) {
         const v = query[p.name];

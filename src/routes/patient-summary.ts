@@ -1,4 +1,7 @@
-import type { ServerRoute } from '@hapi/hapi';
+import type { ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import { signSummary } from '../exchange/summary-signature.js';
+import type { Demographics } from '../services/cross-border-service.js';
+import type { Access, StoredSummary } from '../services/summary-service.js';
 import type { OperationDefinition } from 'fhir/r4.js';
 import Joi from 'joi';
 import { IPS_BUNDLE_PROFILE } from '../validation/profiles.js';
@@ -43,6 +46,28 @@ const profileParam = Joi.string()
   .pattern(new RegExp(`^${IPS_BUNDLE_PROFILE.replace(/[.]/g, '\\.')}(\\|[0-9.]+)?$`))
   .message(`"profile" is not supported: only ${IPS_BUNDLE_PROFILE} is produced`);
 
+/** Demographics a clinician may add to narrow an identification abroad (passed on to the home node). */
+const DEMOGRAPHICS = {
+  family: Joi.string().max(100),
+  given: Joi.string().max(100),
+  birthdate: Joi.string().pattern(/^\d{4}(-\d{2}(-\d{2})?)?$/),
+  gender: Joi.string().valid('male', 'female', 'other', 'unknown'),
+};
+
+/** The demographics of a query, for {@link CrossBorderService}. */
+export function demographicsOf(query: Record<string, unknown>): Demographics {
+  return Object.fromEntries(['family', 'given', 'birthdate', 'gender'].filter((k) => typeof query[k] === 'string').map((k) => [k, query[k]])) as Demographics;
+}
+
+/**
+ * The summary as it leaves: to a peer node, signed by this node (Bundle.signature, see
+ * src/exchange/summary-signature.ts), so that the clinician's node can check where it came from.
+ */
+async function signedForPeers(ctx: RouteContext, access: Access, h: ResponseToolkit, stored: Omit<StoredSummary, 'record'>) {
+  if (access.requester.issuerKind !== 'peer-node' || !ctx.exchange) return summaryResponse(h, stored);
+  return summaryResponse(h, { ...stored, bytes: await signSummary(stored.bytes, ctx.exchange.identity, ctx.config.baseUrl) });
+}
+
 /** `$summary` at instance level and at type level by identifier; and its OperationDefinition. */
 export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
   return [
@@ -54,7 +79,8 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
         plugins: { pontis: SUMMARY_SETTINGS },
       },
       async handler(request, h) {
-        return summaryResponse(h, await ctx.summaries.currentSummary(request.params['id'] as string, accessContextOf(request)));
+        const access = accessContextOf(request);
+        return signedForPeers(ctx, access, h, await ctx.summaries.currentSummary(request.params['id'] as string, access));
       },
     },
     {
@@ -69,6 +95,7 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
               .message('"identifier" must be system|value')
               .required(),
             profile: profileParam,
+            ...DEMOGRAPHICS,
           }),
           failAction,
         },
@@ -77,7 +104,15 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
       async handler(request, h) {
         const identifier = request.query['identifier'] as string;
         const bar = identifier.indexOf('|');
-        return summaryResponse(h, await ctx.summaries.currentSummaryByIdentifier(identifier.slice(0, bar), identifier.slice(bar + 1), accessContextOf(request)));
+        const [system, value] = [identifier.slice(0, bar), identifier.slice(bar + 1)];
+        const access = accessContextOf(request);
+        const home = ctx.crossBorder?.foreignHome(system, access);
+        if (home) {
+          // Another Member State's patient: fetched from their home node on the clinician's behalf.
+          const bytes = await ctx.crossBorder!.summary(home, system, value, demographicsOf(request.query), access);
+          return h.response(bytes).header('X-Pontis-Origin', `${home.country} ${home.baseUrl}`);
+        }
+        return signedForPeers(ctx, access, h, await ctx.summaries.currentSummaryByIdentifier(system, value, access));
       },
     },
     {

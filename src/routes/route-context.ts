@@ -3,6 +3,8 @@ import type { AccessLogService } from '../services/access-log-service.js';
 import type { ConsentService } from '../services/consent-service.js';
 import type { PatientService } from '../services/patient-service.js';
 import type { SummaryService } from '../services/summary-service.js';
+import type { Exchange } from '../server.js';
+import type { CrossBorderService } from '../services/cross-border-service.js';
 import type { Validator } from '../validation/index.js';
 
 /** What route handlers are given: the services and the node's configuration. */
@@ -13,4 +15,8 @@ export interface RouteContext {
   consents: ConsentService;
   accessLog: AccessLogService;
   validator: Validator;
+  /** Fetching from other Member States; absent when the node has no peer directory. */
+  crossBorder: CrossBorderService | undefined;
+  /** The peer directory and this node's signing key, for signing what peers receive. */
+  exchange: Exchange | undefined;
 }

@@ -1,0 +1,65 @@
+import { flattenedVerify } from 'jose';
+import type { TrustList } from '../auth/trust-list.js';
+import type { NodeIdentity } from './node-identity.js';
+
+/**
+ * Summaries a home node sends to a peer are signed (docs/exchange.md): a detached JWS with
+ * unencoded payload (RFC 7515 Appendix F, `b64: false`) over the UTF-8 bytes of the Bundle as
+ * `JSON.stringify` writes it without `signature`, carried in `Bundle.signature` (`sigFormat`
+ * `application/jose`, `data` the base64 of the compact detached JWS, `who` the home node). The
+ * receiver removes `signature`, serialises the rest the same way (member order kept), and
+ * verifies with the key the trust list holds for the home node's issuer.
+ */
+
+const SIGNATURE_TYPE = { system: 'urn:iso-astm:E1762-95:2013', code: '1.2.840.10065.1.12.1.5', display: 'Verification Signature' };
+
+/** Appends `Bundle.signature` to serialised bytes (the stored form): no parse, no re-serialise. */
+export async function signSummary(bytes: Buffer, identity: NodeIdentity, nodeBaseUrl: string): Promise<Buffer> {
+  const jws = await identity.signDetached(bytes);
+  const signature = {
+    type: [SIGNATURE_TYPE],
+    when: new Date().toISOString(),
+    who: { identifier: { system: 'urn:ietf:rfc:3986', value: nodeBaseUrl }, display: `Pontis node ${identity.country}` },
+    sigFormat: 'application/jose',
+    data: Buffer.from(jws, 'utf8').toString('base64'),
+  };
+  const end = bytes.lastIndexOf('}');
+  return Buffer.concat([bytes.subarray(0, end), Buffer.from(`,"signature":${JSON.stringify(signature)}}`, 'utf8')]);
+}
+
+/** Why a received summary's signature was refused. */
+export class SignatureRefused extends Error {
+  override name = 'SignatureRefused';
+}
+
+/**
+ * Verifies the signature of a summary received from the node whose issuer is `issuer`; resolves
+ * to when it was signed. Throws {@link SignatureRefused} when missing, malformed, by another key,
+ * or not matching the content.
+ */
+export async function verifySummary(bundle: Record<string, unknown>, issuer: string, trust: TrustList): Promise<string> {
+  const { signature, ...content } = bundle;
+  const sig = signature as { sigFormat?: string; data?: string; when?: string } | undefined;
+  if (!sig || sig.sigFormat !== 'application/jose' || typeof sig.data !== 'string') throw new SignatureRefused('the summary carries no JWS signature');
+  const compact = Buffer.from(sig.data, 'base64').toString('utf8');
+  const [protectedHeader, empty, signatureValue] = compact.split('.');
+  if (protectedHeader === undefined || empty !== '' || signatureValue === undefined) throw new SignatureRefused('the summary signature is not a detached JWS');
+  const trusted = trust.issuer(issuer);
+  let header: { kid?: string; alg?: string };
+  try {
+    header = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8')) as { kid?: string; alg?: string };
+  } catch {
+    throw new SignatureRefused('the summary signature header is malformed');
+  }
+  const key = header.kid ? trusted?.keys.get(header.kid) : undefined;
+  if (!key || key.alg !== header.alg) throw new SignatureRefused('the summary is not signed by a key of its home node');
+  try {
+    await flattenedVerify({ protected: protectedHeader, signature: signatureValue, payload: Buffer.from(JSON.stringify(content), 'utf8') }, key.key, {
+      algorithms: [key.alg],
+      crit: { b64: true },
+    });
+  } catch {
+    throw new SignatureRefused('the summary signature does not match its content (altered in transit?)');
+  }
+  return sig.when ?? '';
+}

@@ -1,0 +1,110 @@
+import { fhirError } from '../fhir/operation-outcome.js';
+import type { TrustList } from '../auth/trust-list.js';
+import type { NodeIdentity } from '../exchange/node-identity.js';
+import type { PeerClient } from '../exchange/peer-client.js';
+import type { PeerDirectory, PeerNode } from '../exchange/peer-directory.js';
+import { SignatureRefused, verifySummary } from '../exchange/summary-signature.js';
+import type { Access, DocumentValidator } from './summary-service.js';
+
+type Json = Record<string, unknown>;
+
+/** Demographics that narrow an identification at the home node (PDQm style). */
+export interface Demographics {
+  family?: string;
+  given?: string;
+  birthdate?: string;
+  gender?: string;
+}
+
+/** Elements of a foreign Patient passed on to confirm identity, and nothing more. */
+const MINIMAL_PATIENT = ['resourceType', 'id', 'identifier', 'name', 'birthDate', 'gender'];
+
+/**
+ * The clinician's side of the exchange: a patient whose identifier belongs to another Member
+ * State is identified at their home node, and their summary fetched from there, on behalf of the
+ * clinician (a token signed by this node carrying the clinician's claims). What arrives is
+ * checked before it is passed on: the home node's signature, then the document profile.
+ */
+export class CrossBorderService {
+  constructor(
+    private readonly directory: PeerDirectory,
+    private readonly peers: PeerClient,
+    private readonly identity: NodeIdentity,
+    private readonly trust: TrustList,
+    private readonly validator: DocumentValidator,
+    private readonly documentProfile: string,
+  ) {}
+
+  /**
+   * The home node of an identifier system when it is another Member State's; undefined when the
+   * patient is looked up here (this country's systems, and, for hospital systems and peers,
+   * any other identifier a stored document carries). A clinician asking with a system no Member
+   * State is home to gets a 400 naming it.
+   */
+  foreignHome(system: string, access: Access): PeerNode | undefined {
+    const home = this.directory.homeOf(system);
+    if (!home) {
+      if (access.requester.context === 'user' && access.requester.issuerKind === 'identity-provider') {
+        throw fhirError(400, { code: 'not-supported', expression: 'identifier', message: `identifier system ${system} belongs to no Member State in this node's peer directory` });
+      }
+      return undefined;
+    }
+    return home === this.directory.self ? undefined : home;
+  }
+
+  private requireClinician(access: Access): void {
+    const r = access.requester;
+    if (r.context !== 'user' || r.issuerKind !== 'identity-provider') {
+      throw fhirError(403, { code: 'forbidden', message: "summaries from other Member States are fetched for this country's clinicians only" });
+    }
+  }
+
+  private call(home: PeerNode, access: Access) {
+    return { token: () => this.identity.onBehalfOf(access.requester, home.baseUrl), requestId: access.requestId };
+  }
+
+  /** Identifies the patient at `home`: their Patient there, exactly one, or an OperationOutcome. */
+  async identify(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): Promise<Json> {
+    this.requireClinician(access);
+    const params: Record<string, string> = { identifier: `${system}|${value}` };
+    for (const [k, v] of Object.entries(demographics)) if (v !== undefined) params[k] = v;
+    access.resources.push(`${home.baseUrl}/Patient?identifier`);
+    const found = await this.peers.search(home, params, this.call(home, access));
+    const entries = ((found['entry'] as Json[] | undefined) ?? []).map((e) => e['resource'] as Json).filter((r) => r?.['resourceType'] === 'Patient');
+    if (found['resourceType'] !== 'Bundle') throw fhirError(502, { code: 'exception', message: `the node of ${home.country} answered a search with a ${String(found['resourceType'])}` });
+    if (entries.length === 0) throw fhirError(404, { code: 'not-found', expression: 'identifier', message: `the node of ${home.country} has no summary it can release for this patient` });
+    if (entries.length > 1) {
+      throw fhirError(409, { code: 'multiple-matches', message: `the node of ${home.country} matched ${entries.length} patients; narrow with family, given, birthdate or gender` });
+    }
+    return entries[0]!;
+  }
+
+  /** The patient's Patient at their home node, reduced to what confirms identity. */
+  async minimalPatient(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): Promise<Json> {
+    const patient = await this.identify(home, system, value, demographics, access);
+    return Object.fromEntries(MINIMAL_PATIENT.filter((k) => patient[k] !== undefined).map((k) => [k, patient[k]]));
+  }
+
+  /** The patient's summary from their home node, its signature verified and its content validated. */
+  async summary(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): Promise<Buffer> {
+    const patient = await this.identify(home, system, value, demographics, access);
+    const id = String(patient['id']);
+    access.resources.push(`${home.baseUrl}/Patient/${id}/$summary`);
+    const bundle = await this.peers.summary(home, id, this.call(home, access));
+    try {
+      await verifySummary(bundle, home.issuer, this.trust);
+    } catch (error) {
+      if (!(error instanceof SignatureRefused)) throw error;
+      throw fhirError(502, { code: 'security', message: `the summary from the node of ${home.country} is refused: ${error.message}` });
+    }
+    const { signature: _signature, ...content } = bundle;
+    const errors = (await this.validator.validate(content, this.documentProfile)).filter((i) => i.severity === 'error');
+    if (errors.length > 0) {
+      throw fhirError(502, [
+        { code: 'invalid', message: `the summary from the node of ${home.country} does not meet the profiles in force here; it is not passed on` },
+        ...errors,
+      ]);
+    }
+    return Buffer.from(JSON.stringify(bundle), 'utf8');
+  }
+}

@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair, SignJWT } from 'jose';
+import { mintDemoToken } from '../../src/auth/demo-tokens.js';
+import { freePort, startNode, type NodeProcess } from '../support/node-process.js';
+
+/**
+ * Two real node processes on loopback, AT and PT, each with its own database on the MongoDB-wire
+ * server, and the demo trust set-up: a clinician in Portugal asks the PT node for an Austrian
+ * patient's summary; PT identifies the patient at AT and fetches it on the clinician's behalf.
+ * Between them, a proxy that can alter what AT sends. FR is a fake node that fails on demand.
+ */
+
+type Json = Record<string, any>;
+const AT_SYSTEM = 'urn:oid:1.2.40.0.10.1.4.3.1';
+const GRUBER = `${AT_SYSTEM}|1238140358`; // consent: permit
+const BAUER = `${AT_SYSTEM}|2454300787`; // consent: permit without the problem list, not to PT pharmacists
+const YILMAZ = `${AT_SYSTEM}|3181051272`; // no consent (AT is opt-in)
+const FR_SYSTEM = 'urn:oid:1.2.250.1.213.1.4.8';
+
+let at: NodeProcess;
+let pt: NodeProcess;
+let proxy: Server;
+let fake: Server;
+let tamper = false;
+let fakeMode: 'hang' | 'garbage' = 'garbage';
+let ptUrl: string;
+let atPublicUrl: string;
+let atRealUrl: string;
+
+beforeAll(async () => {
+  const uri = process.env['PONTIS_TEST_MONGODB_URI'];
+  if (!uri) throw new Error(process.env['PONTIS_TEST_MONGODB_MISSING'] ?? 'no MongoDB test server');
+  const [atPort, proxyPort, ptPort, frPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  atRealUrl = `http://127.0.0.1:${atPort}`;
+  atPublicUrl = `http://127.0.0.1:${proxyPort}/fhir`;
+  ptUrl = `http://127.0.0.1:${ptPort}/fhir`;
+  const peerUrls = `AT=${atPublicUrl},PT=${ptUrl},FR=http://127.0.0.1:${frPort}/fhir`;
+
+  // The proxy in front of AT: AT's public URL is the proxy's (as behind a reverse proxy).
+  proxy = createServer((req, res) => {
+    // Uncompressed, so that the tampering below edits the JSON itself.
+    const { 'accept-encoding': _encoding, ...forwarded } = req.headers;
+    const upstream = httpRequest(`${atRealUrl}${req.url}`, { method: req.method, headers: forwarded }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (c: Buffer) => chunks.push(c));
+      answer.on('end', () => {
+        let body = Buffer.concat(chunks);
+        if (tamper && req.url?.includes('$summary')) body = Buffer.from(body.toString('utf8').replace('"status":"final"', '"status":"preliminary"'), 'utf8');
+        const { 'transfer-encoding': _chunked, ...rest } = answer.headers;
+        const headers = { ...rest, 'content-length': String(body.length) };
+        res.writeHead(answer.statusCode ?? 502, headers).end(body);
+      });
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  }).listen(proxyPort, '127.0.0.1');
+  fake = createServer((_req, res) => {
+    if (fakeMode === 'garbage') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+    // 'hang': never answers
+  }).listen(frPort, '127.0.0.1');
+
+  const common = { MONGODB_URI: uri, PONTIS_SEED: '1', PONTIS_PEER_URLS: peerUrls, PONTIS_PEER_TIMEOUT_MS: '1500', HOST: '127.0.0.1' };
+  [at, pt] = await Promise.all([
+    startNode({ ...common, PORT: String(atPort), PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: atPublicUrl, MONGODB_DATABASE: `pontis_e2e_at_${randomUUID().slice(0, 8)}`, PONTIS_BREAK_GLASS: 'allowed' }),
+    startNode({ ...common, PORT: String(ptPort), PONTIS_COUNTRY: 'PT', PONTIS_BASE_URL: ptUrl, MONGODB_DATABASE: `pontis_e2e_pt_${randomUUID().slice(0, 8)}` }),
+  ]);
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all([at?.stop(), pt?.stop()]);
+  proxy?.close();
+  fake?.closeAllConnections?.();
+  fake?.close();
+});
+
+/** A clinician in Portugal, through the Portuguese identity provider. */
+async function clinician(options: { role?: string; purpose?: string; reason?: string } = {}): Promise<string> {
+  return mintDemoToken({ audience: ptUrl, issuer: 'idp', country: 'PT', ...(options.role ? { role: options.role } : {}), ...(options.purpose ? { purpose: options.purpose } : {}), ...(options.reason ? { breakGlassReason: options.reason } : {}) });
+}
+
+async function summaryAtPt(identifier: string, token: string, extra = ''): Promise<{ status: number; body: Json; headers: Headers }> {
+  const requestId = `e2e-${randomUUID()}`;
+  const response = await fetch(`${ptUrl}/Patient/$summary?identifier=${encodeURIComponent(identifier)}${extra}`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId } });
+  return { status: response.status, body: (await response.json()) as Json, headers: response.headers };
+}
+
+describe('cross-border retrieval between real nodes', () => {
+  it("gives a clinician in PT an Austrian patient's summary, signed by AT, and both nodes audit it under one request id", async () => {
+    const { status, body, headers } = await summaryAtPt(GRUBER, await clinician());
+    expect(status).toBe(200);
+    expect(body['resourceType']).toBe('Bundle');
+    expect(body['signature']).toMatchObject({ sigFormat: 'application/jose', who: { identifier: { value: atPublicUrl } } });
+    expect(headers.get('x-pontis-origin')).toBe(`AT ${atPublicUrl}`);
+    const requestId = headers.get('x-request-id')!;
+    // AT's audit: the inbound read, with the clinician's identity and PT as the country.
+    const patientSearch = await fetch(`${atPublicUrl}/Patient?identifier=${encodeURIComponent(GRUBER)}`, {
+      headers: { authorization: `Bearer ${await mintDemoToken({ audience: atPublicUrl, scope: 'system/Patient.rs' })}` },
+    });
+    const atPatientId = ((await patientSearch.json()) as Json)['entry'][0].resource.id;
+    const operator = await mintDemoToken({ audience: atPublicUrl, issuer: 'ops', scope: 'system/AuditEvent.rs' });
+    const log = (await (await fetch(`${atPublicUrl}/AuditEvent?patient=${atPatientId}`, { headers: { authorization: `Bearer ${operator}` } })).json()) as Json;
+    const linked = (log['entry'] as Json[]).map((e) => e['resource']).filter((e: Json) => (e['entity'] as Json[]).some((x) => x['what']?.identifier?.value === requestId));
+    expect(linked.length).toBe(2); // the identification and the summary read
+    const read = linked.find((e: Json) => e['subtype'][0].code === 'operation')!;
+    expect(read['outcome']).toBe('0');
+    expect(read['agent'][0].who.identifier.value).toMatch(/#demo-idp-user$/);
+    expect(read['agent'][0].role[0].coding[0].code).toBe('221');
+    const client = (read['agent'] as Json[]).find((a) => a['type'].coding[0].code === '110153')!;
+    expect(client['who']).toMatchObject({ identifier: { system: 'https://ncp.pt.demo.pontis.example', value: 'pontis-node-pt' }, display: 'client of PT' });
+  });
+
+  it('answers the same for a patient who has not consented and one AT does not know', async () => {
+    // AT's identification shows a foreign requester only the patients it may see.
+    const refused = await summaryAtPt(YILMAZ, await clinician());
+    const unknown = await summaryAtPt(`${AT_SYSTEM}|0000000000`, await clinician());
+    expect([refused.status, unknown.status]).toEqual([404, 404]);
+    expect(refused.body).toEqual(unknown.body);
+    expect(refused.body['issue'][0].diagnostics).toBe('the node of AT has no summary it can release for this patient');
+  });
+
+  it('withholds the sections the patient restricted, and refuses the actors they excluded', async () => {
+    const { status, body } = await summaryAtPt(BAUER, await clinician());
+    expect(status).toBe(200);
+    const problems = (body['entry'][0].resource.section as Json[]).find((s) => s['code'].coding[0].code === '11450-4')!;
+    expect(problems['emptyReason'].coding[0].code).toBe('withheld');
+    expect((await summaryAtPt(BAUER, await clinician({ role: '2262' }))).status).toBe(404);
+  });
+
+  it('lets break-glass through where AT allows it', async () => {
+    const { status, body } = await summaryAtPt(YILMAZ, await clinician({ purpose: 'ETREAT', reason: 'unconscious after a road accident' }));
+    expect(status).toBe(200);
+    expect(body['resourceType']).toBe('Bundle');
+  });
+
+  it('identifies a foreign patient with only what confirms identity', async () => {
+    const response = await fetch(`${ptUrl}/Patient?identifier=${encodeURIComponent(GRUBER)}`, { headers: { authorization: `Bearer ${await clinician()}` } });
+    expect(response.status).toBe(200);
+    const patient = ((await response.json()) as Json)['entry'][0].resource as Json;
+    expect(Object.keys(patient).sort()).toEqual(['birthDate', 'gender', 'id', 'identifier', 'name', 'resourceType']);
+  });
+
+  it('passes on narrowing demographics: a wrong birth date finds no one', async () => {
+    const { status } = await summaryAtPt(GRUBER, await clinician(), '&birthdate=1901-01-01');
+    expect(status).toBe(404);
+  });
+
+  it('refuses a summary altered in transit', async () => {
+    tamper = true;
+    try {
+      const { status, body } = await summaryAtPt(GRUBER, await clinician());
+      expect(status).toBe(502);
+      expect(body['issue'][0].diagnostics).toMatch(/node of AT is refused: the summary signature does not match its content/);
+      expect(JSON.stringify(body)).not.toContain('"entry"');
+    } finally {
+      tamper = false;
+    }
+  });
+
+  it('answers 400 for an identifier system of no Member State', async () => {
+    const { status, body } = await summaryAtPt('urn:oid:9.9.9|1', await clinician());
+    expect(status).toBe(400);
+    expect(body['issue'][0].diagnostics).toMatch(/urn:oid:9\.9\.9/);
+  });
+
+  it('refuses at AT a token forged by a node not in the directory', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA');
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await new SignJWT({ scope: 'user/Bundle.r', client_id: 'x', extensions: { ihe_iua: { subject_name: 'x', subject_role: '221', subject_organization: 'x', subject_organization_id: 'x', purpose_of_use: 'TREAT', home_community_id: 'PT' } } })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'rogue' })
+      .setIssuer('https://ncp.xx.rogue.example')
+      .setSubject('x')
+      .setAudience(atPublicUrl)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .setJti(randomUUID())
+      .sign(privateKey);
+    const response = await fetch(`${atPublicUrl}/Patient/$summary?identifier=${encodeURIComponent(GRUBER)}`, { headers: { authorization: `Bearer ${forged}` } });
+    expect(response.status).toBe(401);
+  });
+
+  it('answers 502 for a peer that answers garbage, 504 for one that hangs, 503 once its circuit opens; others are unaffected', async () => {
+    const frPatient = `${FR_SYSTEM}|1850312345678`;
+    fakeMode = 'garbage';
+    const garbage = await summaryAtPt(frPatient, await clinician());
+    expect(garbage.status).toBe(502);
+    expect(garbage.body['issue'][0].diagnostics).toMatch(/node of FR .* not a FHIR answer/);
+    fakeMode = 'hang';
+    const started = Date.now();
+    const hung = await summaryAtPt(frPatient, await clinician());
+    expect(hung.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // Meanwhile AT answers as fast as ever.
+    const [slow, fast] = await Promise.all([summaryAtPt(frPatient, await clinician()), summaryAtPt(GRUBER, await clinician())]);
+    expect([slow.status, fast.status]).toEqual([504, 200]);
+    for (let i = 0; i < 2; i++) await summaryAtPt(frPatient, await clinician());
+    const open = await summaryAtPt(frPatient, await clinician());
+    expect(open.status).toBe(503);
+    expect(open.body['issue'][0].diagnostics).toMatch(/node of FR .* paused/);
+  });
+
+  it('answers 502 for a peer that is down', async () => {
+    await at.stop();
+    await new Promise((resolve) => proxy.close(resolve));
+    const { status, body } = await summaryAtPt(GRUBER, await clinician());
+    expect(status).toBe(502);
+    expect(body['issue'][0].diagnostics).toMatch(/node of AT .*(cannot be reached|not a FHIR answer)/);
+  });
+});

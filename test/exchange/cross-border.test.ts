@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { generateKeyPair, SignJWT } from 'jose';
 import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { freePort, startNode, type NodeProcess } from '../support/node-process.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -54,6 +54,36 @@ describe('the node with the demo trust set-up', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/PONTIS_TRUST_LIST: holds the DEMO keys/);
   });
+});
+
+describe('pontis demo', () => {
+  it('starts AT and PT, prints each URL on its own line and a token command, and serves a cross-border summary', async () => {
+    const child = spawn(process.execPath, ['bin/pontis.js', 'demo'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`demo did not start: ${out}`)), 40_000);
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (/Ctrl-C/.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const lines = out.split('\n');
+      expect(lines).toContain('AT http://127.0.0.1:8081/fhir');
+      expect(lines).toContain('PT http://127.0.0.1:8082/fhir');
+      expect(out).toMatch(/npx pontis token --aud http:\/\/127\.0\.0\.1:8082\/fhir/);
+      const token = (await pontis(['token', '--aud', 'http://127.0.0.1:8082/fhir'])).stdout.trim();
+      const response = await fetch('http://127.0.0.1:8082/fhir/Patient/$summary?identifier=urn:oid:1.2.40.0.10.1.4.3.1|1238140358', { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-pontis-origin')).toBe('AT http://127.0.0.1:8081/fhir');
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  }, 60_000);
 });
 
 describe('pontis audit verify', () => {

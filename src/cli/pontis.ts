@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { openStore } from '../repositories/store.js';
@@ -28,6 +30,8 @@ commands:
       --issuer NAME     idp, his, ncp (a peer node of --country) or ops (an operator)
       --home CC         country the requester acts from (peer-node tokens)
       --ttl SECONDS     lifetime (default 300, at most 3600)
+  demo                  start the AT node (8081) and the PT node (8082) on the embedded store with
+                        the seed data and the demo trust set-up; stays up until interrupted
   audit verify          check every audit chain in the configured store; exits 1 at the first
                         broken link (a record altered, removed or reordered)
   help                  this text
@@ -79,6 +83,60 @@ async function token(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * `pontis demo`: two nodes, AT and PT, as child processes on the embedded store, each with its
+ * seed documents and Consents, peers of each other; prints where they are and a token command.
+ */
+async function demo(): Promise<number> {
+  const nodes = [
+    { country: 'AT', port: 8081 },
+    { country: 'PT', port: 8082 },
+  ];
+  const url = (port: number) => `http://127.0.0.1:${port}/fhir`;
+  const peerUrls = nodes.map((n) => `${n.country}=${url(n.port)}`).join(',');
+  const main = fileURLToPath(new URL('../main.js', import.meta.url));
+  const children = nodes.map(({ country, port }) =>
+    spawn(process.execPath, [main], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PONTIS_COUNTRY: country, PONTIS_BASE_URL: url(port), PONTIS_PEER_URLS: peerUrls, PONTIS_SEED: '1', PONTIS_BREAK_GLASS: 'allowed', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', MONGODB_URI: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  const stopAll = () => {
+    for (const child of children) child.kill('SIGTERM');
+  };
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
+  await Promise.all(
+    children.map(
+      (child, i) =>
+        new Promise<void>((resolve, reject) => {
+          let seen = '';
+          child.stdout!.on('data', (d: Buffer) => {
+            seen += d.toString();
+            if (/listening on/.test(seen)) resolve();
+          });
+          child.once('exit', (code) => reject(new Error(`the ${nodes[i]!.country} node stopped (${code})`)));
+        }),
+    ),
+  ).catch((error: unknown) => {
+    stopAll();
+    throw error;
+  });
+  process.stdout.write(
+    [
+      `AT ${url(8081)}`,
+      `PT ${url(8082)}`,
+      '',
+      'A doctor in Portugal asks the PT node for the summary of Anna Gruber, an Austrian patient:',
+      `  curl -s -H "Authorization: Bearer $(npx pontis token --aud ${url(8082)})" '${url(8082)}/Patient/$summary?identifier=urn:oid:1.2.40.0.10.1.4.3.1|1238140358'`,
+      'Ctrl-C stops both nodes.',
+      '',
+    ].join('\n'),
+  );
+  const codes = await Promise.all(children.map((child) => new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 0)))));
+  return codes.every((c) => c === 0 || c === null) ? 0 : 1;
+}
+
 /** `pontis audit verify`: walks every audit chain of the configured store. */
 async function audit(args: string[]): Promise<number> {
   if (args[0] !== 'verify') throw new Error('usage: pontis audit verify');
@@ -126,6 +184,8 @@ export async function run(argv: string[]): Promise<number> {
         return await token(rest);
       case 'audit':
         return await audit(rest);
+      case 'demo':
+        return await demo();
       case undefined:
       case 'help':
       case '--help':

@@ -1,4 +1,5 @@
-import { fhirError } from '../fhir/operation-outcome.js';
+import { createHash } from 'node:crypto';
+import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import type { TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from '../exchange/node-identity.js';
 import type { PeerClient } from '../exchange/peer-client.js';
@@ -26,6 +27,9 @@ const MINIMAL_PATIENT = ['resourceType', 'id', 'identifier', 'name', 'birthDate'
  * checked before it is passed on: the home node's signature, then the document profile.
  */
 export class CrossBorderService {
+  /** Validation verdicts of received documents, by content hash and profile set. */
+  private readonly verdicts = new Map<string, Problem[]>();
+
   constructor(
     private readonly directory: PeerDirectory,
     private readonly peers: PeerClient,
@@ -98,7 +102,14 @@ export class CrossBorderService {
       throw fhirError(502, { code: 'security', message: `the summary from the node of ${home.country} is refused: ${error.message}` });
     }
     const { signature: _signature, ...content } = bundle;
-    const errors = (await this.validator.validate(content, this.documentProfile)).filter((i) => i.severity === 'error');
+    // The same document arrives again and again: its verdict is remembered by content hash.
+    const key = createHash('sha256').update(JSON.stringify(content)).update(this.validator.profileSet).digest('base64url');
+    let errors = this.verdicts.get(key);
+    if (errors === undefined) {
+      errors = (await this.validator.validate(content, this.documentProfile)).filter((i) => i.severity === 'error');
+      if (this.verdicts.size >= 10_000) this.verdicts.clear();
+      this.verdicts.set(key, errors);
+    }
     if (errors.length > 0) {
       throw fhirError(502, [
         { code: 'invalid', message: `the summary from the node of ${home.country} does not meet the profiles in force here; it is not passed on` },

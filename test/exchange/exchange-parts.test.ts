@@ -1,0 +1,67 @@
+import { describe, expect, it } from '@jest/globals';
+import { CircuitBreaker } from '../../src/exchange/circuit-breaker.js';
+import { NodeIdentity } from '../../src/exchange/node-identity.js';
+import { PeerDirectory, PeerDirectoryError } from '../../src/exchange/peer-directory.js';
+import { SignatureRefused, signSummary, verifySummary } from '../../src/exchange/summary-signature.js';
+import { DEMO_TRUST_LIST } from '../../src/config.js';
+import { TrustList } from '../../src/auth/trust-list.js';
+import { projectRoot } from '../../src/project-root.js';
+import { minimal, type Json } from '../support/test-node.js';
+
+const key = (name: string) => `${projectRoot()}/seed/trust/demo-keys/${name}.json`;
+const directoryFile = `${projectRoot()}/seed/trust/peer-directory.json`;
+
+describe('summary signatures', () => {
+  it('verify what the home node signed, and refuse it altered, unsigned or signed by another node', async () => {
+    const trust = await TrustList.load(DEMO_TRUST_LIST);
+    const at = await NodeIdentity.load(key('ncp-at'));
+    const bytes = Buffer.from(JSON.stringify(minimal()), 'utf8');
+    const signed = JSON.parse((await signSummary(bytes, at, 'http://at.example/fhir')).toString('utf8')) as Json;
+    expect(signed['signature']).toMatchObject({ sigFormat: 'application/jose', who: { identifier: { value: 'http://at.example/fhir' } } });
+    await expect(verifySummary(signed, 'https://ncp.at.demo.pontis.example', trust)).resolves.toEqual(signed['signature'].when);
+    await expect(verifySummary({ ...signed, timestamp: '2000-01-01T00:00:00Z' }, 'https://ncp.at.demo.pontis.example', trust)).rejects.toThrow(/does not match its content/);
+    const { signature: _s, ...unsigned } = signed;
+    await expect(verifySummary(unsigned, 'https://ncp.at.demo.pontis.example', trust)).rejects.toBeInstanceOf(SignatureRefused);
+    await expect(verifySummary(signed, 'https://ncp.pt.demo.pontis.example', trust)).rejects.toThrow(/not signed by a key of its home node/);
+  });
+});
+
+describe('the peer directory', () => {
+  it('finds the home node of an identifier system and knows its own entry', async () => {
+    const trust = await TrustList.load(DEMO_TRUST_LIST);
+    const directory = PeerDirectory.load(directoryFile, 'PT', trust, { AT: 'http://127.0.0.1:1/fhir/' });
+    expect(directory.self.country).toBe('PT');
+    expect(directory.homeOf('urn:oid:1.2.40.0.10.1.4.3.1')).toMatchObject({ country: 'AT', baseUrl: 'http://127.0.0.1:1/fhir' });
+    expect(directory.homeOf('urn:oid:9')).toBeUndefined();
+    expect(directory.peers().map((p) => p.country).sort()).toEqual(['AT', 'FR']);
+  });
+
+  it.each([
+    ['an issuer not a peer node of its country', { nodes: [{ country: 'AT', baseUrl: 'http://a/fhir', issuer: 'https://idp.at.demo.pontis.example', identifierSystems: ['s'] }] }, /not a peer-node of AT/],
+    ['an identifier system with two homes', { nodes: [
+      { country: 'AT', baseUrl: 'http://a/fhir', issuer: 'https://ncp.at.demo.pontis.example', identifierSystems: ['s'] },
+      { country: 'PT', baseUrl: 'http://p/fhir', issuer: 'https://ncp.pt.demo.pontis.example', identifierSystems: ['s'] },
+    ] }, /two home countries/],
+    ['no entry for this node', { nodes: [{ country: 'PT', baseUrl: 'http://p/fhir', issuer: 'https://ncp.pt.demo.pontis.example', identifierSystems: ['s'] }] }, /no entry for this node's country AT/],
+    ['a malformed entry', { nodes: [{ country: 'Austria' }] }, /invalid/],
+  ])('is refused with %s', async (_name, raw, message) => {
+    const trust = await TrustList.load(DEMO_TRUST_LIST);
+    expect(() => PeerDirectory.from(raw, 'AT', trust)).toThrow(PeerDirectoryError);
+    expect(() => PeerDirectory.from(raw, 'AT', trust)).toThrow(message);
+  });
+});
+
+describe('the circuit breaker', () => {
+  it('opens after the threshold, refuses while open, then lets one trial through', () => {
+    const breaker = new CircuitBreaker(3, 1000);
+    for (let i = 0; i < 3; i++) {
+      expect(breaker.allows(0)).toBe(true);
+      breaker.failed(0);
+    }
+    expect(breaker.allows(500)).toBe(false);
+    expect(breaker.allows(1500)).toBe(true);
+    expect(breaker.allows(1500)).toBe(false);
+    breaker.succeeded();
+    expect(breaker.allows(1600)).toBe(true);
+  });
+});

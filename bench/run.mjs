@@ -111,7 +111,7 @@ async function main() {
     for (const connections of CONCURRENCY) {
       rows.push(await load('bare hapi, same bytes (ceiling)', { url: 'http://127.0.0.1:18183/bare', connections }));
       // Reads are bound by the store's writes here (a few hundred per second): the pool covers that.
-      const reads = 600 * DURATION;
+      const reads = 1000 * DURATION;
       rows.push(await load('GET $summary (token, budgets, audit: 4 writes per read)', await withTokens(18181, 'system/Bundle.r', reads, { url: `http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, connections })));
       rows.push(await load('GET $summary, TTL 0 (database every read)', await withTokens(18182, 'system/Bundle.r', reads, { url: `http://127.0.0.1:18182/fhir/Patient/${patientId2}/$summary`, connections })));
     }

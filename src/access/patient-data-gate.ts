@@ -63,8 +63,8 @@ export class PatientDataGate {
   /** Opens one patient's data to the requester, or refuses with 403 (or 429, 503). */
   async open(access: AccessContext & { requester: Requester }, patientId: string): Promise<Disclosure> {
     access.patients.add(patientId);
-    await this.budget.spend('patient', patientId, access.at.getTime());
-    const decision = await this.decide(access, patientId);
+    // Both go to the database: one round trip's wait instead of two.
+    const [, decision] = await Promise.all([this.budget.spend('patient', patientId, access.at.getTime()), this.decide(access, patientId)]);
     access.decision = decision;
     if (decision.outcome !== 'permit') throw fhirError(403, { code: 'forbidden', message: NOT_RELEASED });
     return issueDisclosure(decision);

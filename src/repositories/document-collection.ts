@@ -48,6 +48,11 @@ export interface DocumentCollection<T extends { _id: string }> {
    * unique clash and throws {@link DuplicateKeyError} (documents before it stay inserted).
    */
   insertMany(docs: readonly T[]): Promise<void>;
+  /**
+   * Inserts documents independently, in one round trip: resolves to, for each, whether it was
+   * inserted (false: its `_id` or a unique key was taken). Other failures throw.
+   */
+  insertEach(docs: readonly T[]): Promise<boolean[]>;
   ensureIndexes(indexes: readonly IndexSpec[]): Promise<void>;
 }
 

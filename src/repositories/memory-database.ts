@@ -110,6 +110,20 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     return targets.length;
   }
 
+  async insertEach(docs: readonly T[]): Promise<boolean[]> {
+    const results: boolean[] = [];
+    for (const doc of docs) {
+      try {
+        await this.insertOne(doc);
+        results.push(true);
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+        results.push(false);
+      }
+    }
+    return results;
+  }
+
   async insertMany(docs: readonly T[]): Promise<void> {
     for (const doc of docs) await this.insertOne(doc);
   }

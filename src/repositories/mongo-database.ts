@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
 import {
   DuplicateKeyError,
   type DocumentCollection,
@@ -74,6 +74,25 @@ class MongoCollection<T extends { _id: string }> implements DocumentCollection<T
   async deleteMany(filter: Filter): Promise<number> {
     const result = await this.collection.deleteMany(filter);
     return result.deletedCount;
+  }
+
+  async insertEach(docs: readonly T[]): Promise<boolean[]> {
+    if (docs.length === 0) return [];
+    try {
+      await this.collection.insertMany(docs as unknown as Document[], { ordered: false });
+      return docs.map(() => true);
+    } catch (error) {
+      if (error instanceof MongoBulkWriteError) {
+        const failed = new Set<number>();
+        let onlyDuplicates = true;
+        for (const e of [error.writeErrors].flat()) {
+          failed.add(e.index);
+          if (e.code !== DUPLICATE_KEY && !/UNIQUE constraint failed|duplicate key/i.test(e.errmsg ?? '')) onlyDuplicates = false;
+        }
+        if (onlyDuplicates && failed.size > 0) return docs.map((_, i) => !failed.has(i));
+      }
+      throw translate(error);
+    }
   }
 
   async insertMany(docs: readonly T[]): Promise<void> {

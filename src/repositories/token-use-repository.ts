@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ReplayGuard } from '../auth/token-verifier.js';
-import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
+import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
+import { InsertBatcher } from './insert-batcher.js';
 
 interface TokenUse {
   /** sha256 of issuer and jti: the token id is the issuer's, not ours to keep verbatim. */
@@ -12,13 +13,16 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * Token ids seen, until the token expires. Kept in the database, so that instances sharing it
- * refuse a token replayed to any of them: the insert of the id is the atomic check.
+ * refuse a token replayed to any of them: the insert of the id is the atomic check. Inserts of
+ * concurrent requests go out together.
  */
 export class TokenUseRepository implements ReplayGuard {
   private readonly uses: DocumentCollection<TokenUse>;
+  private readonly batcher: InsertBatcher<TokenUse>;
   private nextSweep = 0;
   constructor(database: DocumentDatabase) {
     this.uses = database.collection<TokenUse>('token_uses');
+    this.batcher = new InsertBatcher(this.uses);
   }
 
   async firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
@@ -29,12 +33,6 @@ export class TokenUseRepository implements ReplayGuard {
       void this.uses.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
     }
     const _id = createHash('sha256').update(issuer).update('\n').update(jti).digest('base64url');
-    try {
-      await this.uses.insertOne({ _id, expiresAt });
-      return true;
-    } catch (error) {
-      if (error instanceof DuplicateKeyError) return false;
-      throw error;
-    }
+    return this.batcher.insert({ _id, expiresAt });
   }
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { documentContentHash } from '../../src/documents/content-hash.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from '../../src/repositories/document-collection.js';
 import { RequestBudgetRepository } from '../../src/repositories/request-budget-repository.js';
+import { TokenUseRepository } from '../../src/repositories/token-use-repository.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { localSystemAccess } from '../../src/access/system-access.js';
 import { loadConfig } from '../../src/config.js';
@@ -93,6 +94,22 @@ describe.each(backends)('storage contract on the $name', (backend) => {
       expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       expect(await a.count('k', window, 60_000)).toBe(21);
       expect(await a.count('k', window + 60_000, 60_000)).toBe(1);
+    });
+
+    it('insert each of many independently, telling which went in', async () => {
+      const each = database.collection<{ _id: string; n: number }>('contract_each');
+      await each.insertOne({ _id: 'e0', n: 0 });
+      expect(await each.insertEach([{ _id: 'e1', n: 1 }, { _id: 'e0', n: 9 }, { _id: 'e1', n: 8 }, { _id: 'e2', n: 2 }])).toEqual([true, false, false, true]);
+      expect((await each.find({}, { sort: { _id: 1 } })).map((d) => [d._id, d.n])).toEqual([['e0', 0], ['e1', 1], ['e2', 2]]);
+    });
+
+    it('let exactly one of concurrent first uses of a token id through', async () => {
+      const a = new TokenUseRepository(database);
+      const b = new TokenUseRepository(database);
+      const expires = new Date(Date.now() + 60_000);
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).firstUse('iss', 'jti-1', expires)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await a.firstUse('iss', 'jti-2', expires)).toBe(true);
     });
 
     it('insert many in order, and delete many', async () => {

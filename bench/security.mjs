@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench (second part): what the security path costs on a $summary read. The node (token
+// npm run bench (second part): what the security path costs on a $summary read by a clinician. The node (token
 // verification against the trust list, single-use jti, request budgets, consent decision, audit
 // record written before the response) against the same read assembled without them
 // (bench/unsecured-server.mjs), both on the embedded store so that the figure is the path's own
@@ -48,10 +48,14 @@ async function load(name, options) {
   return row;
 }
 
-/** Tokens are single-use: a pool minted ahead, one per request (EdDSA, a PT peer node's clinician). */
+/**
+ * Tokens are single-use: a pool minted ahead, one per request. A doctor of this country (ES256,
+ * through AT's identity provider): a peer node's request would add the summary's signature,
+ * which bench/exchange.mjs measures as part of the exchange.
+ */
 async function tokenPool(aud, size) {
   const pool = [];
-  for (let i = 0; i < size; i++) pool.push(await mintDemoToken({ audience: aud, issuer: 'ncp', country: 'PT', ttlSeconds: 3600 }));
+  for (let i = 0; i < size; i++) pool.push(await mintDemoToken({ audience: aud, issuer: 'idp', country: 'AT', ttlSeconds: 3600 }));
   return pool;
 }
 

@@ -65,8 +65,20 @@ export function demographicsOf(query: Record<string, unknown>): Demographics {
  */
 async function signedForPeers(ctx: RouteContext, access: Access, h: ResponseToolkit, stored: Omit<StoredSummary, 'record'>) {
   if (access.requester.issuerKind !== 'peer-node' || !ctx.exchange) return summaryResponse(h, stored);
-  return summaryResponse(h, { ...stored, bytes: await signSummary(stored.bytes, ctx.exchange.identity, ctx.config.baseUrl) });
+  // Signing 100 KB costs about 1 ms: a signed copy of the same stored bytes is reused for a while.
+  const now = Date.now();
+  let signed = signedCopies.get(stored.bytes);
+  if (!signed || signed.until <= now) {
+    signed = { bytes: await signSummary(stored.bytes, ctx.exchange.identity, ctx.config.baseUrl), until: now + SIGNATURE_REUSE_MS };
+    signedCopies.set(stored.bytes, signed);
+  }
+  return summaryResponse(h, { ...stored, bytes: signed.bytes });
 }
+
+/** How long a signed copy of a summary is reused (its `signature.when` is at most this old). */
+const SIGNATURE_REUSE_MS = 60_000;
+/** Signed copies by the stored bytes they sign (cached versions keep one Buffer each). */
+const signedCopies = new WeakMap<Buffer, { bytes: Buffer; until: number }>();
 
 /** `$summary` at instance level and at type level by identifier; and its OperationDefinition. */
 export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {

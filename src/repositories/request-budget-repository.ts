@@ -22,7 +22,7 @@ const MAX_ATTEMPTS = 50;
 export class RequestBudgetRepository {
   private readonly counted: DocumentCollection<CountedRequest>;
   /** Last number this instance took per window: usually the next insert succeeds first time. */
-  private readonly last = new Map<string, number>();
+  private readonly last = new Map<string, { n: number; expiresAt: number }>();
   private readonly batcher: InsertBatcher<CountedRequest>;
   private nextSweep = 0;
   constructor(database: DocumentDatabase) {
@@ -31,9 +31,9 @@ export class RequestBudgetRepository {
   }
 
   /** The next number of `window` above both this instance's last and `atLeast`. */
-  private take(window: string, atLeast: number): number {
-    const n = Math.max(this.last.get(window) ?? 0, atLeast) + 1;
-    this.last.set(window, n);
+  private take(window: string, atLeast: number, expiresAt: Date): number {
+    const n = Math.max(this.last.get(window)?.n ?? 0, atLeast) + 1;
+    this.last.set(window, { n, expiresAt: expiresAt.getTime() });
     return n;
   }
 
@@ -42,19 +42,21 @@ export class RequestBudgetRepository {
     const now = Date.now();
     if (now >= this.nextSweep) {
       this.nextSweep = now + SWEEP_INTERVAL_MS;
-      this.last.clear();
+      // Forget only windows that are over: forgetting a current one would send every request
+      // of it to the database for the highest number taken.
+      for (const [window, last] of this.last) if (last.expiresAt < now) this.last.delete(window);
       void this.counted.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
     }
     const window = `${key}:${windowStart}`;
     const expiresAt = new Date(windowStart + 2 * windowMs);
     // Numbers are taken before any await, so requests of this instance never collide; only
     // another instance's numbers send us to the database for the highest one taken.
-    let n = this.take(window, 0);
+    let n = this.take(window, 0, expiresAt);
     // The common case goes out with the other requests' counts in one write.
     if (await this.batcher.insert({ _id: `${window}#${n}`, window, n, expiresAt })) return n;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const top = await this.counted.findOne({ window }, { sort: { n: -1 }, fields: ['n'] });
-      n = this.take(window, top?.n ?? n);
+      n = this.take(window, top?.n ?? n, expiresAt);
       try {
         await this.counted.insertOne({ _id: `${window}#${n}`, window, n, expiresAt });
         return n;

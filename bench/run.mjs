@@ -2,74 +2,22 @@
 // npm run bench: read and write throughput and latency of a Pontis node on MongoDB (FerretDB
 // here), against bare hapi serving the same bytes, measured in the same run. Each server runs in
 // its own process; the load generator (autocannon) runs in this one.
-import autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
 import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
+import { concurrency, DURATION, load, machine, startProcess, withTokens } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,100').split(',').map(Number);
+const CONCURRENCY = concurrency('1,10,100');
 const EXAMPLE = join(ROOT, 'profiles/hl7.fhir.uv.ips-2.0.0/package/example/Bundle-bundle-ips-all-sections.json');
-
-function startProcess(args, env, readyPattern) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d) => {
-      output += d;
-      if (readyPattern.test(output)) resolve(child);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`process exited (${code}): ${output}`)));
-  });
-}
-
-function percentile(sorted, p) {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function load(name, options) {
-  const latencies = [];
-  const instance = autocannon({ duration: DURATION, ...options });
-  instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
-  const result = await instance;
-  latencies.sort((a, b) => a - b);
-  const row = {
-    name,
-    connections: options.connections,
-    rps: Math.round(result.requests.total / DURATION),
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
-  process.stdout.write(`${JSON.stringify(row)}\n`);
-  return row;
-}
 
 /** The demo hospital system's token for a node: single-use, so one per request. */
 const hisToken = (port, scope) => mintDemoToken({ audience: `http://127.0.0.1:${port}/fhir`, scope, ttlSeconds: 3600 });
-
-/** Autocannon options sending a fresh token with each request, from a pool minted ahead. */
-async function withTokens(port, scope, count, options) {
-  const pool = [];
-  for (let i = 0; i < count; i++) pool.push(await hisToken(port, scope));
-  let next = 0;
-  const setup = options.requests?.[0]?.setupRequest ?? ((req) => req);
-  return {
-    ...options,
-    requests: [{ setupRequest: (req) => { const r = setup(req); return { ...r, headers: { ...r.headers, authorization: `Bearer ${pool[next++ % pool.length]}` } }; } }],
-  };
-}
 
 async function main() {
   const mongo = await startMongoTestServer();
@@ -87,7 +35,7 @@ async function main() {
         PONTIS_SEED: '0', LOG_LEVEL: 'warn', PONTIS_CURRENT_SUMMARY_TTL_MS: String(ttl), PONTIS_COUNTRY: 'AT',
         // Limits high enough never to refuse: their counting is part of what is measured.
         PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000',
-      }, /listening on/);
+      }, /listening on/).then((started) => started.child);
     children.push(await node(18181, 1000), await node(18182, 0));
 
     const template = readFileSync(EXAMPLE, 'utf8');
@@ -105,15 +53,15 @@ async function main() {
     const bytesFile = join(tmpdir(), `pontis-bench-${process.pid}.json`);
     const summaryBytes = Buffer.from(await (await fetch(`http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, { headers: await auth(18181, 'system/Bundle.r') })).arrayBuffer());
     writeFileSync(bytesFile, summaryBytes);
-    children.push(await startProcess([join(ROOT, 'bench/bare-server.mjs'), bytesFile, '18183'], {}, /ready/));
+    children.push((await startProcess([join(ROOT, 'bench/bare-server.mjs'), bytesFile, '18183'], {}, /ready/)).child);
 
     const rows = [];
     for (const connections of CONCURRENCY) {
       rows.push(await load('bare hapi, same bytes (ceiling)', { url: 'http://127.0.0.1:18183/bare', connections }));
       // Reads are bound by the store's writes here (a few hundred per second): the pool covers that.
       const reads = 1000 * DURATION;
-      rows.push(await load('GET $summary (token, budgets, audit: 4 writes per read)', await withTokens(18181, 'system/Bundle.r', reads, { url: `http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, connections })));
-      rows.push(await load('GET $summary, TTL 0 (database every read)', await withTokens(18182, 'system/Bundle.r', reads, { url: `http://127.0.0.1:18182/fhir/Patient/${patientId2}/$summary`, connections })));
+      rows.push(await load('GET $summary (token, budgets, audit: 4 writes per read)', await withTokens({ url: `http://127.0.0.1:18181/fhir/Patient/${patientId}/$summary`, connections }, reads, () => hisToken(18181, 'system/Bundle.r'))));
+      rows.push(await load('GET $summary, TTL 0 (database every read)', await withTokens({ url: `http://127.0.0.1:18182/fhir/Patient/${patientId2}/$summary`, connections }, reads, () => hisToken(18182, 'system/Bundle.r'))));
     }
     // Writes last, on their own node and database, so they do not change what the reads measured.
     // Each push is a new document of a new patient, as when hospitals push summaries.
@@ -124,7 +72,7 @@ async function main() {
     for (const [label, port] of [['POST /fhir/Bundle (new document, new patient)', 18184], ['POST /fhir/Bundle, embedded store', 18185]])
     for (const connections of CONCURRENCY) {
       rows.push(
-        await load(label, await withTokens(port, 'system/Bundle.c', 200 * DURATION, {
+        await load(label, await withTokens({
           url: `http://127.0.0.1:${port}/fhir/Bundle`,
           connections,
           method: 'POST',
@@ -138,14 +86,13 @@ async function main() {
               },
             },
           ],
-        })),
+        }, 200 * DURATION, () => hisToken(port, 'system/Bundle.c'))),
       );
     }
-    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    const report = { date: new Date().toISOString(), machine, server, durationSeconds: DURATION, documentBytes: summaryBytes.length, rows };
+    const report = { date: new Date().toISOString(), machine: machine(), server, durationSeconds: DURATION, documentBytes: summaryBytes.length, rows };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`\n${machine}; store: ${server}; ${DURATION} s per run; document ${summaryBytes.length} bytes\n\n`);
+    process.stdout.write(`\n${machine()}; store: ${server}; ${DURATION} s per run; document ${summaryBytes.length} bytes\n\n`);
     process.stdout.write('| what | conn. | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|\n');
     for (const r of rows) {
       const ceiling = rows.find((c) => c.connections === r.connections && c.name.startsWith('bare'));

@@ -5,59 +5,24 @@
 // (bench/unsecured-server.mjs), both on the embedded store so that the figure is the path's own
 // cost, not the database's; then the node on FerretDB, where each read also writes its token use,
 // budget counts and audit record to the database.
-import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
+import { concurrency, DURATION, load, machine, startProcess, withTokens } from './lib.mjs';
 import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10').split(',').map(Number);
+const CONCURRENCY = concurrency('1,10');
 const EXAMPLE = join(ROOT, 'profiles/hl7.fhir.uv.ips-2.0.0/package/example/Bundle-bundle-ips-all-sections.json');
 const AUD = (port) => `http://127.0.0.1:${port}/fhir`;
 
-function startProcess(args, env, readyPattern) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d) => {
-      output += d;
-      const m = readyPattern.exec(output);
-      if (m) resolve({ child, match: m });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`process exited (${code}): ${output}`)));
-  });
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-async function load(name, options) {
-  const latencies = [];
-  const instance = autocannon({ duration: DURATION, ...options });
-  instance.on('response', (_c, _s, _b, ms) => latencies.push(ms));
-  const result = await instance;
-  latencies.sort((a, b) => a - b);
-  const row = { name, connections: options.connections, rps: Math.round(result.requests.total / DURATION), p50: percentile(latencies, 50), p99: percentile(latencies, 99), non2xx: result.non2xx, errors: result.errors + result.timeouts };
-  process.stdout.write(`${JSON.stringify(row)}\n`);
-  return row;
-}
-
 /**
- * Tokens are single-use: a pool minted ahead, one per request. A doctor of this country (ES256,
- * through AT's identity provider): a peer node's request would add the summary's signature,
- * which bench/exchange.mjs measures as part of the exchange.
+ * A doctor of this country (ES256, through AT's identity provider), one token per request: a
+ * peer node's request would add the summary's signature, which bench/exchange.mjs measures as
+ * part of the exchange.
  */
-async function tokenPool(aud, size) {
-  const pool = [];
-  for (let i = 0; i < size; i++) pool.push(await mintDemoToken({ audience: aud, issuer: 'idp', country: 'AT', ttlSeconds: 3600 }));
-  return pool;
-}
+const doctorToken = (aud) => mintDemoToken({ audience: aud, issuer: 'idp', country: 'AT', ttlSeconds: 3600 });
 
 /** Starts a secured node with the document and a permitting Consent; resolves to its summary URL. */
 async function securedNode(port, env) {
@@ -84,14 +49,8 @@ async function securedNode(port, env) {
   return { child, url: `${AUD(port)}/Patient/${patientId}/$summary` };
 }
 
-async function secured(name, url, connections, aud) {
-  const pool = await tokenPool(aud, Math.max(3000, connections * 600) * DURATION);
-  let next = 0;
-  return load(name, {
-    url,
-    connections,
-    requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${pool[next++]}` } }) }],
-  });
+function secured(name, url, connections, aud) {
+  return withTokens({ url, connections }, Math.max(3000, connections * 600) * DURATION, () => doctorToken(aud)).then((options) => load(name, options));
 }
 
 async function main() {
@@ -112,10 +71,9 @@ async function main() {
     children.push(onMongo.child);
     for (const connections of CONCURRENCY) rows.push(await secured('$summary through the node on FerretDB (4 writes per read)', onMongo.url, connections, AUD(18193)));
 
-    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench/results/security.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, durationSeconds: DURATION, rows }, null, 2)}\n`);
-    process.stdout.write(`\n${machine}; ${DURATION} s per run\n\n| what | conn. | req/s | p50 ms | p99 ms | vs without | p50 added | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|\n`);
+    writeFileSync(join(ROOT, 'bench/results/security.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), durationSeconds: DURATION, rows }, null, 2)}\n`);
+    process.stdout.write(`\n${machine()}; ${DURATION} s per run\n\n| what | conn. | req/s | p50 ms | p99 ms | vs without | p50 added | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|\n`);
     for (const r of rows) {
       const base = rows.find((b) => b.connections === r.connections && b.name.includes('without'));
       const vs = r === base ? '' : `${((r.rps / base.rps) * 100).toFixed(0)} %`;

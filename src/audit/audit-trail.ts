@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AuditEvent } from 'fhir/r4.js';
 import type { AuditRecord, AuditRepository } from '../repositories/audit-repository.js';
+import { GroupWriter } from '../repositories/group-writer.js';
 import { genesisHash, recordHash, recordId } from './audit-chain.js';
 
 /** What is recorded for one request. */
@@ -9,12 +10,6 @@ export interface AuditEntry {
   event: AuditEvent;
   patientIds: string[];
   breakGlass: boolean;
-}
-
-interface Pending {
-  entry: AuditEntry;
-  resolve(): void;
-  reject(error: unknown): void;
 }
 
 /**
@@ -29,32 +24,21 @@ export class AuditTrail {
   private chain: string | undefined;
   private seq = 0;
   private lastHash = '';
-  private queue: Pending[] = [];
-  private writing: Promise<void> | undefined;
+  private readonly writer = new GroupWriter<AuditEntry, void>(async (entries) => {
+    try {
+      await this.write(entries);
+      return entries.map(() => undefined);
+    } catch (error) {
+      this.chain = undefined;
+      throw error;
+    }
+  });
 
   constructor(private readonly repository: AuditRepository) {}
 
   /** Resolves once the entry is durable; rejects if it could not be written. */
   record(entry: AuditEntry): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
-      this.writing ??= this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      try {
-        await this.write(batch.map((p) => p.entry));
-        for (const p of batch) p.resolve();
-      } catch (error) {
-        this.chain = undefined;
-        for (const p of batch) p.reject(error);
-      }
-    }
-    this.writing = undefined;
+    return this.writer.submit(entry);
   }
 
   private async write(entries: readonly AuditEntry[]): Promise<void> {
@@ -89,7 +73,7 @@ export class AuditTrail {
   }
 
   /** Waits for records under way (shutdown). */
-  async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 }

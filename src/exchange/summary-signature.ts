@@ -34,10 +34,10 @@ export class SignatureRefused extends Error {
 
 /**
  * Verifies the signature of a summary received from the node whose issuer is `issuer`; resolves
- * to when it was signed. Throws {@link SignatureRefused} when missing, malformed, by another key,
- * or not matching the content.
+ * to when it was signed and the signed serialisation (the Bundle without `signature`). Throws
+ * {@link SignatureRefused} when missing, malformed, by another key, or not matching the content.
  */
-export async function verifySummary(bundle: Record<string, unknown>, issuer: string, trust: TrustList): Promise<string> {
+export async function verifySummary(bundle: Record<string, unknown>, issuer: string, trust: TrustList): Promise<{ signedAt: string; canonical: string }> {
   const { signature, ...content } = bundle;
   const sig = signature as { sigFormat?: string; data?: string; when?: string } | undefined;
   if (!sig || sig.sigFormat !== 'application/jose' || typeof sig.data !== 'string') throw new SignatureRefused('the summary carries no JWS signature');
@@ -53,13 +53,14 @@ export async function verifySummary(bundle: Record<string, unknown>, issuer: str
   }
   const key = header.kid ? trusted?.keys.get(header.kid) : undefined;
   if (!key || key.alg !== header.alg) throw new SignatureRefused('the summary is not signed by a key of its home node');
+  const canonical = JSON.stringify(content);
   try {
-    await flattenedVerify({ protected: protectedHeader, signature: signatureValue, payload: Buffer.from(JSON.stringify(content), 'utf8') }, key.key, {
+    await flattenedVerify({ protected: protectedHeader, signature: signatureValue, payload: Buffer.from(canonical, 'utf8') }, key.key, {
       algorithms: [key.alg],
       crit: { b64: true },
     });
   } catch {
     throw new SignatureRefused('the summary signature does not match its content (altered in transit?)');
   }
-  return sig.when ?? '';
+  return { signedAt: sig.when ?? '', canonical };
 }

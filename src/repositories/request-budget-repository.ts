@@ -1,5 +1,5 @@
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
-import { InsertBatcher } from './insert-batcher.js';
+import { GroupWriter } from './group-writer.js';
 
 /** One request counted: the n-th of its key and window. */
 interface CountedRequest {
@@ -23,11 +23,12 @@ export class RequestBudgetRepository {
   private readonly counted: DocumentCollection<CountedRequest>;
   /** Last number this instance took per window: usually the next insert succeeds first time. */
   private readonly last = new Map<string, { n: number; expiresAt: number }>();
-  private readonly batcher: InsertBatcher<CountedRequest>;
+  /** Inserts of concurrent requests go out together; each learns whether its own went in. */
+  private readonly batcher: GroupWriter<CountedRequest, boolean>;
   private nextSweep = 0;
   constructor(database: DocumentDatabase) {
     this.counted = database.collection<CountedRequest>('request_counts');
-    this.batcher = new InsertBatcher(this.counted);
+    this.batcher = new GroupWriter((docs) => this.counted.insertEach(docs));
   }
 
   /** The next number of `window` above both this instance's last and `atLeast`. */
@@ -53,7 +54,7 @@ export class RequestBudgetRepository {
     // another instance's numbers send us to the database for the highest one taken.
     let n = this.take(window, 0, expiresAt);
     // The common case goes out with the other requests' counts in one write.
-    if (await this.batcher.insert({ _id: `${window}#${n}`, window, n, expiresAt })) return n;
+    if (await this.batcher.submit({ _id: `${window}#${n}`, window, n, expiresAt })) return n;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const top = await this.counted.findOne({ window }, { sort: { n: -1 }, fields: ['n'] });
       n = this.take(window, top?.n ?? n, expiresAt);

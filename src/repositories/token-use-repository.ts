@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ReplayGuard } from '../auth/token-verifier.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
-import { InsertBatcher } from './insert-batcher.js';
+import { GroupWriter } from './group-writer.js';
 
 interface TokenUse {
   /** sha256 of issuer and jti: the token id is the issuer's, not ours to keep verbatim. */
@@ -18,11 +18,12 @@ const SWEEP_INTERVAL_MS = 60_000;
  */
 export class TokenUseRepository implements ReplayGuard {
   private readonly uses: DocumentCollection<TokenUse>;
-  private readonly batcher: InsertBatcher<TokenUse>;
+  /** Inserts of concurrent requests go out together; each learns whether its own went in. */
+  private readonly batcher: GroupWriter<TokenUse, boolean>;
   private nextSweep = 0;
   constructor(database: DocumentDatabase) {
     this.uses = database.collection<TokenUse>('token_uses');
-    this.batcher = new InsertBatcher(this.uses);
+    this.batcher = new GroupWriter((docs) => this.uses.insertEach(docs));
   }
 
   async firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
@@ -33,6 +34,6 @@ export class TokenUseRepository implements ReplayGuard {
       void this.uses.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
     }
     const _id = createHash('sha256').update(issuer).update('\n').update(jti).digest('base64url');
-    return this.batcher.insert({ _id, expiresAt });
+    return this.batcher.submit({ _id, expiresAt });
   }
 }

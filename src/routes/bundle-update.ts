@@ -7,7 +7,7 @@ import { headerOf } from '../fhir/headers.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { summaryResponse } from './responses.js';
-import { failAction, fhirId, fhirJsonPayload, parseVersionTag, querySchema } from './validation.js';
+import { expectedVersion, failAction, fhirId, fhirJsonPayload, querySchema } from './validation.js';
 
 /**
  * `PUT /fhir/Bundle/{id}`: a new version of a stored document, with optimistic locking:
@@ -24,17 +24,7 @@ export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
     },
     async handler(request, h) {
       const id = request.params['id'] as string;
-      const ifMatch = headerOf(request, 'if-match');
-      if (ifMatch === undefined) {
-        throw fhirError(428, {
-          code: 'required',
-          message: 'updates need If-Match with the version read last, e.g. If-Match: W/"1"',
-        });
-      }
-      const expected = parseVersionTag(ifMatch);
-      if (expected === undefined) {
-        throw fhirError(400, { code: 'invalid', message: 'If-Match must be a version ETag such as W/"1"' });
-      }
+      const expected = expectedVersion(request);
       const bundle = parseResourceBody(request.payload, 'Bundle');
       if (bundle['id'] !== id) {
         throw fhirError(400, { code: 'invalid', expression: 'Bundle.id', message: 'Bundle.id must equal the id in the URL' });

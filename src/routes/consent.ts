@@ -8,7 +8,7 @@ import { accessContextOf, type PontisRouteSettings } from '../plugins/authentica
 import type { ConsentRecord } from '../repositories/consent-repository.js';
 import { preferredReturn } from './bundle-create.js';
 import type { RouteContext } from './route-context.js';
-import { failAction, fhirId, fhirJsonPayload, parseVersionTag, querySchema } from './validation.js';
+import { expectedVersion, failAction, fhirId, fhirJsonPayload, querySchema } from './validation.js';
 
 function settings(permission: 'c' | 'r' | 'u' | 's', action: 'C' | 'R' | 'U' | 'E', interaction: 'create' | 'update' | 'read' | 'search-type'): PontisRouteSettings {
   return { scope: { resourceType: 'Consent', permission }, audit: { action, interaction, resourceType: 'Consent' } };
@@ -44,10 +44,7 @@ export function consentRoutes(ctx: RouteContext): ServerRoute[] {
       },
       async handler(request, h) {
         const id = request.params['id'] as string;
-        const ifMatch = headerOf(request, 'if-match');
-        if (ifMatch === undefined) throw fhirError(428, { code: 'required', message: 'updates need If-Match with the version read last, e.g. If-Match: W/"1"' });
-        const expected = parseVersionTag(ifMatch);
-        if (expected === undefined) throw fhirError(400, { code: 'invalid', message: 'If-Match must be a version ETag such as W/"1"' });
+        const expected = expectedVersion(request);
         const consent = parseResourceBody(request.payload, 'Consent');
         if (consent['id'] !== id) throw fhirError(400, { code: 'invalid', expression: 'Consent.id', message: 'Consent.id must equal the id in the URL' });
         const { record } = await ctx.consents.replace(id, expected, consent, accessContextOf(request));

@@ -1,6 +1,7 @@
 import type { Request, ResponseToolkit } from '@hapi/hapi';
 import Joi from 'joi';
 import { ACCEPTED_CONTENT_TYPES } from '../fhir/media-types.js';
+import { headerOf } from '../fhir/headers.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 
 /** A FHIR resource id. */
@@ -35,6 +36,20 @@ export function failAction(_request: Request, _h: ResponseToolkit, error?: Error
 /** Payload options of routes that take a FHIR JSON body: raw bytes, parsed by parseResourceBody. */
 export function fhirJsonPayload(maxBytes: number): { parse: false; output: 'data'; maxBytes: number; allow: string[] } {
   return { parse: false, output: 'data', maxBytes, allow: ACCEPTED_CONTENT_TYPES };
+}
+
+/**
+ * The version an update expects, from `If-Match`: 428 when the header is missing (updates use
+ * optimistic locking), 400 when it is not a version ETag.
+ */
+export function expectedVersion(request: Request): number {
+  const ifMatch = headerOf(request, 'if-match');
+  if (ifMatch === undefined) {
+    throw fhirError(428, { code: 'required', message: 'updates need If-Match with the version read last, e.g. If-Match: W/"1"' });
+  }
+  const expected = parseVersionTag(ifMatch);
+  if (expected === undefined) throw fhirError(400, { code: 'invalid', message: 'If-Match must be a version ETag such as W/"1"' });
+  return expected;
 }
 
 /** Parses a version ETag (`W/"3"` or `"3"`); undefined when the header is not one. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { checkConsentRules } from '../consent/consent-rules.js';
+import { withServerMeta } from '../fhir/server-meta.js';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import type { ConsentRecord, ConsentRepository } from '../repositories/consent-repository.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
@@ -32,9 +33,17 @@ export class ConsentService {
     await this.gate.open(access, patientId);
   }
 
-  private async checked(resource: Record<string, unknown>): Promise<{ patientId: string; dateTimeMs: number; status: string; notes: Problem[] }> {
+  /**
+   * This node's rules, then `admit` (who may write for the patient the Consent names), then the
+   * R4 profile and the patient's existence: a requester who may not write learns nothing more.
+   */
+  private async checked(
+    resource: Record<string, unknown>,
+    admit: (patientId: string) => Promise<void>,
+  ): Promise<{ patientId: string; dateTimeMs: number; status: string; notes: Problem[] }> {
     const rules = checkConsentRules(resource);
     if (!rules.ok) throw fhirError(422, rules.problems);
+    await admit(rules.patientId);
     const issues: Problem[] = await this.validator.validate(resource, CONSENT_PROFILE);
     if (issues.some((i) => i.severity === 'error')) throw fhirError(422, issues);
     if (!(await this.patients.identity(rules.patientId))) {
@@ -44,20 +53,12 @@ export class ConsentService {
   }
 
   private serialise(resource: Record<string, unknown>, id: string, versionId: number, lastUpdated: Date): string {
-    const { resourceType: _t, id: _i, meta, ...rest } = resource;
-    const kept = meta !== null && typeof meta === 'object' ? meta : {};
-    return JSON.stringify({
-      resourceType: 'Consent',
-      id,
-      meta: { ...kept, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() },
-      ...rest,
-    });
+    return JSON.stringify(withServerMeta(resource, 'Consent', id, { versionId: String(versionId), lastUpdated: lastUpdated.toISOString() }));
   }
 
   /** Stores a new Consent. */
   async create(resource: Record<string, unknown>, access: Access): Promise<{ record: ConsentRecord; notes: Problem[] }> {
-    const facts = await this.checked(resource);
-    await this.admit(access, facts.patientId, true);
+    const facts = await this.checked(resource, (patientId) => this.admit(access, patientId, true));
     const id = randomUUID();
     const lastUpdated = new Date();
     const record: ConsentRecord = { _id: id, patientId: facts.patientId, status: facts.status, dateTimeMs: facts.dateTimeMs, versionId: 1, lastUpdated, json: this.serialise(resource, id, 1, lastUpdated) };
@@ -72,10 +73,11 @@ export class ConsentService {
     if (existing.versionId !== expectedVersion) {
       throw fhirError(412, { code: 'conflict', message: `Consent/${id} is at version ${existing.versionId}; read it again and retry with If-Match: W/"${existing.versionId}"` });
     }
-    const facts = await this.checked(resource);
-    if (facts.patientId !== existing.patientId) {
-      throw fhirError(409, { code: 'conflict', expression: 'Consent.patient', message: 'a Consent cannot move to another patient' });
-    }
+    const facts = await this.checked(resource, async (patientId) => {
+      if (patientId !== existing.patientId) {
+        throw fhirError(409, { code: 'conflict', expression: 'Consent.patient', message: 'a Consent cannot move to another patient' });
+      }
+    });
     const lastUpdated = new Date();
     const versionId = existing.versionId + 1;
     const record: ConsentRecord = { ...existing, status: facts.status, dateTimeMs: facts.dateTimeMs, versionId, lastUpdated, json: this.serialise(resource, id, versionId, lastUpdated) };

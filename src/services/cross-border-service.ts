@@ -74,8 +74,8 @@ export class CrossBorderService {
     for (const [k, v] of Object.entries(demographics)) if (v !== undefined) params[k] = v;
     access.resources.push(`${home.baseUrl}/Patient?identifier`);
     const found = await this.peers.search(home, params, this.call(home, access));
-    const entries = ((found['entry'] as Json[] | undefined) ?? []).map((e) => e['resource'] as Json).filter((r) => r?.['resourceType'] === 'Patient');
     if (found['resourceType'] !== 'Bundle') throw fhirError(502, { code: 'exception', message: `the node of ${home.country} answered a search with a ${String(found['resourceType'])}` });
+    const entries = ((found['entry'] as Json[] | undefined) ?? []).map((e) => e['resource'] as Json).filter((r) => r?.['resourceType'] === 'Patient');
     if (entries.length === 0) throw fhirError(404, { code: 'not-found', expression: 'identifier', message: `the node of ${home.country} has no summary it can release for this patient` });
     if (entries.length > 1) {
       throw fhirError(409, { code: 'multiple-matches', message: `the node of ${home.country} matched ${entries.length} patients; narrow with family, given, birthdate or gender` });
@@ -95,15 +95,16 @@ export class CrossBorderService {
     const id = String(patient['id']);
     access.resources.push(`${home.baseUrl}/Patient/${id}/$summary`);
     const bundle = await this.peers.summary(home, id, this.call(home, access));
+    let canonical: string;
     try {
-      await verifySummary(bundle, home.issuer, this.trust);
+      ({ canonical } = await verifySummary(bundle, home.issuer, this.trust));
     } catch (error) {
       if (!(error instanceof SignatureRefused)) throw error;
       throw fhirError(502, { code: 'security', message: `the summary from the node of ${home.country} is refused: ${error.message}` });
     }
     const { signature: _signature, ...content } = bundle;
     // The same document arrives again and again: its verdict is remembered by content hash.
-    const key = createHash('sha256').update(JSON.stringify(content)).update(this.validator.profileSet).digest('base64url');
+    const key = createHash('sha256').update(canonical).update(this.validator.profileSet).digest('base64url');
     let errors = this.verdicts.get(key);
     if (errors === undefined) {
       errors = (await this.validator.validate(content, this.documentProfile)).filter((i) => i.severity === 'error');

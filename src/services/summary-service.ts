@@ -4,6 +4,7 @@ import type { Disclosure } from '../access/disclosure.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import type { Requester } from '../auth/requester.js';
 import { withholdSections } from '../consent/summary-redaction.js';
+import { withServerMeta } from '../fhir/server-meta.js';
 import { documentContentHash } from '../documents/content-hash.js';
 import { checkDocumentRules, type DocumentFacts } from '../documents/document-rules.js';
 import { identifierKey, patientFacts } from '../documents/patient-facts.js';
@@ -37,21 +38,6 @@ export interface DocumentValidator {
   /** Fingerprint of the definitions in force: stored with each version, compared on the way out. */
   readonly profileSet: string;
   validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
-}
-
-/** Copies a resource with the server's id and meta in front, keeping the client's other meta. */
-function withServerMeta(
-  resource: Record<string, unknown>,
-  resourceType: string,
-  id: string,
-  meta: { versionId?: string; lastUpdated: string },
-): Record<string, unknown> {
-  const { resourceType: _t, id: _i, meta: clientMeta, ...rest } = resource;
-  const kept =
-    clientMeta !== null && typeof clientMeta === 'object'
-      ? Object.fromEntries(Object.entries(clientMeta).filter(([k]) => k !== 'versionId' && k !== 'lastUpdated'))
-      : {};
-  return { resourceType, id, meta: { ...meta, ...kept }, ...rest };
 }
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { memoryBackend } from '../support/stores.js';
-import { allSections, buildTestNode, patientOf, send, type Json, type TestNode } from '../support/test-node.js';
+import { allSections, buildTestNode, patientOf, privacyConsent, send, type Json, type TestNode } from '../support/test-node.js';
 
 /**
  * Who gets a patient's summary, through the real HTTP API of a listening node: role × purpose ×
@@ -19,24 +19,16 @@ const RECIPIENT = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3
 const NOT_RELEASED = 'no patient data can be released for this request';
 
 function consentFor(patientId: string, state: ConsentState): Json | undefined {
-  const base = {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    dateTime: '2026-01-01T00:00:00Z',
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-  };
+  const withProvision = (provision: Json) => privacyConsent(patientId, provision);
   switch (state) {
     case 'permit':
-      return { ...base, provision: { type: 'permit' } };
+      return withProvision({ type: 'permit' });
     case 'deny':
-      return { ...base, provision: { type: 'deny', code: [{ coding: [{ system: 'http://loinc.org', code: '60591-5' }] }] } };
+      return withProvision({ type: 'deny', code: [{ coding: [{ system: 'http://loinc.org', code: '60591-5' }] }] });
     case 'permit-not-FR':
-      return { ...base, provision: { type: 'permit', provision: [{ type: 'deny', actor: [{ role: RECIPIENT, reference: { identifier: { system: 'urn:iso:std:iso:3166', value: 'FR' } } }] }] } };
+      return withProvision({ type: 'permit', provision: [{ type: 'deny', actor: [{ role: RECIPIENT, reference: { identifier: { system: 'urn:iso:std:iso:3166', value: 'FR' } } }] }] });
     case 'permit-withhold-problems':
-      return { ...base, provision: { type: 'permit', provision: [{ type: 'deny', code: [{ coding: [{ system: 'http://loinc.org', code: PROBLEMS }] }] }] } };
+      return withProvision({ type: 'permit', provision: [{ type: 'deny', code: [{ coding: [{ system: 'http://loinc.org', code: PROBLEMS }] }] }] });
     default:
       return undefined;
   }

@@ -6,7 +6,7 @@ import { storeOn } from '../../src/repositories/store.js';
 import { createServer } from '../../src/server.js';
 import { FaultyDatabase } from '../support/faulty-database.js';
 import { memoryBackend } from '../support/stores.js';
-import { bodyOf, buildTestNode, demoTrust, documentFor, send, sharedValidator, withDefaultToken, type Json, type TestNode } from '../support/test-node.js';
+import { bodyOf, buildTestNode, demoTrust, documentFor, privacyConsent, send, sharedValidator, withDefaultToken, type Json, type TestNode } from '../support/test-node.js';
 
 let node: TestNode;
 let aud: string;
@@ -14,17 +14,7 @@ let patientId: string;
 const PERSON = 'urn:test:national|C1';
 
 function consent(provision: Json, extra: Json = {}): Json {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    dateTime: '2026-01-01T00:00:00Z',
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision,
-    ...extra,
-  };
+  return { ...privacyConsent(patientId, provision), ...extra };
 }
 
 const asPatient = async (person = PERSON) => ({ authorization: `Bearer ${await mintDemoToken({ audience: aud, patient: person })}` });
@@ -65,6 +55,9 @@ describe('Consent API', () => {
 
   it("refuses another patient's token, clinicians and operators as writers", async () => {
     expect((await send(node.server, 'POST', '/fhir/Consent', consent({ type: 'permit' }), await asPatient('urn:test:national|C2'))).statusCode).toBe(403);
+    // Refused before the profile is checked: a requester who may not write learns nothing of the patient.
+    const invalid = { ...consent({ type: 'permit' }), status: 'approved' };
+    expect((await send(node.server, 'POST', '/fhir/Consent', invalid, await asPatient('urn:test:national|C2'))).statusCode).toBe(403);
     const clinicianToken = await mintDemoToken({ audience: aud, issuer: 'ncp', country: 'PT', scope: 'user/Consent.c' });
     expect((await send(node.server, 'POST', '/fhir/Consent', consent({ type: 'permit' }), { authorization: `Bearer ${clinicianToken}` })).statusCode).toBe(403);
     expect((await send(node.server, 'POST', '/fhir/Consent', consent({ type: 'permit' }), await asOperator())).statusCode).toBe(403);

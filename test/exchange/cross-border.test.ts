@@ -93,6 +93,9 @@ describe('cross-border retrieval between real nodes', () => {
     expect(body['resourceType']).toBe('Bundle');
     expect(body['signature']).toMatchObject({ sigFormat: 'application/jose', who: { identifier: { value: atPublicUrl } } });
     expect(headers.get('x-pontis-origin')).toBe(`AT ${atPublicUrl}`);
+    // AT reuses its signed copy of the same stored version for a while (signing 100 KB costs ~1 ms).
+    const again = await summaryAtPt(GRUBER, await clinician());
+    expect(again.body['signature'].when).toBe(body['signature'].when);
     const requestId = headers.get('x-request-id')!;
     // AT's audit: the inbound read, with the clinician's identity and PT as the country.
     const patientSearch = await fetch(`${atPublicUrl}/Patient?identifier=${encodeURIComponent(GRUBER)}`, {

@@ -18,7 +18,7 @@ describe('summary signatures', () => {
     const bytes = Buffer.from(JSON.stringify(minimal()), 'utf8');
     const signed = JSON.parse((await signSummary(bytes, at, 'http://at.example/fhir')).toString('utf8')) as Json;
     expect(signed['signature']).toMatchObject({ sigFormat: 'application/jose', who: { identifier: { value: 'http://at.example/fhir' } } });
-    await expect(verifySummary(signed, 'https://ncp.at.demo.pontis.example', trust)).resolves.toEqual(signed['signature'].when);
+    await expect(verifySummary(signed, 'https://ncp.at.demo.pontis.example', trust)).resolves.toEqual({ signedAt: signed['signature'].when, canonical: bytes.toString('utf8') });
     await expect(verifySummary({ ...signed, timestamp: '2000-01-01T00:00:00Z' }, 'https://ncp.at.demo.pontis.example', trust)).rejects.toThrow(/does not match its content/);
     const { signature: _s, ...unsigned } = signed;
     await expect(verifySummary(unsigned, 'https://ncp.at.demo.pontis.example', trust)).rejects.toBeInstanceOf(SignatureRefused);

@@ -129,6 +129,20 @@ export function documentFor(nationalId: string, timestamp: string, documentId = 
   return bundle;
 }
 
+/** A privacy Consent of patient `patientId` (the shape this node evaluates) with `provision`. */
+export function privacyConsent(patientId: string, provision: Json): Json {
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: `Patient/${patientId}` },
+    dateTime: '2026-01-01T00:00:00Z',
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision,
+  };
+}
+
 /** The Patient resource of a document. */
 export function patientOf(bundle: Json): Json {
   return (bundle['entry'] as Json[]).find((e) => e['resource']['resourceType'] === 'Patient')!['resource'] as Json;

@@ -1,3 +1,4 @@
+import Boom from '@hapi/boom';
 import { createHash } from 'node:crypto';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import type { TrustList } from '../auth/trust-list.js';
@@ -17,6 +18,12 @@ export interface Demographics {
   gender?: string;
 }
 
+/** How long a clinician's identification of a patient at their home node is reused (a consultation). */
+export const IDENTIFICATION_REUSE_MS = 5 * 60_000;
+
+/** Refusals of a summary read by id that may mean the identification is stale: identify again. */
+const STALE_IDENTIFICATION = new Set([403, 404, 410]);
+
 /** Elements of a foreign Patient passed on to confirm identity, and nothing more. */
 const MINIMAL_PATIENT = ['resourceType', 'id', 'identifier', 'name', 'birthDate', 'gender'];
 
@@ -29,6 +36,12 @@ const MINIMAL_PATIENT = ['resourceType', 'id', 'identifier', 'name', 'birthDate'
 export class CrossBorderService {
   /** Validation verdicts of received documents, by content hash and profile set. */
   private readonly verdicts = new Map<string, Problem[]>();
+  /**
+   * Identifications made by each clinician, by everything that shapes the home node's answer
+   * (clinician, role, purpose, break-glass, identifier, demographics): the patient's id there,
+   * and until when it is reused.
+   */
+  private readonly identifications = new Map<string, { id: string; until: number }>();
 
   constructor(
     private readonly directory: PeerDirectory,
@@ -80,7 +93,12 @@ export class CrossBorderService {
     if (entries.length > 1) {
       throw fhirError(409, { code: 'multiple-matches', message: `the node of ${home.country} matched ${entries.length} patients; narrow with family, given, birthdate or gender` });
     }
-    return entries[0]!;
+    const patient = entries[0]!;
+    if (typeof patient['id'] === 'string') {
+      if (this.identifications.size >= 10_000) this.identifications.clear();
+      this.identifications.set(identificationKey(home, system, value, demographics, access), { id: patient['id'], until: Date.now() + IDENTIFICATION_REUSE_MS });
+    }
+    return patient;
   }
 
   /** The patient's Patient at their home node, reduced to what confirms identity. */
@@ -89,10 +107,30 @@ export class CrossBorderService {
     return Object.fromEntries(MINIMAL_PATIENT.filter((k) => patient[k] !== undefined).map((k) => [k, patient[k]]));
   }
 
-  /** The patient's summary from their home node, its signature verified and its content validated. */
+  /**
+   * The patient's summary from their home node, its signature verified and its content
+   * validated. A clinician who identified the patient a moment ago is not identified again: the
+   * summary is read by the id found then (consent, audit and signature are checked at each read
+   * all the same). If that read is refused, the identification may be stale: it is made again,
+   * so that the answer is the one a fresh identification gives.
+   */
   async summary(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): Promise<Buffer> {
+    this.requireClinician(access);
+    const key = identificationKey(home, system, value, demographics, access);
+    const known = this.identifications.get(key);
+    if (known && known.until > Date.now()) {
+      try {
+        return await this.summaryOf(home, known.id, access);
+      } catch (error) {
+        if (!Boom.isBoom(error) || !STALE_IDENTIFICATION.has(error.output.statusCode)) throw error;
+      }
+    }
+    this.identifications.delete(key);
     const patient = await this.identify(home, system, value, demographics, access);
-    const id = String(patient['id']);
+    return this.summaryOf(home, String(patient['id']), access);
+  }
+
+  private async summaryOf(home: PeerNode, id: string, access: Access): Promise<Buffer> {
     access.resources.push(`${home.baseUrl}/Patient/${id}/$summary`);
     const bundle = await this.peers.summary(home, id, this.call(home, access));
     let canonical: string;
@@ -119,4 +157,10 @@ export class CrossBorderService {
     }
     return Buffer.from(JSON.stringify(bundle), 'utf8');
   }
+}
+
+/** What shapes a home node's answer to an identification: who asks, in which role, for what. */
+function identificationKey(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): string {
+  const r = access.requester;
+  return JSON.stringify([home.country, r.issuer, r.subject, r.role, r.purpose, r.organizationId, r.breakGlassReason !== undefined, system, value, demographics.family, demographics.given, demographics.birthdate, demographics.gender]);
 }

@@ -106,6 +106,10 @@ describe('cross-border retrieval between real nodes', () => {
     const log = (await (await fetch(`${atPublicUrl}/AuditEvent?patient=${atPatientId}`, { headers: { authorization: `Bearer ${operator}` } })).json()) as Json;
     const linked = (log['entry'] as Json[]).map((e) => e['resource']).filter((e: Json) => (e['entity'] as Json[]).some((x) => x['what']?.identifier?.value === requestId));
     expect(linked.length).toBe(2); // the identification and the summary read
+    // The clinician's second read reuses their identification: one call to AT, still audited there.
+    const againId = again.headers.get('x-request-id')!;
+    const linkedAgain = (log['entry'] as Json[]).map((e) => e['resource']).filter((e: Json) => (e['entity'] as Json[]).some((x) => x['what']?.identifier?.value === againId));
+    expect(linkedAgain.map((e: Json) => e['subtype'][0].code)).toEqual(['operation']);
     const read = linked.find((e: Json) => e['subtype'][0].code === 'operation')!;
     expect(read['outcome']).toBe('0');
     expect(read['agent'][0].who.identifier.value).toMatch(/#demo-idp-user$/);

@@ -7,6 +7,10 @@ import { DEMO_TRUST_LIST } from '../../src/config.js';
 import { TrustList } from '../../src/auth/trust-list.js';
 import { projectRoot } from '../../src/project-root.js';
 import { minimal, type Json } from '../support/test-node.js';
+import { CrossBorderService } from '../../src/services/cross-border-service.js';
+import type { PeerClient } from '../../src/exchange/peer-client.js';
+import type { Access } from '../../src/services/summary-service.js';
+import { fhirError } from '../../src/fhir/operation-outcome.js';
 
 const key = (name: string) => `${projectRoot()}/seed/trust/demo-keys/${name}.json`;
 const directoryFile = `${projectRoot()}/seed/trust/peer-directory.json`;
@@ -63,5 +67,57 @@ describe('the circuit breaker', () => {
     expect(breaker.allows(1500)).toBe(false);
     breaker.succeeded();
     expect(breaker.allows(1600)).toBe(true);
+  });
+});
+
+describe("a clinician's identification at the home node", () => {
+  const AT_SYSTEM = 'urn:oid:1.2.40.0.10.1.4.3.1';
+  const clinician = (role: string): Access => ({
+    requester: { issuer: 'https://idp.pt.demo.pontis.example', issuerKind: 'identity-provider', subject: 'dr-silva', clientId: 'portal', tokenId: 'j', country: 'PT', scopes: [], context: 'user', role, purpose: 'TREAT' },
+    requestId: 'r',
+    at: new Date(),
+    patients: new Set(),
+    resources: [],
+  });
+
+  /** PT's service over a fake AT that records what it is asked; `ids` are AT's patient ids, in turn. */
+  async function service(ids: string[], stale: Set<string>) {
+    const trust = await TrustList.load(DEMO_TRUST_LIST);
+    const directory = PeerDirectory.load(directoryFile, 'PT', trust, { AT: 'http://at.example/fhir' });
+    const at = await NodeIdentity.load(key('ncp-at'));
+    const signed = JSON.parse((await signSummary(Buffer.from(JSON.stringify(minimal()), 'utf8'), at, 'http://at.example/fhir')).toString('utf8')) as Json;
+    const asked: string[] = [];
+    const peers = {
+      search: async () => {
+        asked.push('search');
+        return { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient', id: ids.shift() } }] };
+      },
+      summary: async (_home: unknown, id: string) => {
+        asked.push(`summary ${id}`);
+        if (stale.has(id)) throw fhirError(403, { code: 'forbidden', message: 'refused' });
+        return signed;
+      },
+    } as unknown as PeerClient;
+    const pt = await NodeIdentity.load(key('ncp-pt'));
+    const validator = { profileSet: 'test', validate: () => [] };
+    return { asked, home: directory.homeOf(AT_SYSTEM)!, crossBorder: new CrossBorderService(directory, peers, pt, trust, validator, 'ips') };
+  }
+
+  it('is reused for the same clinician in the same role, and made again for another role', async () => {
+    const { asked, home, crossBorder } = await service(['p1', 'p1'], new Set());
+    await crossBorder.summary(home, AT_SYSTEM, '1', {}, clinician('221'));
+    await crossBorder.summary(home, AT_SYSTEM, '1', {}, clinician('221'));
+    await crossBorder.summary(home, AT_SYSTEM, '1', {}, clinician('2262'));
+    expect(asked).toEqual(['search', 'summary p1', 'summary p1', 'search', 'summary p1']);
+  });
+
+  it('is made again when a read by the identified id is refused, and the fresh answer is the answer', async () => {
+    const stale = new Set<string>();
+    const { asked, home, crossBorder } = await service(['p1', 'p2'], stale);
+    await crossBorder.summary(home, AT_SYSTEM, '1', {}, clinician('221'));
+    stale.add('p1'); // e.g. AT merged the record, or the consent changed
+    const bytes = await crossBorder.summary(home, AT_SYSTEM, '1', {}, clinician('221'));
+    expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({ resourceType: 'Bundle' });
+    expect(asked).toEqual(['search', 'summary p1', 'summary p1', 'search', 'summary p2']);
   });
 });

@@ -56,6 +56,8 @@ export interface NodeConfig {
   nodeKeyPath: string;
   /** Whole-call timeout of requests to peers (ms). */
   peerTimeoutMs: number;
+  /** Timeout of opening a connection to a peer (ms), at most the whole-call one. */
+  peerConnectTimeoutMs: number;
 }
 
 const ISO_ALPHA2 = /^[A-Z]{2}$/;
@@ -109,6 +111,12 @@ const environmentSchema = Joi.object({
     .message('"PONTIS_PEER_URLS" must be CC=URL pairs separated by commas, such as AT=http://127.0.0.1:8081/fhir'),
   PONTIS_NODE_KEY: Joi.string(),
   PONTIS_PEER_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(5000),
+  PONTIS_PEER_CONNECT_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(100)
+    .max(Joi.ref('PONTIS_PEER_TIMEOUT_MS'))
+    .default(2000)
+    .messages({ 'number.max': '"PONTIS_PEER_CONNECT_TIMEOUT_MS" must be at most PONTIS_PEER_TIMEOUT_MS' }),
   PONTIS_DOCUMENT_CACHE_BYTES: Joi.number()
     .integer()
     .min(0)
@@ -172,5 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     // The demo key of this country's node (seed/trust) unless one is given.
     nodeKeyPath: (value.PONTIS_NODE_KEY as string | undefined) ?? join(projectRoot(), 'seed', 'trust', 'demo-keys', `ncp-${country.toLowerCase()}.json`),
     peerTimeoutMs: value.PONTIS_PEER_TIMEOUT_MS as number,
+    // A default connect timeout longer than a short whole-call one would never fire.
+    peerConnectTimeoutMs: Math.min(value.PONTIS_PEER_CONNECT_TIMEOUT_MS as number, value.PONTIS_PEER_TIMEOUT_MS as number),
   };
 }

@@ -48,11 +48,12 @@ export interface Exchange {
 export function createServices({ config, store, validator, trust, exchange }: Pick<ServerDependencies, 'config' | 'store' | 'validator' | 'exchange'> & { trust?: TrustList }) {
   const budget = new RequestBudget(store.requestCounts, config.limits);
   const gate = new PatientDataGate(store.consents, store.patients, config.consentPolicy, budget);
+  const peers = exchange && trust ? new PeerClient({ timeoutMs: config.peerTimeoutMs, connectTimeoutMs: config.peerConnectTimeoutMs, maxBytes: config.maxPayloadBytes }) : undefined;
   const crossBorder =
-    exchange && trust
+    exchange && trust && peers
       ? new CrossBorderService(
           exchange.directory,
-          new PeerClient({ timeoutMs: config.peerTimeoutMs, maxBytes: config.maxPayloadBytes }),
+          peers,
           exchange.identity,
           trust,
           validator,
@@ -61,6 +62,7 @@ export function createServices({ config, store, validator, trust, exchange }: Pi
       : undefined;
   return {
     crossBorder,
+    peers,
     exchange,
     budget,
     gate,
@@ -104,7 +106,10 @@ export async function createServer({ config, store, logger, validator, trust, ex
     { plugin: authenticationPlugin, options: { verifier } },
     { plugin: abuseGuardPlugin, options: { budget: services.budget } },
   ]);
-  server.ext('onPostStop', () => trail.flush());
+  server.ext('onPostStop', async () => {
+    await trail.flush();
+    await services.peers?.close();
+  });
   server.route(fhirRoutes({ config, validator, ...services }));
   return server;
 }

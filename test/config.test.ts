@@ -32,4 +32,10 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
   });
+
+  it('bounds the connect timeout of peer calls by their total timeout', () => {
+    expect(loadConfig({})).toMatchObject({ peerTimeoutMs: 5000, peerConnectTimeoutMs: 2000 });
+    expect(loadConfig({ PONTIS_PEER_TIMEOUT_MS: '1500' })).toMatchObject({ peerTimeoutMs: 1500, peerConnectTimeoutMs: 1500 });
+    expect(() => loadConfig({ PONTIS_PEER_TIMEOUT_MS: '1500', PONTIS_PEER_CONNECT_TIMEOUT_MS: '3000' })).toThrow(/PONTIS_PEER_CONNECT_TIMEOUT_MS" must be at most PONTIS_PEER_TIMEOUT_MS/);
+  });
 });

@@ -1,4 +1,5 @@
-import { Client } from 'fhir-kit-client';
+import { Client, type FhirResource } from 'fhir-kit-client';
+import { Agent } from 'undici';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { PeerNode } from './peer-directory.js';
@@ -7,7 +8,9 @@ import type { PeerNode } from './peer-directory.js';
 export interface PeerCallLimits {
   /** Whole call, connection to last byte (ms). */
   timeoutMs: number;
-  /** Largest answer accepted (bytes of JSON). */
+  /** Opening the connection (ms); a peer that does not accept it fails fast. */
+  connectTimeoutMs: number;
+  /** Largest answer accepted (bytes as received; reading stops there). */
   maxBytes: number;
 }
 
@@ -23,26 +26,62 @@ function isFhirResource(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as Json)['resourceType'] === 'string';
 }
 
+/** undici's reasons for giving up on a call that are ours to name, by code and by error class. */
+const UNDICI_REASONS = [
+  ['UND_ERR_CONNECT_TIMEOUT', 'ConnectTimeoutError', 'connect-timeout'],
+  ['UND_ERR_RES_EXCEEDED_MAX_SIZE', 'ResponseExceededMaxSizeError', 'too-large'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'HeadersTimeoutError', 'timeout'],
+  ['UND_ERR_BODY_TIMEOUT', 'BodyTimeoutError', 'timeout'],
+] as const;
+
 /**
- * Calls to the FHIR API of the other Member States' nodes, with fhir-kit-client: a total
- * timeout per call, one retry with jitter of an idempotent GET that failed for want of an
- * answer, and a circuit breaker per peer. Failures are OperationOutcome errors naming the peer:
+ * Why undici gave up on a call: `fetch` rejects with a TypeError whose cause is undici's error.
+ * When that error comes from another realm (our undici, Node's fetch), fetch may wrap it in a
+ * plain Error that keeps only its text, so the class name is looked for too.
+ */
+function undiciReason(error: unknown): (typeof UNDICI_REASONS)[number][2] | undefined {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  if (cause === undefined || cause === null) return undefined;
+  const text = String(cause);
+  return UNDICI_REASONS.find(([code, name]) => cause.code === code || text.includes(name))?.[2];
+}
+
+/**
+ * Calls to the FHIR API of the other Member States' nodes, with fhir-kit-client: a connection
+ * pool per peer (so that a slow peer holds no connection another needs), a connect timeout and
+ * a total timeout per call, a size limit enforced while reading, one retry with jitter of an
+ * idempotent GET that failed for want of an answer, and a circuit breaker per peer. Failures are OperationOutcome errors naming the peer:
  * 502 (it answered wrongly), 504 (it did not answer in time), 503 (its circuit is open). A
  * refusal by the peer (4xx) is passed on with its status.
  */
 export class PeerClient {
   private readonly clients = new Map<string, Client>();
   private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly pools: Agent[] = [];
 
   constructor(private readonly limits: PeerCallLimits) {}
 
   private clientFor(peer: PeerNode): Client {
     let client = this.clients.get(peer.country);
     if (!client) {
-      client = new Client({ baseUrl: peer.baseUrl });
+      const pool = new Agent({
+        connect: { timeout: this.limits.connectTimeoutMs },
+        // undici stops reading past this and fails the call: an oversize answer is never held whole.
+        maxResponseSize: this.limits.maxBytes,
+        headersTimeout: this.limits.timeoutMs,
+        bodyTimeout: this.limits.timeoutMs,
+      });
+      this.pools.push(pool);
+      // Uncompressed answers, so that the size limit bounds what is read and decoded (no gzip bombs).
+      client = new Client({ baseUrl: peer.baseUrl, customHeaders: { 'accept-encoding': 'identity' }, requestOptions: { dispatcher: pool } });
       this.clients.set(peer.country, client);
     }
     return client;
+  }
+
+  /** Closes the connections to peers (shutdown). */
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.close()));
   }
 
   private breakerFor(peer: PeerNode): CircuitBreaker {
@@ -77,11 +116,17 @@ export class PeerClient {
         const headers = { authorization: `Bearer ${await call.token()}`, 'x-request-id': call.requestId };
         const answer = await send(this.clientFor(peer), { headers, signal: AbortSignal.timeout(this.limits.timeoutMs) });
         if (!isFhirResource(answer)) throw Object.assign(new Error('not FHIR'), { notFhir: true });
-        if (Buffer.byteLength(JSON.stringify(answer)) > this.limits.maxBytes) throw Object.assign(new Error('too large'), { tooLarge: true });
+        const encoding = Client.httpFor(answer as FhirResource).response?.headers.get('content-encoding');
+        // A peer that compresses anyway escapes the size limit on what is decoded: refused.
+        if (encoding && encoding !== 'identity') throw Object.assign(new Error('compressed'), { notFhir: true });
         breaker.succeeded();
         return answer;
       } catch (error) {
-        const e = error as { name?: string; response?: { status?: number; data?: unknown }; notFhir?: boolean; tooLarge?: boolean };
+        const e = error as { name?: string; response?: { status?: number; data?: unknown }; notFhir?: boolean; tooLarge?: boolean; connectTimeout?: boolean };
+        const reason = undiciReason(error);
+        if (reason === 'too-large') e.tooLarge = true;
+        if (reason === 'connect-timeout') e.connectTimeout = true;
+        if (reason === 'timeout') e.name = 'TimeoutError';
         const status = e.response?.status;
         if (status !== undefined && status >= 400 && status < 500 && isFhirResource(e.response?.data)) {
           // The peer answered, and refused: its answer is the answer (nothing about the patient).
@@ -90,13 +135,14 @@ export class PeerClient {
           throw fhirError(status, { code: (issue?.['code'] as 'forbidden') ?? 'forbidden', message: `${name} refused: ${String(issue?.['diagnostics'] ?? 'no reason given')}` });
         }
         const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-        const noAnswer = !timedOut && status === undefined && !e.notFhir && !e.tooLarge;
+        const noAnswer = !timedOut && !e.connectTimeout && status === undefined && !e.notFhir && !e.tooLarge;
         if (noAnswer && attempt === 1) {
           // Nothing came back (connection refused or reset): a GET may be tried once more.
           await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
           continue;
         }
         breaker.failed();
+        if (e.connectTimeout) throw fhirError(504, { code: 'timeout', message: `${name} did not accept a connection within ${this.limits.connectTimeoutMs} ms` });
         if (timedOut) throw fhirError(504, { code: 'timeout', message: `${name} did not answer within ${this.limits.timeoutMs} ms` });
         if (e.tooLarge) throw fhirError(502, { code: 'too-costly', message: `${name} answered more than ${this.limits.maxBytes} bytes; nothing is passed on` });
         if (e.notFhir || status !== undefined) {

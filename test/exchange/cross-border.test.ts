@@ -24,7 +24,8 @@ let pt: NodeProcess;
 let proxy: Server;
 let fake: Server;
 let tamper = false;
-let fakeMode: 'hang' | 'garbage' = 'garbage';
+let oversizeSent = 0;
+let fakeMode: 'hang' | 'garbage' | 'oversize' = 'garbage';
 let ptUrl: string;
 let atPublicUrl: string;
 let atRealUrl: string;
@@ -58,13 +59,26 @@ beforeAll(async () => {
   }).listen(proxyPort, '127.0.0.1');
   fake = createServer((_req, res) => {
     if (fakeMode === 'garbage') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+    if (fakeMode === 'oversize') {
+      // Chunked, without a length, and far over PT's limit: PT must stop reading, not buffer it.
+      res.writeHead(200, { 'content-type': 'application/fhir+json' }).write('{"resourceType":"Bundle","type":"searchset","total":1,"x":"');
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 200 * 2 ** 20 && !res.destroyed) {
+          oversizeSent = sent += 2 ** 16;
+          if (!res.write('x'.repeat(2 ** 16))) return void res.once('drain', more);
+        }
+        if (!res.destroyed) res.end('"}');
+      };
+      more();
+    }
     // 'hang': never answers
   }).listen(frPort, '127.0.0.1');
 
   const common = { MONGODB_URI: uri, PONTIS_SEED: '1', PONTIS_PEER_URLS: peerUrls, PONTIS_PEER_TIMEOUT_MS: '1500', HOST: '127.0.0.1' };
   [at, pt] = await Promise.all([
     startNode({ ...common, PORT: String(atPort), PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: atPublicUrl, MONGODB_DATABASE: `pontis_e2e_at_${randomUUID().slice(0, 8)}`, PONTIS_BREAK_GLASS: 'allowed' }),
-    startNode({ ...common, PORT: String(ptPort), PONTIS_COUNTRY: 'PT', PONTIS_BASE_URL: ptUrl, MONGODB_DATABASE: `pontis_e2e_pt_${randomUUID().slice(0, 8)}` }),
+    startNode({ ...common, PONTIS_MAX_PAYLOAD_BYTES: String(2 * 2 ** 20), PORT: String(ptPort), PONTIS_COUNTRY: 'PT', PONTIS_BASE_URL: ptUrl, MONGODB_DATABASE: `pontis_e2e_pt_${randomUUID().slice(0, 8)}` }),
   ]);
 }, 90_000);
 
@@ -187,8 +201,15 @@ describe('cross-border retrieval between real nodes', () => {
     expect(response.status).toBe(401);
   });
 
-  it('answers 502 for a peer that answers garbage, 504 for one that hangs, 503 once its circuit opens; others are unaffected', async () => {
+  it('answers 502 for a peer that answers garbage or too much, 504 for one that hangs, 503 once its circuit opens; others are unaffected', async () => {
     const frPatient = `${FR_SYSTEM}|1850312345678`;
+    fakeMode = 'oversize';
+    const oversize = await summaryAtPt(frPatient, await clinician());
+    expect(oversize.status).toBe(502);
+    expect(oversize.body['issue'][0].diagnostics).toMatch(/node of FR .* answered more than 2097152 bytes; nothing is passed on/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(oversizeSent).toBeGreaterThan(0);
+    expect(oversizeSent).toBeLessThan(100 * 2 ** 20); // PT hung up early: the 200 MB were never read
     fakeMode = 'garbage';
     const garbage = await summaryAtPt(frPatient, await clinician());
     expect(garbage.status).toBe(502);

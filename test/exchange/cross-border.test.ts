@@ -4,6 +4,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { generateKeyPair, SignJWT } from 'jose';
 import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { freePort, startNode, type NodeProcess } from '../support/node-process.js';
+import { documentFor, hospitalToken, patientOf, privacyConsent } from '../support/test-node.js';
 
 /**
  * Two real node processes on loopback, AT and PT, each with its own database on the MongoDB-wire
@@ -25,7 +26,8 @@ let proxy: Server;
 let fake: Server;
 let tamper = false;
 let oversizeSent = 0;
-let fakeMode: 'hang' | 'garbage' | 'oversize' = 'garbage';
+let fakeMode: 'hang' | 'garbage' | 'oversize' | 'two-matches' = 'garbage';
+const fakeAsked: string[] = [];
 let ptUrl: string;
 let atPublicUrl: string;
 let atRealUrl: string;
@@ -57,7 +59,12 @@ beforeAll(async () => {
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   }).listen(proxyPort, '127.0.0.1');
-  fake = createServer((_req, res) => {
+  fake = createServer((req, res) => {
+    fakeAsked.push(req.url ?? '');
+    if (fakeMode === 'two-matches') {
+      const patient = (id: string) => ({ fullUrl: `http://fr.example/fhir/Patient/${id}`, resource: { resourceType: 'Patient', id, name: [{ family: 'Martin' }] } });
+      res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 2, entry: [patient('a'), patient('b')] }));
+    }
     if (fakeMode === 'garbage') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
     if (fakeMode === 'oversize') {
       // Chunked, without a length, and far over PT's limit: PT must stop reading, not buffer it.
@@ -165,6 +172,33 @@ describe('cross-border retrieval between real nodes', () => {
   it('passes on narrowing demographics: a wrong birth date finds no one', async () => {
     const { status } = await summaryAtPt(GRUBER, await clinician(), '&birthdate=1901-01-01');
     expect(status).toBe(404);
+  });
+
+  it('serves what a hospital pushed at AT, once the patient consented there', async () => {
+    // A fresh token for each request: tokens are single-use.
+    const his = async () => ({ authorization: `Bearer ${await hospitalToken(atPublicUrl)}`, 'content-type': 'application/fhir+json' });
+    const value = String(Date.now()).slice(-10);
+    const document = documentFor(value, '2026-11-20T09:00:00Z');
+    patientOf(document)['identifier'] = [{ system: AT_SYSTEM, value }];
+    expect((await fetch(`${atPublicUrl}/Bundle`, { method: 'POST', headers: await his(), body: JSON.stringify(document) })).status).toBe(201);
+    // AT is opt-in: nothing leaves before the patient's consent.
+    expect((await summaryAtPt(`${AT_SYSTEM}|${value}`, await clinician())).status).toBe(404);
+    const search = (await (await fetch(`${atPublicUrl}/Patient?identifier=${encodeURIComponent(`${AT_SYSTEM}|${value}`)}`, { headers: await his() })).json()) as Json;
+    const consent = privacyConsent(search['entry'][0].resource.id, { type: 'permit' });
+    expect((await fetch(`${atPublicUrl}/Consent`, { method: 'POST', headers: await his(), body: JSON.stringify(consent) })).status).toBe(201);
+    const { status, body } = await summaryAtPt(`${AT_SYSTEM}|${value}`, await clinician());
+    expect(status).toBe(200);
+    expect(body['identifier']).toEqual(document['identifier']);
+  });
+
+  it('answers 409 when the home node matches several patients, and passes on what narrows it', async () => {
+    fakeMode = 'two-matches';
+    fakeAsked.length = 0;
+    const { status, body } = await summaryAtPt(`${FR_SYSTEM}|1850312345678`, await clinician(), '&family=Martin&birthdate=1985-03-12');
+    expect(status).toBe(409);
+    expect(body['issue'][0]).toMatchObject({ code: 'multiple-matches', diagnostics: expect.stringMatching(/node of FR matched 2 patients; narrow with family, given, birthdate or gender/) });
+    const asked = new URL(fakeAsked[0]!, 'http://fr.example').searchParams;
+    expect([asked.get('identifier'), asked.get('family'), asked.get('birthdate')]).toEqual([`${FR_SYSTEM}|1850312345678`, 'Martin', '1985-03-12']);
   });
 
   it('refuses a summary altered in transit', async () => {

@@ -78,6 +78,11 @@ export const NATIVE_INVARIANTS: Record<string, (value: Json) => boolean | undefi
 /** Placeholder for the path of a resource while its issues are computed for reuse. */
 const ROOT = '\u0000';
 
+function isEmptyObject(value: Json): boolean {
+  for (const _ in value) return false;
+  return true;
+}
+
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -139,6 +144,10 @@ export class ProfileValidator {
   private readonly invariants = new Map<string, Evaluator | null>();
   private readonly members = new WeakMap<ElementNode[], Map<string, ElementNode>>();
   private readonly resourceTypes = new Map<string, boolean>();
+  /** Element of a slice at a discriminator path, per slice and path (definitions never change). */
+  private readonly discriminatorElements = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
+  /** Discriminator paths split into segments. */
+  private readonly segments = new Map<string, string[]>();
 
   /**
    * @param profileSet fingerprint of the definitions loaded: documents validated under another
@@ -279,7 +288,7 @@ export class ProfileValidator {
       this.validateResource(value, path, profiles, run);
       return;
     }
-    if (Object.keys(value).length === 0) {
+    if (isEmptyObject(value)) {
       run.issues.push({ severity: 'error', code: 'invariant', key: 'ele-1', expression: path, message: 'All FHIR elements must have a @value or children' });
       return;
     }
@@ -320,7 +329,14 @@ export class ProfileValidator {
       else if (!keys.includes(name)) keys.push(name);
     }
     for (const child of children) {
-      const keys = present.get(child) ?? [];
+      const keys = present.get(child);
+      if (keys === undefined) {
+        // Absent (most children of most objects): only its minimum cardinality can fail.
+        if (child.min > 0) {
+          run.issues.push({ severity: 'error', code: 'required', expression: `${path}.${child.name}${child.isChoice ? '[x]' : ''}`, message: `${child.path} needs at least ${child.min} value(s), has 0` });
+        }
+        continue;
+      }
       if (keys.length > 1) {
         run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${child.name}[x]`, message: `only one of ${keys.join(', ')} may be given` });
       }
@@ -490,8 +506,22 @@ export class ProfileValidator {
 
   /** The element of a slice at a discriminator path (`url`, `code.coding`, `resource`, `resolve()`). */
   private elementAt(slice: ElementNode, path: string): ElementNode | undefined {
+    let byPath = this.discriminatorElements.get(slice);
+    if (!byPath) {
+      byPath = new Map();
+      this.discriminatorElements.set(slice, byPath);
+    }
+    let found = byPath.get(path);
+    if (found === undefined) {
+      found = this.findElementAt(slice, path) ?? null;
+      byPath.set(path, found);
+    }
+    return found ?? undefined;
+  }
+
+  private findElementAt(slice: ElementNode, path: string): ElementNode | undefined {
     let node: ElementNode | undefined = slice;
-    for (const segment of path.split('.')) {
+    for (const segment of this.segmentsOf(path)) {
       if (!node) return undefined;
       if (segment === '$this' || segment === 'resolve()') continue;
       const current: ElementNode = node;
@@ -504,23 +534,34 @@ export class ProfileValidator {
     return node;
   }
 
+  private segmentsOf(path: string): string[] {
+    let segments = this.segments.get(path);
+    if (!segments) {
+      segments = path.split('.');
+      this.segments.set(path, segments);
+    }
+    return segments;
+  }
+
   /** Values at a discriminator path inside an item. */
   private valuesAt(item: unknown, path: string, run: Run): unknown[] {
     let values: unknown[] = [item];
-    for (const segment of path.split('.')) {
+    for (const segment of this.segmentsOf(path)) {
       if (segment === '$this') continue;
-      if (segment === 'resolve()') {
-        values = values.flatMap((v) => {
+      const next: unknown[] = [];
+      for (const v of values) {
+        if (segment === 'resolve()') {
           const ref = isObject(v) ? v['reference'] : undefined;
           const target = typeof ref === 'string' ? this.resolveReference(ref, run) : undefined;
-          return target ? [target] : [];
-        });
-        continue;
+          if (target) next.push(target);
+          continue;
+        }
+        const member = isObject(v) ? v[segment] : undefined;
+        if (member === undefined) continue;
+        if (Array.isArray(member)) for (const m of member) next.push(m);
+        else next.push(member);
       }
-      values = values.flatMap((v) => {
-        const next = isObject(v) ? v[segment] : undefined;
-        return next === undefined ? [] : Array.isArray(next) ? next : [next];
-      });
+      values = next;
     }
     return values;
   }

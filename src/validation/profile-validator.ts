@@ -315,13 +315,14 @@ export class ProfileValidator {
     // One pass over the object's members finds each member's element; unknown ones are reported last.
     const members = this.memberIndex(children);
     const present = new Map<ElementNode, string[]>();
-    const unknown: string[] = [];
-    for (const k of Object.keys(value)) {
+    let unknown: string[] | undefined;
+    // for..in rather than Object.keys: parsed JSON has no inherited enumerable members.
+    for (const k in value) {
       if (isResourceRoot && k === 'resourceType') continue;
       const name = k.charCodeAt(0) === 95 /* _ */ ? k.slice(1) : k;
       const child = members.get(name);
       if (!child) {
-        unknown.push(k);
+        (unknown ??= []).push(k);
         continue;
       }
       const keys = present.get(child);
@@ -340,40 +341,50 @@ export class ProfileValidator {
       if (keys.length > 1) {
         run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${child.name}[x]`, message: `only one of ${keys.join(', ')} may be given` });
       }
-      const key = keys[0];
-      const raw = key === undefined ? undefined : value[key];
-      const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-      const primitiveCompanion = key === undefined ? undefined : value[`_${key}`];
-      const count = raw === undefined && primitiveCompanion !== undefined ? (Array.isArray(primitiveCompanion) ? primitiveCompanion.length : 1) : items.length;
+      const key = keys[0]!;
+      const raw = value[key];
+      const isArray = Array.isArray(raw);
+      const primitiveCompanion = value[`_${key}`];
+      const count = raw === undefined ? (primitiveCompanion === undefined ? 0 : Array.isArray(primitiveCompanion) ? primitiveCompanion.length : 1) : isArray ? raw.length : 1;
       if (raw !== undefined) {
-        if (!child.repeats && Array.isArray(raw)) {
+        if (!child.repeats && isArray) {
           run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'must be a single value, not an array' });
-        } else if (child.repeats && !Array.isArray(raw)) {
+        } else if (child.repeats && !isArray) {
           run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'must be an array (the element repeats)' });
         }
       }
-      const name = key ?? child.name + (child.isChoice ? '[x]' : '');
       if (count < child.min) {
-        run.issues.push({ severity: 'error', code: 'required', expression: `${path}.${name}`, message: `${child.path} needs at least ${child.min} value(s), has ${count}` });
+        run.issues.push({ severity: 'error', code: 'required', expression: `${path}.${key}`, message: `${child.path} needs at least ${child.min} value(s), has ${count}` });
       }
       if (count > child.max) {
-        run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${name}`, message: `${child.path} allows at most ${child.max} value(s), has ${count}` });
+        run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: `${child.path} allows at most ${child.max} value(s), has ${count}` });
       }
-      if (key === undefined || raw === undefined) continue;
+      if (raw === undefined) continue;
       const type = child.isChoice ? child.choiceKeys.get(key) : undefined;
-      const itemPath = (i: number): string => (Array.isArray(raw) ? `${path}.${key}[${i}]` : `${path}.${key}`);
-      const sliceOf = child.slicing && child.slices.length > 0 ? this.assignSlices(items, child, itemPath, run) : undefined;
-      items.forEach((item, i) => {
-        if (item === null) {
-          if (primitiveCompanion === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: itemPath(i), message: 'null is not a FHIR value' });
-          return;
+      if (!isArray) {
+        if (raw === null) {
+          if (primitiveCompanion === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'null is not a FHIR value' });
+          continue;
         }
-        const slice = sliceOf?.[i];
-        this.validateElement(item, slice ?? child, itemPath(i), treeRoot, run, type);
-      });
+        const slice = child.slicing && child.slices.length > 0 ? this.assignSlices([raw], child, () => `${path}.${key}`, run)[0] : undefined;
+        this.validateElement(raw, slice ?? child, `${path}.${key}`, treeRoot, run, type);
+        continue;
+      }
+      const items = raw as unknown[];
+      const sliceOf = child.slicing && child.slices.length > 0 ? this.assignSlices(items, child, (i) => `${path}.${key}[${i}]`, run) : undefined;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        if (item === null) {
+          if (primitiveCompanion === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}[${i}]`, message: 'null is not a FHIR value' });
+          continue;
+        }
+        this.validateElement(item, sliceOf?.[i] ?? child, `${path}.${key}[${i}]`, treeRoot, run, type);
+      }
     }
-    for (const k of unknown) {
-      run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${k}`, message: `unknown element ${JSON.stringify(k)}` });
+    if (unknown) {
+      for (const k of unknown) {
+        run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${k}`, message: `unknown element ${JSON.stringify(k)}` });
+      }
     }
   }
 

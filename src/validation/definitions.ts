@@ -47,12 +47,14 @@ export function canonicalUrl(canonical: string): string {
  */
 export class DefinitionRegistry {
   private readonly byUrl = new Map<string, StructureDefinition>();
+  private readonly bases = new Map<string, StructureDefinition | undefined>();
 
   /**
    * Adds definitions; later ones with the same URL replace earlier ones. A definition with only a
    * differential gets its snapshot from its base (which must be known by then).
    */
   add(definitions: Iterable<StructureDefinition>): this {
+    this.bases.clear();
     const pending: StructureDefinition[] = [];
     for (const sd of definitions) {
       if (sd.snapshot?.element?.length) this.byUrl.set(sd.url, sd);
@@ -100,7 +102,11 @@ export class DefinitionRegistry {
 
   /** The base definition of a FHIR type or resource (`Patient`, `HumanName`, `string`). */
   base(type: string): StructureDefinition | undefined {
-    return this.byUrl.get(BASE + type);
+    // Asked for nearly every element validated: remembered by type, without building the URL.
+    if (this.bases.has(type)) return this.bases.get(type);
+    const sd = this.byUrl.get(BASE + type);
+    this.bases.set(type, sd);
+    return sd;
   }
 
   get size(): number {

@@ -4,7 +4,10 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { generateKeyPair, SignJWT } from 'jose';
 import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { freePort, startNode, type NodeProcess } from '../support/node-process.js';
-import { documentFor, hospitalToken, patientOf, privacyConsent } from '../support/test-node.js';
+import { documentFor, hospitalToken, minimal, patientOf, privacyConsent } from '../support/test-node.js';
+import { NodeIdentity } from '../../src/exchange/node-identity.js';
+import { signSummary } from '../../src/exchange/summary-signature.js';
+import { projectRoot } from '../../src/project-root.js';
 
 /**
  * Two real node processes on loopback, AT and PT, each with its own database on the MongoDB-wire
@@ -26,7 +29,8 @@ let proxy: Server;
 let fake: Server;
 let tamper = false;
 let oversizeSent = 0;
-let fakeMode: 'hang' | 'garbage' | 'oversize' | 'two-matches' = 'garbage';
+let fakeMode: 'hang' | 'garbage' | 'oversize' | 'two-matches' | 'signed-invalid' = 'garbage';
+let frSignedInvalid: Buffer;
 const fakeAsked: string[] = [];
 let ptUrl: string;
 let atPublicUrl: string;
@@ -61,6 +65,13 @@ beforeAll(async () => {
   }).listen(proxyPort, '127.0.0.1');
   fake = createServer((req, res) => {
     fakeAsked.push(req.url ?? '');
+    if (fakeMode === 'signed-invalid') {
+      // A node in the directory, correctly signing a document that breaks the IPS profile.
+      const body = req.url?.includes('$summary')
+        ? frSignedInvalid
+        : JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 1, entry: [{ resource: { resourceType: 'Patient', id: 'fr-1' } }] });
+      res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(body);
+    }
     if (fakeMode === 'two-matches') {
       const patient = (id: string) => ({ fullUrl: `http://fr.example/fhir/Patient/${id}`, resource: { resourceType: 'Patient', id, name: [{ family: 'Martin' }] } });
       res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 2, entry: [patient('a'), patient('b')] }));
@@ -81,6 +92,10 @@ beforeAll(async () => {
     }
     // 'hang': never answers
   }).listen(frPort, '127.0.0.1');
+
+  const invalid = minimal();
+  delete invalid['entry'][0].resource.status; // Composition.status is 1..1
+  frSignedInvalid = await signSummary(Buffer.from(JSON.stringify(invalid), 'utf8'), await NodeIdentity.load(`${projectRoot()}/seed/trust/demo-keys/ncp-fr.json`), `http://127.0.0.1:${frPort}/fhir`);
 
   const common = { MONGODB_URI: uri, PONTIS_SEED: '1', PONTIS_PEER_URLS: peerUrls, PONTIS_PEER_TIMEOUT_MS: '1500', HOST: '127.0.0.1' };
   [at, pt] = await Promise.all([
@@ -189,6 +204,15 @@ describe('cross-border retrieval between real nodes', () => {
     const { status, body } = await summaryAtPt(`${AT_SYSTEM}|${value}`, await clinician());
     expect(status).toBe(200);
     expect(body['identifier']).toEqual(document['identifier']);
+  });
+
+  it("refuses a summary its home node signed but that breaks the profiles in force, naming the node", async () => {
+    fakeMode = 'signed-invalid';
+    const { status, body } = await summaryAtPt(`${FR_SYSTEM}|2850312345678`, await clinician());
+    expect(status).toBe(502);
+    expect(body['issue'][0].diagnostics).toMatch(/summary from the node of FR does not meet the profiles in force here; it is not passed on/);
+    expect(body['issue'].some((i: Json) => i['severity'] === 'error' && /Composition\.status/.test(JSON.stringify(i)))).toBe(true);
+    expect(JSON.stringify(body)).not.toContain('"entry"');
   });
 
   it('answers 409 when the home node matches several patients, and passes on what narrows it', async () => {

@@ -23,7 +23,7 @@ function medplumDefinitionsVersion(): string {
 }
 
 /** A validator over the FHIR R4 base and the given packages (folders under `profiles/`). */
-export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PACKAGES): ProfileValidator {
+export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PACKAGES, options: { crossCheckInvariants?: boolean } = {}): ProfileValidator {
   const base = loadBaseDefinitions();
   const registry = DefinitionRegistry.fhirR4(base);
   const terminology = Terminology.fhirR4(base);
@@ -42,7 +42,7 @@ export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PA
     registry.add(resources.filter((r): r is StructureDefinition => r.resourceType === 'StructureDefinition'));
     terminology.add(resources);
   }
-  return new ProfileValidator(registry, terminology, fingerprint.digest('base64url').slice(0, 22));
+  return new ProfileValidator(registry, terminology, fingerprint.digest('base64url').slice(0, 22), options);
 }
 
 export { OffloadingValidator } from './offloading-validator.js';

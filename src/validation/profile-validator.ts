@@ -1,5 +1,6 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4/index.js';
+import { compileExistenceInvariant, type ExistenceCheck, type PathModel } from './existence-invariants.js';
 import { canonicalUrl, type DefinitionRegistry, type StructureDefinition } from './definitions.js';
 import { compileElementTree, findByPath, type ElementNode, type Invariant } from './element-tree.js';
 import { isPrimitiveType, primitiveProblem } from './primitives.js';
@@ -153,10 +154,18 @@ export class ProfileValidator {
    * @param profileSet fingerprint of the definitions loaded: documents validated under another
    * set are validated again before they leave the node.
    */
+  /** Invariants compiled to member tests (existence-invariants.ts), or null for FHIRPath's. */
+  private readonly existenceChecks = new Map<string, ExistenceCheck | null>();
+
+  /**
+   * @param options.crossCheckInvariants (tests) evaluate invariants answered without FHIRPath with
+   *   FHIRPath too, and throw if the answers differ.
+   */
   constructor(
     private readonly registry: DefinitionRegistry,
     private readonly terminology?: Terminology,
     readonly profileSet = 'unversioned',
+    private readonly options: { crossCheckInvariants?: boolean } = {},
   ) {}
 
   /** Validates a resource against its base definition and `profile` (or the profiles it declares). */
@@ -628,6 +637,13 @@ export class ProfileValidator {
         continue;
       }
       const cacheKey = `${node.path}\u0000${invariant.expression}`;
+      const answer = this.existenceCheck(invariant, node, cacheKey)?.(value);
+      if (answer !== undefined) {
+        const holds = answer;
+        if (this.options.crossCheckInvariants) this.crossCheck(invariant, node, cacheKey, value, run, holds);
+        if (!holds) run.issues.push({ severity: invariant.severity, code: 'invariant', key: invariant.key, expression: path, message: `${invariant.key}: ${invariant.human}` });
+        continue;
+      }
       // The same element meets the same invariant whichever profile asks: checked once per run.
       let verdicts = run.verdicts.get(value);
       if (!verdicts) {
@@ -649,6 +665,25 @@ export class ProfileValidator {
       if (!holds) {
         run.issues.push({ severity: invariant.severity, code: 'invariant', key: invariant.key, expression: path, message: `${invariant.key}: ${invariant.human}` });
       }
+    }
+  }
+
+  private existenceCheck(invariant: Invariant, node: ElementNode, cacheKey: string): ExistenceCheck | null {
+    let check = this.existenceChecks.get(cacheKey);
+    if (check === undefined) {
+      check = compileExistenceInvariant(invariant.expression, node.path, r4Model as unknown as PathModel) ?? null;
+      this.existenceChecks.set(cacheKey, check);
+    }
+    return check;
+  }
+
+  private crossCheck(invariant: Invariant, node: ElementNode, cacheKey: string, value: Json, run: Run, holds: boolean): void {
+    const evaluate = this.compiled(invariant, node, cacheKey);
+    if (!evaluate) return;
+    const result = evaluate(value, { resource: run.resource, rootResource: run.root });
+    const expected = !(result.length === 1 && result[0] === false);
+    if (expected !== holds) {
+      throw new Error(`${invariant.key} (${invariant.expression}) at ${node.path}: FHIRPath says ${expected}, the member tests ${holds}, for ${JSON.stringify(value).slice(0, 300)}`);
     }
   }
 

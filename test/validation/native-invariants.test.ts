@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import { NATIVE_INVARIANTS } from '../../src/validation/profile-validator.js';
+import { compileExistenceInvariant, type PathModel } from '../../src/validation/existence-invariants.js';
+import { createValidator, DEFAULT_PROFILE_PACKAGES } from '../../src/validation/index.js';
+import { mutations } from './mutation-cases.js';
 import { ipsExample, type Json } from '../support/test-node.js';
 import { allIpsExamples } from './support.js';
 
@@ -57,5 +60,69 @@ describe('invariants answered natively', () => {
       compared++;
     }
     expect(compared).toBeGreaterThan(1);
+  });
+});
+
+describe('invariants answered by member tests (existence-invariants.ts)', () => {
+  it('agree with FHIRPath on every official example and every mutated one', () => {
+    // The cross-checking validator evaluates each such invariant with FHIRPath too and throws on a difference.
+    const crossChecking = createValidator(DEFAULT_PROFILE_PACKAGES, { crossCheckInvariants: true });
+    const documents = [...allIpsExamples().map((f) => ipsExample(f)), ...mutations.map(([, base, mutate]) => {
+      const b = base();
+      mutate(b);
+      return b;
+    })];
+    // And one that breaks such invariants on purpose, so that both answers are compared.
+    const broken = ipsExample('Bundle-bundle-ips-all-sections.json');
+    const resources = (broken['entry'] as Json[]).map((e) => e['resource'] as Json);
+    for (const r of resources) {
+      if (r['resourceType'] === 'Observation' && r['valueQuantity'] === undefined) r['valueString'] = 'x';
+      if (r['resourceType'] === 'Observation') r['dataAbsentReason'] = { text: 'not asked' }; // obs-6
+      if (r['resourceType'] === 'Condition') {
+        r['abatementString'] = 'gone'; // con-4 unless resolved, remission or inactive
+        r['verificationStatus'] = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' }] }; // con-5
+      }
+      if (r['resourceType'] === 'AllergyIntolerance') {
+        r['verificationStatus'] = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'entered-in-error' }] }; // ait-2
+      }
+      if (r['resourceType'] === 'Patient') r['name'] = [{ use: 'official' }]; // the IPS name rule
+    }
+    documents.push(broken);
+    let errors = 0;
+    for (const document of documents) errors += crossChecking.validate(document).filter((i) => i.severity === 'error').length;
+    expect(errors).toBeGreaterThanOrEqual(mutations.length); // the mutated documents did fail
+    const invariantKeys = new Set(crossChecking.validate(broken).map((i) => i.key));
+    expect([...invariantKeys]).toEqual(expect.arrayContaining(['obs-6', 'con-5', 'ait-2']));
+  });
+
+  it.each([
+    ['dataAbsentReason.empty() or value.empty()', 'Observation', { valueQuantity: { value: 1 }, dataAbsentReason: { text: 'x' } }, false],
+    ['dataAbsentReason.empty() or value.empty()', 'Observation', { valueString: 'a' }, true],
+    ['low.exists() or high.exists() or text.exists()', 'Observation.referenceRange', { _text: { extension: [{ url: 'x', valueString: 'y' }] } }, true],
+    ['low.exists() or high.exists() or text.exists()', 'Observation.referenceRange', { appliesTo: [] }, false],
+    ['name.exists() or telecom.exists() or address.exists() or organization.exists()', 'Patient.contact', { name: {} }, true],
+    ['(component.value.exists() or component.dataAbsentReason.exists()) implies code.exists()', 'Observation', { component: [{ code: { text: 'a' }, valueString: 'x' }] }, false],
+    ['family.exists() or given.exists() or text.exists()', 'Patient.name', { use: 'official' }, false],
+    ["abatement.empty() or clinicalStatus.coding.where(system='s' and (code='resolved' or code='inactive')).exists()", 'Condition', { abatementString: 'x', clinicalStatus: { coding: [{ system: 's', code: 'active' }, { system: 's', code: 'inactive' }] } }, true],
+    ["abatement.empty() or clinicalStatus.coding.where(system='s' and (code='resolved' or code='inactive')).exists()", 'Condition', { abatementAge: { value: 3 }, clinicalStatus: { coding: [{ system: 't', code: 'inactive' }] } }, false],
+    ["patient.exists() or scope.coding.where(system='something' and code='adr').exists().not()", 'Consent', { scope: { coding: [{ system: 'something', code: 'adr' }] } }, false],
+  ])('compile %s at %s into member tests that agree with FHIRPath', (expression, base, value, holds) => {
+    const check = compileExistenceInvariant(expression, base, r4Model as unknown as PathModel);
+    expect(check).toBeDefined();
+    const result = fhirpath.evaluate(value, { base, expression }, {}, r4Model) as unknown[];
+    expect(!(result.length === 1 && result[0] === false)).toBe(holds);
+    expect(check!(value)).toBe(holds);
+  });
+
+  it.each([
+    ["verificationStatus.coding.where(code.startsWith('x')).exists()", 'Condition'],
+    ["category.select($this = 'x').empty()", 'Condition'],
+    ['value.code.exists()', 'Observation'],
+    ['Observation.code.exists()', 'Observation'],
+    ['start.hasValue().not() or end.hasValue().not() or (start <= end)', 'Period'],
+    ['text.`div`.exists()', 'Patient'],
+    ['value.exists()', 'Observation.value[x]'],
+  ])('leave %s at %s to FHIRPath', (expression, base) => {
+    expect(compileExistenceInvariant(expression, base, r4Model as unknown as PathModel)).toBeUndefined();
   });
 });

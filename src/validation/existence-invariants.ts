@@ -1,0 +1,267 @@
+/**
+ * Invariants made of existence tests, such as obs-6 `dataAbsentReason.empty() or value.empty()` or
+ * ait-1 `verificationStatus.coding.where(system = '…' and code = 'entered-in-error').exists() or
+ * clinicalStatus.exists()`: a path, optionally filtered by `where()` on equalities with string
+ * literals, then `exists()` or `empty()`, optionally `.not()`; joined by `and`, `or`, `implies`
+ * and parentheses. They are most of the invariants a summary meets, and FHIRPath spends 10–25 µs
+ * on each; compiled here into member tests they cost well under one. Anything else is left to
+ * FHIRPath. Paths are resolved with the R4 model FHIRPath uses (choice types such as `value` →
+ * `valueQuantity`, element types), so the answers are FHIRPath's; a test compares them on every
+ * official example and every mutated one.
+ */
+
+type Json = Record<string, unknown>;
+
+/** What the FHIRPath R4 model says about element paths (`fhirpath/fhir-context/r4`). */
+export interface PathModel {
+  choiceTypePaths: Record<string, string[]>;
+  path2Type: Record<string, string>;
+  pathsDefinedElsewhere: Record<string, string>;
+}
+
+/**
+ * A compiled invariant: whether it holds for the element's JSON value, or undefined when the data
+ * takes a shape the member tests do not answer for (then FHIRPath does).
+ */
+export type ExistenceCheck = (value: Json) => boolean | undefined;
+
+/** Whether an item passes a `where()`: true, false, or undefined (ask FHIRPath). */
+type Criterion = (item: Json) => boolean | undefined;
+
+/** Thrown inside the parser for anything outside the supported subset. */
+class Unsupported extends Error {}
+
+/** Element type context of a path: a type name (`HumanName`) or a backbone path (`Observation.component`). */
+function contextOf(path: string, model: PathModel): string | undefined {
+  const elsewhere = model.pathsDefinedElsewhere[path];
+  if (elsewhere !== undefined) return elsewhere;
+  const type = model.path2Type[path];
+  if (type === undefined) return path.includes('.') ? undefined : path; // a resource or type name
+  if (type === 'BackboneElement' || type === 'Element') return path;
+  return /^[A-Z]/.test(type) && !type.startsWith('System.') ? type : undefined;
+}
+
+function isPrimitiveType(type: string | undefined): boolean {
+  return type !== undefined && (/^[a-z]/.test(type) || type.startsWith('System.'));
+}
+
+class Parser {
+  private at = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly model: PathModel,
+  ) {}
+
+  /** The whole expression, evaluated at an element of type context `base`. */
+  parse(base: string): ExistenceCheck {
+    const check = this.implies(base);
+    this.space();
+    if (this.at !== this.text.length) throw new Unsupported();
+    return check;
+  }
+
+  private space(): void {
+    while (this.at < this.text.length && /\s/.test(this.text[this.at]!)) this.at++;
+  }
+
+  private keyword(word: string): boolean {
+    this.space();
+    if (!this.text.startsWith(word, this.at) || /[A-Za-z0-9]/.test(this.text[this.at + word.length] ?? '')) return false;
+    this.at += word.length;
+    return true;
+  }
+
+  private literal(s: string): boolean {
+    this.space();
+    if (!this.text.startsWith(s, this.at)) return false;
+    this.at += s.length;
+    return true;
+  }
+
+  private identifier(): string {
+    this.space();
+    const m = /^[a-z][A-Za-z0-9]*/.exec(this.text.slice(this.at));
+    if (!m) throw new Unsupported();
+    this.at += m[0].length;
+    return m[0];
+  }
+
+  private implies(base: string): ExistenceCheck {
+    const left = this.or(base);
+    if (!this.keyword('implies')) return left;
+    const right = this.or(base);
+    return (v) => {
+      const l = left(v);
+      if (l === false) return true;
+      const r = right(v);
+      return l === undefined || r === undefined ? undefined : r;
+    };
+  }
+
+  private or(base: string): ExistenceCheck {
+    let check = this.and(base);
+    while (this.keyword('or')) {
+      const [l, r] = [check, this.and(base)];
+      check = (v) => {
+        const a = l(v);
+        if (a === true) return true;
+        const b = r(v);
+        return b === true ? true : a === undefined || b === undefined ? undefined : false;
+      };
+    }
+    return check;
+  }
+
+  private and(base: string): ExistenceCheck {
+    let check = this.term(base);
+    while (this.keyword('and')) {
+      const [l, r] = [check, this.term(base)];
+      check = (v) => {
+        const a = l(v);
+        if (a === false) return false;
+        const b = r(v);
+        return b === false ? false : a === undefined || b === undefined ? undefined : true;
+      };
+    }
+    return check;
+  }
+
+  private term(base: string): ExistenceCheck {
+    if (this.literal('(')) {
+      const inner = this.implies(base);
+      if (!this.literal(')')) throw new Unsupported();
+      return inner;
+    }
+    // path ('.' segment)* ['.where(' criteria ')'] '.exists()' | '.empty()' ['.not()']
+    const steps: string[][] = [];
+    let context: string | undefined = base;
+    let filter: Criterion | undefined;
+    let test: 'exists' | 'empty' | undefined;
+    for (let first = true; test === undefined; first = false) {
+      if (!first && !this.literal('.')) throw new Unsupported();
+      if (!first && this.keyword('exists')) test = 'exists';
+      else if (!first && this.keyword('empty')) test = 'empty';
+      else if (!first && this.keyword('where')) {
+        if (filter || !context || !this.literal('(')) throw new Unsupported();
+        filter = this.criteria(context);
+        if (!this.literal(')')) throw new Unsupported();
+        continue;
+      } else {
+        if (filter || !context) throw new Unsupported(); // nothing after where(), nor inside a choice or primitive
+        const segment = this.identifier();
+        const full = `${context}.${segment}`;
+        const choices = this.model.choiceTypePaths[full];
+        if (choices) {
+          steps.push(choices.map((t) => segment + t));
+          context = undefined; // what follows depends on the type taken
+        } else {
+          if (this.model.path2Type[full] === undefined && this.model.pathsDefinedElsewhere[full] === undefined) throw new Unsupported();
+          steps.push([segment]);
+          context = contextOf(full, this.model);
+        }
+        continue;
+      }
+      if (!this.literal('()')) throw new Unsupported();
+    }
+    if (steps.length === 0) throw new Unsupported();
+    const negated = this.literal('.not()');
+    const wanted = (test === 'exists') !== negated;
+    return (value) => {
+      const found = exists(value, steps, filter);
+      return found === undefined ? undefined : found === wanted;
+    };
+  }
+
+  /** `member = 'literal'` joined by and/or and parentheses, on items of type context `context`. */
+  private criteria(context: string): Criterion {
+    let criterion = this.criteriaAnd(context);
+    while (this.keyword('or')) {
+      const [l, r] = [criterion, this.criteriaAnd(context)];
+      criterion = (item) => {
+        const a = l(item);
+        const b = r(item);
+        return a === undefined || b === undefined ? undefined : a || b;
+      };
+    }
+    return criterion;
+  }
+
+  private criteriaAnd(context: string): Criterion {
+    let criterion = this.criteriaAtom(context);
+    while (this.keyword('and')) {
+      const [l, r] = [criterion, this.criteriaAtom(context)];
+      criterion = (item) => {
+        const a = l(item);
+        const b = r(item);
+        return a === undefined || b === undefined ? undefined : a && b;
+      };
+    }
+    return criterion;
+  }
+
+  private criteriaAtom(context: string): Criterion {
+    if (this.literal('(')) {
+      const inner = this.criteria(context);
+      if (!this.literal(')')) throw new Unsupported();
+      return inner;
+    }
+    const member = this.identifier();
+    if (!isPrimitiveType(this.model.path2Type[`${context}.${member}`])) throw new Unsupported();
+    if (!this.literal('=')) throw new Unsupported();
+    this.space();
+    const m = /^'([^'\\]*)'/.exec(this.text.slice(this.at));
+    if (!m) throw new Unsupported();
+    this.at += m[0].length;
+    const expected = m[1];
+    // A missing member makes `=` empty, which where() takes as false; and/or here never negate,
+    // so false stands for empty exactly. A repeated member is FHIRPath's to judge.
+    return (item) => {
+      const actual = item[member];
+      if (Array.isArray(actual)) return undefined;
+      return actual === expected;
+    };
+  }
+}
+
+/** Whether anything is found along `steps` (a primitive given only by its `_name` extension counts). */
+function exists(value: Json, steps: string[][], filter: Criterion | undefined): boolean | undefined {
+  let nodes: unknown[] = [value];
+  for (const [i, keys] of steps.entries()) {
+    const last = i === steps.length - 1;
+    const next: unknown[] = [];
+    for (const node of nodes) {
+      if (node === null || typeof node !== 'object' || Array.isArray(node)) continue;
+      const object = node as Json;
+      for (const key of keys) {
+        for (const k of last && !filter ? [key, `_${key}`] : [key]) {
+          const member = object[k];
+          if (member === undefined) continue;
+          for (const item of Array.isArray(member) ? member : [member]) if (item !== null && item !== undefined) next.push(item);
+        }
+      }
+    }
+    nodes = next;
+  }
+  if (!filter) return nodes.length > 0;
+  let unsure = false;
+  for (const node of nodes) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    const passes = filter(node as Json);
+    if (passes === true) return true;
+    if (passes === undefined) unsure = true;
+  }
+  return unsure ? undefined : false;
+}
+
+/** The invariant compiled to member tests, or undefined when it is not of this kind. */
+export function compileExistenceInvariant(expression: string, basePath: string, model: PathModel): ExistenceCheck | undefined {
+  const base = contextOf(basePath, model);
+  if (base === undefined) return undefined;
+  try {
+    return new Parser(expression, model).parse(base);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}

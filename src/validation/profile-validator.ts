@@ -79,6 +79,18 @@ export const NATIVE_INVARIANTS: Record<string, (value: Json) => boolean | undefi
 /** Placeholder for the path of a resource while its issues are computed for reuse. */
 const ROOT = '\u0000';
 
+const companionKeys = new Map<string, string>();
+
+/** `_name`, the member holding a primitive's id and extensions, built once per name. */
+function companionKey(name: string): string {
+  let key = companionKeys.get(name);
+  if (key === undefined) {
+    key = `_${name}`;
+    companionKeys.set(name, key);
+  }
+  return key;
+}
+
 function isEmptyObject(value: Json): boolean {
   for (const _ in value) return false;
   return true;
@@ -353,7 +365,9 @@ export class ProfileValidator {
       const key = keys[0]!;
       const raw = value[key];
       const isArray = Array.isArray(raw);
-      const primitiveCompanion = value[`_${key}`];
+      // `_key` (a primitive's id and extensions) is looked up only when it can matter: building
+      // and hashing that name for every member was a fifth of the walk.
+      const primitiveCompanion = raw === undefined ? value[companionKey(key)] : undefined;
       const count = raw === undefined ? (primitiveCompanion === undefined ? 0 : Array.isArray(primitiveCompanion) ? primitiveCompanion.length : 1) : isArray ? raw.length : 1;
       if (raw !== undefined) {
         if (!child.repeats && isArray) {
@@ -372,7 +386,7 @@ export class ProfileValidator {
       const type = child.isChoice ? child.choiceKeys.get(key) : undefined;
       if (!isArray) {
         if (raw === null) {
-          if (primitiveCompanion === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'null is not a FHIR value' });
+          if (value[companionKey(key)] === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'null is not a FHIR value' });
           continue;
         }
         const slice = child.slicing && child.slices.length > 0 ? this.assignSlices([raw], child, () => `${path}.${key}`, run)[0] : undefined;
@@ -384,7 +398,7 @@ export class ProfileValidator {
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
         if (item === null) {
-          if (primitiveCompanion === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}[${i}]`, message: 'null is not a FHIR value' });
+          if (value[companionKey(key)] === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}[${i}]`, message: 'null is not a FHIR value' });
           continue;
         }
         this.validateElement(item, sliceOf?.[i] ?? child, `${path}.${key}[${i}]`, treeRoot, run, type);

@@ -50,9 +50,10 @@ function undiciReason(error: unknown): (typeof UNDICI_REASONS)[number][2] | unde
  * Calls to the FHIR API of the other Member States' nodes, with fhir-kit-client: a connection
  * pool per peer (so that a slow peer holds no connection another needs), a connect timeout and
  * a total timeout per call, a size limit enforced while reading, one retry with jitter of an
- * idempotent GET that failed for want of an answer, and a circuit breaker per peer. Failures are OperationOutcome errors naming the peer:
- * 502 (it answered wrongly), 504 (it did not answer in time), 503 (its circuit is open). A
- * refusal by the peer (4xx) is passed on with its status.
+ * idempotent GET that failed for want of an answer, and a circuit breaker per peer. Failures
+ * are OperationOutcome errors naming the peer: 502 (it answered wrongly), 504 (it did not accept
+ * a connection or answer in time), 503 (its circuit is open). A refusal by the peer (4xx) is
+ * passed on with its status.
  */
 export class PeerClient {
   private readonly clients = new Map<string, Client>();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { flattenedVerify } from 'jose';
 import type { TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from './node-identity.js';
@@ -32,12 +33,24 @@ export class SignatureRefused extends Error {
   override name = 'SignatureRefused';
 }
 
+/** A verified summary: when it was signed, the signed serialisation, and its SHA-256. */
+export interface VerifiedSummary {
+  signedAt: string;
+  /** The Bundle without `signature`, as `JSON.stringify` writes it: what was signed. */
+  canonical: string;
+  /** SHA-256 of `canonical` (base64url). */
+  digest: string;
+}
+
 /**
  * Verifies the signature of a summary received from the node whose issuer is `issuer`; resolves
  * to when it was signed and the signed serialisation (the Bundle without `signature`). Throws
  * {@link SignatureRefused} when missing, malformed, by another key, or not matching the content.
+ * `verified` remembers content and signature pairs already verified: a home node reuses a signed
+ * copy for a while, and the same pair verifies the same way again (the trust list does not
+ * change while the node runs).
  */
-export async function verifySummary(bundle: Record<string, unknown>, issuer: string, trust: TrustList): Promise<{ signedAt: string; canonical: string }> {
+export async function verifySummary(bundle: Record<string, unknown>, issuer: string, trust: TrustList, verified?: Set<string>): Promise<VerifiedSummary> {
   const { signature, ...content } = bundle;
   const sig = signature as { sigFormat?: string; data?: string; when?: string } | undefined;
   if (!sig || sig.sigFormat !== 'application/jose' || typeof sig.data !== 'string') throw new SignatureRefused('the summary carries no JWS signature');
@@ -54,13 +67,21 @@ export async function verifySummary(bundle: Record<string, unknown>, issuer: str
   const key = header.kid ? trusted?.keys.get(header.kid) : undefined;
   if (!key || key.alg !== header.alg) throw new SignatureRefused('the summary is not signed by a key of its home node');
   const canonical = JSON.stringify(content);
-  try {
-    await flattenedVerify({ protected: protectedHeader, signature: signatureValue, payload: Buffer.from(canonical, 'utf8') }, key.key, {
-      algorithms: [key.alg],
-      crit: { b64: true },
-    });
-  } catch {
-    throw new SignatureRefused('the summary signature does not match its content (altered in transit?)');
+  const digest = createHash('sha256').update(canonical).digest('base64url');
+  const pair = `${issuer}\n${compact}\n${digest}`;
+  if (!verified?.has(pair)) {
+    try {
+      await flattenedVerify({ protected: protectedHeader, signature: signatureValue, payload: Buffer.from(canonical, 'utf8') }, key.key, {
+        algorithms: [key.alg],
+        crit: { b64: true },
+      });
+    } catch {
+      throw new SignatureRefused('the summary signature does not match its content (altered in transit?)');
+    }
+    if (verified) {
+      if (verified.size >= 10_000) verified.clear();
+      verified.add(pair);
+    }
   }
-  return { signedAt: sig.when ?? '', canonical };
+  return { signedAt: sig.when ?? '', canonical, digest };
 }

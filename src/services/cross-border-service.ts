@@ -1,5 +1,4 @@
 import Boom from '@hapi/boom';
-import { createHash } from 'node:crypto';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import type { TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from '../exchange/node-identity.js';
@@ -36,6 +35,8 @@ const MINIMAL_PATIENT = ['resourceType', 'id', 'identifier', 'name', 'birthDate'
 export class CrossBorderService {
   /** Validation verdicts of received documents, by content hash and profile set. */
   private readonly verdicts = new Map<string, Problem[]>();
+  /** Content and signature pairs already verified (see verifySummary). */
+  private readonly verifiedSignatures = new Set<string>();
   /**
    * Identifications made by each clinician, by everything that shapes the home node's answer
    * (clinician, role, purpose, break-glass, identifier, demographics): the patient's id there,
@@ -134,17 +135,18 @@ export class CrossBorderService {
     access.resources.push(`${home.baseUrl}/Patient/${id}/$summary`);
     const bundle = await this.peers.summary(home, id, this.call(home, access));
     let canonical: string;
+    let digest: string;
     try {
-      ({ canonical } = await verifySummary(bundle, home.issuer, this.trust));
+      ({ canonical, digest } = await verifySummary(bundle, home.issuer, this.trust, this.verifiedSignatures));
     } catch (error) {
       if (!(error instanceof SignatureRefused)) throw error;
       throw fhirError(502, { code: 'security', message: `the summary from the node of ${home.country} is refused: ${error.message}` });
     }
-    const { signature: _signature, ...content } = bundle;
     // The same document arrives again and again: its verdict is remembered by content hash.
-    const key = createHash('sha256').update(canonical).update(this.validator.profileSet).digest('base64url');
+    const key = `${digest}\n${this.validator.profileSet}`;
     let errors = this.verdicts.get(key);
     if (errors === undefined) {
+      const { signature: _signature, ...content } = bundle;
       errors = (await this.validator.validate(content, this.documentProfile)).filter((i) => i.severity === 'error');
       if (this.verdicts.size >= 10_000) this.verdicts.clear();
       this.verdicts.set(key, errors);
@@ -155,7 +157,8 @@ export class CrossBorderService {
         ...errors,
       ]);
     }
-    return Buffer.from(JSON.stringify(bundle), 'utf8');
+    // The signed serialisation with its signature appended: the Bundle as received, serialised once.
+    return Buffer.from(`${canonical.slice(0, -1)},"signature":${JSON.stringify(bundle['signature'])}}`, 'utf8');
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { CircuitBreaker } from '../../src/exchange/circuit-breaker.js';
 import { NodeIdentity } from '../../src/exchange/node-identity.js';
 import { PeerDirectory, PeerDirectoryError } from '../../src/exchange/peer-directory.js';
@@ -22,7 +23,16 @@ describe('summary signatures', () => {
     const bytes = Buffer.from(JSON.stringify(minimal()), 'utf8');
     const signed = JSON.parse((await signSummary(bytes, at, 'http://at.example/fhir')).toString('utf8')) as Json;
     expect(signed['signature']).toMatchObject({ sigFormat: 'application/jose', who: { identifier: { value: 'http://at.example/fhir' } } });
-    await expect(verifySummary(signed, 'https://ncp.at.demo.pontis.example', trust)).resolves.toEqual({ signedAt: signed['signature'].when, canonical: bytes.toString('utf8') });
+    await expect(verifySummary(signed, 'https://ncp.at.demo.pontis.example', trust)).resolves.toEqual({
+      signedAt: signed['signature'].when,
+      canonical: bytes.toString('utf8'),
+      digest: createHash('sha256').update(bytes).digest('base64url'),
+    });
+    // A pair verified once is remembered; altered content is a different pair and is checked again.
+    const verified = new Set<string>();
+    await verifySummary(signed, 'https://ncp.at.demo.pontis.example', trust, verified);
+    expect(verified.size).toBe(1);
+    await expect(verifySummary({ ...signed, timestamp: '2000-01-01T00:00:00Z' }, 'https://ncp.at.demo.pontis.example', trust, verified)).rejects.toThrow(/does not match its content/);
     await expect(verifySummary({ ...signed, timestamp: '2000-01-01T00:00:00Z' }, 'https://ncp.at.demo.pontis.example', trust)).rejects.toThrow(/does not match its content/);
     const { signature: _s, ...unsigned } = signed;
     await expect(verifySummary(unsigned, 'https://ncp.at.demo.pontis.example', trust)).rejects.toBeInstanceOf(SignatureRefused);

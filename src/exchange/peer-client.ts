@@ -80,9 +80,9 @@ export class PeerClient {
     return client;
   }
 
-  /** Closes the connections to peers (shutdown). */
+  /** Closes the connections to peers (shutdown); calls still under way are abandoned, not awaited. */
   async close(): Promise<void> {
-    await Promise.all(this.pools.map((pool) => pool.close()));
+    await Promise.all(this.pools.map((pool) => pool.destroy()));
   }
 
   private breakerFor(peer: PeerNode): CircuitBreaker {

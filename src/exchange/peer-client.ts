@@ -119,11 +119,11 @@ export class PeerClient {
         if (!isFhirResource(answer)) throw Object.assign(new Error('not FHIR'), { notFhir: true });
         const encoding = Client.httpFor(answer as FhirResource).response?.headers.get('content-encoding');
         // A peer that compresses anyway escapes the size limit on what is decoded: refused.
-        if (encoding && encoding !== 'identity') throw Object.assign(new Error('compressed'), { notFhir: true });
+        if (encoding && encoding !== 'identity') throw Object.assign(new Error('compressed'), { compressed: encoding });
         breaker.succeeded();
         return answer;
       } catch (error) {
-        const e = error as { name?: string; response?: { status?: number; data?: unknown }; notFhir?: boolean; tooLarge?: boolean; connectTimeout?: boolean };
+        const e = error as { name?: string; response?: { status?: number; data?: unknown }; notFhir?: boolean; tooLarge?: boolean; connectTimeout?: boolean; compressed?: string };
         const reason = undiciReason(error);
         if (reason === 'too-large') e.tooLarge = true;
         if (reason === 'connect-timeout') e.connectTimeout = true;
@@ -136,7 +136,7 @@ export class PeerClient {
           throw fhirError(status, { code: (issue?.['code'] as 'forbidden') ?? 'forbidden', message: `${name} refused: ${String(issue?.['diagnostics'] ?? 'no reason given')}` });
         }
         const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-        const noAnswer = !timedOut && !e.connectTimeout && status === undefined && !e.notFhir && !e.tooLarge;
+        const noAnswer = !timedOut && !e.connectTimeout && status === undefined && !e.notFhir && !e.tooLarge && !e.compressed;
         if (noAnswer && attempt === 1) {
           // Nothing came back (connection refused or reset): a GET may be tried once more.
           await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
@@ -145,6 +145,7 @@ export class PeerClient {
         breaker.failed();
         if (e.connectTimeout) throw fhirError(504, { code: 'timeout', message: `${name} did not accept a connection within ${this.limits.connectTimeoutMs} ms` });
         if (timedOut) throw fhirError(504, { code: 'timeout', message: `${name} did not answer within ${this.limits.timeoutMs} ms` });
+        if (e.compressed) throw fhirError(502, { code: 'exception', message: `${name} answered ${e.compressed}-compressed although asked not to; nothing is passed on` });
         if (e.tooLarge) throw fhirError(502, { code: 'too-costly', message: `${name} answered more than ${this.limits.maxBytes} bytes; nothing is passed on` });
         if (e.notFhir || status !== undefined) {
           throw fhirError(502, { code: 'exception', message: `${name} answered ${status !== undefined ? `HTTP ${status}` : 'something'} that is not a FHIR answer; nothing is passed on` });

@@ -4,8 +4,8 @@
  * clinicalStatus.exists()`: a path, optionally filtered by `where()` on equalities with string
  * literals, then `exists()` or `empty()`, optionally `.not()`; joined by `and`, `or`, `implies`
  * and parentheses. They are most of the invariants a summary meets, and FHIRPath spends 10–25 µs
- * on each; compiled here into member tests they cost well under one. Anything else is left to
- * FHIRPath. Paths are resolved with the R4 model FHIRPath uses (choice types such as `value` →
+ * on each; compiled here into member tests they cost a small fraction of that. Anything else is
+ * left to FHIRPath. Paths are resolved with the R4 model FHIRPath uses (choice types such as `value` →
  * `valueQuantity`, element types), so the answers are FHIRPath's; a test compares them on every
  * official example and every mutated one.
  */
@@ -26,10 +26,33 @@ export interface PathModel {
 export type ExistenceCheck = (value: Json) => boolean | undefined;
 
 /** Whether an item passes a `where()`: true, false, or undefined (ask FHIRPath). */
-type Criterion = (item: Json) => boolean | undefined;
+type Criterion = Test;
 
 /** Thrown inside the parser for anything outside the supported subset. */
 class Unsupported extends Error {}
+
+/** An existence check or a `where()` criterion: the same shape. */
+type Test = ExistenceCheck;
+
+/**
+ * FHIRPath's `and` and `or` over tests whose undefined means "FHIRPath's to say": a false (for
+ * `and`) or true (for `or`) side decides whatever the other is, as in FHIRPath's three-valued
+ * logic; otherwise an undefined side leaves the answer to FHIRPath.
+ */
+const JOIN: Record<'and' | 'or', (l: Test, r: Test) => Test> = {
+  and: (l, r) => (v) => {
+    const a = l(v);
+    if (a === false) return false;
+    const b = r(v);
+    return b === false ? false : a === undefined || b === undefined ? undefined : true;
+  },
+  or: (l, r) => (v) => {
+    const a = l(v);
+    if (a === true) return true;
+    const b = r(v);
+    return b === true ? true : a === undefined || b === undefined ? undefined : false;
+  },
+};
 
 /** Element type context of a path: a type name (`HumanName`) or a backbone path (`Observation.component`). */
 function contextOf(path: string, model: PathModel): string | undefined {
@@ -99,40 +122,28 @@ class Parser {
     };
   }
 
-  private or(base: string): ExistenceCheck {
-    let check = this.and(base);
-    while (this.keyword('or')) {
-      const [l, r] = [check, this.and(base)];
-      check = (v) => {
-        const a = l(v);
-        if (a === true) return true;
-        const b = r(v);
-        return b === true ? true : a === undefined || b === undefined ? undefined : false;
-      };
-    }
-    return check;
+  /** `operand (word operand)*`, joined left to right. */
+  private chain(word: 'and' | 'or', operand: () => Test): Test {
+    let test = operand();
+    while (this.keyword(word)) test = JOIN[word](test, operand());
+    return test;
   }
 
-  private and(base: string): ExistenceCheck {
-    let check = this.term(base);
-    while (this.keyword('and')) {
-      const [l, r] = [check, this.term(base)];
-      check = (v) => {
-        const a = l(v);
-        if (a === false) return false;
-        const b = r(v);
-        return b === false ? false : a === undefined || b === undefined ? undefined : true;
-      };
-    }
-    return check;
+  /** `( inner )` when the next token opens a parenthesis; undefined otherwise. */
+  private group(inner: () => Test): Test | undefined {
+    if (!this.literal('(')) return undefined;
+    const test = inner();
+    if (!this.literal(')')) throw new Unsupported();
+    return test;
+  }
+
+  private or(base: string): ExistenceCheck {
+    return this.chain('or', () => this.chain('and', () => this.term(base)));
   }
 
   private term(base: string): ExistenceCheck {
-    if (this.literal('(')) {
-      const inner = this.implies(base);
-      if (!this.literal(')')) throw new Unsupported();
-      return inner;
-    }
+    const grouped = this.group(() => this.implies(base));
+    if (grouped) return grouped;
     // path ('.' segment)* ['.where(' criteria ')'] '.exists()' | '.empty()' ['.not()']
     const steps: string[][] = [];
     let context: string | undefined = base;
@@ -175,37 +186,12 @@ class Parser {
 
   /** `member = 'literal'` joined by and/or and parentheses, on items of type context `context`. */
   private criteria(context: string): Criterion {
-    let criterion = this.criteriaAnd(context);
-    while (this.keyword('or')) {
-      const [l, r] = [criterion, this.criteriaAnd(context)];
-      criterion = (item) => {
-        const a = l(item);
-        const b = r(item);
-        return a === undefined || b === undefined ? undefined : a || b;
-      };
-    }
-    return criterion;
+    return this.chain('or', () => this.chain('and', () => this.criterion(context)));
   }
 
-  private criteriaAnd(context: string): Criterion {
-    let criterion = this.criteriaAtom(context);
-    while (this.keyword('and')) {
-      const [l, r] = [criterion, this.criteriaAtom(context)];
-      criterion = (item) => {
-        const a = l(item);
-        const b = r(item);
-        return a === undefined || b === undefined ? undefined : a && b;
-      };
-    }
-    return criterion;
-  }
-
-  private criteriaAtom(context: string): Criterion {
-    if (this.literal('(')) {
-      const inner = this.criteria(context);
-      if (!this.literal(')')) throw new Unsupported();
-      return inner;
-    }
+  private criterion(context: string): Criterion {
+    const grouped = this.group(() => this.criteria(context));
+    if (grouped) return grouped;
     const member = this.identifier();
     if (!isPrimitiveType(this.model.path2Type[`${context}.${member}`])) throw new Unsupported();
     if (!this.literal('=')) throw new Unsupported();
@@ -215,7 +201,7 @@ class Parser {
     this.at += m[0].length;
     const expected = m[1];
     // A missing member makes `=` empty, which where() takes as false; and/or here never negate,
-    // so false stands for empty exactly. A repeated member is FHIRPath's to judge.
+    // so false stands for empty exactly. A repeated member is FHIRPath's to judge (undefined).
     return (item) => {
       const actual = item[member];
       if (Array.isArray(actual)) return undefined;

@@ -162,14 +162,12 @@ export class ProfileValidator {
   /** Discriminator paths split into segments. */
   private readonly segments = new Map<string, string[]>();
 
-  /**
-   * @param profileSet fingerprint of the definitions loaded: documents validated under another
-   * set are validated again before they leave the node.
-   */
   /** Invariants compiled to member tests (existence-invariants.ts), or null for FHIRPath's. */
   private readonly existenceChecks = new Map<string, ExistenceCheck | null>();
 
   /**
+   * @param profileSet fingerprint of the definitions loaded: documents validated under another
+   * set are validated again before they leave the node.
    * @param options.crossCheckInvariants (tests) evaluate invariants answered without FHIRPath with
    *   FHIRPath too, and throw if the answers differ.
    */
@@ -653,9 +651,8 @@ export class ProfileValidator {
       const cacheKey = `${node.path}\u0000${invariant.expression}`;
       const answer = this.existenceCheck(invariant, node, cacheKey)?.(value);
       if (answer !== undefined) {
-        const holds = answer;
-        if (this.options.crossCheckInvariants) this.crossCheck(invariant, node, cacheKey, value, run, holds);
-        if (!holds) run.issues.push({ severity: invariant.severity, code: 'invariant', key: invariant.key, expression: path, message: `${invariant.key}: ${invariant.human}` });
+        if (this.options.crossCheckInvariants) this.crossCheck(invariant, node, cacheKey, value, run, answer);
+        if (!answer) run.issues.push({ severity: invariant.severity, code: 'invariant', key: invariant.key, expression: path, message: `${invariant.key}: ${invariant.human}` });
         continue;
       }
       // The same element meets the same invariant whichever profile asks: checked once per run.

@@ -74,7 +74,7 @@ describe('calls to a peer', () => {
     const { port } = await httpPeer((res) => res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-encoding': 'gzip' }).end(body));
     const { status, message } = await refusal(client().search(peerAt(port), { identifier: 's|v' }, call));
     expect(status).toBe(502);
-    expect(message).toMatch(/not a FHIR answer/);
+    expect(message).toMatch(/answered gzip-compressed although asked not to; nothing is passed on/);
   });
 
   it('give up on a peer that does not accept the connection after the connect timeout, long before the total one', async () => {

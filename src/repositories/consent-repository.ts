@@ -1,54 +1,188 @@
 import type { ConsentRules } from '../consent/consent-decision.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
+import { DuplicateKeyError } from './document-collection.js';
 
-/** A patient's Consent as stored: the resource's bytes and the facts the decision filters on. */
-export interface ConsentRecord {
+/**
+ * One version of a Consent, as stored: the resource's bytes and the facts the decision filters
+ * on. Written once, never changed; `_id` is `<consentId>@<versionId>`, and inserting it is what
+ * claims the version.
+ */
+export interface ConsentVersion {
   _id: string;
+  consentId: string;
+  /** The patient the Consent belongs to; the same in every version. */
   patientId: string;
+  versionId: number;
   status: string;
   dateTimeMs: number;
-  versionId: number;
   lastUpdated: Date;
   /** The Consent resource, serialised with server id and meta. */
   json: string;
 }
 
-/** Consent resources, per patient. */
+/**
+ * What is known of a Consent apart from its versions: whose it is, and the newest version known
+ * to be stored (0 until version 1 is). Only a hint: readers walk forward from it to the newest
+ * version, and repair it when behind.
+ */
+interface ConsentRecord {
+  _id: string;
+  patientId: string;
+  versionId: number;
+}
+
+/** A `consents` record as written before versions were stored apart: the latest version inline. */
+interface LegacyConsentRecord extends ConsentRecord {
+  status: string;
+  dateTimeMs: number;
+  lastUpdated: Date;
+  json: string;
+}
+
+/** `_id` of version `versionId` of Consent `consentId`. */
+export const consentVersionKey = (consentId: string, versionId: number): string => `${consentId}@${versionId}`;
+
+/** Of each Consent among `versions`, its newest version. */
+function newestOfEach(versions: readonly ConsentVersion[]): ConsentVersion[] {
+  const newest = new Map<string, ConsentVersion>();
+  for (const v of versions) {
+    const seen = newest.get(v.consentId);
+    if (!seen || seen.versionId < v.versionId) newest.set(v.consentId, v);
+  }
+  return [...newest.values()];
+}
+
+/**
+ * Consent resources, per patient, versioned like IPS documents: without multi-document
+ * transactions, and without relying on conditional updates being atomic (FerretDB 1.x applies
+ * them to racing writers alike), correctness rests on inserts being atomic and `_id` unique:
+ * - the record is inserted first (at version 0: nothing visible yet), then each version's bytes
+ *   under `<id>@<version>`; that insert is the commit point and the claim, so of two writers of
+ *   version n exactly one succeeds;
+ * - versions are gapless (version n+1 is only written by whoever read version n), so the newest
+ *   one is found by walking forward from the record's hint, by `_id`;
+ * - the consent decision and searches read versions, never the record: they see each Consent at
+ *   its newest complete version, whatever state a crashed or racing writer left the record in.
+ */
 export class ConsentRepository {
-  private readonly consents: DocumentCollection<ConsentRecord>;
+  private readonly records: DocumentCollection<ConsentRecord>;
+  private readonly versions: DocumentCollection<ConsentVersion>;
+
   constructor(database: DocumentDatabase) {
-    this.consents = database.collection<ConsentRecord>('consents');
+    this.records = database.collection<ConsentRecord>('consents');
+    this.versions = database.collection<ConsentVersion>('consent_versions');
   }
 
+  /** Creates the indexes, and stores apart the versions held inline by records of earlier releases. */
   async ensureIndexes(): Promise<void> {
-    await this.consents.ensureIndexes([{ name: 'patient', keys: { patientId: 1, dateTimeMs: -1 } }]);
+    await this.versions.ensureIndexes([{ name: 'patient_consent_version', keys: { patientId: 1, consentId: 1, versionId: -1 } }]);
+    await this.upgradeLegacyRecords();
   }
 
-  async create(record: ConsentRecord): Promise<void> {
-    await this.consents.insertOne(record);
+  /**
+   * Records written by earlier releases carry their latest version inline, and no version apart:
+   * without this, the decision (which reads versions) would not see them, a deny among them
+   * included. Idempotent, and safe when several instances start at once.
+   */
+  private async upgradeLegacyRecords(): Promise<void> {
+    const legacy = (await this.records.find({ json: { $exists: true } })) as LegacyConsentRecord[];
+    if (legacy.length === 0) return;
+    await this.versions.insertEach(
+      legacy.map((r) => ({
+        _id: consentVersionKey(r._id, r.versionId),
+        consentId: r._id,
+        patientId: r.patientId,
+        versionId: r.versionId,
+        status: r.status,
+        dateTimeMs: r.dateTimeMs,
+        lastUpdated: r.lastUpdated,
+        json: r.json,
+      })),
+    );
+    for (const r of legacy) await this.records.updateOne({ _id: r._id }, { $unset: { json: '', status: '', dateTimeMs: '', lastUpdated: '' } });
   }
 
-  /** Replaces version `expectedVersion` of a Consent; false when it is no longer the latest. */
-  async replace(record: ConsentRecord, expectedVersion: number): Promise<boolean> {
-    const { _id, ...rest } = record;
-    return this.consents.updateOne({ _id, versionId: expectedVersion }, { $set: rest });
+  /** Stores a new Consent at version 1: its record, then the version (the commit point). */
+  async create(first: ConsentVersion): Promise<void> {
+    await this.records.insertOne({ _id: first.consentId, patientId: first.patientId, versionId: 0 });
+    await this.versions.insertOne(first);
+    await this.advance(first.consentId, first.versionId);
   }
 
-  findById(id: string): Promise<ConsentRecord | null> {
-    return this.consents.findOne({ _id: id });
+  /**
+   * Stores version `next.versionId` of a Consent. False when that version exists already (another
+   * writer claimed it): nothing is written then.
+   */
+  async appendVersion(next: ConsentVersion): Promise<boolean> {
+    try {
+      await this.versions.insertOne(next);
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+      return false;
+    }
+    await this.advance(next.consentId, next.versionId);
+    return true;
   }
 
-  /** A patient's Consents, newest first. */
-  forPatient(patientId: string): Promise<ConsentRecord[]> {
-    return this.consents.find({ patientId }, { sort: { dateTimeMs: -1, _id: 1 } });
+  /**
+   * Consent `id` at its newest stored version, or null when there is no such Consent (or its
+   * creation stopped before version 1 was stored). Repairs the record when found behind.
+   */
+  async current(id: string): Promise<ConsentVersion | null> {
+    const record = await this.records.findOne({ _id: id }, { fields: ['versionId'] });
+    if (!record) return null;
+    let known = record.versionId;
+    // The version the record names and the one after it, together: one round trip when current.
+    let [latest, newer] = await Promise.all([
+      known > 0 ? this.versions.findOne({ _id: consentVersionKey(id, known) }) : Promise.resolve(null),
+      this.versions.findOne({ _id: consentVersionKey(id, known + 1) }),
+    ]);
+    // The record only ever names stored versions: a missing one is corruption, not a client error.
+    if (known > 0 && !latest) throw new Error('stored Consent version is missing');
+    while (newer) {
+      latest = newer;
+      known = newer.versionId;
+      newer = await this.versions.findOne({ _id: consentVersionKey(id, known + 1) });
+    }
+    if (latest && latest.versionId > record.versionId) await this.advance(id, latest.versionId);
+    return latest;
   }
 
-  /** What the decision reads of a patient's Consents. Throws when the store cannot be read. */
+  /** Version `versionId` of Consent `id`, or null. */
+  version(id: string, versionId: number): Promise<ConsentVersion | null> {
+    return this.versions.findOne({ _id: consentVersionKey(id, versionId) });
+  }
+
+  /** Every stored version of Consent `id`, newest first. */
+  history(id: string): Promise<ConsentVersion[]> {
+    return this.versions.find({ consentId: id }, { sort: { versionId: -1 } });
+  }
+
+  /** A patient's Consents at their newest versions, newest by Consent.dateTime first. */
+  async forPatient(patientId: string): Promise<ConsentVersion[]> {
+    const newest = newestOfEach(await this.versions.find({ patientId }));
+    return newest.sort((a, b) => b.dateTimeMs - a.dateTimeMs || (a.consentId < b.consentId ? -1 : a.consentId > b.consentId ? 1 : 0));
+  }
+
+  /**
+   * What the decision reads of a patient's Consents: the active ones at their newest versions,
+   * straight from the versions (complete by construction). Throws when the store cannot be read.
+   */
   async rulesForPatient(patientId: string): Promise<ConsentRules[]> {
-    const records = await this.consents.find({ patientId, status: 'active' }, { fields: ['status', 'dateTimeMs', 'json'] });
-    return records.map((r) => {
-      const resource = JSON.parse(r.json) as { provision?: ConsentRules['provision'] };
-      return { id: r._id, status: r.status, dateTimeMs: r.dateTimeMs, provision: resource.provision ?? {} };
-    });
+    const versions = await this.versions.find({ patientId }, { fields: ['consentId', 'versionId', 'status', 'dateTimeMs', 'json'] });
+    return newestOfEach(versions)
+      .filter((v) => v.status === 'active')
+      .map((v) => {
+        const resource = JSON.parse(v.json) as { provision?: ConsentRules['provision'] };
+        return { id: v.consentId, status: v.status, dateTimeMs: v.dateTimeMs, provision: resource.provision ?? {} };
+      });
+  }
+
+  /**
+   * Moves the record's hint forward. Not atomic on FerretDB (two racing updates may both apply,
+   * the lower last): harmless, as readers walk forward from whatever it says.
+   */
+  private async advance(id: string, versionId: number): Promise<void> {
+    await this.records.updateOne({ _id: id, versionId: { $lt: versionId } }, { $set: { versionId } });
   }
 }

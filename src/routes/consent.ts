@@ -5,33 +5,41 @@ import { headerOf } from '../fhir/headers.js';
 import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
 import { parseResourceBody } from '../fhir/resource-body.js';
 import { accessContextOf, type PontisRouteSettings } from '../plugins/authentication.js';
-import type { ConsentRecord } from '../repositories/consent-repository.js';
+import type { ConsentVersion } from '../repositories/consent-repository.js';
 import { preferredReturn } from './bundle-create.js';
 import type { RouteContext } from './route-context.js';
 import { expectedVersion, failAction, fhirId, fhirJsonPayload, querySchema } from './validation.js';
 
-function settings(permission: 'c' | 'r' | 'u' | 's', action: 'C' | 'R' | 'U' | 'E', interaction: 'create' | 'update' | 'read' | 'search-type'): PontisRouteSettings {
+function settings(
+  permission: 'c' | 'r' | 'u' | 's',
+  action: 'C' | 'R' | 'U' | 'E',
+  interaction: 'create' | 'update' | 'read' | 'vread' | 'history-instance' | 'search-type',
+): PontisRouteSettings {
   return { scope: { resourceType: 'Consent', permission }, audit: { action, interaction, resourceType: 'Consent' } };
 }
 
-/** `POST /fhir/Consent`, `PUT /fhir/Consent/{id}`, `GET /fhir/Consent/{id}`, `GET /fhir/Consent?patient=`. */
+/**
+ * `POST /fhir/Consent`, `PUT /fhir/Consent/{id}`, `GET /fhir/Consent/{id}[/_history[/{vid}]]`,
+ * `GET /fhir/Consent?patient=`.
+ */
 export function consentRoutes(ctx: RouteContext): ServerRoute[] {
-  const answer = (h: ResponseToolkit, record: ConsentRecord, status = 200) =>
+  const answer = (h: ResponseToolkit, consent: ConsentVersion, status = 200) =>
     h
-      .response(Buffer.from(record.json, 'utf8'))
+      .response(Buffer.from(consent.json, 'utf8'))
       .code(status)
-      .etag(String(record.versionId), { weak: true, vary: false })
-      .header('Last-Modified', record.lastUpdated.toUTCString());
+      .etag(String(consent.versionId), { weak: true, vary: false })
+      .header('Last-Modified', consent.lastUpdated.toUTCString());
+  const idParam = Joi.object({ id: fhirId.required() });
   return [
     {
       method: 'POST',
       path: '/fhir/Consent',
       options: { payload: fhirJsonPayload(ctx.config.maxPayloadBytes), validate: { query: querySchema({}), failAction }, plugins: { pontis: settings('c', 'C', 'create') } },
       async handler(request, h) {
-        const { record, notes } = await ctx.consents.create(parseResourceBody(request.payload, 'Consent'), accessContextOf(request));
+        const { consent, notes } = await ctx.consents.create(parseResourceBody(request.payload, 'Consent'), accessContextOf(request));
         const wanted = preferredReturn(headerOf(request, 'prefer'));
-        const response = wanted === 'representation' ? answer(h, record, 201) : h.response(wanted === 'minimal' ? undefined : operationOutcome(notes)).code(201);
-        return response.header('Location', `${ctx.config.baseUrl}/Consent/${record._id}/_history/${record.versionId}`);
+        const response = wanted === 'representation' ? answer(h, consent, 201) : h.response(wanted === 'minimal' ? undefined : operationOutcome(notes)).code(201);
+        return response.header('Location', `${ctx.config.baseUrl}/Consent/${consent.consentId}/_history/${consent.versionId}`);
       },
     },
     {
@@ -39,7 +47,7 @@ export function consentRoutes(ctx: RouteContext): ServerRoute[] {
       path: '/fhir/Consent/{id}',
       options: {
         payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
-        validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction },
+        validate: { params: idParam, query: querySchema({}), failAction },
         plugins: { pontis: settings('u', 'U', 'update') },
       },
       async handler(request, h) {
@@ -47,16 +55,54 @@ export function consentRoutes(ctx: RouteContext): ServerRoute[] {
         const expected = expectedVersion(request);
         const consent = parseResourceBody(request.payload, 'Consent');
         if (consent['id'] !== id) throw fhirError(400, { code: 'invalid', expression: 'Consent.id', message: 'Consent.id must equal the id in the URL' });
-        const { record } = await ctx.consents.replace(id, expected, consent, accessContextOf(request));
-        return answer(h, record);
+        return answer(h, (await ctx.consents.replace(id, expected, consent, accessContextOf(request))).consent);
       },
     },
     {
       method: 'GET',
       path: '/fhir/Consent/{id}',
-      options: { validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction }, plugins: { pontis: settings('r', 'R', 'read') } },
+      options: { validate: { params: idParam, query: querySchema({}), failAction }, plugins: { pontis: settings('r', 'R', 'read') } },
       async handler(request, h) {
         return answer(h, await ctx.consents.read(request.params['id'] as string, accessContextOf(request)));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/fhir/Consent/{id}/_history/{vid}',
+      options: {
+        validate: {
+          params: Joi.object({ id: fhirId.required(), vid: Joi.number().integer().min(1).max(1e9).required() }),
+          query: querySchema({}),
+          failAction,
+        },
+        plugins: { pontis: settings('r', 'R', 'vread') },
+      },
+      async handler(request, h) {
+        return answer(h, await ctx.consents.readVersion(request.params['id'] as string, request.params['vid'] as number, accessContextOf(request)));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/fhir/Consent/{id}/_history',
+      options: { validate: { params: idParam, query: querySchema({}), failAction }, plugins: { pontis: settings('r', 'R', 'history-instance') } },
+      async handler(request, h) {
+        const id = request.params['id'] as string;
+        const versions = await ctx.consents.history(id, accessContextOf(request));
+        return h.response(
+          serialiseBundle(
+            'history',
+            versions.length,
+            [{ relation: 'self', url: `${ctx.config.baseUrl}/Consent/${id}/_history` }],
+            versions.map((v) => ({
+              fullUrl: `${ctx.config.baseUrl}/Consent/${id}`,
+              resource: v.json,
+              extra: {
+                request: { method: v.versionId === 1 ? 'POST' : 'PUT', url: v.versionId === 1 ? 'Consent' : `Consent/${id}` },
+                response: { status: v.versionId === 1 ? '201 Created' : '200 OK', etag: `W/"${v.versionId}"`, lastModified: v.lastUpdated.toISOString() },
+              },
+            })),
+          ),
+        );
       },
     },
     {
@@ -77,7 +123,7 @@ export function consentRoutes(ctx: RouteContext): ServerRoute[] {
             'searchset',
             found.length,
             [{ relation: 'self', url: `${ctx.config.baseUrl}/Consent?patient=${encodeURIComponent(patientId)}` }],
-            found.map((r) => ({ fullUrl: `${ctx.config.baseUrl}/Consent/${r._id}`, resource: r.json, extra: { search: { mode: 'match' } } })),
+            found.map((c) => ({ fullUrl: `${ctx.config.baseUrl}/Consent/${c.consentId}`, resource: c.json, extra: { search: { mode: 'match' } } })),
           ),
         );
       },

@@ -55,8 +55,9 @@ export function capabilityStatement(config: NodeConfig, startedAt: Date): Capabi
           },
           {
             type: 'Consent',
-            interaction: [{ code: 'create' }, { code: 'update' }, { code: 'read' }, { code: 'search-type' }],
+            interaction: [{ code: 'create' }, { code: 'update' }, { code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }],
             versioning: 'versioned-update',
+            readHistory: true,
             updateCreate: false,
             searchParam: [{ name: 'patient', type: 'reference', documentation: 'the patient whose Consents to list' }],
           },

@@ -3,7 +3,7 @@ import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { checkConsentRules } from '../consent/consent-rules.js';
 import { withServerMeta } from '../fhir/server-meta.js';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
-import type { ConsentRecord, ConsentRepository } from '../repositories/consent-repository.js';
+import { consentVersionKey, type ConsentRepository, type ConsentVersion } from '../repositories/consent-repository.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
 import type { Access, DocumentValidator } from './summary-service.js';
 
@@ -56,51 +56,84 @@ export class ConsentService {
     return JSON.stringify(withServerMeta(resource, 'Consent', id, { versionId: String(versionId), lastUpdated: lastUpdated.toISOString() }));
   }
 
-  /** Stores a new Consent. */
-  async create(resource: Record<string, unknown>, access: Access): Promise<{ record: ConsentRecord; notes: Problem[] }> {
+  /** Stores a new Consent, at version 1. */
+  async create(resource: Record<string, unknown>, access: Access): Promise<{ consent: ConsentVersion; notes: Problem[] }> {
     const facts = await this.checked(resource, (patientId) => this.admit(access, patientId, true));
     const id = randomUUID();
-    const lastUpdated = new Date();
-    const record: ConsentRecord = { _id: id, patientId: facts.patientId, status: facts.status, dateTimeMs: facts.dateTimeMs, versionId: 1, lastUpdated, json: this.serialise(resource, id, 1, lastUpdated) };
-    await this.consents.create(record);
+    const consent = this.version(id, 1, facts, resource);
+    await this.consents.create(consent);
     access.resources.push(`Consent/${id}`);
-    return { record, notes: facts.notes };
+    return { consent, notes: facts.notes };
   }
 
-  /** Replaces Consent `id` at version `expectedVersion` (optimistic locking); its patient cannot change. */
-  async replace(id: string, expectedVersion: number, resource: Record<string, unknown>, access: Access): Promise<{ record: ConsentRecord; notes: Problem[] }> {
+  /**
+   * Stores version `expectedVersion + 1` of Consent `id` if `expectedVersion` is still its newest
+   * (optimistic locking): of racing writers of one version exactly one succeeds, the others get
+   * 412. Its patient cannot change.
+   */
+  async replace(id: string, expectedVersion: number, resource: Record<string, unknown>, access: Access): Promise<{ consent: ConsentVersion; notes: Problem[] }> {
     const existing = await this.read(id, access, true);
-    if (existing.versionId !== expectedVersion) {
-      throw fhirError(412, { code: 'conflict', message: `Consent/${id} is at version ${existing.versionId}; read it again and retry with If-Match: W/"${existing.versionId}"` });
-    }
+    if (existing.versionId !== expectedVersion) throw this.stale(existing);
     const facts = await this.checked(resource, async (patientId) => {
       if (patientId !== existing.patientId) {
         throw fhirError(409, { code: 'conflict', expression: 'Consent.patient', message: 'a Consent cannot move to another patient' });
       }
     });
-    const lastUpdated = new Date();
-    const versionId = existing.versionId + 1;
-    const record: ConsentRecord = { ...existing, status: facts.status, dateTimeMs: facts.dateTimeMs, versionId, lastUpdated, json: this.serialise(resource, id, versionId, lastUpdated) };
-    if (!(await this.consents.replace(record, expectedVersion))) {
-      throw fhirError(412, { code: 'conflict', message: `Consent/${id} changed meanwhile; read it again and retry` });
-    }
-    return { record, notes: facts.notes };
+    const consent = this.version(id, existing.versionId + 1, facts, resource);
+    if (!(await this.consents.appendVersion(consent))) throw this.stale((await this.consents.current(id)) ?? consent);
+    return { consent, notes: facts.notes };
   }
 
-  /** Consent `id`, if the requester may see it. */
-  async read(id: string, access: Access, write = false): Promise<ConsentRecord> {
-    const record = await this.consents.findById(id);
-    if (!record) throw this.gate.unknownPatient(access, `Consent/${id}`);
-    await this.admit(access, record.patientId, write);
+  /** Consent `id` at its newest version, if the requester may see it. */
+  async read(id: string, access: Access, write = false): Promise<ConsentVersion> {
+    const consent = await this.consents.current(id);
+    if (!consent) throw this.gate.unknownPatient(access, `Consent/${id}`);
+    await this.admit(access, consent.patientId, write);
     access.resources.push(`Consent/${id}`);
-    return record;
+    return consent;
   }
 
-  /** A patient's Consents, newest first. */
-  async forPatient(patientId: string, access: Access): Promise<ConsentRecord[]> {
+  /** Version `versionId` of Consent `id`; 404 when the Consent has no such version. */
+  async readVersion(id: string, versionId: number, access: Access): Promise<ConsentVersion> {
+    await this.read(id, access);
+    const version = await this.consents.version(id, versionId);
+    if (!version) throw fhirError(404, { code: 'not-found', message: `Consent/${id} has no version ${versionId}` });
+    access.resources.push(`Consent/${id}/_history/${versionId}`);
+    return version;
+  }
+
+  /** Every version of Consent `id`, newest first. */
+  async history(id: string, access: Access): Promise<ConsentVersion[]> {
+    await this.read(id, access);
+    return this.consents.history(id);
+  }
+
+  /** A patient's Consents at their newest versions, newest first. */
+  async forPatient(patientId: string, access: Access): Promise<ConsentVersion[]> {
     await this.admit(access, patientId, false);
     const found = await this.consents.forPatient(patientId);
-    for (const r of found) access.resources.push(`Consent/${r._id}`);
+    for (const c of found) access.resources.push(`Consent/${c.consentId}`);
     return found;
+  }
+
+  private version(id: string, versionId: number, facts: { patientId: string; status: string; dateTimeMs: number }, resource: Record<string, unknown>): ConsentVersion {
+    const lastUpdated = new Date();
+    return {
+      _id: consentVersionKey(id, versionId),
+      consentId: id,
+      patientId: facts.patientId,
+      versionId,
+      status: facts.status,
+      dateTimeMs: facts.dateTimeMs,
+      lastUpdated,
+      json: this.serialise(resource, id, versionId, lastUpdated),
+    };
+  }
+
+  private stale(current: ConsentVersion): Error {
+    return fhirError(412, {
+      code: 'conflict',
+      message: `Consent/${current.consentId} is at version ${current.versionId}; read it again and retry with If-Match: W/"${current.versionId}"`,
+    });
   }
 }

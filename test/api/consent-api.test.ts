@@ -53,6 +53,44 @@ describe('Consent API', () => {
     expect((await node.server.inject({ url: `/fhir/Consent/${stored['id']}`, headers: await asOperator() })).statusCode).toBe(200);
   });
 
+  it('keeps every version: _history lists them newest first, _history/{vid} reads one, both audited', async () => {
+    const created = bodyOf<Json>(await send(node.server, 'POST', '/fhir/Consent', consent({ type: 'permit' }), { ...(await asPatient()), prefer: 'return=representation' }));
+    const id = created['id'] as string;
+    const updated = await send(node.server, 'PUT', `/fhir/Consent/${id}`, { ...created, provision: { type: 'deny' } }, { ...(await asPatient()), 'if-match': 'W/"1"' });
+    expect(updated.headers['etag']).toBe('W/"2"');
+
+    const history = await node.server.inject({ url: `/fhir/Consent/${id}/_history`, headers: await asPatient() });
+    expect(history.statusCode).toBe(200);
+    const bundle = bodyOf<Json>(history);
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'history', total: 2 });
+    expect((bundle['entry'] as Json[]).map((e) => [e['resource'].meta.versionId, e['resource'].provision.type, e['response'].etag, e['request'].method])).toEqual([
+      ['2', 'deny', 'W/"2"', 'PUT'],
+      ['1', 'permit', 'W/"1"', 'POST'],
+    ]);
+    const first = await node.server.inject({ url: `/fhir/Consent/${id}/_history/1`, headers: await asOperator() });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['etag']).toBe('W/"1"');
+    expect(bodyOf<Json>(first)).toMatchObject({ id, meta: { versionId: '1' }, provision: { type: 'permit' } });
+
+    const missing = await node.server.inject({ url: `/fhir/Consent/${id}/_history/3`, headers: await asPatient() });
+    expect(missing.statusCode).toBe(404);
+    expect(bodyOf<Json>(missing)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] });
+    expect((await node.server.inject({ url: `/fhir/Consent/${id}/_history/0`, headers: await asPatient() })).statusCode).toBe(400);
+    expect((await node.server.inject({ url: `/fhir/Consent/${id}/_history`, headers: await asPatient('urn:test:national|C2') })).statusCode).toBe(403);
+    expect((await node.server.inject({ url: `/fhir/Consent/${id}/_history/1`, headers: await asClinician() })).statusCode).toBe(403);
+
+    const log = bodyOf<Json>(await node.server.inject({ url: `/fhir/AuditEvent?patient=${patientId}&_count=20`, headers: await asOperator() }));
+    const interactions = (log['entry'] as Json[]).map((e) => e['resource'].subtype[0].code as string);
+    expect(interactions).toEqual(expect.arrayContaining(['vread', 'history-instance']));
+    const vread = (log['entry'] as Json[]).map((e) => e['resource'] as Json).find((e) => e['subtype'][0].code === 'vread' && e['outcome'] === '0')!;
+    expect(vread['entity'].map((e: Json) => e['what']?.reference)).toContain(`Consent/${id}/_history/1`);
+
+    const metadata = bodyOf<Json>(await node.server.inject({ url: '/fhir/metadata', headers: { authorization: 'none' } }));
+    const consentCapability = metadata['rest'][0].resource.find((r: Json) => r['type'] === 'Consent');
+    expect(consentCapability.interaction.map((i: Json) => i['code'])).toEqual(expect.arrayContaining(['vread', 'history-instance']));
+    expect(consentCapability.readHistory).toBe(true);
+  });
+
   it("refuses another patient's token, clinicians and operators as writers", async () => {
     expect((await send(node.server, 'POST', '/fhir/Consent', consent({ type: 'permit' }), await asPatient('urn:test:national|C2'))).statusCode).toBe(403);
     // Refused before the profile is checked: a requester who may not write learns nothing of the patient.
@@ -116,7 +154,7 @@ describe('failing closed', () => {
     try {
       const pushed = await send(server, 'POST', '/fhir/Bundle', documentFor('F1', '2024-01-01T10:00:00Z'));
       const id = bodyOf<Json>(pushed)['id'];
-      faulty.failing.add('consents.find');
+      faulty.failing.add('consent_versions.find');
       const noConsent = await server.inject(`/fhir/Bundle/${id}`);
       expect(noConsent.statusCode).toBe(503);
       expect(noConsent.payload).not.toContain('"entry"');

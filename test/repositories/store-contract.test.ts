@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { documentContentHash } from '../../src/documents/content-hash.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from '../../src/repositories/document-collection.js';
+import { ConsentRepository, consentVersionKey, type ConsentVersion } from '../../src/repositories/consent-repository.js';
 import { RequestBudgetRepository } from '../../src/repositories/request-budget-repository.js';
 import { TokenUseRepository } from '../../src/repositories/token-use-repository.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
@@ -9,7 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/server.js';
 import type { SummaryService } from '../../src/services/summary-service.js';
 import { backends } from '../support/stores.js';
-import { documentFor, sharedValidator } from '../support/test-node.js';
+import { documentFor, privacyConsent, sharedValidator } from '../support/test-node.js';
 
 interface Thing {
   _id: string;
@@ -50,31 +51,93 @@ describe.each(backends)('storage contract on the $name', (backend) => {
   });
 
   describe('consents', () => {
-    const record = (id: string, patientId: string, dateTime: string, type: string, status = 'active') => ({
-      _id: id,
+    const version = (id: string, patientId: string, dateTime: string, type: string, status = 'active', versionId = 1): ConsentVersion => ({
+      _id: consentVersionKey(id, versionId),
+      consentId: id,
       patientId,
       status,
       dateTimeMs: Date.parse(dateTime),
-      versionId: 1,
+      versionId,
       lastUpdated: new Date(),
-      json: JSON.stringify({ resourceType: 'Consent', id, status, provision: { type } }),
+      json: JSON.stringify({ resourceType: 'Consent', id, meta: { versionId: String(versionId) }, status, provision: { type } }),
     });
+    const records = () => database.collection<{ _id: string; patientId: string; versionId: number }>('consents');
 
-    it('keep a patient\'s Consents newest first, and give the decision the active ones', async () => {
-      await store.consents.create(record('k1', 'pc', '2025-01-01T00:00:00Z', 'permit'));
-      await store.consents.create(record('k2', 'pc', '2026-01-01T00:00:00Z', 'deny'));
-      await store.consents.create(record('k3', 'pc', '2024-01-01T00:00:00Z', 'permit', 'inactive'));
-      await store.consents.create(record('k4', 'other', '2026-01-01T00:00:00Z', 'permit'));
-      expect((await store.consents.forPatient('pc')).map((c) => c._id)).toEqual(['k2', 'k1', 'k3']);
+    it("keep a patient's Consents newest first, and give the decision the active ones", async () => {
+      await store.consents.create(version('k1', 'pc', '2025-01-01T00:00:00Z', 'permit'));
+      await store.consents.create(version('k2', 'pc', '2026-01-01T00:00:00Z', 'deny'));
+      await store.consents.create(version('k3', 'pc', '2024-01-01T00:00:00Z', 'permit', 'inactive'));
+      await store.consents.create(version('k4', 'other', '2026-01-01T00:00:00Z', 'permit'));
+      expect((await store.consents.forPatient('pc')).map((c) => c.consentId)).toEqual(['k2', 'k1', 'k3']);
       const rules = await store.consents.rulesForPatient('pc');
       expect(rules.map((r) => [r.id, r.provision.type]).sort()).toEqual([['k1', 'permit'], ['k2', 'deny']]);
     });
 
-    it('replace a Consent only at the version read', async () => {
-      const next = { ...record('k1', 'pc', '2025-02-01T00:00:00Z', 'deny'), versionId: 2 };
-      expect(await store.consents.replace(next, 1)).toBe(true);
-      expect(await store.consents.replace({ ...next, versionId: 3 }, 1)).toBe(false);
-      expect(await store.consents.findById('k1')).toMatchObject({ versionId: 2, dateTimeMs: Date.parse('2025-02-01T00:00:00Z') });
+    it('store each version once: of racing writers of one version on two instances exactly one succeeds', async () => {
+      const other = new ConsentRepository(database);
+      await store.consents.create(version('k5', 'pr', '2025-01-01T00:00:00Z', 'permit'));
+      const writers = Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store.consents).appendVersion(version('k5', 'pr', '2025-01-01T00:00:00Z', `w${i}`, 'active', 2)));
+      const won = await Promise.all(writers);
+      expect(won.filter(Boolean)).toHaveLength(1);
+      const winner = `w${won.indexOf(true)}`;
+      expect(JSON.parse((await store.consents.current('k5'))!.json).provision.type).toBe(winner);
+      expect((await store.consents.history('k5')).map((v) => v.versionId)).toEqual([2, 1]);
+      expect((await store.consents.rulesForPatient('pr')).map((r) => r.provision.type)).toEqual([winner]);
+      expect(await store.consents.appendVersion(version('k5', 'pr', '2025-01-01T00:00:00Z', 'late', 'active', 2))).toBe(false);
+      expect(JSON.parse((await store.consents.version('k5', 1))!.json).provision.type).toBe('permit');
+    });
+
+    it('show nothing of a Consent whose creation stopped before version 1 was stored', async () => {
+      await records().insertOne({ _id: 'k6', patientId: 'pi', versionId: 0 });
+      expect(await store.consents.current('k6')).toBeNull();
+      expect(await store.consents.forPatient('pi')).toEqual([]);
+      expect(await store.consents.rulesForPatient('pi')).toEqual([]);
+    });
+
+    it('serve the newest versions when the record was left behind (writer stopped, or racing hints)', async () => {
+      await store.consents.create(version('k7', 'pb', '2025-01-01T00:00:00Z', 'permit'));
+      // Versions 2 and 3 stored, the record never moved: as if their writers died right after the insert.
+      const versions = database.collection<ConsentVersion>('consent_versions');
+      await versions.insertOne(version('k7', 'pb', '2025-01-01T00:00:00Z', 'deny', 'active', 2));
+      await versions.insertOne(version('k7', 'pb', '2025-01-01T00:00:00Z', 'permit', 'inactive', 3));
+      expect(await records().findOne({ _id: 'k7' })).toMatchObject({ versionId: 1 });
+      expect(await store.consents.rulesForPatient('pb')).toEqual([]);
+      expect((await store.consents.forPatient('pb')).map((c) => c.versionId)).toEqual([3]);
+      expect((await store.consents.current('k7'))?.versionId).toBe(3);
+      // Reading repaired the record; the next version claims 4, and version 3 cannot be made again.
+      expect(await records().findOne({ _id: 'k7' })).toMatchObject({ versionId: 3 });
+      expect(await store.consents.appendVersion(version('k7', 'pb', '2025-01-01T00:00:00Z', 'deny', 'active', 3))).toBe(false);
+      expect(await store.consents.appendVersion(version('k7', 'pb', '2025-01-01T00:00:00Z', 'deny', 'active', 4))).toBe(true);
+      expect((await store.consents.rulesForPatient('pb')).map((r) => r.provision.type)).toEqual(['deny']);
+    });
+
+    it('take over Consents stored inline by an earlier release when the store opens', async () => {
+      const legacy = { _id: 'k8', patientId: 'pl', status: 'active', dateTimeMs: 1, versionId: 4, lastUpdated: new Date(), json: JSON.stringify({ resourceType: 'Consent', id: 'k8', provision: { type: 'deny' } }) };
+      await records().insertOne(legacy);
+      await new ConsentRepository(database).ensureIndexes();
+      expect((await store.consents.rulesForPatient('pl')).map((r) => [r.id, r.provision.type])).toEqual([['k8', 'deny']]);
+      expect(await store.consents.current('k8')).toMatchObject({ versionId: 4, json: legacy.json });
+      expect(await records().findOne({ _id: 'k8' })).toEqual({ _id: 'k8', patientId: 'pl', versionId: 4 });
+      // Opening again changes nothing.
+      await new ConsentRepository(database).ensureIndexes();
+      expect((await store.consents.history('k8')).map((v) => v.versionId)).toEqual([4]);
+    });
+
+    it('let exactly one of concurrent If-Match writers through the service; the others get 412, history stays gapless', async () => {
+      const pushed = await service.push(documentFor('K9', '2024-01-01T10:00:00Z'), system());
+      const patientId = pushed.record.patientId;
+      const created = await services.consents.create(privacyConsent(patientId, { type: 'permit' }), system());
+      const id = created.consent.consentId;
+      for (let round = 1; round <= 3; round++) {
+        const racing = await Promise.allSettled(
+          ['permit', 'deny', 'permit', 'deny', 'permit'].map((type) => services.consents.replace(id, round, { ...privacyConsent(patientId, { type }), id }, system())),
+        );
+        const winners = racing.filter((r) => r.status === 'fulfilled');
+        expect(winners).toHaveLength(1);
+        for (const r of racing) if (r.status === 'rejected') expect(r.reason).toMatchObject({ output: { statusCode: 412 } });
+        expect(await services.consents.read(id, system())).toMatchObject({ versionId: round + 1 });
+      }
+      expect((await services.consents.history(id, system())).map((v) => v.versionId)).toEqual([4, 3, 2, 1]);
     });
   });
 

@@ -23,6 +23,8 @@ export interface NodeConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest accepted request body, in bytes. */
   maxPayloadBytes: number;
+  /** Limits on how a request arrives (beyond them: an OperationOutcome, and the connection closes). */
+  http: HttpLimits;
   /**
    * Load this country's demo documents from `seed/` at start-up. Unset: yes on the embedded
    * store, no on MongoDB (demo data never lands in a real database by default).
@@ -60,6 +62,16 @@ export interface NodeConfig {
   peerConnectTimeoutMs: number;
 }
 
+/** How a request must arrive: header size and the time allowed for headers and body. */
+export interface HttpLimits {
+  /** Largest request line and headers together, in bytes (431 beyond). */
+  maxHeaderBytes: number;
+  /** Time from connection (or the previous request) to the end of the headers (408 beyond). */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request, body included (408 beyond; checked every second). */
+  requestTimeoutMs: number;
+}
+
 const ISO_ALPHA2 = /^[A-Z]{2}$/;
 /** The demo trust set-up of seed/trust (refused in production). */
 export const DEMO_TRUST_LIST = join(projectRoot(), 'seed', 'trust', 'trust-list.json');
@@ -88,6 +100,18 @@ const environmentSchema = Joi.object({
     .min(1024)
     .max(64 * 1024 * 1024)
     .default(5 * 1024 * 1024),
+  PONTIS_MAX_HEADER_BYTES: Joi.number()
+    .integer()
+    .min(4 * 1024)
+    .max(64 * 1024)
+    .default(16 * 1024),
+  PONTIS_HEADERS_TIMEOUT_MS: Joi.number().integer().min(1000).max(120_000).default(10_000),
+  PONTIS_REQUEST_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(Joi.ref('PONTIS_HEADERS_TIMEOUT_MS'))
+    .max(600_000)
+    .default(30_000)
+    .messages({ 'number.min': '"PONTIS_REQUEST_TIMEOUT_MS" must be at least PONTIS_HEADERS_TIMEOUT_MS' }),
   PONTIS_SEED: Joi.boolean().truthy('1').falsy('0'),
   PONTIS_CURRENT_SUMMARY_TTL_MS: Joi.number().integer().min(0).max(60_000).default(1000),
   PONTIS_DOCUMENT_PROFILE: Joi.string()
@@ -153,6 +177,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     baseUrl: ((value.PONTIS_BASE_URL as string | undefined) ?? `http://${displayHost}:${port}/fhir`).replace(/\/+$/, ''),
     logLevel: value.LOG_LEVEL as NodeConfig['logLevel'],
     maxPayloadBytes: value.PONTIS_MAX_PAYLOAD_BYTES as number,
+    http: {
+      maxHeaderBytes: value.PONTIS_MAX_HEADER_BYTES as number,
+      headersTimeoutMs: value.PONTIS_HEADERS_TIMEOUT_MS as number,
+      requestTimeoutMs: value.PONTIS_REQUEST_TIMEOUT_MS as number,
+    },
     seedOnStart: value.PONTIS_SEED as boolean | undefined,
     currentSummaryTtlMs: value.PONTIS_CURRENT_SUMMARY_TTL_MS as number,
     documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number,

@@ -2,16 +2,36 @@ import pino, { type Logger } from 'pino';
 import type { NodeConfig } from './config.js';
 
 /**
- * The node's structured logger. Fields that could carry patient data are redacted as a second
- * line of defence; the first is that nothing logs requests' paths, queries or bodies.
+ * What an error may say in a log line: its class, its code and where it was raised. Its message
+ * is left out on purpose: messages of parser, driver and validation errors quote what they were
+ * given (request bytes, duplicate keys, document content), and every other property may too
+ * (Node's `rawPacket` holds the raw request, bearer token included).
  */
-export function createLogger(config: Pick<NodeConfig, 'logLevel' | 'country'>): Logger {
-  return pino({
+export function loggableError(error: unknown): { type: string; code?: string; stack?: string } {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const code = (error as { code?: unknown }).code;
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 12)
+    .join('\n');
+  return { type: error.constructor?.name ?? 'Error', ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}), ...(frames ? { stack: frames } : {}) };
+}
+
+/**
+ * The node's structured logger. Errors are reduced to {@link loggableError}; fields that could
+ * carry patient data are redacted as a second line of defence (the first is that nothing logs
+ * requests' paths, queries, headers or bodies).
+ */
+export function createLogger(config: Pick<NodeConfig, 'logLevel' | 'country'>, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level: config.logLevel,
     base: { node: config.country },
+    serializers: { err: loggableError, error: loggableError },
     redact: {
-      paths: ['req.url', 'req.headers', 'req.query', 'payload', 'body', 'patient', 'identifier', '*.authorization'],
+      paths: ['req', 'res', 'headers', 'rawPacket', 'payload', 'body', 'query', 'patient', 'identifier', '*.authorization', '*.rawPacket', '*.headers'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,3 +1,4 @@
+import { createServer as createHttpListener } from 'node:http';
 import Hapi from '@hapi/hapi';
 import type { Logger } from 'pino';
 import { PatientDataGate } from './access/patient-data-gate.js';
@@ -8,6 +9,7 @@ import type { TrustList } from './auth/trust-list.js';
 import type { NodeConfig } from './config.js';
 import { abuseGuardPlugin } from './plugins/abuse-guard.js';
 import { auditPlugin } from './plugins/audit.js';
+import { clientErrorsPlugin } from './plugins/client-errors.js';
 import { authenticationPlugin } from './plugins/authentication.js';
 import { contentNegotiationPlugin } from './plugins/content-negotiation.js';
 import { loggingPlugin } from './plugins/logging.js';
@@ -80,13 +82,25 @@ export function createServices({ config, store, validator, trust, exchange }: Pi
  * (durable before the response) → OperationOutcome for any error.
  */
 export async function createServer({ config, store, logger, validator, trust, exchange }: ServerDependencies): Promise<Hapi.Server> {
+  // Node's parser enforces the header size and the time allowed for headers and the whole
+  // request; what it refuses is answered by the client-errors plugin.
+  const listener = createHttpListener({
+    maxHeaderSize: config.http.maxHeaderBytes,
+    headersTimeout: config.http.headersTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionsCheckingInterval: 1000,
+  });
   const server = Hapi.server({
     port: config.port,
     host: config.host,
+    listener,
     router: { stripTrailingSlash: true },
     routes: {
       // Payload and query errors surface as Boom and are answered as OperationOutcomes.
-      payload: { maxBytes: config.maxPayloadBytes },
+      // No payload timeout of hapi's: after its 408 it waits for the rest of the body, which a
+      // stalled client never sends (a request was held 75 s). Node's requestTimeout answers instead.
+      payload: { maxBytes: config.maxPayloadBytes, timeout: false },
+      timeout: { socket: config.http.requestTimeoutMs + 5000 },
       response: { emptyStatusCode: 204 },
       security: { noSniff: true, xframe: 'deny', hsts: false, referrer: 'no-referrer' },
     },
@@ -98,13 +112,15 @@ export async function createServer({ config, store, logger, validator, trust, ex
   await server.register([
     // First: its onPreResponse turns errors into OperationOutcome responses that the others decorate.
     { plugin: operationOutcomePlugin, options: { logger, maxPayloadBytes: config.maxPayloadBytes } },
+    { plugin: clientErrorsPlugin, options: { logger, limits: config.http } },
     { plugin: requestIdPlugin },
     { plugin: loggingPlugin, options: { logger } },
-    { plugin: contentNegotiationPlugin },
     // After the operation-outcome plugin: it records the final status of every response.
     { plugin: auditPlugin, options: { trail, logger, country: config.country, baseUrl: config.baseUrl } },
     { plugin: authenticationPlugin, options: { verifier } },
     { plugin: abuseGuardPlugin, options: { budget: services.budget } },
+    // After authentication: a 406 is answered to an authenticated requester only, and audited.
+    { plugin: contentNegotiationPlugin },
   ]);
   server.ext('onPostStop', async () => {
     await trail.flush();

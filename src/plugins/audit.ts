@@ -7,6 +7,7 @@ import { accessOf } from '../access/access-context.js';
 import { auditEventOf } from '../audit/audit-event.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { operationOutcome } from '../fhir/operation-outcome.js';
+import { loggableError } from '../logger.js';
 import { requestIdOf } from './request-id.js';
 
 /**
@@ -38,7 +39,7 @@ export const auditPlugin: Plugin<{ trail: AuditTrail; logger: Logger; country: s
       try {
         await trail.record({ event, patientIds: [...access.patients], breakGlass: access.decision?.breakGlass === true && access.decision.outcome === 'permit' });
       } catch (error) {
-        logger.error({ requestId, err: { message: error instanceof Error ? error.message : String(error) } }, 'audit record could not be written; response withheld');
+        logger.error({ requestId, err: loggableError(error) }, 'audit record could not be written; response withheld');
         return h
           .response(operationOutcome([{ code: 'transient', message: 'the request could not be audited, so nothing is released; retry later' }]))
           .code(503)

@@ -17,13 +17,15 @@ export function responseTypeOf(request: Request): string {
 }
 
 /**
- * Refuses, before any work, requests for formats this node does not produce (406): an `Accept`
- * without JSON, or `_format` other than JSON. Every response is then written in the chosen type.
+ * Refuses requests for formats this node does not produce (406): an `Accept` without JSON, or
+ * `_format` other than JSON. It runs after authentication (so that a 406 tells nothing to a
+ * caller without a valid token, and a patient-data route's 406 is audited like any answer) and
+ * before the handler does any work. Every response is written in FHIR JSON.
  */
 export const contentNegotiationPlugin: Plugin<void> = {
   name: 'pontis-content-negotiation',
   register(server) {
-    server.ext('onRequest', (request, h) => {
+    server.ext('onPostAuth', (request, h) => {
       const format = request.query['_format'];
       if (typeof format === 'string' && !isJsonFormat(format)) {
         throw fhirError(406, { code: 'not-supported', expression: '_format', message: 'this node answers in FHIR JSON only (_format=json)' });

@@ -1,36 +1,24 @@
 import Boom from '@hapi/boom';
 import type { Plugin, Request } from '@hapi/hapi';
-import hapiPino from 'hapi-pino';
 import type { Logger } from 'pino';
 import { requestIdOf } from './request-id.js';
 
 /**
- * Structured request logging that cannot leak patient data: a line carries the route pattern
- * (`/fhir/Patient/{id}`), never the path or query that hold ids and identifiers, and never
- * headers or bodies.
+ * Structured request logging that cannot leak patient data or secrets: one line per request
+ * with the route pattern (`/fhir/Patient/{id}`), never the path or query that hold ids and
+ * identifiers, and never headers, bodies or raw bytes. hapi's own log events are not
+ * subscribed to: their error objects carry what the client sent (`rawPacket`, headers).
  */
 export const loggingPlugin: Plugin<{ logger: Logger }> = {
   name: 'pontis-logging',
-  async register(server, { logger }) {
-    await server.register({
-      plugin: hapiPino,
-      options: {
-        instance: logger,
-        logEvents: false,
-        logRequestStart: false,
-        logRequestComplete: false,
-        logPayload: false,
-        logQueryParams: false,
-        logPathParams: false,
-        getChildBindings: (request: Request) => ({ requestId: requestIdOf(request) }),
-      },
-    });
+  register(server, { logger }) {
     server.events.on('response', (request: Request) => {
       const response = request.response;
       const statusCode = Boom.isBoom(response) ? response.output.statusCode : response.statusCode;
       const line = {
         requestId: requestIdOf(request),
         method: request.method.toUpperCase(),
+        // hapi's catch-all route for unknown paths: its pattern is a fixed string too.
         route: request.route.path,
         statusCode,
         ms: Date.now() - request.info.received,

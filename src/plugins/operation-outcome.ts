@@ -2,6 +2,7 @@ import Boom from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import type { Logger } from 'pino';
 import { operationOutcome, problemsOf, type IssueCode, type Problem } from '../fhir/operation-outcome.js';
+import { loggableError } from '../logger.js';
 import { requestIdOf } from './request-id.js';
 
 /** Issue code for an HTTP error raised by hapi itself rather than by our handlers. */
@@ -53,8 +54,8 @@ export const operationOutcomePlugin: Plugin<{ logger: Logger; maxPayloadBytes: n
       if (!Boom.isBoom(response)) return h.continue;
       const status = response.output.statusCode;
       if (status >= 500) {
-        // The error's message and stack only: they never contain request content.
-        logger.error({ requestId: requestIdOf(request), err: { message: response.message, stack: response.stack } }, 'unexpected error');
+        // Class, code and stack frames only: messages may quote request content.
+        logger.error({ requestId: requestIdOf(request), err: loggableError(response) }, 'unexpected error');
       }
       const problems = problemsOf(response) ?? problemsForHapiError(response, maxPayloadBytes);
       const answer = h.response(operationOutcome(problems)).code(status);

@@ -60,6 +60,12 @@ export interface NodeConfig {
   peerTimeoutMs: number;
   /** Timeout of opening a connection to a peer (ms), at most the whole-call one. */
   peerConnectTimeoutMs: number;
+  /**
+   * When this node signs its audit chain head and sends it to its peers to witness: after this
+   * many records, or this long after the first record not yet anchored, whichever comes first.
+   * Records after the last witnessed head are what a database writer could cut off unnoticed.
+   */
+  auditCheckpoint: { records: number; intervalMs: number };
 }
 
 /** How a request must arrive: header size and the time allowed for headers and body. */
@@ -122,6 +128,7 @@ const environmentSchema = Joi.object({
   PONTIS_TRUST_LIST: Joi.string().default(DEMO_TRUST_LIST),
   PONTIS_CONSENT_DEFAULT: Joi.string().valid('opt-in', 'opt-out').default('opt-in'),
   PONTIS_BREAK_GLASS: Joi.string().valid('allowed', 'refused').default('refused'),
+  PONTIS_BREAK_GLASS_WITHHELD: Joi.string().valid('withhold', 'release').default('withhold'),
   PONTIS_READ_ROLES: Joi.string()
     .pattern(/^\d{1,4}(,\d{1,4})*$/)
     .message('"PONTIS_READ_ROLES" must be ISCO-08 codes separated by commas, such as 221,2221')
@@ -145,6 +152,8 @@ const environmentSchema = Joi.object({
     .integer()
     .min(0)
     .default(64 * 1024 * 1024),
+  PONTIS_AUDIT_CHECKPOINT_RECORDS: Joi.number().integer().min(1).max(1_000_000).default(1000),
+  PONTIS_AUDIT_CHECKPOINT_MS: Joi.number().integer().min(100).max(86_400_000).default(60_000),
 })
   .unknown(true)
   .prefs({ convert: true, abortEarly: false });
@@ -192,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     consentPolicy: {
       defaultDecision: value.PONTIS_CONSENT_DEFAULT as ConsentPolicy['defaultDecision'],
       breakGlass: value.PONTIS_BREAK_GLASS as ConsentPolicy['breakGlass'],
+      breakGlassWithheld: value.PONTIS_BREAK_GLASS_WITHHELD as NonNullable<ConsentPolicy['breakGlassWithheld']>,
       readRoles: (value.PONTIS_READ_ROLES as string).split(','),
     },
     limits: {
@@ -211,5 +221,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     peerTimeoutMs: value.PONTIS_PEER_TIMEOUT_MS as number,
     // A default connect timeout longer than a short whole-call one would never fire.
     peerConnectTimeoutMs: Math.min(value.PONTIS_PEER_CONNECT_TIMEOUT_MS as number, value.PONTIS_PEER_TIMEOUT_MS as number),
+    auditCheckpoint: { records: value.PONTIS_AUDIT_CHECKPOINT_RECORDS as number, intervalMs: value.PONTIS_AUDIT_CHECKPOINT_MS as number },
   };
 }

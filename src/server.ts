@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { PatientDataGate } from './access/patient-data-gate.js';
 import { RequestBudget } from './access/request-budget.js';
 import { AuditTrail } from './audit/audit-trail.js';
+import { auditAnchoring } from './audit/audit-anchoring.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import type { TrustList } from './auth/trust-list.js';
 import type { NodeConfig } from './config.js';
@@ -107,7 +108,9 @@ export async function createServer({ config, store, logger, validator, trust, ex
     debug: false,
   });
   const services = createServices({ config, store, validator, trust, ...(exchange ? { exchange } : {}) });
-  const trail = new AuditTrail(store.audit);
+  // Chain heads signed and witnessed by the peers: the trail's anchor outside the database.
+  const anchoring = auditAnchoring({ config, store, logger, trust, exchange });
+  const trail = new AuditTrail(store.audit, anchoring.checkpointer);
   const verifier = new TokenVerifier(trust, config.baseUrl, config.country, store.tokenUses);
   await server.register([
     // First: its onPreResponse turns errors into OperationOutcome responses that the others decorate.
@@ -124,8 +127,9 @@ export async function createServer({ config, store, logger, validator, trust, ex
   ]);
   server.ext('onPostStop', async () => {
     await trail.flush();
+    await anchoring.close();
     await services.peers?.close();
   });
-  server.route(fhirRoutes({ config, validator, ...services }));
+  server.route(fhirRoutes({ config, validator, ...services, witness: anchoring.witness }));
   return server;
 }

@@ -4,12 +4,18 @@ import type { AuditEvent } from 'fhir/r4.js';
 import type { AuditRecord, AuditRepository } from '../repositories/audit-repository.js';
 import { GroupWriter } from '../repositories/group-writer.js';
 import { genesisHash, recordHash, recordId } from './audit-chain.js';
+import type { ChainHead } from './audit-checkpoint.js';
 
 /** What is recorded for one request. */
 export interface AuditEntry {
   event: AuditEvent;
   patientIds: string[];
   breakGlass: boolean;
+}
+
+/** Told of each chain head made durable (the checkpointer); must return at once and not throw. */
+export interface ChainHeadObserver {
+  durable(head: ChainHead, records: number): void;
 }
 
 /**
@@ -34,7 +40,10 @@ export class AuditTrail {
     }
   });
 
-  constructor(private readonly repository: AuditRepository) {}
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly observer?: ChainHeadObserver,
+  ) {}
 
   /** Resolves once the entry is durable; rejects if it could not be written. */
   record(entry: AuditEntry): Promise<void> {
@@ -70,6 +79,7 @@ export class AuditTrail {
     await this.repository.append(records);
     this.seq = seq;
     this.lastHash = prevHash;
+    this.observer?.durable({ chain, seq, hash: prevHash }, records.length);
   }
 
   /** Waits for records under way (shutdown). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { FlattenedSign, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { CompactSign, FlattenedSign, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { Requester } from '../auth/requester.js';
 
 /** Lifetime of a token this node signs on a clinician's behalf: one outbound call. */
@@ -54,6 +54,33 @@ export class NodeIdentity {
       .setExpirationTime(now + ON_BEHALF_TTL_S)
       .setJti(randomUUID())
       .sign(this.key);
+  }
+
+  /**
+   * A token for one node-to-node call to `audience` in this node's own name (no clinician behind
+   * it): system context, `sub` and `client_id` this node's client. `scope` names what the call is
+   * for; the receiving route decides by issuer kind, as SMART resource scopes do not cover it.
+   */
+  asNode(audience: string, scope: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const client = `pontis-node-${this.country.toLowerCase()}`;
+    return new SignJWT({ scope, client_id: client })
+      .setProtectedHeader({ alg: this.alg, kid: this.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setSubject(client)
+      .setAudience(audience)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ON_BEHALF_TTL_S)
+      .setJti(randomUUID())
+      .sign(this.key);
+  }
+
+  /**
+   * A compact JWS over a JSON statement of this node (such as a signed audit checkpoint), its
+   * `typ` naming what it is, so that no statement can pass for a token or another statement.
+   */
+  signStatement(typ: string, statement: Record<string, unknown>): Promise<string> {
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(statement))).setProtectedHeader({ alg: this.alg, kid: this.kid, typ }).sign(this.key);
   }
 
   /** A detached JWS (RFC 7515 Appendix F, unencoded payload) over `payload`. */

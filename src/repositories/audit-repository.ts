@@ -67,6 +67,11 @@ export class AuditRepository {
     return this.records.find({ chain, seq: { $gt: afterSeq } }, { sort: { seq: 1 }, limit });
   }
 
+  /** One record of a chain, by its id (a lookup by `_id`: fast on FerretDB too). */
+  record(id: string): Promise<AuditRecord | null> {
+    return this.records.findOne({ _id: id });
+  }
+
   /** Names of chains that have records (a chain without a head is itself a finding). */
   async chainsWithRecords(): Promise<string[]> {
     const firsts = await this.records.find({ seq: 1 }, { fields: ['chain'] });

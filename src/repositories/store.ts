@@ -1,9 +1,11 @@
 import type { NodeConfig } from '../config.js';
 import type { DocumentDatabase } from './document-collection.js';
 import { AuditRepository } from './audit-repository.js';
+import { CheckpointRepository } from './checkpoint-repository.js';
 import { ConsentRepository } from './consent-repository.js';
 import { RequestBudgetRepository } from './request-budget-repository.js';
 import { TokenUseRepository } from './token-use-repository.js';
+import { WitnessRepository } from './witness-repository.js';
 import { DocumentCache } from './document-cache.js';
 import { MemoryDatabase } from './memory-database.js';
 import { MongoDatabase } from './mongo-database.js';
@@ -17,6 +19,10 @@ export interface Store {
   readonly patients: PatientRepository;
   readonly consents: ConsentRepository;
   readonly audit: AuditRepository;
+  /** Signed checkpoints of this node's audit chains. */
+  readonly checkpoints: CheckpointRepository;
+  /** Peers' audit chain heads this node witnessed. */
+  readonly witnessed: WitnessRepository;
   readonly tokenUses: TokenUseRepository;
   readonly requestCounts: RequestBudgetRepository;
   close(): Promise<void>;
@@ -31,16 +37,22 @@ export async function storeOn(database: DocumentDatabase, options: StoreOptions)
   const patients = new PatientRepository(database);
   const consents = new ConsentRepository(database);
   const audit = new AuditRepository(database);
+  const checkpoints = new CheckpointRepository(database);
+  const witnessed = new WitnessRepository(database);
   await summaries.ensureIndexes();
   await patients.ensureIndexes();
   await consents.ensureIndexes();
   await audit.ensureIndexes();
+  await checkpoints.ensureIndexes();
+  await witnessed.ensureIndexes();
   return {
     database,
     summaries,
     patients,
     consents,
     audit,
+    checkpoints,
+    witnessed,
     tokenUses: new TokenUseRepository(database),
     requestCounts: new RequestBudgetRepository(database),
     close: () => database.close(),

@@ -1,6 +1,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { auditEventSearchRoute } from './audit-event-search.js';
+import { auditWitnessRoutes } from './audit-witness.js';
 import { bundleCreateRoute } from './bundle-create.js';
 import { bundleReadRoutes } from './bundle-read.js';
 import { bundleUpdateRoute } from './bundle-update.js';
@@ -54,6 +55,7 @@ export function fhirRoutes(ctx: RouteContext): ServerRoute[] {
     resourceValidateRoute(ctx),
     ...consentRoutes(ctx),
     auditEventSearchRoute(ctx),
+    ...(ctx.witness ? auditWitnessRoutes(ctx.witness) : []),
   ];
   return [...routes, ...methodNotAllowed(routes)];
 }

@@ -1,4 +1,5 @@
 import type { NodeConfig } from '../config.js';
+import type { CheckpointWitness } from '../audit/checkpoint-witness.js';
 import type { AccessLogService } from '../services/access-log-service.js';
 import type { ConsentService } from '../services/consent-service.js';
 import type { PatientService } from '../services/patient-service.js';
@@ -19,4 +20,6 @@ export interface RouteContext {
   crossBorder: CrossBorderService | undefined;
   /** The peer directory and this node's signing key, for signing what peers receive. */
   exchange: Exchange | undefined;
+  /** Witnessing of the peers' audit checkpoints; absent when the node has no peers. */
+  witness?: CheckpointWitness | undefined;
 }

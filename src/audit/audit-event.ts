@@ -19,6 +19,10 @@ export interface AuditedRequest {
 const BALP = 'https://profiles.ihe.net/ITI/BALP/StructureDefinition';
 /** Tag on records of break-glass access, so that the patient's access log shows them. */
 export const BREAK_GLASS_TAG = { system: 'https://pontis.example.eu/fhir/CodeSystem/audit-flag', code: 'break-glass', display: 'Break-glass access' };
+/** Tag on records of requests refused for going over a request budget (429). */
+export const THROTTLED_TAG = { system: BREAK_GLASS_TAG.system, code: 'throttled', display: 'Refused: over a request budget' };
+/** Tag on break-glass reads let through although over the requester's budget for the patient. */
+export const OVER_BUDGET_TAG = { system: BREAK_GLASS_TAG.system, code: 'over-budget', display: 'Break-glass read over the request budget' };
 
 function balpProfile(request: AuditedRequest): string {
   const read = request.action === 'R' || request.action === 'E';
@@ -44,10 +48,15 @@ export function auditEventOf(request: AuditedRequest, id: string, recorded: Date
   const r = access.requester;
   const decision = access.decision;
   const breakGlass = decision?.breakGlass === true && decision.outcome === 'permit';
+  const tags = [
+    ...(breakGlass ? [BREAK_GLASS_TAG] : []),
+    ...(access.overBudget ? [OVER_BUDGET_TAG] : []),
+    ...(access.throttled && request.status === 429 ? [THROTTLED_TAG] : []),
+  ];
   const event: AuditEvent = {
     resourceType: 'AuditEvent',
     id,
-    meta: { profile: [balpProfile(request)], ...(breakGlass ? { tag: [BREAK_GLASS_TAG] } : {}) },
+    meta: { profile: [balpProfile(request)], ...(tags.length > 0 ? { tag: tags } : {}) },
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' },
     subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: request.interaction }],
     action: request.action,

@@ -1,12 +1,17 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, type NodeConfig } from '../config.js';
 import { openStore } from '../repositories/store.js';
 import { loadSeed } from '../seed/seed-loader.js';
 import { createServices } from '../server.js';
 import { mintDemoToken } from '../auth/demo-tokens.js';
-import { verifyAuditTrail } from '../audit/audit-verification.js';
+import { verifyAgainstWitnesses, verifyAuditTrail } from '../audit/audit-verification.js';
+import { WitnessClient } from '../audit/witness-client.js';
+import { collectWitnessReports } from '../audit/witness-reports.js';
+import { TrustList } from '../auth/trust-list.js';
+import { NodeIdentity } from '../exchange/node-identity.js';
+import { PeerDirectory } from '../exchange/peer-directory.js';
 import { createValidator } from '../validation/index.js';
 
 const USAGE = `usage: pontis <command> [options]
@@ -32,8 +37,12 @@ commands:
       --ttl SECONDS     lifetime (default 300, at most 3600)
   demo                  start the AT node (8081) and the PT node (8082) on the embedded store with
                         the seed data and the demo trust set-up; stays up until interrupted
-  audit verify          check every audit chain in the configured store; exits 1 at the first
-                        broken link (a record altered, removed or reordered)
+  audit verify          check every audit chain in the configured store, then against the heads
+                        the peers of the directory witnessed (PONTIS_PEER_DIRECTORY,
+                        PONTIS_PEER_URLS, PONTIS_NODE_KEY): exits 0 intact, 1 at the first
+                        finding (a record altered, removed or reordered; a chain rewritten or cut
+                        back behind a witnessed head; an equivocation), 3 when the chains are
+                        linked but no witness could be reached (not anchored)
   help                  this text
 `;
 
@@ -137,20 +146,68 @@ async function demo(): Promise<number> {
   return codes.every((c) => c === 0 || c === null) ? 0 : 1;
 }
 
-/** `pontis audit verify`: walks every audit chain of the configured store. */
+/** Exit codes of `pontis audit verify` (2 is a refused configuration, as everywhere). */
+export const AUDIT_EXIT = { intact: 0, broken: 1, notAnchored: 3 } as const;
+
+/** The trust list, peer directory and node key, as the node itself would load them. */
+async function anchoringConfiguration(config: NodeConfig): Promise<{ trust: TrustList; directory: PeerDirectory; identity: NodeIdentity }> {
+  let trust: TrustList;
+  try {
+    trust = await TrustList.load(config.trustListPath);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  PONTIS_TRUST_LIST: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    const directory = PeerDirectory.load(config.peerDirectoryPath, config.country, trust, config.peerUrls);
+    const identity = await NodeIdentity.load(config.nodeKeyPath);
+    if (identity.issuer !== directory.self.issuer) throw new Error(`the node key is ${identity.issuer}'s, but the directory names ${directory.self.issuer} for ${config.country}`);
+    return { trust, directory, identity };
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  PONTIS_PEER_DIRECTORY / PONTIS_NODE_KEY: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * `pontis audit verify`: walks every audit chain of the configured store, then compares the
+ * chains with the heads the peers witnessed (and this node's stored checkpoints). Exits 0 when
+ * intact and anchored, 1 at the first finding, 3 when the chains are linked but no peer could be
+ * asked (a rewrite of the database would then go unnoticed).
+ */
 async function audit(args: string[]): Promise<number> {
-  if (args[0] !== 'verify') throw new Error('usage: pontis audit verify');
+  if (args[0] !== 'verify' || args.length > 1) throw new Error('usage: pontis audit verify');
   const config = loadConfig();
+  const { trust, directory, identity } = await anchoringConfiguration(config);
   const store = await openStore(config);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const result = await verifyAuditTrail(store.audit);
     if (result.broken) {
       const { chain, seq, problem } = result.broken;
-      process.stdout.write(`audit trail BROKEN: chain ${chain}, record ${seq}: ${problem} (${result.records} records verified before it)\n`);
-      return 1;
+      out(`audit trail BROKEN: chain ${chain}, record ${seq}: ${problem} (${result.records} records verified before it)`);
+      return AUDIT_EXIT.broken;
     }
-    process.stdout.write(`audit trail intact: ${result.records} records in ${result.chains} chains (${await store.database.describe()})\n`);
-    return 0;
+    const client = new WitnessClient(identity, { timeoutMs: config.peerTimeoutMs, maxBytes: config.maxPayloadBytes });
+    const reports = await collectWitnessReports(client, directory, trust, identity, store.checkpoints);
+    for (const { witness, heads } of reports.peers) out(`witness ${witness}: ${heads.length} heads of ${new Set(heads.map((h) => h.chain)).size} chains`);
+    for (const { witness, reason } of reports.unreachable) out(`witness ${witness}: NOT REACHED: ${reason}`);
+    if (reports.forgedStored) {
+      const { chain, seq, reason } = reports.forgedStored;
+      out(`audit trail BROKEN: chain ${chain}, record ${seq}: its stored checkpoint does not verify (${reason}): forged or altered in the database`);
+      return AUDIT_EXIT.broken;
+    }
+    const anchored = await verifyAgainstWitnesses(store.audit, [...reports.peers, reports.stored]);
+    if (anchored.broken) {
+      const { chain, seq, problem } = anchored.broken;
+      out(`audit trail BROKEN: chain ${chain}, record ${seq}: ${problem}`);
+      return AUDIT_EXIT.broken;
+    }
+    const linked = `${result.records} records in ${result.chains} chains (${await store.database.describe()})`;
+    if (reports.peers.length === 0) {
+      out(`audit trail NOT ANCHORED: ${linked} are linked, but no witness could be reached, so a rewrite of the database would go unnoticed; ${reports.stored.heads.length} stored checkpoints match`);
+      return AUDIT_EXIT.notAnchored;
+    }
+    out(`audit trail intact: ${linked}; ${anchored.positions} witnessed heads match (${reports.peers.length} of ${reports.peers.length + reports.unreachable.length} witnesses answered)`);
+    return AUDIT_EXIT.intact;
   } finally {
     await store.close();
   }

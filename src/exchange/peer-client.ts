@@ -1,7 +1,7 @@
 import { Client, type FhirResource } from 'fhir-kit-client';
 import { Agent } from 'undici';
 import { fhirError } from '../fhir/operation-outcome.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
 import type { PeerNode } from './peer-directory.js';
 
 /** Limits of calls to peers. */
@@ -12,6 +12,8 @@ export interface PeerCallLimits {
   connectTimeoutMs: number;
   /** Largest answer accepted (bytes as received; reading stops there). */
   maxBytes: number;
+  /** When a peer's circuit opens and for how long (default: 5 failures in a row, 30 s). */
+  breaker?: Partial<CircuitBreakerSettings>;
 }
 
 /** What one call sends besides its path: a fresh token per attempt, and the request id. */
@@ -88,7 +90,7 @@ export class PeerClient {
   private breakerFor(peer: PeerNode): CircuitBreaker {
     let breaker = this.breakers.get(peer.country);
     if (!breaker) {
-      breaker = new CircuitBreaker();
+      breaker = new CircuitBreaker(this.limits.breaker);
       this.breakers.set(peer.country, breaker);
     }
     return breaker;
@@ -107,9 +109,10 @@ export class PeerClient {
   private async get(peer: PeerNode, call: PeerCall, send: (client: Client, options: { headers: Record<string, string>; signal: AbortSignal }) => Promise<unknown>): Promise<Json> {
     const breaker = this.breakerFor(peer);
     const name = `the node of ${peer.country} (${peer.baseUrl})`;
-    if (!breaker.allows()) {
+    const permit = breaker.permit();
+    if (!permit) {
       const error = fhirError(503, { code: 'transient', message: `${name} is failing; calls to it are paused for a while` });
-      error.output.headers['Retry-After'] = '30';
+      error.output.headers['Retry-After'] = String(Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000)));
       throw error;
     }
     for (let attempt = 1; ; attempt++) {
@@ -120,7 +123,7 @@ export class PeerClient {
         const encoding = Client.httpFor(answer as FhirResource).response?.headers.get('content-encoding');
         // A peer that compresses anyway escapes the size limit on what is decoded: refused.
         if (encoding && encoding !== 'identity') throw Object.assign(new Error('compressed'), { compressed: encoding });
-        breaker.succeeded();
+        breaker.succeeded(permit);
         return answer;
       } catch (error) {
         const e = error as { name?: string; response?: { status?: number; data?: unknown }; notFhir?: boolean; tooLarge?: boolean; connectTimeout?: boolean; compressed?: string };
@@ -131,7 +134,7 @@ export class PeerClient {
         const status = e.response?.status;
         if (status !== undefined && status >= 400 && status < 500 && isFhirResource(e.response?.data)) {
           // The peer answered, and refused: its answer is the answer (nothing about the patient).
-          breaker.succeeded();
+          breaker.succeeded(permit);
           const issue = ((e.response!.data as Json)['issue'] as Json[] | undefined)?.[0];
           throw fhirError(status, { code: (issue?.['code'] as 'forbidden') ?? 'forbidden', message: `${name} refused: ${String(issue?.['diagnostics'] ?? 'no reason given')}` });
         }
@@ -142,11 +145,15 @@ export class PeerClient {
           await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
           continue;
         }
-        breaker.failed();
+        breaker.failed(permit);
         if (e.connectTimeout) throw fhirError(504, { code: 'timeout', message: `${name} did not accept a connection within ${this.limits.connectTimeoutMs} ms` });
         if (timedOut) throw fhirError(504, { code: 'timeout', message: `${name} did not answer within ${this.limits.timeoutMs} ms` });
         if (e.compressed) throw fhirError(502, { code: 'exception', message: `${name} answered ${e.compressed}-compressed although asked not to; nothing is passed on` });
         if (e.tooLarge) throw fhirError(502, { code: 'too-costly', message: `${name} answered more than ${this.limits.maxBytes} bytes; nothing is passed on` });
+        if (status !== undefined && isFhirResource(e.response?.data)) {
+          // The peer's own failure (its store is down, say): named as such, its content not passed on.
+          throw fhirError(502, { code: 'exception', message: `${name} failed with HTTP ${status}; nothing is passed on` });
+        }
         if (e.notFhir || status !== undefined) {
           throw fhirError(502, { code: 'exception', message: `${name} answered ${status !== undefined ? `HTTP ${status}` : 'something'} that is not a FHIR answer; nothing is passed on` });
         }

@@ -67,16 +67,18 @@ describe('the peer directory', () => {
 
 describe('the circuit breaker', () => {
   it('opens after the threshold, refuses while open, then lets one trial through', () => {
-    const breaker = new CircuitBreaker(3, 1000);
+    const breaker = new CircuitBreaker({ threshold: 3, openMs: 1000 });
     for (let i = 0; i < 3; i++) {
-      expect(breaker.allows(0)).toBe(true);
-      breaker.failed(0);
+      const permit = breaker.permit(0);
+      expect(permit).toBeDefined();
+      breaker.failed(permit!, 0);
     }
-    expect(breaker.allows(500)).toBe(false);
-    expect(breaker.allows(1500)).toBe(true);
-    expect(breaker.allows(1500)).toBe(false);
-    breaker.succeeded();
-    expect(breaker.allows(1600)).toBe(true);
+    expect(breaker.permit(500)).toBeUndefined();
+    const trial = breaker.permit(1500);
+    expect(trial?.trial).toBe(true);
+    expect(breaker.permit(1500)).toBeUndefined();
+    breaker.succeeded(trial!);
+    expect(breaker.permit(1600)).toMatchObject({ trial: false });
   });
 });
 

@@ -49,7 +49,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * run time between faults ({@link PeerFault}). Each connection carries one request: the proxy
  * asks the peer to close after answering (`Connection: close`), and its own answers say so, so
  * that a fault set applies to the very next request and the connections counted are the calls
- * made. A fault may be limited to requests whose path matches `only`; the others pass.
+ * made. A fault may be limited to requests whose path matches `only`; the others pass (or get
+ * another fault).
  */
 export class FaultProxy {
   /** Connections accepted so far. */
@@ -60,6 +61,7 @@ export class FaultProxy {
   readonly requests: ProxiedRequest[] = [];
   private fault: PeerFault = 'pass';
   private only: RegExp | undefined;
+  private otherwise: PeerFault = 'pass';
   private readonly open = new Set<Socket>();
   private readonly upstreams = new Set<Socket>();
   private listening = false;
@@ -111,11 +113,13 @@ export class FaultProxy {
 
   /**
    * Sets the fault applied from the next connection on; with `only`, to requests whose path
-   * matches it (`refuse` applies to every connection: it is decided before any request).
+   * matches it, the others getting `otherwise` (`refuse` applies to every connection: it is
+   * decided before any request).
    */
-  async set(fault: PeerFault, only?: RegExp): Promise<void> {
+  async set(fault: PeerFault, only?: RegExp, otherwise: Exclude<PeerFault, 'refuse'> = 'pass'): Promise<void> {
     this.fault = fault;
     this.only = only;
+    this.otherwise = otherwise;
     if (fault === 'refuse' && this.listening) {
       this.listening = false;
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -156,7 +160,7 @@ export class FaultProxy {
       const head = received.subarray(0, end).toString('latin1');
       const rest = received.subarray(end + HEAD_END.length);
       const path = head.split('\r\n')[0]?.split(' ')[1] ?? '';
-      const fault = this.only && !this.only.test(path) ? 'pass' : this.fault;
+      const fault = this.only && !this.only.test(path) ? this.otherwise : this.fault;
       this.requests.push({ path, fault });
       this.answer(client, fault, head, rest);
     };

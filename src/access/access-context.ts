@@ -21,6 +21,8 @@ export interface AccessContext {
   decision?: ConsentDecision;
   /** Set when the request was refused for going over a request budget. */
   throttled?: boolean;
+  /** Set when a break-glass read went through although over the requester's budget for the patient. */
+  overBudget?: boolean;
 }
 
 declare module '@hapi/hapi' {

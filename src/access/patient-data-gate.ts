@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { decideConsent, type ConsentDecision } from '../consent/consent-decision.js';
 import type { ConsentPolicy } from '../consent/consent-policy.js';
 import { fhirError } from '../fhir/operation-outcome.js';
@@ -12,9 +13,10 @@ import type { RequestBudget } from './request-budget.js';
 const NOT_RELEASED = 'no patient data can be released for this request';
 
 /**
- * The one way to patient data: counts the request against the patient's budget, takes the
- * consent decision, notes it on the access context for the audit record, and returns a
- * {@link Disclosure} (or refuses). Fails closed: if the consents cannot be read, nothing is released.
+ * The one way to patient data: counts the request against the requester's budget for the
+ * patient, takes the consent decision, notes it on the access context for the audit record, and
+ * returns a {@link Disclosure} (or refuses). Fails closed: if the consents cannot be read,
+ * nothing is released.
  */
 export class PatientDataGate {
   constructor(
@@ -23,6 +25,9 @@ export class PatientDataGate {
     private readonly policy: ConsentPolicy,
     private readonly budget: RequestBudget,
   ) {}
+
+  /** A patient id that names nobody: refusals of unknown patients read its consents. */
+  private readonly nobody = `unknown-${randomUUID()}`;
 
   /**
    * Whether the requester learns that a patient is unknown here. Hospital systems of this
@@ -33,8 +38,35 @@ export class PatientDataGate {
     return requester.context === 'system' && requester.issuerKind === 'hospital-system';
   }
 
-  /** The refusal for a patient not known here (or with no summary). */
-  unknownPatient(access: AccessContext & { requester: Requester }, what: string): Error {
+  /** The per-patient budget is the requester's own: `patient` is a node id or what was asked for. */
+  private budgetKey(requester: Requester, patient: string): string {
+    return `${requester.issuer}\n${requester.subject}\n${patient}`;
+  }
+
+  /**
+   * The refusal for a patient (or document, or Consent) not known here, asked for as `asked`
+   * (`Patient/<id>`, `identifier:<system|value>`, ...). It costs what refusing a known patient
+   * costs, so that status, body, headers, counts and timing tell nothing: the request is counted
+   * against the requester's budget for what it asked, and a patient's consents are read (of a
+   * patient id that names nobody) as the decision would. Over budget: the same 429.
+   */
+  async refuseUnknown(access: AccessContext & { requester: Requester }, asked: string, what: string): Promise<Error> {
+    const [overBudget] = await Promise.all([
+      this.budget.charge('patient', this.budgetKey(access.requester, asked), access.at.getTime()),
+      this.evaluate(access, this.nobody),
+    ]);
+    if (overBudget) {
+      access.throttled = true;
+      return overBudget;
+    }
+    return this.unreleasable(access, what);
+  }
+
+  /**
+   * The refusal for what a requester already let through the gate turned out not to have (no
+   * current summary, a Patient no longer visible): 404 to the data's source, else the 403.
+   */
+  unreleasable(access: AccessContext & { requester: Requester }, what: string): Error {
     return this.seesExistence(access.requester)
       ? fhirError(404, { code: 'not-found', message: `${what} is not known here` })
       : fhirError(403, { code: 'forbidden', message: NOT_RELEASED });
@@ -42,30 +74,53 @@ export class PatientDataGate {
 
   /** The decision for one patient, without opening anything (searches filter with it). */
   async decide(access: AccessContext & { requester: Requester }, patientId: string): Promise<ConsentDecision> {
-    let decision: ConsentDecision;
+    try {
+      return await this.evaluate(access, patientId);
+    } catch (error) {
+      access.decision = { outcome: 'deny', patientId, withheldSections: [], breakGlass: false, basis: 'the consent store could not be read' };
+      throw error;
+    }
+  }
+
+  /** The consent decision; a 503 (nothing released) when the consents cannot be read. */
+  private async evaluate(access: AccessContext & { requester: Requester }, patientId: string): Promise<ConsentDecision> {
     try {
       const needsIdentifiers = access.requester.context === 'patient';
       const [rules, patient] = await Promise.all([
         this.consents.rulesForPatient(patientId),
         needsIdentifiers ? this.patients.identity(patientId) : Promise.resolve(null),
       ]);
-      decision = decideConsent(this.policy, access.requester, { id: patientId, identifierKeys: patient?.identifierKeys ?? [] }, rules, access.at.getTime());
+      return decideConsent(this.policy, access.requester, { id: patientId, identifierKeys: patient?.identifierKeys ?? [] }, rules, access.at.getTime());
     } catch (error) {
-      access.decision = { outcome: 'deny', patientId, withheldSections: [], breakGlass: false, basis: 'the consent store could not be read' };
       const refusal = fhirError(503, { code: 'transient', message: 'consent cannot be checked right now, so nothing is released; retry later' });
       refusal.output.headers['Retry-After'] = '5';
       (refusal as Error).cause = error;
       throw refusal;
     }
-    return decision;
   }
 
-  /** Opens one patient's data to the requester, or refuses with 403 (or 429, 503). */
+  /**
+   * Opens one patient's data to the requester, or refuses with 403 (or 429, 503). Over the
+   * requester's budget for this patient the answer is 429, refused or not, so that it tells
+   * nothing either; except a permitted break-glass read, which is never throttled: it goes
+   * through and its audit record is flagged as over the budget.
+   */
   async open(access: AccessContext & { requester: Requester }, patientId: string): Promise<Disclosure> {
     access.patients.add(patientId);
     // Both go to the database: one round trip's wait instead of two.
-    const [, decision] = await Promise.all([this.budget.spend('patient', patientId, access.at.getTime()), this.decide(access, patientId)]);
+    const [overBudget, decision] = await Promise.all([
+      this.budget.charge('patient', this.budgetKey(access.requester, patientId), access.at.getTime()),
+      this.decide(access, patientId),
+    ]);
     access.decision = decision;
+    if (overBudget) {
+      if (decision.outcome === 'permit' && decision.breakGlass) {
+        access.overBudget = true;
+      } else {
+        access.throttled = true;
+        throw overBudget;
+      }
+    }
     if (decision.outcome !== 'permit') throw fhirError(403, { code: 'forbidden', message: NOT_RELEASED });
     return issueDisclosure(decision);
   }

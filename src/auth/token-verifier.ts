@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import type { IssuerKind, PurposeOfUse, Requester } from './requester.js';
+import { ISCO_08, type IssuerKind, type PurposeOfUse, type Requester } from './requester.js';
 import { intersectScopes, parseScopes } from './scopes.js';
 import { ACCEPTED_ALGORITHMS, type TrustList } from './trust-list.js';
 
@@ -36,6 +36,21 @@ function codeOf(value: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
+}
+
+/**
+ * The ISCO-08 code of `subject_role`: a Coding whose system is ISCO-08. A code of another
+ * system (or none) is refused, however much it looks like one: policies and consents name
+ * ISCO-08 roles only.
+ */
+function roleOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const coding = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  const code = coding?.['code'];
+  if (coding?.['system'] !== ISCO_08 || typeof code !== 'string' || !/^\d{1,4}$/.test(code)) {
+    throw new TokenRefused(`subject_role must be an ISCO-08 Coding (system ${ISCO_08}, code of 1 to 4 digits)`);
+  }
+  return code;
 }
 
 function text(value: unknown, claim: string): string {
@@ -136,10 +151,10 @@ export class TokenVerifier {
       throw new TokenRefused('claim extensions.ihe_iua.person_id is required for a patient token');
     }
     if (!claims) return base;
-    const role = codeOf(claims['subject_role']);
+    const role = roleOf(claims['subject_role']);
     const purpose = codeOf(claims['purpose_of_use']);
     if (purpose !== undefined && !PURPOSES.has(purpose)) throw new TokenRefused(`purpose_of_use ${JSON.stringify(purpose)} is not one of ${[...PURPOSES].join(', ')}`);
-    if (role !== undefined && !/^\d{1,4}$/.test(role)) throw new TokenRefused('subject_role must be an ISCO-08 code');
+
     const country = claims['home_community_id'] === undefined ? issuerCountry : text(claims['home_community_id'], 'home_community_id').replace(/^urn:oid:/, '');
     if (kind === 'peer-node' && country !== issuerCountry) throw new TokenRefused(`a node of ${issuerCountry} cannot speak for requesters of ${country}`, 403);
     const personId = claims['person_id'] === undefined ? undefined : text(claims['person_id'], 'person_id');
@@ -155,7 +170,8 @@ export class TokenVerifier {
       ...(claims['subject_organization'] === undefined ? {} : { organization: text(claims['subject_organization'], 'subject_organization') }),
       ...(claims['subject_organization_id'] === undefined ? {} : { organizationId: text(claims['subject_organization_id'], 'subject_organization_id') }),
       ...(purpose === undefined ? {} : { purpose: purpose as PurposeOfUse }),
-      ...(typeof reason === 'string' && reason.length > 0 ? { breakGlassReason: reason.slice(0, 512) } : {}),
+      // A reason of only white space is no reason: break-glass without one is refused.
+      ...(typeof reason === 'string' && reason.trim().length > 0 ? { breakGlassReason: reason.trim().slice(0, 512) } : {}),
       ...(personId === undefined ? {} : { personId }),
     };
   }

@@ -96,6 +96,18 @@ function deny(patientId: string, basis: string, consentId?: string): ConsentDeci
   return { outcome: 'deny', patientId, withheldSections: [], breakGlass: false, basis, ...(consentId ? { consentId } : {}) };
 }
 
+/** Sections (LOINC codes) a Consent withholds from this requester, whatever it says of the whole summary. */
+function sectionsWithheld(consent: ConsentRules, requester: Requester, at: number): string[] {
+  const withheld = new Set<string>();
+  for (const exception of consent.provision.provision ?? []) {
+    if (exception.type !== 'deny' || !applies(exception, requester, at)) continue;
+    const codes = loincCodes(exception);
+    if (codes.includes(PATIENT_SUMMARY_CODE)) continue;
+    for (const c of codes) withheld.add(c);
+  }
+  return [...withheld].sort();
+}
+
 /** What the patient's consent (or the node default) says for a clinician's request. */
 function byConsent(policy: ConsentPolicy, requester: Requester, patientId: string, consents: readonly ConsentRules[], at: number): ConsentDecision {
   const consent = consentInForce(consents, at);
@@ -163,12 +175,16 @@ export function decideConsent(
     if (!requester.breakGlassReason) return deny(patientId, 'break-glass needs a reason (extensions.pontis.break_glass_reason)');
     if (policy.breakGlass === 'allowed') {
       const consent = consentInForce(consents, at);
+      const withheld = consent && policy.breakGlassWithheld !== 'release' ? sectionsWithheld(consent, requester, at) : [];
       return {
         outcome: 'permit',
         patientId,
-        withheldSections: [],
+        withheldSections: withheld,
         breakGlass: true,
-        basis: `break-glass (${purpose}): the node's policy lets an emergency override consent`,
+        basis:
+          withheld.length > 0
+            ? `break-glass (${purpose}): the node's policy lets an emergency override consent, except the sections the patient withheld`
+            : `break-glass (${purpose}): the node's policy lets an emergency override consent`,
         ...(consent ? { consentId: consent.id } : {}),
       };
     }

@@ -7,6 +7,13 @@ export interface ConsentPolicy {
   defaultDecision: 'opt-in' | 'opt-out';
   /** Whether break-glass (purpose ETREAT or BTG with a reason) overrides the patient's consent. */
   breakGlass: 'allowed' | 'refused';
+  /**
+   * What break-glass does with sections the patient withheld: `withhold` (default) keeps them
+   * withheld, marked as such in the document, so the clinician knows something is missing
+   * (EHDS: restrictions hold in emergencies unless national law says otherwise); `release`
+   * lets the emergency override them too. Either way the patient's access log shows the read.
+   */
+  breakGlassWithheld?: 'withhold' | 'release';
   /** ISCO-08 codes (or their major groups, e.g. `221`) of clinicians who may read summaries. */
   readRoles: readonly string[];
 }

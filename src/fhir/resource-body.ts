@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { fhirError } from './operation-outcome.js';
 
 /** Deeper than any FHIR resource nests (about 20 levels in practice); bounds recursive walks. */
@@ -16,12 +17,42 @@ function depthExceeds(root: unknown, max: number): boolean {
   return false;
 }
 
+/** A UTF-16 surrogate without its other half: not a Unicode character, so not a FHIR string. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** JSON text can only carry a surrogate as a `\uD8xx`-`\uDFxx` escape: the cheap test before a walk. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** FHIRPath of the first string (or member name) in `root` that is not well-formed Unicode. */
+function illFormedString(root: unknown, path: string): string | undefined {
+  const stack: [unknown, string][] = [[root, path]];
+  while (stack.length > 0) {
+    const [value, at] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return at;
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${at}[${i}]`]);
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i]!;
+        if (LONE_SURROGATE.test(key)) return at;
+        stack.push([child, `${at}.${key}`]);
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
  * Parses a request body as one FHIR JSON resource of the expected type. Malformed JSON, a body
  * that is not an object, or another resource type are 400s that say what is wrong without
  * echoing the content.
  */
 export function parseResourceBody(payload: unknown, expectedType: string, alsoAccepted: readonly string[] = []): Record<string, unknown> {
+  // Bytes that are not UTF-8 would be replaced by U+FFFD, silently changing the document.
+  if (Buffer.isBuffer(payload) && !isUtf8(payload)) {
+    throw fhirError(400, { code: 'structure', message: 'the request body is not valid UTF-8' });
+  }
   const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : typeof payload === 'string' ? payload : '';
   if (text.trim() === '') {
     throw fhirError(400, { code: 'required', message: `the request body must be a FHIR ${expectedType} in JSON` });
@@ -40,6 +71,10 @@ export function parseResourceBody(payload: unknown, expectedType: string, alsoAc
     throw fhirError(400, { code: 'structure', message: `the request body must be a JSON object, a FHIR ${expectedType}` });
   }
   const resourceType = (parsed as Record<string, unknown>)['resourceType'];
+  if (SURROGATE_ESCAPE.test(text)) {
+    const at = illFormedString(parsed, typeof resourceType === 'string' && /^[A-Z][A-Za-z]{0,63}$/.test(resourceType) ? resourceType : expectedType);
+    if (at !== undefined) throw fhirError(400, { code: 'invalid', expression: at, message: 'strings must be well-formed Unicode: this one holds a lone surrogate (\\uD800-\\uDFFF)' });
+  }
   if (resourceType !== expectedType && !alsoAccepted.includes(String(resourceType))) {
     throw fhirError(400, {
       code: 'invalid',

@@ -87,7 +87,7 @@ export class ConsentService {
   /** Consent `id` at its newest version, if the requester may see it. */
   async read(id: string, access: Access, write = false): Promise<ConsentVersion> {
     const consent = await this.consents.current(id);
-    if (!consent) throw this.gate.unknownPatient(access, `Consent/${id}`);
+    if (!consent) throw await this.gate.refuseUnknown(access, `Consent/${id}`, `Consent/${id}`);
     await this.admit(access, consent.patientId, write);
     access.resources.push(`Consent/${id}`);
     return consent;

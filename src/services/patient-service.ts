@@ -25,11 +25,11 @@ export class PatientService {
     const known = await this.patients.identity(id);
     if (!known) {
       access.patients.add(id);
-      throw this.gate.unknownPatient(access, `Patient/${id}`);
+      throw await this.gate.refuseUnknown(access, `Patient/${id}`, `Patient/${id}`);
     }
     const disclosure = await this.gate.open(access, id);
     const patient = await this.patients.findVisible(id, disclosure);
-    if (!patient) throw this.gate.unknownPatient(access, `Patient/${id}`);
+    if (!patient) throw this.gate.unreleasable(access, `Patient/${id}`);
     access.resources.push(`Patient/${id}`);
     return patient;
   }

@@ -199,14 +199,14 @@ export class SummaryService {
     // Decide before looking: a refused requester learns nothing, not even whether a summary exists.
     const disclosure = await this.gate.open(access, patientId);
     const current = await this.summaries.currentForPatient(patientId);
-    if (!current) throw this.gate.unknownPatient(access, `Patient/${patientId}`);
+    if (!current) throw this.gate.unreleasable(access, `Patient/${patientId}`);
     return this.requireVersion({ _id: current.summaryId, patientId }, current.versionId, disclosure);
   }
 
   /** The current summary of the patient holding identifier `system|value`. */
   async currentSummaryByIdentifier(system: string, value: string, access: Access): Promise<Omit<StoredSummary, 'record'>> {
     const patientId = await this.patients.patientIdByIdentifier(identifierKey(system, value));
-    if (!patientId) throw this.gate.unknownPatient(access, 'a patient with this identifier');
+    if (!patientId) throw await this.gate.refuseUnknown(access, `identifier:${identifierKey(system, value)}`, 'a patient with this identifier');
     return this.currentSummary(patientId, access);
   }
 
@@ -271,7 +271,7 @@ export class SummaryService {
 
   private async requireRecord(id: string, access: Access): Promise<SummaryRecord> {
     const record = await this.summaries.findById(id);
-    if (!record) throw this.gate.unknownPatient(access, `Bundle/${id}`);
+    if (!record) throw await this.gate.refuseUnknown(access, `Bundle/${id}`, `Bundle/${id}`);
     access.resources.push(`Bundle/${id}`);
     return record;
   }

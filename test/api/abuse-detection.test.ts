@@ -51,17 +51,43 @@ describe.each(backends)('abuse detection on the $name', (backend) => {
     expect(records.filter((r) => r.json.includes('HTTP 429: too many requests from this requester'))).toHaveLength(2);
   });
 
-  it('answers 429 once a patient is asked for too often, whoever asks', async () => {
+  it("answers 429 once one requester asks for a patient too often, counted across instances; other requesters are not locked out", async () => {
     const statuses: number[] = [];
+    // The requester limit (4) would stop one reader first: a requester's budget per patient is
+    // tested below on a node whose requester limit is above it. Here: several readers, one read each.
     for (let i = 0; i < 4; i++) {
       statuses.push((await node.server.inject({ url: `/fhir/Bundle/${bundleId}`, headers: await asSubject(`reader-${i}`) })).statusCode);
     }
-    // The push and the 4 admitted reads of the first test already count against this patient (limit 6).
-    expect(statuses).toEqual([200, 429, 429, 429]);
-    const last = await node.server.inject({ url: `/fhir/Bundle/${bundleId}`, headers: await asSubject('reader-last') });
-    expect(last.statusCode).toBe(429);
-    expect(bodyOf<Json>(last)['issue'][0].diagnostics).toMatch(/too many requests for this patient/);
-    const events = (await node.store.audit.forPatient(patientId, 50)).map((r) => JSON.parse(r.json) as Json);
-    expect(events[0]!['outcomeDesc']).toMatch(/^HTTP 429: too many requests for this patient/);
+    // Each reader has its own budget for the patient: none is refused for the others' reads.
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const wide = await buildTestNode(backend, { PONTIS_LIMIT_PER_REQUESTER: '100', PONTIS_LIMIT_PER_PATIENT: '3', PONTIS_LIMIT_WINDOW_S: '3600' });
+    try {
+      const twin = withDefaultToken(
+        await createServer({ config: wide.config, store: wide.store, logger: pino({ level: 'silent' }), validator: sharedValidator(), trust: await demoTrust() }),
+        wide.config.baseUrl,
+      );
+      await twin.initialize();
+      const pushed = await send(wide.server, 'POST', '/fhir/Bundle', documentFor('AB2', '2024-01-01T10:00:00Z'));
+      const id = bodyOf<Json>(pushed)['id'] as string;
+      const own: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const server = i % 2 === 0 ? wide.server : twin;
+        const headers = { authorization: `Bearer ${await mintDemoToken({ audience: wide.config.baseUrl, scope: 'system/Bundle.r', subject: 'eager-reader' })}` };
+        own.push((await server.inject({ url: `/fhir/Bundle/${id}`, headers })).statusCode);
+      }
+      expect(own).toEqual([200, 200, 200, 429, 429]);
+      const other = await wide.server.inject({ url: `/fhir/Bundle/${id}`, headers: { authorization: `Bearer ${await mintDemoToken({ audience: wide.config.baseUrl, scope: 'system/Bundle.r', subject: 'calm-reader' })}` } });
+      expect(other.statusCode).toBe(200);
+      const last = await twin.inject({ url: `/fhir/Bundle/${id}`, headers: { authorization: `Bearer ${await mintDemoToken({ audience: wide.config.baseUrl, scope: 'system/Bundle.r', subject: 'eager-reader' })}` } });
+      expect(bodyOf<Json>(last)['issue'][0].diagnostics).toMatch(/too many requests for this patient/);
+      const patient = (await wide.store.summaries.findById(id))!.patientId;
+      const events = (await wide.store.audit.forPatient(patient, 50)).map((r) => JSON.parse(r.json) as Json);
+      const throttled = events.filter((e) => String(e['outcomeDesc']).startsWith('HTTP 429: too many requests for this patient'));
+      expect(throttled).toHaveLength(3);
+      expect(throttled.every((e) => (e['meta'].tag as Json[]).some((t) => t['code'] === 'throttled'))).toBe(true);
+      await twin.stop();
+    } finally {
+      await wide.cleanup();
+    }
   });
 });

@@ -5,7 +5,7 @@
 // remembers every write that was acknowledged (2xx received). Afterwards checks that every
 // acknowledged write is readable with its content and has its audit record, that nothing
 // half-written is readable, that the consent decision follows the newest complete versions, and
-// that `pontis audit verify` passes. Prints a summary; exits 1 on any finding.
+// that `pontis audit verify` passes (a PT node, never killed, witnesses the audit chain heads). Prints a summary; exits 1 on any finding.
 //
 // CRASH_CYCLES (default 20) kill cycles, CRASH_WORKERS (default 8) concurrent clients,
 // CRASH_MIN_MS / CRASH_MAX_MS (default 300 / 2500) how long the node runs before it is killed.
@@ -473,19 +473,29 @@ async function main() {
   if (!mongo) throw new Error(NO_SERVER_HELP);
   const client = new MongoClient(mongo.uri);
   let node;
+  let witness;
   try {
     const info = await client.db('admin').command({ buildInfo: 1 });
     const server = info.ferretdbVersion ? `FerretDB ${info.ferretdbVersion}` : `MongoDB ${info.version}`;
     const databaseName = `pontis_crash_${randomUUID().slice(0, 8)}`;
     const database = client.db(databaseName);
-    const port = await freePort();
+    const [port, witnessPort] = await Promise.all([freePort(), freePort()]);
     origin = `http://127.0.0.1:${port}`;
     baseUrl = `${origin}/fhir`;
+    const witnessUrl = `http://127.0.0.1:${witnessPort}/fhir`;
     const nodeEnv = {
       PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongo.uri, MONGODB_DATABASE: databaseName, PONTIS_BASE_URL: baseUrl,
       PONTIS_COUNTRY: 'AT', PONTIS_SEED: '0', LOG_LEVEL: 'error', PONTIS_LIMIT_PER_REQUESTER: '0', PONTIS_LIMIT_PER_PATIENT: '0',
+      // The PT node witnesses AT's signed audit chain heads, often, so that kills fall between them.
+      PONTIS_PEER_URLS: `PT=${witnessUrl}`, PONTIS_AUDIT_CHECKPOINT_RECORDS: '25', PONTIS_AUDIT_CHECKPOINT_MS: '500',
     };
-    console.log(`crash test: ${CYCLES} SIGKILL cycles, ${WORKERS} clients, node up ${MIN_MS}-${MAX_MS} ms per cycle; ${server}; ${cpus().length} cores`);
+    // The witness is not killed: it runs on its own embedded store for the whole run.
+    witness = startNode({
+      PORT: String(witnessPort), HOST: '127.0.0.1', MONGODB_URI: '', PONTIS_BASE_URL: witnessUrl, PONTIS_COUNTRY: 'PT', PONTIS_SEED: '0',
+      LOG_LEVEL: 'error', PONTIS_PEER_URLS: `AT=${baseUrl}`,
+    });
+    await witness.ready;
+    console.log(`crash test: ${CYCLES} SIGKILL cycles, ${WORKERS} clients, node up ${MIN_MS}-${MAX_MS} ms per cycle; ${server}; a PT node witnessing audit heads; ${cpus().length} cores`);
 
     let killedStarting = 0;
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
@@ -529,9 +539,11 @@ async function main() {
       console.log('crash test passed: no acknowledged write lost, nothing half-written readable');
     }
   } finally {
-    if (node && node.child.exitCode === null && node.child.signalCode === null) {
-      node.child.kill('SIGTERM');
-      await node.exited;
+    for (const running of [node, witness]) {
+      if (running && running.child.exitCode === null && running.child.signalCode === null) {
+        running.child.kill('SIGTERM');
+        await running.exited;
+      }
     }
     await client.close();
     await stopMongoTestServer(mongo);

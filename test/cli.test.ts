@@ -10,6 +10,7 @@ import { storeOn } from '../src/repositories/store.js';
 import { localSystemAccess } from '../src/access/system-access.js';
 import { AuditTrail } from '../src/audit/audit-trail.js';
 import { auditEventOf } from '../src/audit/audit-event.js';
+import { freePort } from './support/node-process.js';
 import { demoTrust } from './support/test-node.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -87,7 +88,7 @@ describe('pontis demo', () => {
 });
 
 describe('pontis audit verify', () => {
-  it('exits 0 on an intact trail and 1, naming the record, once one is altered', async () => {
+  it('exits 3 on a linked trail no witness can vouch for, and 1, naming the record, once one is altered', async () => {
     const uri = process.env['PONTIS_TEST_MONGODB_URI'];
     if (!uri) throw new Error(process.env['PONTIS_TEST_MONGODB_MISSING'] ?? 'no MongoDB test server');
     const name = `pontis_cli_${randomUUID().slice(0, 8)}`;
@@ -100,9 +101,12 @@ describe('pontis audit verify', () => {
         const event = auditEventOf({ access, interaction: 'read', action: 'R', resourceType: 'Bundle', status: 200, nodeCountry: 'AT', nodeBaseUrl: 'http://at.example/fhir' }, randomUUID(), new Date());
         await trail.record({ event, patientIds: [`p${i}`], breakGlass: false });
       }
-      const env = { MONGODB_URI: uri, MONGODB_DATABASE: name };
+      // The peers of the demo directory are nowhere (closed loopback ports): nothing anchors the chains.
+      const closed = `http://127.0.0.1:${await freePort()}/fhir`;
+      const env = { MONGODB_URI: uri, MONGODB_DATABASE: name, PONTIS_COUNTRY: 'AT', PONTIS_PEER_URLS: `PT=${closed},FR=${closed}` };
       const intact = await pontis(['audit', 'verify'], env);
-      expect(intact).toMatchObject({ code: 0, stdout: expect.stringMatching(/audit trail intact: 3 records in 1 chains/) });
+      expect(intact).toMatchObject({ code: 3, stdout: expect.stringMatching(/audit trail NOT ANCHORED: 3 records in 1 chains .* are linked, but no witness could be reached/) });
+      expect(intact.stdout).toMatch(/witness PT .*: NOT REACHED/);
       const records = database.collection<{ _id: string; seq: number; patientIds: string[] }>('audit_events');
       const second = (await records.find({ seq: 2 }))[0]!;
       await records.updateOne({ _id: second._id }, { $set: { patientIds: ['someone-else'] } });

@@ -5,7 +5,8 @@
 // remembers every write that was acknowledged (2xx received). Afterwards checks that every
 // acknowledged write is readable with its content and has its audit record, that nothing
 // half-written is readable, that the consent decision follows the newest complete versions, and
-// that `pontis audit verify` passes (a PT node, never killed, witnesses the audit chain heads). Prints a summary; exits 1 on any finding.
+// that `pontis audit verify` passes (a PT node, never killed, witnesses the audit chain heads).
+// Prints a summary; exits 1 on any finding.
 //
 // CRASH_CYCLES (default 20) kill cycles, CRASH_WORKERS (default 8) concurrent clients,
 // CRASH_MIN_MS / CRASH_MAX_MS (default 300 / 2500) how long the node runs before it is killed.

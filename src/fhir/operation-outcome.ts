@@ -43,8 +43,16 @@ export function fhirError(status: number, problems: Problem | readonly Problem[]
   return new Boom.Boom(first?.message ?? 'request refused', { statusCode: status, data: list });
 }
 
-/** Problems attached to a Boom raised through {@link fhirError}, if any. */
+function isProblem(value: unknown): value is Problem {
+  return value !== null && typeof value === 'object' && typeof (value as Problem).code === 'string' && typeof (value as Problem).message === 'string';
+}
+
+/**
+ * Problems attached to a Boom raised through {@link fhirError}, if any. hapi attaches arrays of
+ * its own to some errors (a refused Cookie header carries the cookies' details): those are not
+ * problems, and the error is answered as hapi's.
+ */
 export function problemsOf(error: Boom.Boom): readonly Problem[] | undefined {
   const data: unknown = error.data;
-  return Array.isArray(data) ? (data as readonly Problem[]) : undefined;
+  return Array.isArray(data) && data.length > 0 && data.every(isProblem) ? (data as readonly Problem[]) : undefined;
 }

@@ -66,6 +66,36 @@ export interface NodeConfig {
    * Records after the last witnessed head are what a database writer could cut off unnoticed.
    */
   auditCheckpoint: { records: number; intervalMs: number };
+  /** How the node is run and watched: metrics, readiness, shutdown, trace export (docs/operations.md). */
+  operations: OperationsSettings;
+}
+
+/** Settings of the operational endpoints and of shutdown. */
+export interface OperationsSettings {
+  /** Port of a listener that serves only `/metrics`; undefined: none. */
+  metricsPort: number | undefined;
+  /** Interface of that listener. */
+  metricsHost: string;
+  /** Operator token that opens `/metrics` on the API port; undefined: not served there. */
+  metricsToken: string | undefined;
+  /** After SIGTERM, how long the node reports not-ready while still serving, so load balancers move away (ms). */
+  shutdownDelayMs: number;
+  /** Then how long requests under way may take to finish before connections are closed (ms). */
+  drainTimeoutMs: number;
+  /** Bound on the store ping of `/health/ready` (ms). */
+  readyTimeoutMs: number;
+  /** OpenTelemetry trace export (OTLP/HTTP JSON); undefined: off (the default). */
+  otlp: OtlpExport | undefined;
+}
+
+/** Where and how spans are exported, from the standard `OTEL_*` variables. */
+export interface OtlpExport {
+  /** Full URL spans are POSTed to (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`). */
+  url: string;
+  /** `service.name` of the spans (`OTEL_SERVICE_NAME`). */
+  serviceName: string;
+  /** Extra headers of export requests (`OTEL_EXPORTER_OTLP_HEADERS`, `k=v,k=v`); may hold a secret, never logged. */
+  headers: Record<string, string>;
 }
 
 /** How a request must arrive: header size and the time allowed for headers and body. */
@@ -154,6 +184,23 @@ const environmentSchema = Joi.object({
     .default(64 * 1024 * 1024),
   PONTIS_AUDIT_CHECKPOINT_RECORDS: Joi.number().integer().min(1).max(1_000_000).default(1000),
   PONTIS_AUDIT_CHECKPOINT_MS: Joi.number().integer().min(100).max(86_400_000).default(60_000),
+  PONTIS_METRICS_PORT: Joi.number().integer().min(1).max(65535).invalid(Joi.ref('PORT')).messages({ 'any.invalid': '"PONTIS_METRICS_PORT" must differ from PORT' }),
+  PONTIS_METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
+  PONTIS_METRICS_TOKEN: Joi.string()
+    .pattern(/^[A-Za-z0-9._~+/=-]{32,512}$/)
+    .message('"PONTIS_METRICS_TOKEN" must be 32 to 512 token characters (letters, digits, ._~+/=-)'),
+  PONTIS_SHUTDOWN_DELAY_MS: Joi.number().integer().min(0).max(120_000).default(0),
+  PONTIS_DRAIN_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000).default(10_000),
+  PONTIS_READY_TIMEOUT_MS: Joi.number().integer().min(50).max(30_000).default(1000),
+  OTEL_SDK_DISABLED: Joi.boolean().truthy('true').falsy('false').default(false),
+  OTEL_TRACES_EXPORTER: Joi.string().valid('otlp', 'none').default('otlp'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Joi.string().uri({ scheme: ['http', 'https'] }).empty(''),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Joi.string().uri({ scheme: ['http', 'https'] }).empty(''),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Joi.string().valid('http/json').messages({ 'any.only': '"OTEL_EXPORTER_OTLP_PROTOCOL" must be http/json (the only protocol this node exports)' }),
+  OTEL_EXPORTER_OTLP_HEADERS: Joi.string()
+    .pattern(/^[^=,\s]+=[^,]*(,[^=,\s]+=[^,]*)*$/)
+    .message('"OTEL_EXPORTER_OTLP_HEADERS" must be key=value pairs separated by commas'),
+  OTEL_SERVICE_NAME: Joi.string().max(200).default('pontis'),
 })
   .unknown(true)
   .prefs({ convert: true, abortEarly: false });
@@ -161,6 +208,34 @@ const environmentSchema = Joi.object({
 /** Raised when the environment does not describe a valid node; the message names each variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** A percent-encoded header part (as OTEL_EXPORTER_OTLP_HEADERS allows), or as given when it is not valid encoding. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Trace export from the standard OTEL_* variables: only when an endpoint is named and export is not turned off. */
+function otlpExport(value: Record<string, unknown>): OtlpExport | undefined {
+  if (value['OTEL_SDK_DISABLED'] === true || value['OTEL_TRACES_EXPORTER'] === 'none') return undefined;
+  const traces = value['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] as string | undefined;
+  const base = value['OTEL_EXPORTER_OTLP_ENDPOINT'] as string | undefined;
+  const url = traces ?? (base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`);
+  if (url === undefined) return undefined;
+  const headers = Object.fromEntries(
+    ((value['OTEL_EXPORTER_OTLP_HEADERS'] as string | undefined) ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        return [percentDecoded(pair.slice(0, at).trim()), percentDecoded(pair.slice(at + 1).trim())];
+      }),
+  );
+  return { url, serviceName: value['OTEL_SERVICE_NAME'] as string, headers };
 }
 
 /**
@@ -222,5 +297,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     // A default connect timeout longer than a short whole-call one would never fire.
     peerConnectTimeoutMs: Math.min(value.PONTIS_PEER_CONNECT_TIMEOUT_MS as number, value.PONTIS_PEER_TIMEOUT_MS as number),
     auditCheckpoint: { records: value.PONTIS_AUDIT_CHECKPOINT_RECORDS as number, intervalMs: value.PONTIS_AUDIT_CHECKPOINT_MS as number },
+    operations: {
+      metricsPort: value.PONTIS_METRICS_PORT as number | undefined,
+      metricsHost: value.PONTIS_METRICS_HOST as string,
+      metricsToken: value.PONTIS_METRICS_TOKEN as string | undefined,
+      shutdownDelayMs: value.PONTIS_SHUTDOWN_DELAY_MS as number,
+      drainTimeoutMs: value.PONTIS_DRAIN_TIMEOUT_MS as number,
+      readyTimeoutMs: value.PONTIS_READY_TIMEOUT_MS as number,
+      otlp: otlpExport(value),
+    },
   };
 }

@@ -63,6 +63,8 @@ export interface DocumentDatabase {
   collection<T extends { _id: string }>(name: string): DocumentCollection<T>;
   /** Human-readable description of the server (name and version), for start-up and CI logs. */
   describe(): Promise<string>;
+  /** One round trip to the server (readiness): resolves when it answers. */
+  ping(): Promise<void>;
   /** Removes every collection (tests and `pontis seed --reset`). */
   drop(): Promise<void>;
   close(): Promise<void>;

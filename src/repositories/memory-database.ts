@@ -163,6 +163,10 @@ export class MemoryDatabase implements DocumentDatabase {
     return 'embedded in-memory store (not persistent)';
   }
 
+  async ping(): Promise<void> {
+    // always reachable: it is in this process
+  }
+
   async drop(): Promise<void> {
     for (const c of this.collections.values()) c.clear();
   }

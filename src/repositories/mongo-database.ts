@@ -146,6 +146,10 @@ export class MongoDatabase implements DocumentDatabase {
       : `MongoDB ${String(info.version)}, database ${this.db.databaseName}`;
   }
 
+  async ping(): Promise<void> {
+    await this.db.command({ ping: 1 });
+  }
+
   async drop(): Promise<void> {
     await this.db.dropDatabase();
   }

@@ -30,6 +30,9 @@ export class CountingDatabase implements DocumentDatabase {
   describe(): Promise<string> {
     return this.inner.describe();
   }
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
   drop(): Promise<void> {
     return this.inner.drop();
   }

@@ -29,6 +29,9 @@ export class FaultyDatabase implements DocumentDatabase {
   describe(): Promise<string> {
     return this.inner.describe();
   }
+  ping(): Promise<void> {
+    return this.failing.has('ping') ? Promise.reject(new Error('simulated failure of ping')) : this.inner.ping();
+  }
   drop(): Promise<void> {
     return this.inner.drop();
   }

@@ -14,7 +14,7 @@ import { buildRequest, markersIn, type BuildContext, type BuiltRequest, type Kno
 import { captureLogs, leaksIn, wholeValue, type LogCapture, type LogNeedles } from '../support/log-capture.js';
 import { freePort } from '../support/node-process.js';
 import { rawExchange, type RawResponse } from '../support/raw-http.js';
-import { memoryBackend, type Backend } from '../support/stores.js';
+import { memoryBackend, mongoBackend, type Backend } from '../support/stores.js';
 import { sharedValidator } from '../support/test-node.js';
 
 /**
@@ -260,6 +260,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const roundSeed = options.seed + round;
     const backend = options.backends[round % options.backends.length] ?? memoryBackend;
     const policy = POLICIES[roundSeed % POLICIES.length]!;
+    const backendName = backend === mongoBackend ? 'mongodb' : 'embedded';
     const record = (kind: string, example: string, batch: number) => {
       const known = violations.get(kind);
       if (known) known.count++;
@@ -268,7 +269,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           kind,
           count: 1,
           example,
-          reproduce: `FUZZ_SEED=${roundSeed} FUZZ_PATH=${batch} FUZZ_BACKEND=${backend === memoryBackend ? 'embedded' : 'mongodb'} npm run fuzz`,
+          reproduce:
+            batch >= 0
+              ? `FUZZ_SEED=${roundSeed} FUZZ_PATH=${batch} FUZZ_BACKEND=${backendName} npm run fuzz`
+              : `FUZZ_SEED=${roundSeed} FUZZ_REQUESTS=${roundRequests} FUZZ_ROUND_REQUESTS=${roundRequests} FUZZ_BACKEND=${backendName} npm run fuzz (found after the round: replays the whole round)`,
         });
       }
     };
@@ -352,8 +356,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       return found;
     };
 
+    const quota = Math.min(options.roundRequests, options.requests - report.requests);
     const property = fc.asyncProperty(batchSpec({ routes, socketShare: options.socketShare ?? 0.2, rawShare: options.rawShare ?? 0.4, maxBatch, peerFaults: PEER_FAULTS }), async (batch) => {
       const index = batchIndex++;
+      // Runs beyond the round's quota are generated (the sequence stays the seed's) but not sent.
+      if (!reproduce && roundRequests >= quota) return;
       const found = await runBatch(batch);
       if (reproduce) {
         if (found.length > 0) throw new Error(found.join('\n'));
@@ -364,7 +371,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         record(normaliseKind(kind!), `${kind} :: ${example.join(' :: ')}`, index);
       }
     });
-    const numRuns = reproduce ? 1 : Math.max(1, Math.ceil(Math.min(options.roundRequests, options.requests - report.requests) / ((maxBatch + 1) / 2)));
+    const numRuns = reproduce ? 1 : Math.max(1, Math.ceil((2 * quota) / ((maxBatch + 1) / 2)));
     const details = await fc.check(property, { seed: roundSeed, numRuns, ...(reproduce ? { path: options.path } : { endOnFailure: true }) });
     if (details.failed) {
       if (reproduce) report.counterexample = fc.defaultReportMessage(details) ?? 'failed';
@@ -446,7 +453,7 @@ export function formatReport(report: FuzzReport, command: string): string {
   for (const v of report.violations) {
     lines.push(`VIOLATION ×${v.count}: ${v.kind}`);
     lines.push(`  e.g. ${v.example.slice(0, 600)}`);
-    lines.push(`  replay: ${v.reproduce.includes('FUZZ_PATH=-1') ? v.reproduce.replace(/ FUZZ_PATH=-1/, '') + ' (the whole round: found after it)' : v.reproduce}`);
+    lines.push(`  replay: ${v.reproduce}`);
   }
   if (report.counterexample) lines.push(report.counterexample);
   lines.push(`re-run: ${command}`);

@@ -37,14 +37,17 @@ describe('fuzzing every route with every kind of token', () => {
         ...(env['FUZZ_PATH'] !== undefined ? { path: env['FUZZ_PATH'] } : {}),
         progress: (line) => process.stderr.write(`fuzz: ${line}\n`),
       });
-      if (env['FUZZ_REPORT']) writeFileSync(env['FUZZ_REPORT'], JSON.stringify(report, null, 2));
+      if (env['FUZZ_REPORT']) {
+        writeFileSync(env['FUZZ_REPORT'], JSON.stringify(report, null, 2));
+        writeFileSync(`${env['FUZZ_REPORT']}.txt`, formatReport(report, env['FUZZ_COMMAND'] ?? `FUZZ_SEED=${SEED} npm run fuzz`));
+      }
       expect(violationLines(report)).toEqual([]);
       expect(report.counterexample).toBeUndefined();
     }, 24 * 3600_000);
   } else {
     const runs: [string, Backend, number][] = [
-      ['the embedded store', memoryBackend, 1200],
-      ['the MongoDB-wire server', mongoBackend, 300],
+      ['the embedded store', memoryBackend, 2500],
+      ['the MongoDB-wire server', mongoBackend, 600],
     ];
     it.each(runs)('on %s: no 5xx, OperationOutcome errors, nothing in logs, nothing stored from refused writes, node alive', async (_name, backend, requests) => {
       const report = await runFuzz({ seed: SEED, requests, roundRequests: requests, backends: [backend] });

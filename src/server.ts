@@ -26,6 +26,8 @@ import { AccessLogService } from './services/access-log-service.js';
 import { ConsentService } from './services/consent-service.js';
 import { PatientService } from './services/patient-service.js';
 import { SummaryService } from './services/summary-service.js';
+import type { TerminologyCatalogue } from './terminology/terminology-catalogue.js';
+import { SummaryTranslation } from './terminology/summary-translation.js';
 import type { Validator } from './validation/index.js';
 
 /** Everything a node's HTTP server is built from. */
@@ -39,6 +41,8 @@ export interface ServerDependencies {
   trust: TrustList;
   /** The other Member States' nodes and this node's signing key; absent, the node exchanges with none. */
   exchange?: Exchange;
+  /** The translation catalogue (PONTIS_TERMINOLOGY); absent, summaries are served as written. */
+  terminology?: TerminologyCatalogue;
 }
 
 /** What a node needs to exchange summaries with its peers. */
@@ -82,7 +86,7 @@ export function createServices({ config, store, validator, trust, exchange }: Pi
  * patient-data gate takes the consent decision → validation of what leaves → audit record
  * (durable before the response) → OperationOutcome for any error.
  */
-export async function createServer({ config, store, logger, validator, trust, exchange }: ServerDependencies): Promise<Hapi.Server> {
+export async function createServer({ config, store, logger, validator, trust, exchange, terminology }: ServerDependencies): Promise<Hapi.Server> {
   // Node's parser enforces the header size and the time allowed for headers and the whole
   // request; what it refuses is answered by the client-errors plugin.
   const listener = createHttpListener({
@@ -130,6 +134,7 @@ export async function createServer({ config, store, logger, validator, trust, ex
     await anchoring.close();
     await services.peers?.close();
   });
-  server.route(fhirRoutes({ config, validator, ...services, witness: anchoring.witness }));
+  const translation = terminology ? new SummaryTranslation(terminology, { baseUrl: config.baseUrl, country: config.country }) : undefined;
+  server.route(fhirRoutes({ config, validator, ...services, witness: anchoring.witness, translation }));
   return server;
 }

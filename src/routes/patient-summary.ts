@@ -7,6 +7,7 @@ import Joi from 'joi';
 import { IPS_BUNDLE_PROFILE } from '../validation/profiles.js';
 import { accessContextOf, type PontisRouteSettings } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
+import { inReaderLanguage, readerLanguages } from './reader-language.js';
 import { summaryResponse } from './responses.js';
 import { failAction, fhirId, querySchema } from './validation.js';
 
@@ -75,6 +76,17 @@ async function signedForPeers(ctx: RouteContext, access: Access, h: ResponseTool
   return summaryResponse(h, { ...stored, bytes: signed.bytes });
 }
 
+/**
+ * A summary stored here, for a reader who sent Accept-Language: in their language when the
+ * catalogue has it (a translated copy has its own ETag), else the stored bytes as they are.
+ */
+function inLanguage(ctx: RouteContext, h: ResponseToolkit, stored: Omit<StoredSummary, 'record'>, languages: readonly string[]) {
+  const copy = ctx.translation!.copyFor(stored.bytes, languages);
+  const response = summaryResponse(h, { ...stored, bytes: copy.bytes });
+  if (copy.translation) response.etag(`${stored.versionId}-${copy.translation.language}`, { weak: true, vary: false });
+  return inReaderLanguage(response, copy);
+}
+
 /** How long a signed copy of a summary is reused (its `signature.when` is at most this old). */
 const SIGNATURE_REUSE_MS = 60_000;
 /** Signed copies by the stored bytes they sign (cached versions keep one Buffer each). */
@@ -92,7 +104,9 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
       },
       async handler(request, h) {
         const access = accessContextOf(request);
-        return signedForPeers(ctx, access, h, await ctx.summaries.currentSummary(request.params['id'] as string, access));
+        const languages = readerLanguages(ctx.translation, request, access);
+        const stored = await ctx.summaries.currentSummary(request.params['id'] as string, access);
+        return languages ? inLanguage(ctx, h, stored, languages) : signedForPeers(ctx, access, h, stored);
       },
     },
     {
@@ -118,13 +132,18 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
         const bar = identifier.indexOf('|');
         const [system, value] = [identifier.slice(0, bar), identifier.slice(bar + 1)];
         const access = accessContextOf(request);
+        const languages = readerLanguages(ctx.translation, request, access);
         const home = ctx.crossBorder?.foreignHome(system, access);
         if (home) {
-          // Another Member State's patient: fetched from their home node on the clinician's behalf.
+          // Another Member State's patient: fetched from their home node on the clinician's behalf,
+          // and translated only once its signature is verified and its content validated.
           const bytes = await ctx.crossBorder!.summary(home, system, value, demographicsOf(request.query), access);
-          return h.response(bytes).header('X-Pontis-Origin', `${home.country} ${home.baseUrl}`);
+          const copy = languages ? ctx.translation!.copyFor(bytes, languages) : undefined;
+          const response = h.response(copy?.bytes ?? bytes).header('X-Pontis-Origin', `${home.country} ${home.baseUrl}`);
+          return copy ? inReaderLanguage(response, copy) : response;
         }
-        return signedForPeers(ctx, access, h, await ctx.summaries.currentSummaryByIdentifier(system, value, access));
+        const stored = await ctx.summaries.currentSummaryByIdentifier(system, value, access);
+        return languages ? inLanguage(ctx, h, stored, languages) : signedForPeers(ctx, access, h, stored);
       },
     },
     {

@@ -6,6 +6,7 @@ import type { PatientService } from '../services/patient-service.js';
 import type { SummaryService } from '../services/summary-service.js';
 import type { Exchange } from '../server.js';
 import type { CrossBorderService } from '../services/cross-border-service.js';
+import type { SummaryTranslation } from '../terminology/summary-translation.js';
 import type { Validator } from '../validation/index.js';
 
 /** What route handlers are given: the services and the node's configuration. */
@@ -20,6 +21,8 @@ export interface RouteContext {
   crossBorder: CrossBorderService | undefined;
   /** The peer directory and this node's signing key, for signing what peers receive. */
   exchange: Exchange | undefined;
+  /** Summaries in their readers' languages (Accept-Language); absent when the node has no catalogue. */
+  translation?: SummaryTranslation | undefined;
   /** Witnessing of the peers' audit checkpoints; absent when the node has no peers. */
   witness?: CheckpointWitness | undefined;
 }

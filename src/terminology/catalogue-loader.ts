@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import Joi from 'joi';
+import { isLanguageTag } from './language-tags.js';
+import { TerminologyCatalogue, type CatalogueIdentity } from './terminology-catalogue.js';
+
+/**
+ * Loads a translation catalogue from a folder of FHIR resources (docs/translation.md): CodeSystem
+ * supplements (or code systems) whose concepts carry `designation`s, and ValueSets whose
+ * `compose.include.concept` or `expansion.contains` carry them, as an MTC export does. An
+ * optional `package.json` (FHIR package manifest) names and versions the catalogue. Every file
+ * is checked; a malformed one stops the start with the file and the FHIRPath named.
+ */
+
+/** `designation.use` of a section title (the IPS section titles are designations of their LOINC codes). */
+export const SECTION_TITLE_USE = { system: 'https://pontis.example.eu/fhir/CodeSystem/designation-use', code: 'section-title' } as const;
+/** `designation.use` that says "display" explicitly (FHIR designation-usage); no use says the same. */
+const DISPLAY_USE = { system: 'http://terminology.hl7.org/CodeSystem/designation-usage', code: 'display' } as const;
+
+/** Raised when a catalogue cannot be loaded; the message names each file and FHIRPath at fault. */
+export class CatalogueError extends Error {
+  override name = 'CatalogueError';
+}
+
+/** Problems listed in one error at most (the rest are counted). */
+const MAX_PROBLEMS = 50;
+
+const code = Joi.string()
+  .max(256)
+  .pattern(/^\S+( \S+)*$/)
+  .messages({ 'string.pattern.base': 'must be a FHIR code (no leading, trailing or double white space)' });
+const uri = Joi.string()
+  .max(4096)
+  .pattern(/^\S+$/)
+  .messages({ 'string.pattern.base': 'must be a URI without white space' });
+const language = Joi.string()
+  .custom((value: string, helpers) => (isLanguageTag(value) ? value : helpers.error('any.invalid')))
+  .messages({ 'any.invalid': 'must be a BCP 47 language tag such as pt or pt-PT' });
+const text = Joi.string()
+  .max(4096)
+  .pattern(/\S/)
+  .messages({ 'string.pattern.base': 'must not be blank' });
+const coding = Joi.object({ system: uri, code, display: Joi.string() }).unknown(true);
+const designation = Joi.object({ language: language.required(), use: coding, value: text.required() }).unknown(true);
+
+const concept = Joi.object({
+  code: code.required(),
+  display: text,
+  designation: Joi.array().items(designation),
+  concept: Joi.array().items(Joi.link('#concept')),
+})
+  .id('concept')
+  .unknown(true);
+
+const codeSystem = Joi.object({
+  resourceType: Joi.string().valid('CodeSystem').required(),
+  url: uri.required(),
+  version: Joi.string(),
+  status: Joi.string().valid('draft', 'active', 'retired', 'unknown').required(),
+  experimental: Joi.boolean(),
+  language,
+  content: Joi.string().valid('not-present', 'example', 'fragment', 'complete', 'supplement').required(),
+  supplements: Joi.when('content', { is: 'supplement', then: uri.required(), otherwise: uri }),
+  concept: Joi.array().items(concept),
+}).unknown(true);
+
+const contains = Joi.object({
+  system: uri,
+  code,
+  display: text,
+  designation: Joi.array().items(designation),
+  contains: Joi.array().items(Joi.link('#contains')),
+})
+  .id('contains')
+  .unknown(true);
+
+const valueSet = Joi.object({
+  resourceType: Joi.string().valid('ValueSet').required(),
+  url: uri,
+  version: Joi.string(),
+  status: Joi.string().valid('draft', 'active', 'retired', 'unknown').required(),
+  experimental: Joi.boolean(),
+  language,
+  compose: Joi.object({
+    include: Joi.array()
+      .items(
+        Joi.object({
+          system: uri,
+          concept: Joi.array().items(
+            Joi.object({ code: code.required(), display: text, designation: Joi.array().items(designation) }).unknown(true),
+          ),
+        }).unknown(true),
+      )
+      .required(),
+  }).unknown(true),
+  expansion: Joi.object({ contains: Joi.array().items(contains) }).unknown(true),
+}).unknown(true);
+
+const manifest = Joi.object({
+  name: Joi.string()
+    .pattern(/^[a-z0-9][a-z0-9._-]*$/i)
+    .max(214)
+    .required()
+    .messages({ 'string.pattern.base': 'must be a package name (letters, digits, ".", "_", "-")' }),
+  version: Joi.string().max(64).pattern(/^\S+$/).required(),
+  description: Joi.string(),
+}).unknown(true);
+
+type Json = Record<string, unknown>;
+interface Designation {
+  language: string;
+  use?: { system?: string; code?: string };
+  value: string;
+}
+interface Concept {
+  code: string;
+  display?: string;
+  designation?: Designation[];
+  concept?: Concept[];
+}
+interface Contains extends Partial<Concept> {
+  system?: string;
+  contains?: Contains[];
+}
+
+/** The FHIRPath of a joi error path within a resource: `CodeSystem.concept[3].designation[1].language`. */
+function fhirPath(resourceType: string, path: readonly (string | number)[]): string {
+  return resourceType + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+}
+
+/** What a designation is: a display, a section title, or something the translation does not use. */
+function kindOf(d: Designation): 'display' | 'title' | undefined {
+  if (d.use === undefined) return 'display';
+  if (d.use.system === DISPLAY_USE.system && d.use.code === DISPLAY_USE.code) return 'display';
+  if (d.use.system === SECTION_TITLE_USE.system && d.use.code === SECTION_TITLE_USE.code) return 'title';
+  // Synonyms, fully specified names and other uses are not what a reader sees as a display.
+  return undefined;
+}
+
+/** The system a canonical names, without its `|version`. */
+function systemOf(canonical: string): string {
+  const bar = canonical.indexOf('|');
+  return bar < 0 ? canonical : canonical.slice(0, bar);
+}
+
+/**
+ * Reads every `*.json` file of `folder` (`package.json` as the manifest) into a compiled
+ * catalogue. Throws {@link CatalogueError} listing every file, FHIRPath and problem found.
+ */
+export function loadTerminologyCatalogue(folder: string): TerminologyCatalogue {
+  let names: string[];
+  try {
+    if (!statSync(folder).isDirectory()) throw new CatalogueError(`${folder}: is not a folder`);
+    names = readdirSync(folder)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+  } catch (error) {
+    if (error instanceof CatalogueError) throw error;
+    throw new CatalogueError(`${folder}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const problems: string[] = [];
+  const report = (problem: string) => problems.push(problem);
+  const fingerprint = createHash('sha256');
+  let identity: Pick<CatalogueIdentity, 'name' | 'version' | 'description'> | undefined;
+  const resources: { file: string; resource: Json }[] = [];
+
+  for (const name of names) {
+    const file = join(folder, name);
+    const bytes = readFileSync(file);
+    fingerprint.update(`${name}\u0000`).update(bytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      report(`${file}: is not JSON (${(error as Error).message})`);
+      continue;
+    }
+    if (name === 'package.json') {
+      const { error, value } = manifest.validate(json, { abortEarly: false, errors: { label: false } });
+      if (error) for (const d of error.details) report(`${file}: ${d.path.join('.') || '(root)'}: ${d.message}`);
+      else identity = { name: value.name as string, version: value.version as string, description: value.description as string | undefined };
+      continue;
+    }
+    const resourceType = (json as Json | null)?.['resourceType'];
+    const schema = resourceType === 'CodeSystem' ? codeSystem : resourceType === 'ValueSet' ? valueSet : undefined;
+    if (!schema) {
+      report(`${file}: resourceType: must be CodeSystem or ValueSet, is ${JSON.stringify(resourceType ?? null)}`);
+      continue;
+    }
+    const { error } = schema.validate(json, { abortEarly: false, errors: { label: false } });
+    if (error) {
+      for (const d of error.details) report(`${file}: ${fhirPath(resourceType as string, d.path)}: ${d.message}`);
+      continue;
+    }
+    resources.push({ file, resource: json as Json });
+  }
+
+  const catalogue = new TerminologyCatalogue(
+    {
+      name: identity?.name ?? basename(folder),
+      version: identity?.version ?? `sha256:${fingerprint.digest('base64url').slice(0, 16)}`,
+      description: identity?.description,
+      experimental: resources.some(({ resource }) => resource['experimental'] === true),
+    },
+    resources.length,
+  );
+  /** Where each designation was first read, to name both places of a conflict. */
+  const origins = new Map<string, string>();
+  const add = (kind: 'display' | 'title', system: string, codeValue: string, lang: string, value: string, where: string) => {
+    const key = `${kind}\u0000${system}\u0000${codeValue}\u0000${lang.toLowerCase()}`;
+    const held = catalogue.add(kind, system, codeValue, lang, value);
+    if (held !== undefined) {
+      report(`${where}: ${kind} of ${system}|${codeValue} in ${lang} is ${JSON.stringify(value)}, but ${origins.get(key)} says ${JSON.stringify(held)}; give synonyms a designation.use`);
+    } else if (!origins.has(key)) {
+      origins.set(key, where);
+    }
+  };
+  const addConcept = (c: Partial<Concept>, system: string, resourceLanguage: string | undefined, where: string) => {
+    if (c.code === undefined) return;
+    if (c.display !== undefined && resourceLanguage !== undefined) add('display', system, c.code, resourceLanguage, c.display, `${where}.display`);
+    c.designation?.forEach((d, i) => {
+      const kind = kindOf(d);
+      if (kind) add(kind, system, c.code!, d.language, d.value, `${where}.designation[${i}]`);
+    });
+  };
+
+  for (const { file, resource } of resources) {
+    const resourceLanguage = resource['language'] as string | undefined;
+    if (resource['resourceType'] === 'CodeSystem') {
+      const system = systemOf((resource['supplements'] as string | undefined) ?? (resource['url'] as string));
+      const walk = (concepts: Concept[] | undefined, path: string) =>
+        concepts?.forEach((c, i) => {
+          addConcept(c, system, resourceLanguage, `${file}: ${path}[${i}]`);
+          walk(c.concept, `${path}[${i}].concept`);
+        });
+      walk(resource['concept'] as Concept[] | undefined, 'CodeSystem.concept');
+    } else {
+      const include = ((resource['compose'] as Json | undefined)?.['include'] as { system?: string; concept?: Concept[] }[] | undefined) ?? [];
+      include.forEach((inc, i) => {
+        if (inc.system === undefined) return;
+        const system = systemOf(inc.system);
+        inc.concept?.forEach((c, j) => addConcept(c, system, resourceLanguage, `${file}: ValueSet.compose.include[${i}].concept[${j}]`));
+      });
+      const walk = (items: Contains[] | undefined, path: string) =>
+        items?.forEach((c, i) => {
+          if (c.system !== undefined) addConcept(c, systemOf(c.system), resourceLanguage, `${file}: ${path}[${i}]`);
+          walk(c.contains, `${path}[${i}].contains`);
+        });
+      walk((resource['expansion'] as Json | undefined)?.['contains'] as Contains[] | undefined, 'ValueSet.expansion.contains');
+    }
+  }
+
+  if (problems.length > 0) {
+    const shown = problems.slice(0, MAX_PROBLEMS);
+    const more = problems.length > MAX_PROBLEMS ? `\n  ... and ${problems.length - MAX_PROBLEMS} more` : '';
+    throw new CatalogueError(`terminology catalogue refused:\n  ${shown.join('\n  ')}${more}`);
+  }
+  return catalogue;
+}

@@ -66,6 +66,8 @@ export interface NodeConfig {
    * Records after the last witnessed head are what a database writer could cut off unnoticed.
    */
   auditCheckpoint: { records: number; intervalMs: number };
+  /** Folder of the translation catalogue: FHIR CodeSystem supplements and ValueSets with designations (docs/translation.md). */
+  terminologyPath: string;
   /** How the node is run and watched: metrics, readiness, shutdown, trace export (docs/operations.md). */
   operations: OperationsSettings;
 }
@@ -184,6 +186,7 @@ const environmentSchema = Joi.object({
     .default(64 * 1024 * 1024),
   PONTIS_AUDIT_CHECKPOINT_RECORDS: Joi.number().integer().min(1).max(1_000_000).default(1000),
   PONTIS_AUDIT_CHECKPOINT_MS: Joi.number().integer().min(100).max(86_400_000).default(60_000),
+  PONTIS_TERMINOLOGY: Joi.string().default(join(projectRoot(), 'terminology')),
   PONTIS_METRICS_PORT: Joi.number().integer().min(1).max(65535).invalid(Joi.ref('PORT')).messages({ 'any.invalid': '"PONTIS_METRICS_PORT" must differ from PORT' }),
   PONTIS_METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
   PONTIS_METRICS_TOKEN: Joi.string()
@@ -297,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     // A default connect timeout longer than a short whole-call one would never fire.
     peerConnectTimeoutMs: Math.min(value.PONTIS_PEER_CONNECT_TIMEOUT_MS as number, value.PONTIS_PEER_TIMEOUT_MS as number),
     auditCheckpoint: { records: value.PONTIS_AUDIT_CHECKPOINT_RECORDS as number, intervalMs: value.PONTIS_AUDIT_CHECKPOINT_MS as number },
+    terminologyPath: value.PONTIS_TERMINOLOGY as string,
     operations: {
       metricsPort: value.PONTIS_METRICS_PORT as number | undefined,
       metricsHost: value.PONTIS_METRICS_HOST as string,

@@ -6,6 +6,8 @@ import { createServer, createServices, type Exchange } from './server.js';
 import { TrustList } from './auth/trust-list.js';
 import { NodeIdentity } from './exchange/node-identity.js';
 import { PeerDirectory } from './exchange/peer-directory.js';
+import { loadTerminologyCatalogue } from './terminology/catalogue-loader.js';
+import type { TerminologyCatalogue } from './terminology/terminology-catalogue.js';
 import { createValidator, DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from './validation/index.js';
 
 /** Starts one Pontis node from the environment and runs until SIGINT/SIGTERM. */
@@ -42,6 +44,18 @@ async function main(): Promise<void> {
     process.stderr.write(`pontis: invalid configuration:\n  PONTIS_DOCUMENT_PROFILE: ${config.documentProfile} is not a profile in profiles/\n`);
     process.exit(2);
   }
+  let terminology: TerminologyCatalogue;
+  try {
+    const started = performance.now();
+    terminology = loadTerminologyCatalogue(config.terminologyPath);
+    logger.info({ ms: Math.round(performance.now() - started), catalogue: terminology.citation, ...terminology.counts() }, 'terminology catalogue loaded');
+  } catch (error) {
+    process.stderr.write(`pontis: invalid configuration:\n  PONTIS_TERMINOLOGY: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  if (terminology.identity.experimental) {
+    logger.warn({ catalogue: terminology.citation }, 'DEMO TERMINOLOGY: its translations are for demonstration and not clinically validated; load your Member State\'s MTC export (PONTIS_TERMINOLOGY).');
+  }
   let exchange: Exchange;
   try {
     const directory = PeerDirectory.load(config.peerDirectoryPath, config.country, trust, config.peerUrls);
@@ -64,7 +78,7 @@ async function main(): Promise<void> {
     const report = await loadSeed({ ...services, patients: store.patients }, config.country);
     logger.info({ created: report.created, unchanged: report.unchanged, consents: report.consents, country: config.country }, 'seed documents loaded');
   }
-  const server = await createServer({ config, store, logger, validator, trust, exchange });
+  const server = await createServer({ config, store, logger, validator, trust, exchange, terminology });
   await server.start();
   logger.info({ url: server.info.uri, fhirBase: config.baseUrl, country: config.country }, 'Pontis node listening');
   process.stdout.write(`Pontis ${config.country} node: FHIR API at ${config.baseUrl} (listening on ${server.info.uri})\n`);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Joi from 'joi';
 import type { BudgetLimits } from './access/request-budget.js';
 import type { ConsentPolicy } from './consent/consent-policy.js';
+import type { PortalConfig } from './portal/portal-config.js';
 import { projectRoot } from './project-root.js';
 import { IPS_BUNDLE_PROFILE } from './validation/profiles.js';
 
@@ -70,6 +71,8 @@ export interface NodeConfig {
   terminologyPath: string;
   /** How the node is run and watched: metrics, readiness, shutdown, trace export (docs/operations.md). */
   operations: OperationsSettings;
+  /** The clinician and patient portal (docs/portal.md); undefined when `PONTIS_PORTAL_PORT` is unset. */
+  portal: PortalConfig | undefined;
 }
 
 /** Settings of the operational endpoints and of shutdown. */
@@ -204,7 +207,19 @@ const environmentSchema = Joi.object({
     .pattern(/^[^=,\s]+=[^,]*(,[^=,\s]+=[^,]*)*$/)
     .message('"OTEL_EXPORTER_OTLP_HEADERS" must be key=value pairs separated by commas'),
   OTEL_SERVICE_NAME: Joi.string().max(200).default('pontis'),
+  // The portal (docs/portal.md): off unless PONTIS_PORTAL_PORT is set.
+  PONTIS_PORTAL_PORT: Joi.number().integer().min(0).max(65535),
+  PONTIS_PORTAL_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  PONTIS_OIDC_ISSUER: Joi.string().uri({ scheme: ['http', 'https'] }),
+  PONTIS_OIDC_CLIENT_ID: Joi.string().max(200),
+  PONTIS_OIDC_CLIENT_SECRET: Joi.string().min(16).max(500),
+  PONTIS_OIDC_REDIRECT_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  PONTIS_DEMO_IDP_PORT: Joi.number().integer().min(0).max(65535).default(0),
+  PONTIS_PORTAL_COOKIE_PASSWORD: Joi.string().min(32).max(500),
+  PONTIS_PORTAL_TOKEN_KEY: Joi.string(),
+  PONTIS_PORTAL_IDLE_MINUTES: Joi.number().integer().min(1).max(240).default(15),
 })
+  .with('PONTIS_OIDC_ISSUER', ['PONTIS_OIDC_CLIENT_ID', 'PONTIS_OIDC_CLIENT_SECRET'])
   .unknown(true)
   .prefs({ convert: true, abortEarly: false });
 
@@ -251,6 +266,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     const problems = error.details.map((d) => `${String(d.path[0])}: ${d.message}`);
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
+  const portalProblems = portalRefusals(value);
+  if (portalProblems.length > 0) throw new ConfigError(`invalid configuration:\n  ${portalProblems.join('\n  ')}`);
   const port = value.PORT as number;
   const host = value.HOST as string;
   const country = value.PONTIS_COUNTRY as string;
@@ -310,5 +327,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
       readyTimeoutMs: value.PONTIS_READY_TIMEOUT_MS as number,
       otlp: otlpExport(value),
     },
+    portal: portalConfigOf(value, country),
+  };
+}
+
+/**
+ * What production refuses of a portal: the demo identity provider, a random cookie password
+ * (sessions would not survive a restart nor be shared by instances), the demo token key, and
+ * anything but https for the identity provider and the portal.
+ */
+function portalRefusals(value: Record<string, unknown>): string[] {
+  if (value['PONTIS_PORTAL_PORT'] === undefined || value['NODE_ENV'] !== 'production') return [];
+  const problems: string[] = [];
+  const issuer = value['PONTIS_OIDC_ISSUER'] as string | undefined;
+  if (!issuer) problems.push('PONTIS_OIDC_ISSUER: required for the portal in production (the demo identity provider is refused)');
+  else if (!issuer.startsWith('https:')) problems.push('PONTIS_OIDC_ISSUER: must be an https URL in production');
+  const url = value['PONTIS_PORTAL_URL'] as string | undefined;
+  if (!url?.startsWith('https:')) problems.push("PONTIS_PORTAL_URL: the portal's public https URL is required in production");
+  if (!value['PONTIS_PORTAL_COOKIE_PASSWORD']) problems.push('PONTIS_PORTAL_COOKIE_PASSWORD: required in production (at least 32 characters)');
+  if (!value['PONTIS_PORTAL_TOKEN_KEY']) problems.push('PONTIS_PORTAL_TOKEN_KEY: required in production (the demo identity provider key is refused)');
+  return problems;
+}
+
+/** The portal's settings, when `PONTIS_PORTAL_PORT` is set. */
+function portalConfigOf(value: Record<string, unknown>, country: string): PortalConfig | undefined {
+  if (value['PONTIS_PORTAL_PORT'] === undefined) return undefined;
+  const issuer = value['PONTIS_OIDC_ISSUER'] as string | undefined;
+  return {
+    port: value['PONTIS_PORTAL_PORT'] as number,
+    url: (value['PONTIS_PORTAL_URL'] as string | undefined)?.replace(/\/+$/, ''),
+    oidc: issuer
+      ? {
+          issuer,
+          clientId: value['PONTIS_OIDC_CLIENT_ID'] as string,
+          clientSecret: value['PONTIS_OIDC_CLIENT_SECRET'] as string,
+          redirectUrl: value['PONTIS_OIDC_REDIRECT_URL'] as string | undefined,
+        }
+      : undefined,
+    demoIdpPort: value['PONTIS_DEMO_IDP_PORT'] as number,
+    cookiePassword: value['PONTIS_PORTAL_COOKIE_PASSWORD'] as string | undefined,
+    // The demo identity provider's key of seed/trust unless one is given (refused in production above).
+    tokenKeyPath: (value['PONTIS_PORTAL_TOKEN_KEY'] as string | undefined) ?? join(projectRoot(), 'seed', 'trust', 'demo-keys', `idp-${country.toLowerCase()}.json`),
+    idleTimeoutMs: (value['PONTIS_PORTAL_IDLE_MINUTES'] as number) * 60_000,
   };
 }

@@ -19,6 +19,7 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY seed ./seed
 COPY profiles ./profiles
+COPY terminology ./terminology
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \

@@ -87,8 +87,14 @@ async function main(): Promise<void> {
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
-    await server.stop({ timeout: 10_000 });
+    // Not ready first, still serving, so that load balancers move away; then no new connections,
+    // requests under way given up to the drain timeout; then the store.
+    const { shutdownDelayMs, drainTimeoutMs } = config.operations;
+    server.app.readiness?.drain();
+    logger.info({ signal, shutdownDelayMs, drainTimeoutMs }, 'stopping: reporting not ready');
+    if (shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, shutdownDelayMs));
+    await server.stop({ timeout: drainTimeoutMs });
+    logger.info({}, 'stopped: requests drained');
     await validator.close();
     await store.close();
     process.exit(0);

@@ -14,6 +14,9 @@ import { clientErrorsPlugin } from './plugins/client-errors.js';
 import { authenticationPlugin } from './plugins/authentication.js';
 import { contentNegotiationPlugin } from './plugins/content-negotiation.js';
 import { loggingPlugin } from './plugins/logging.js';
+import { metricsPlugin, NodeMetrics } from './plugins/metrics.js';
+import { SpanExporter, tracingPlugin } from './plugins/tracing.js';
+import { healthRoutes, Readiness, storeCheck } from './routes/health.js';
 import { operationOutcomePlugin } from './plugins/operation-outcome.js';
 import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
@@ -51,11 +54,28 @@ export interface Exchange {
   identity: NodeIdentity;
 }
 
+declare module '@hapi/hapi' {
+  interface ServerApplicationState {
+    /** Whether the node should be sent requests; `drain()` on shutdown (src/main.ts). */
+    readiness?: Readiness;
+    /** The node's Prometheus metrics. */
+    metrics?: NodeMetrics;
+  }
+}
+
 /** The services of a node over its store: every path to patient data goes through one gate. */
-export function createServices({ config, store, validator, trust, exchange }: Pick<ServerDependencies, 'config' | 'store' | 'validator' | 'exchange'> & { trust?: TrustList }) {
+export function createServices({ config, store, validator, trust, exchange, metrics }: Pick<ServerDependencies, 'config' | 'store' | 'validator' | 'exchange'> & { trust?: TrustList; metrics?: NodeMetrics }) {
   const budget = new RequestBudget(store.requestCounts, config.limits);
   const gate = new PatientDataGate(store.consents, store.patients, config.consentPolicy, budget);
-  const peers = exchange && trust ? new PeerClient({ timeoutMs: config.peerTimeoutMs, connectTimeoutMs: config.peerConnectTimeoutMs, maxBytes: config.maxPayloadBytes }) : undefined;
+  const peers =
+    exchange && trust
+      ? new PeerClient({
+          timeoutMs: config.peerTimeoutMs,
+          connectTimeoutMs: config.peerConnectTimeoutMs,
+          maxBytes: config.maxPayloadBytes,
+          ...(metrics ? { observe: metrics.peerCallObserver } : {}),
+        })
+      : undefined;
   const crossBorder =
     exchange && trust && peers
       ? new CrossBorderService(
@@ -111,17 +131,33 @@ export async function createServer({ config, store, logger, validator, trust, ex
     },
     debug: false,
   });
-  const services = createServices({ config, store, validator, trust, ...(exchange ? { exchange } : {}) });
+  const metrics = new NodeMetrics();
+  const metered = metrics.metered(validator);
+  const services = createServices({ config, store, validator: metered, trust, metrics, ...(exchange ? { exchange } : {}) });
+  if (services.peers) metrics.watchCircuits(() => services.peers!.circuitStates());
   // Chain heads signed and witnessed by the peers: the trail's anchor outside the database.
   const anchoring = auditAnchoring({ config, store, logger, trust, exchange });
-  const trail = new AuditTrail(store.audit, anchoring.checkpointer);
+  const trail = new AuditTrail(store.audit, anchoring.checkpointer, metrics.auditWriteObserver);
+  const readiness = new Readiness([
+    storeCheck(store.database, config.operations.readyTimeoutMs),
+    { name: 'profiles', check: () => (validator.knows(config.documentProfile) ? undefined : 'document profile not loaded') },
+    { name: 'trust-list', check: () => (trust.size > 0 ? undefined : 'no trusted issuer') },
+    { name: 'peer-directory', check: () => (exchange === undefined || exchange.directory.peers().length > 0 ? undefined : 'no peer') },
+  ]);
+  server.app.readiness = readiness;
+  server.app.metrics = metrics;
+  const spans = config.operations.otlp
+    ? new SpanExporter(config.operations.otlp, { 'service.name': config.operations.otlp.serviceName, 'pontis.node': config.country }, logger)
+    : undefined;
   const verifier = new TokenVerifier(trust, config.baseUrl, config.country, store.tokenUses);
   await server.register([
     // First: its onPreResponse turns errors into OperationOutcome responses that the others decorate.
     { plugin: operationOutcomePlugin, options: { logger, maxPayloadBytes: config.maxPayloadBytes } },
     { plugin: clientErrorsPlugin, options: { logger, limits: config.http } },
     { plugin: requestIdPlugin },
+    { plugin: tracingPlugin, options: { exporter: spans, country: config.country } },
     { plugin: loggingPlugin, options: { logger } },
+    { plugin: metricsPlugin, options: { metrics, settings: config.operations, logger } },
     // After the operation-outcome plugin: it records the final status of every response.
     { plugin: auditPlugin, options: { trail, logger, country: config.country, baseUrl: config.baseUrl } },
     { plugin: authenticationPlugin, options: { verifier } },
@@ -135,6 +171,7 @@ export async function createServer({ config, store, logger, validator, trust, ex
     await services.peers?.close();
   });
   const translation = terminology ? new SummaryTranslation(terminology, { baseUrl: config.baseUrl, country: config.country }) : undefined;
-  server.route(fhirRoutes({ config, validator, ...services, witness: anchoring.witness, translation }));
+  server.route(fhirRoutes({ config, validator: metered, ...services, witness: anchoring.witness, translation }));
+  server.route(healthRoutes(readiness));
   return server;
 }

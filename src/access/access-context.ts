@@ -11,6 +11,8 @@ export interface AccessContext {
   /** Undefined until authentication succeeds (audit records of refused tokens have none). */
   requester: Requester | undefined;
   requestId: string;
+  /** W3C `traceparent` of this node's span of the request (tracing plugin): peer calls continue it. */
+  traceparent?: string;
   /** When the request arrived: consent periods and token windows are judged at this time. */
   at: Date;
   /** Patients whose data the request reached or asked for (node ids). */

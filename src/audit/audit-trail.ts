@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { AuditEvent } from 'fhir/r4.js';
 import type { AuditRecord, AuditRepository } from '../repositories/audit-repository.js';
 import { GroupWriter } from '../repositories/group-writer.js';
+import type { AuditWriteObserver } from '../plugins/metrics.js';
 import { genesisHash, recordHash, recordId } from './audit-chain.js';
 import type { ChainHead } from './audit-checkpoint.js';
 
@@ -31,10 +32,13 @@ export class AuditTrail {
   private seq = 0;
   private lastHash = '';
   private readonly writer = new GroupWriter<AuditEntry, void>(async (entries) => {
+    const started = performance.now();
     try {
       await this.write(entries);
+      this.writes?.(entries.length, (performance.now() - started) / 1000, true);
       return entries.map(() => undefined);
     } catch (error) {
+      this.writes?.(entries.length, (performance.now() - started) / 1000, false);
       this.chain = undefined;
       throw error;
     }
@@ -43,6 +47,8 @@ export class AuditTrail {
   constructor(
     private readonly repository: AuditRepository,
     private readonly observer?: ChainHeadObserver,
+    /** Told of each group write: records, seconds, durable or not (metrics). */
+    private readonly writes?: AuditWriteObserver,
   ) {}
 
   /** Resolves once the entry is durable; rejects if it could not be written. */

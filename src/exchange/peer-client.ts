@@ -1,7 +1,9 @@
 import { Client, type FhirResource } from 'fhir-kit-client';
 import { Agent } from 'undici';
 import { fhirError } from '../fhir/operation-outcome.js';
-import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
+import type { PeerCallObserver, PeerCallOutcome } from '../plugins/metrics.js';
+import { childTraceparent } from '../plugins/tracing.js';
+import { CircuitBreaker, type CircuitBreakerSettings, type CircuitState } from './circuit-breaker.js';
 import type { PeerNode } from './peer-directory.js';
 
 /** Limits of calls to peers. */
@@ -14,12 +16,16 @@ export interface PeerCallLimits {
   maxBytes: number;
   /** When a peer's circuit opens and for how long (default: 5 failures in a row, 30 s). */
   breaker?: Partial<CircuitBreakerSettings>;
+  /** Told of each call's outcome and duration (metrics). */
+  observe?: PeerCallObserver;
 }
 
 /** What one call sends besides its path: a fresh token per attempt, and the request id. */
 export interface PeerCall {
   token: () => Promise<string>;
   requestId: string;
+  /** W3C `traceparent` of the request this call is made for; each attempt is a child span of it. */
+  traceparent?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -96,6 +102,11 @@ export class PeerClient {
     return breaker;
   }
 
+  /** Each peer's circuit and where it stands (peers not called yet are not listed). */
+  *circuitStates(now = Date.now()): Iterable<readonly [string, CircuitState]> {
+    for (const [country, breaker] of this.breakers) yield [country, breaker.state(now)] as const;
+  }
+
   /** GET `[peer]/Patient?...` */
   search(peer: PeerNode, searchParams: Record<string, string>, call: PeerCall): Promise<Json> {
     return this.get(peer, call, (client, options) => client.search({ resourceType: 'Patient', searchParams, options }));
@@ -107,6 +118,22 @@ export class PeerClient {
   }
 
   private async get(peer: PeerNode, call: PeerCall, send: (client: Client, options: { headers: Record<string, string>; signal: AbortSignal }) => Promise<unknown>): Promise<Json> {
+    const started = performance.now();
+    let outcome: PeerCallOutcome = 'bad-answer';
+    try {
+      const answer = await this.attempt(peer, call, send);
+      outcome = 'ok';
+      return answer;
+    } catch (error) {
+      const status = (error as { output?: { statusCode?: number } }).output?.statusCode;
+      outcome = status === 503 ? 'circuit-open' : status === 504 ? 'timeout' : status !== undefined && status < 500 ? 'refused' : /cannot be reached/.test(String((error as Error).message)) ? 'unreachable' : 'bad-answer';
+      throw error;
+    } finally {
+      this.limits.observe?.(peer.country, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async attempt(peer: PeerNode, call: PeerCall, send: (client: Client, options: { headers: Record<string, string>; signal: AbortSignal }) => Promise<unknown>): Promise<Json> {
     const breaker = this.breakerFor(peer);
     const name = `the node of ${peer.country} (${peer.baseUrl})`;
     const permit = breaker.permit();
@@ -117,7 +144,7 @@ export class PeerClient {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        const headers = { authorization: `Bearer ${await call.token()}`, 'x-request-id': call.requestId };
+        const headers = { authorization: `Bearer ${await call.token()}`, 'x-request-id': call.requestId, traceparent: childTraceparent(call.traceparent) };
         const answer = await send(this.clientFor(peer), { headers, signal: AbortSignal.timeout(this.limits.timeoutMs) });
         if (!isFhirResource(answer)) throw Object.assign(new Error('not FHIR'), { notFhir: true });
         const encoding = Client.httpFor(answer as FhirResource).response?.headers.get('content-encoding');

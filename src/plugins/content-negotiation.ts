@@ -16,6 +16,11 @@ export function responseTypeOf(request: Request): string {
   return request.app.responseType ?? 'application/fhir+json';
 }
 
+/** Routes outside `/fhir` (health, metrics, OpenAPI) are not FHIR: they answer in their own types. */
+function isFhirPath(path: string): boolean {
+  return path === '/fhir' || path.startsWith('/fhir/');
+}
+
 /**
  * Refuses requests for formats this node does not produce (406): an `Accept` without JSON, or
  * `_format` other than JSON. It runs after authentication (so that a 406 tells nothing to a
@@ -26,6 +31,7 @@ export const contentNegotiationPlugin: Plugin<void> = {
   name: 'pontis-content-negotiation',
   register(server) {
     server.ext('onPostAuth', (request, h) => {
+      if (!isFhirPath(request.path)) return h.continue;
       const format = request.query['_format'];
       if (typeof format === 'string' && !isJsonFormat(format)) {
         throw fhirError(406, { code: 'not-supported', expression: '_format', message: 'this node answers in FHIR JSON only (_format=json)' });
@@ -39,6 +45,7 @@ export const contentNegotiationPlugin: Plugin<void> = {
       return h.continue;
     });
     server.ext('onPreResponse', (request, h) => {
+      if (!isFhirPath(request.path)) return h.continue;
       const response = request.response;
       const type = `${responseTypeOf(request)}; charset=utf-8`;
       if (Boom.isBoom(response)) response.output.headers['Content-Type'] = type;

@@ -2,6 +2,7 @@ import Boom from '@hapi/boom';
 import type { Plugin, Request } from '@hapi/hapi';
 import type { Logger } from 'pino';
 import { requestIdOf } from './request-id.js';
+import { traceOf } from './tracing.js';
 
 /**
  * Structured request logging that cannot leak patient data or secrets: one line per request
@@ -17,6 +18,8 @@ export const loggingPlugin: Plugin<{ logger: Logger }> = {
       const statusCode = Boom.isBoom(response) ? response.output.statusCode : response.statusCode;
       const line = {
         requestId: requestIdOf(request),
+        // The trace id only (W3C, random hex): it links this line to the peer node's lines of the same trace.
+        traceId: traceOf(request).traceId,
         method: request.method.toUpperCase(),
         // hapi's catch-all route for unknown paths: its pattern is a fixed string too.
         route: request.route.path,

@@ -78,7 +78,7 @@ export class CrossBorderService {
   }
 
   private call(home: PeerNode, access: Access) {
-    return { token: () => this.identity.onBehalfOf(access.requester, home.baseUrl), requestId: access.requestId };
+    return { token: () => this.identity.onBehalfOf(access.requester, home.baseUrl), requestId: access.requestId, ...(access.traceparent ? { traceparent: access.traceparent } : {}) };
   }
 
   /** Identifies the patient at `home`: their Patient there, exactly one, or an OperationOutcome. */

@@ -98,7 +98,7 @@ export class NodeMetrics {
   private circuits: () => Iterable<readonly [string, CircuitState]> = () => [];
 
   constructor() {
-    const metrics = this;
+    const circuits = () => this.circuits();
     new Gauge({
       name: 'pontis_peer_circuit_state',
       help: "Circuit breaker per peer country: 1 on the state it is in (closed, half-open, open)",
@@ -106,7 +106,7 @@ export class NodeMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const [peer, state] of metrics.circuits()) {
+        for (const [peer, state] of circuits()) {
           for (const s of CIRCUIT_STATES) this.set({ peer, state: s }, s === state ? 1 : 0);
         }
       },

@@ -1,0 +1,131 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { PeerClient } from '../../src/exchange/peer-client.js';
+import { childTraceparent, parseTraceparent } from '../../src/plugins/tracing.js';
+import { captureLog } from '../support/log-sink.js';
+import { freePort } from '../support/node-process.js';
+import { memoryBackend } from '../support/stores.js';
+import { buildTestNode } from '../support/test-node.js';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT = '00f067aa0ba902b7';
+const servers: Server[] = [];
+
+afterAll(() => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
+
+/** A loopback HTTP server answering `answer` (JSON) and keeping what it received. */
+async function sink(answer: unknown): Promise<{ port: number; received: { headers: IncomingHttpHeaders; body: string }[] }> {
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(answer));
+    });
+  });
+  servers.push(server);
+  const port = await freePort();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return { port, received };
+}
+
+describe('W3C trace context', () => {
+  it('reads traceparent headers, refusing malformed and all-zero ones', () => {
+    expect(parseTraceparent(`00-${TRACE}-${PARENT}-01`)).toEqual({ traceId: TRACE, parentSpanId: PARENT, sampled: true });
+    expect(parseTraceparent(`00-${TRACE}-${PARENT}-00`)?.sampled).toBe(false);
+    // A later version may carry more fields; version 00 may not.
+    expect(parseTraceparent(`01-${TRACE}-${PARENT}-01-future`)?.traceId).toBe(TRACE);
+    for (const bad of [`00-${TRACE}-${PARENT}-01-extra`, `ff-${TRACE}-${PARENT}-01`, `00-${'0'.repeat(32)}-${PARENT}-01`, `00-${TRACE}-${'0'.repeat(16)}-01`, `00-${TRACE.toUpperCase()}-${PARENT}-01`, 'garbage', undefined]) {
+      expect(parseTraceparent(bad)).toBeUndefined();
+    }
+    const child = parseTraceparent(childTraceparent(`00-${TRACE}-${PARENT}-01`));
+    expect(child?.traceId).toBe(TRACE);
+    expect(child?.parentSpanId).not.toBe(PARENT);
+    expect(parseTraceparent(childTraceparent(undefined))?.sampled).toBe(true);
+  });
+
+  it("joins the caller's trace with a span of its own, in the traceresponse header and the request's log line (trace id only)", async () => {
+    const log = captureLog();
+    const node = await buildTestNode(memoryBackend, {}, log.logger);
+    try {
+      const response = await node.server.inject({ url: '/fhir/Patient?family=tracer', headers: { traceparent: `00-${TRACE}-${PARENT}-01`, 'x-request-id': 'req-trace-1' } });
+      expect(response.statusCode).toBe(200);
+      const answered = parseTraceparent(response.headers['traceresponse']);
+      expect(answered?.traceId).toBe(TRACE);
+      expect(answered?.parentSpanId).not.toBe(PARENT);
+      const line = log.lines().find((l) => l['requestId'] === 'req-trace-1');
+      expect(line?.['traceId']).toBe(TRACE);
+      expect(log.text()).not.toContain(PARENT);
+      expect(log.text()).not.toContain('tracer');
+
+      const fresh = await node.server.inject({ url: '/fhir/Patient?family=tracer', headers: { traceparent: `00-${'0'.repeat(32)}-${PARENT}-01` } });
+      const started = parseTraceparent(fresh.headers['traceresponse']);
+      expect(started?.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(started?.traceId).not.toBe('0'.repeat(32));
+      // Errors carry it too.
+      const refused = await node.server.inject({ url: '/fhir/Patient?family=tracer', headers: { authorization: 'none', traceparent: `00-${TRACE}-${PARENT}-01` } });
+      expect(refused.statusCode).toBe(401);
+      expect(parseTraceparent(refused.headers['traceresponse'])?.traceId).toBe(TRACE);
+    } finally {
+      await node.cleanup();
+    }
+  });
+
+  it('sends a child traceparent of the request on every call to a peer', async () => {
+    const peer = await sink({ resourceType: 'Bundle', type: 'searchset', total: 0 });
+    const client = new PeerClient({ timeoutMs: 3000, connectTimeoutMs: 500, maxBytes: 100_000 });
+    try {
+      const node = { country: 'PT', baseUrl: `http://127.0.0.1:${peer.port}/fhir`, issuer: 'https://ncp.pt.example', identifierSystems: [] };
+      await client.search(node, { identifier: 'urn:x|1' }, { token: async () => 't', requestId: 'r1', traceparent: `00-${TRACE}-${PARENT}-01` });
+      await client.search(node, { identifier: 'urn:x|1' }, { token: async () => 't', requestId: 'r2' });
+      const [first, second] = peer.received.map((r) => parseTraceparent(r.headers['traceparent']));
+      expect(first?.traceId).toBe(TRACE);
+      expect(first?.parentSpanId).toMatch(/^[0-9a-f]{16}$/);
+      expect(first?.parentSpanId).not.toBe(PARENT);
+      expect(second?.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(second?.traceId).not.toBe(TRACE);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('exports a server span per request over OTLP/HTTP JSON when an endpoint is set: route pattern, method, status, never the path or query', async () => {
+    const collector = await sink({});
+    const node = await buildTestNode(memoryBackend, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`, OTEL_SERVICE_NAME: 'pontis-at' });
+    await node.server.inject({ url: '/fhir/Patient?family=secretname', headers: { traceparent: `00-${TRACE}-${PARENT}-01` } });
+    await node.server.inject({ url: '/fhir/Patient?family=unsampled', headers: { traceparent: `00-${'1'.repeat(32)}-${PARENT}-00` } });
+    await node.cleanup();
+    expect(collector.received).toHaveLength(1);
+    const { headers, body } = collector.received[0]!;
+    expect(headers['content-type']).toBe('application/json');
+    expect(body).not.toContain('secretname');
+    expect(body).not.toContain('1'.repeat(32));
+    const exported = JSON.parse(body) as {
+      resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: Record<string, unknown>[] }[] }[];
+    };
+    const resource = exported.resourceSpans[0]!.resource.attributes;
+    expect(resource).toContainEqual({ key: 'service.name', value: { stringValue: 'pontis-at' } });
+    const span = exported.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    expect(span).toMatchObject({ traceId: TRACE, parentSpanId: PARENT, name: 'GET /fhir/Patient', kind: 2, status: { code: 1 } });
+    expect(span['attributes']).toContainEqual({ key: 'http.route', value: { stringValue: '/fhir/Patient' } });
+    expect(span['attributes']).toContainEqual({ key: 'http.response.status_code', value: { intValue: '200' } });
+  });
+
+  it('exports nothing, and needs no collector, by default', async () => {
+    const node = await buildTestNode(memoryBackend);
+    try {
+      expect(node.config.operations.otlp).toBeUndefined();
+      expect((await node.server.inject({ url: '/fhir/Patient?family=x' })).statusCode).toBe(200);
+    } finally {
+      await node.cleanup();
+    }
+  });
+});

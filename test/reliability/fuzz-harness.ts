@@ -150,7 +150,7 @@ export function routeShapes(server: Server): RouteShape[] {
     .map((r) => {
       const query = r.settings.validate?.query as Joi.ObjectSchema | undefined;
       const described = query && typeof query.describe === 'function' ? (query.describe() as { keys?: Record<string, unknown> }) : undefined;
-      return { method: r.method.toUpperCase(), path: r.path, queryKeys: Object.keys(described?.keys ?? {}).sort(), body: r.method === 'post' || r.method === 'put' };
+      return { method: r.method.toUpperCase(), path: r.path, queryKeys: Object.keys(described?.keys ?? {}).sort(), body: r.method === 'post' || r.method === 'put', open: (r.settings.auth as unknown) === false };
     })
     .sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
 }
@@ -179,10 +179,47 @@ async function send(node: RoundNode, request: BuiltRequest): Promise<{ answers: 
   return { answers: [{ status: response.statusCode, headers: response.headers, body: response.rawPayload }], incomplete: false, unparsable: false };
 }
 
+/** Forgeries no node may accept, whatever the token says otherwise. */
+const NEVER_VALID = new Set(['expired', 'not-yet-valid', 'issued-in-future', 'too-long-lifetime', 'wrong-audience', 'bad-signature', 'alg-none', 'hs256', 'unknown-kid', 'unknown-issuer', 'other-issuers-key', 'self-signed', 'embedded-jwk', 'truncated']);
+
+/** Whether a request's credentials must never pass authentication: no token, no JWT, a forged one, a foreign hospital's. */
+function unauthenticated(request: BuiltRequest): boolean {
+  const token = request.spec.token;
+  switch (token.kind) {
+    case 'absent':
+      return true;
+    case 'malformed':
+      return !token.withJwt;
+    case 'forged':
+      return NEVER_VALID.has(token.forgery.how);
+    case 'honest':
+      return token.label === 'hospital-of-another-country';
+  }
+}
+
+/** The node's routes as the checks need them. */
+export interface RouteSets {
+  /** Paths of routes that need no token. */
+  open: ReadonlySet<string>;
+  /** `METHOD path` of routes that need one. */
+  guarded: ReadonlySet<string>;
+}
+
 /** What is wrong with an answer, if anything. */
-export function problemsOf(request: BuiltRequest, answer: Answer): string[] {
+export function problemsOf(request: BuiltRequest, answer: Answer, routes: RouteSets = { open: new Set(), guarded: new Set() }): string[] {
   const problems: string[] = [];
   const { status } = answer;
+  if (unauthenticated(request)) {
+    if (status >= 200 && status < 300 && !routes.open.has(request.spec.template)) problems.push(`${status} to a request that must not authenticate (${request.tokenLabel})`);
+    // Authentication comes first: before it, a caller learns nothing of formats, parameters or bodies.
+    // Only where the request surely reaches the route: through inject (no parser limits), ids of
+    // the node's own resources in the path (odd ones are refused by the router), no cookie (parsed first).
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const routed = !request.wire && Object.values(request.spec.params).every((p) => p.ref !== 'literal') && !request.headers.some(([name]) => name === 'cookie');
+    if (routed && routes.guarded.has(`${method} ${request.spec.template}`) && status !== 401 && status !== 403) {
+      problems.push(`${status} before authentication (${request.tokenLabel}): should be 401 or 403`);
+    }
+  }
   if (status >= 500) {
     const peerAnswer = request.crossBorder && (status === 502 || status === 504 || (status === 503 && answer.headers['retry-after'] !== undefined));
     if (!peerAnswer) problems.push(`status ${status}`);
@@ -298,6 +335,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     );
     const routes = routeShapes(at.server);
     allRoutes = routes.map((r) => `${r.method} ${r.path}`);
+    const routeSets: RouteSets = {
+      open: new Set(routes.filter((r) => r.open && r.method !== '*').map((r) => r.path)),
+      guarded: new Set(routes.filter((r) => !r.open && r.method !== '*').map((r) => `${r.method} ${r.path}`)),
+    };
     const seeded = { summaries: await at.store.database.collection('summaries').count({}) };
     const ctx: BuildContext = { audience: at.config.baseUrl, known: { patients: [], bundles: [], consents: [] }, markerCount: 0,
       lastToken: undefined,
@@ -335,7 +376,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (result.unparsable) found.push(`unparsable HTTP answer :: ${describeRequest(request)}`);
         const abandoned = request.wire?.abandonAfterMs !== undefined;
         if (result.answers.length === 0 && !abandoned) found.push(`no answer :: ${describeRequest(request)}`);
-        for (const answer of result.answers) for (const p of problemsOf(request, answer)) found.push(`${p} :: ${describeRequest(request)}`);
+        for (const answer of result.answers) for (const p of problemsOf(request, answer, routeSets)) found.push(`${p} :: ${describeRequest(request)}`);
         const outcome = result.answers.length === 0 || (request.wire?.expected ?? 1) > 1 ? 'unknown' : status! >= 200 && status! < 300 ? 'accepted' : 'refused';
         for (const m of request.markers) {
           if (outcome === 'accepted') accepted.add(m);

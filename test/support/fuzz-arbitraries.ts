@@ -395,6 +395,8 @@ export interface RouteShape {
   queryKeys: string[];
   /** Takes a body (a route with payload options). */
   body: boolean;
+  /** Answers without a token (`auth: false`). */
+  open: boolean;
 }
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'MKCOL', 'PURGE', 'SEARCH', 'REPORT', 'LOCK'];

@@ -8,6 +8,8 @@ import { TrustList } from '../../src/auth/trust-list.js';
 import { DEMO_TRUST_LIST, loadConfig, type NodeConfig } from '../../src/config.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
 import { createServer } from '../../src/server.js';
+import { loadTerminologyCatalogue } from '../../src/terminology/catalogue-loader.js';
+import type { TerminologyCatalogue } from '../../src/terminology/terminology-catalogue.js';
 import { createValidator, type ProfileValidator } from '../../src/validation/index.js';
 
 let validator: ProfileValidator | undefined;
@@ -60,12 +62,26 @@ export interface TestNode {
   cleanup(): Promise<void>;
 }
 
+let demoCatalogue: TerminologyCatalogue | undefined;
+
+/** The demo translation catalogue of terminology/, loaded once per test file. */
+export function demoTerminology(): TerminologyCatalogue {
+  demoCatalogue ??= loadTerminologyCatalogue(join(ROOT, 'terminology'));
+  return demoCatalogue;
+}
+
+/** What else a test node is built with (nothing by default, as before). */
+export interface TestNodeOptions {
+  /** A translation catalogue: `$summary` then honours Accept-Language. */
+  terminology?: TerminologyCatalogue;
+}
+
 /** Builds a node on a fresh database of the backend, with silent logs. */
-export async function buildTestNode(backend: Backend, env: Record<string, string> = {}, logger: Logger = pino({ level: 'silent' })): Promise<TestNode> {
+export async function buildTestNode(backend: Backend, env: Record<string, string> = {}, logger: Logger = pino({ level: 'silent' }), options: TestNodeOptions = {}): Promise<TestNode> {
   const config = loadConfig({ PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: 'http://at.example/fhir', LOG_LEVEL: 'silent', ...env });
   const { database, cleanup } = await backend.open();
   const store = await storeOn(database, config);
-  const server = withDefaultToken(await createServer({ config, store, logger, validator: sharedValidator(), trust: await demoTrust() }), config.baseUrl, config.country);
+  const server = withDefaultToken(await createServer({ config, store, logger, validator: sharedValidator(), trust: await demoTrust(), ...options }), config.baseUrl, config.country);
   await server.initialize();
   return {
     server,

@@ -19,6 +19,9 @@ export const UNTRANSLATED_EXTENSION = 'https://pontis.example.eu/fhir/StructureD
 /** The tag of a translated copy: HL7 v3 integrity observation "translated". */
 export const TRANSLATED_TAG: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'TRSLT', display: 'translated' };
 
+/** Identifier system of translation catalogues (value: `name#version`, as FHIR packages are cited). */
+export const CATALOGUE_IDENTIFIER_SYSTEM = 'https://pontis.example.eu/fhir/terminology-catalogue';
+
 /** How much of a summary was translated. */
 export interface TranslationCounts {
   /** The catalogue language served, as the catalogue writes it. */
@@ -236,7 +239,7 @@ export function translateSummary(bundle: Json, request: TranslationRequest): Tra
       {
         role: 'source',
         what: {
-          identifier: { system: 'urn:ietf:rfc:3986', value: `urn:fhir-package:${catalogue.citation}` },
+          identifier: { system: CATALOGUE_IDENTIFIER_SYSTEM, value: catalogue.citation },
           display: `terminology catalogue ${catalogue.citation}${catalogue.identity.experimental ? ' (for demonstration, not clinically validated)' : ''}`,
         },
       },

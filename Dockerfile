@@ -11,7 +11,9 @@ COPY src ./src
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
+# On SIGTERM (docker stop, a rolling update) the node reports not ready for 3 s while still
+# serving, then drains requests under way for up to 10 s: keep docker's stop timeout above 13 s.
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 PONTIS_SHUTDOWN_DELAY_MS=3000 PONTIS_DRAIN_TIMEOUT_MS=10000
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -22,6 +24,8 @@ COPY profiles ./profiles
 COPY terminology ./terminology
 USER node
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/fhir/metadata').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+STOPSIGNAL SIGTERM
+# Readiness, not liveness: the store answers, profiles, trust list and peer directory are loaded.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "dist/src/main.js"]

@@ -48,9 +48,9 @@ const concept = Joi.object({
   code: code.required(),
   display: text,
   designation: Joi.array().items(designation),
-  concept: Joi.array().items(Joi.link('#concept')),
+  concept: Joi.array().items(Joi.link('#codeSystemConcept')),
 })
-  .id('concept')
+  .id('codeSystemConcept')
   .unknown(true);
 
 const codeSystem = Joi.object({
@@ -70,9 +70,9 @@ const contains = Joi.object({
   code,
   display: text,
   designation: Joi.array().items(designation),
-  contains: Joi.array().items(Joi.link('#contains')),
+  contains: Joi.array().items(Joi.link('#expansionContains')),
 })
-  .id('contains')
+  .id('expansionContains')
   .unknown(true);
 
 const valueSet = Joi.object({

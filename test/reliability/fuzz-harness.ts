@@ -197,6 +197,26 @@ function unauthenticated(request: BuiltRequest): boolean {
   }
 }
 
+/** A break-glass token whose reason is blank: it has no reason, and break-glass without one is refused. */
+function blankBreakGlass(request: BuiltRequest): boolean {
+  const token = request.spec.token;
+  if (token.kind !== 'honest') return false;
+  const { purpose, breakGlassReason } = token.token;
+  return (purpose === 'ETREAT' || purpose === 'BTG') && breakGlassReason !== undefined && breakGlassReason.trim() === '';
+}
+
+/** Whether a 2xx body releases a patient's data: a document, a Patient, or a search that found someone. */
+function releasesPatientData(body: Buffer): boolean {
+  try {
+    const json = JSON.parse(body.toString('utf8')) as Json;
+    if (json['resourceType'] === 'Patient') return true;
+    if (json['resourceType'] !== 'Bundle') return false;
+    return json['type'] === 'document' || (Array.isArray(json['entry']) && json['entry'].length > 0 && json['type'] !== 'history');
+  } catch {
+    return false;
+  }
+}
+
 /** The node's routes as the checks need them. */
 export interface RouteSets {
   /** Paths of routes that need no token. */
@@ -219,6 +239,9 @@ export function problemsOf(request: BuiltRequest, answer: Answer, routes: RouteS
     if (routed && routes.guarded.has(`${method} ${request.spec.template}`) && status !== 401 && status !== 403) {
       problems.push(`${status} before authentication (${request.tokenLabel}): should be 401 or 403`);
     }
+  }
+  if (status >= 200 && status < 300 && request.method === 'GET' && blankBreakGlass(request) && releasesPatientData(answer.body)) {
+    problems.push(`break-glass with a blank reason released patient data (${status})`);
   }
   if (status >= 500) {
     const peerAnswer = request.crossBorder && (status === 502 || status === 504 || (status === 503 && answer.headers['retry-after'] !== undefined));

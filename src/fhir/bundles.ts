@@ -20,6 +20,8 @@ export function serialiseBundle(
   const head: Record<string, unknown> = { resourceType: 'Bundle', type };
   if (total !== undefined) head['total'] = total;
   if (links.length > 0) head['link'] = links;
+  // No entries, no "entry": FHIR JSON has no empty arrays.
+  if (entries.length === 0) return Buffer.from(JSON.stringify(head), 'utf8');
   const parts: (Buffer | string)[] = [JSON.stringify(head).slice(0, -1), ',"entry":['];
   entries.forEach((entry, i) => {
     parts.push(`${i === 0 ? '' : ','}{"fullUrl":${JSON.stringify(entry.fullUrl)},"resource":`);

@@ -1,5 +1,5 @@
 import Boom from '@hapi/boom';
-import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import type { Narrative, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 
 /** Severity of an {@link OperationOutcomeIssue}. */
 export type IssueSeverity = OperationOutcomeIssue['severity'];
@@ -18,6 +18,20 @@ export interface Problem {
   key?: string;
 }
 
+/** Code system of the constraint keys (`bdl-11`, `ips-comp-1`) named in `issue.details`. */
+export const CONSTRAINT_KEY_SYSTEM = 'https://pontis.example.eu/fhir/CodeSystem/constraint-key';
+
+const XHTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const escapeXhtml = (text: string) => text.replace(/[&<>"]/g, (c) => XHTML_ESCAPES[c]!);
+
+/** The generated narrative of an OperationOutcome (dom-6): each issue's severity, code, place and message. */
+function narrativeOf(issues: readonly OperationOutcomeIssue[]): Narrative {
+  const rows = issues
+    .map((i) => `<li>${escapeXhtml(`${i.severity} (${i.code})${i.expression ? ` at ${i.expression.join(', ')}` : ''}: ${i.diagnostics ?? ''}`)}</li>`)
+    .join('');
+  return { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml"><ul>${rows}</ul></div>` };
+}
+
 /** Builds an OperationOutcome from problems (an information issue "All OK" when there are none). */
 export function operationOutcome(problems: readonly Problem[]): OperationOutcome {
   const issue: OperationOutcomeIssue[] =
@@ -27,10 +41,10 @@ export function operationOutcome(problems: readonly Problem[]): OperationOutcome
           severity: p.severity ?? 'error',
           code: p.code,
           diagnostics: p.message,
-          ...(p.key === undefined ? {} : { details: { coding: [{ code: p.key }], text: `constraint ${p.key}` } }),
+          ...(p.key === undefined ? {} : { details: { coding: [{ system: CONSTRAINT_KEY_SYSTEM, code: p.key }], text: `constraint ${p.key}` } }),
           ...(p.expression === undefined ? {} : { expression: [p.expression] }),
         }));
-  return { resourceType: 'OperationOutcome', issue };
+  return { resourceType: 'OperationOutcome', text: narrativeOf(issue), issue };
 }
 
 /**

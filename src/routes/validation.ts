@@ -27,7 +27,8 @@ export function failAction(_request: Request, _h: ResponseToolkit, error?: Error
   const details = error instanceof Joi.ValidationError ? error.details : [];
   const problems = details.map((d) => ({
     code: d.type === 'object.unknown' ? ('not-supported' as const) : ('invalid' as const),
-    expression: d.path.map(String).join('.'),
+    // A rule over the whole query (at least one criterion) names no parameter: no expression (ele-1).
+    ...(d.path.map(String).join('.') === '' ? {} : { expression: d.path.map(String).join('.') }),
     message: d.type === 'object.unknown' ? `unknown parameter ${JSON.stringify(d.path.map(String).join('.'))}` : d.message,
   }));
   throw fhirError(400, problems.length > 0 ? problems : [{ code: 'invalid', message: 'invalid request parameters' }]);

@@ -2,6 +2,7 @@ import type { Server } from '@hapi/hapi';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
+import { CONSTRAINT_KEY_SYSTEM } from '../../src/fhir/operation-outcome.js';
 import { createServer } from '../../src/server.js';
 import type { ProfileValidator } from '../../src/validation/index.js';
 import { memoryBackend } from '../support/stores.js';
@@ -34,7 +35,7 @@ describe('profile validation on push', () => {
     const bundle = documentFor('V2', '2024-01-01T00:00:00Z');
     patientOf(bundle)['extension'] = [{ url: 'http://example.org/no-value' }];
     const outcome = bodyOf<Json>(await send(node.server, 'POST', '/fhir/Bundle', bundle));
-    expect(outcome['issue']).toContainEqual(expect.objectContaining({ details: { coding: [{ code: 'ext-1' }], text: 'constraint ext-1' } }));
+    expect(outcome['issue']).toContainEqual(expect.objectContaining({ details: { coding: [{ system: CONSTRAINT_KEY_SYSTEM, code: 'ext-1' }], text: 'constraint ext-1' } }));
   });
 
   it('stores a document with warnings and returns them with Prefer: return=OperationOutcome', async () => {

@@ -16,7 +16,9 @@ const WITHHELD = {
 const REDACTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
 const NARRATIVE = {
   status: 'generated',
-  div: '<div xmlns="http://www.w3.org/1999/xhtml">This section is withheld at the patient\'s request.</div>',
+  // Written here in English, whatever the document's language: it says so (a translated copy names
+  // the language of every narrative that does not).
+  div: '<div xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">This section is withheld at the patient\'s request.</div>',
 };
 
 function sectionCode(section: Json): string | undefined {

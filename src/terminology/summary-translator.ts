@@ -171,7 +171,8 @@ class Walk {
     const div = narrative['div'] as string;
     if (tag === undefined || !isLanguageTag(tag) || !div.startsWith('<div')) return;
     const end = div.indexOf('>');
-    if (end < 0 || /\slang=/.test(div.slice(0, end))) return;
+    // `lang` or `xml:lang` already there: the narrative names its language itself.
+    if (end < 0 || /[\s:]lang\s*=/.test(div.slice(0, end))) return;
     const selfClosing = div[end - 1] === '/';
     const at = selfClosing ? end - 1 : end;
     narrative['div'] = `${div.slice(0, at)} lang="${tag}" xml:lang="${tag}"${div.slice(at)}`;

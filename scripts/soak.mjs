@@ -22,6 +22,8 @@ import { startMongoTestServer, stopMongoTestServer } from './mongo-test-server.m
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const RATE = Number(process.env.SOAK_RATE ?? 10);
+/** Weights replacing the mix's, `kind=weight` separated by commas (`access-log read=0`): to find what a growth comes from. */
+const MIX = Object.fromEntries((process.env.SOAK_MIX ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.lastIndexOf('=')).trim(), Number(pair.slice(pair.lastIndexOf('=') + 1))]));
 const REPORT = process.env.SOAK_REPORT ?? join(ROOT, 'bench', 'results', 'soak.json');
 /** Requests under way beyond which new ones are dropped (counted): the generator must not pile up. */
 const MAX_IN_FLIGHT = Math.max(50, RATE * 10);
@@ -420,9 +422,9 @@ async function main() {
       ])),
     );
     const ferretPid = database.process?.pid;
-    process.stdout.write(`soak: ${SECONDS} s at ${RATE} req/s; AT pid ${nodes[0].pid}, PT pid ${nodes[1].pid}${ferretPid ? `, FerretDB pid ${ferretPid}` : `, database ${database.uri}`}; ${machine()}\n`);
+    process.stdout.write(`soak: ${SECONDS} s at ${RATE} req/s${process.env.SOAK_MIX ? ` (mix changed: ${process.env.SOAK_MIX})` : ''}; AT pid ${nodes[0].pid}, PT pid ${nodes[1].pid}${ferretPid ? `, FerretDB pid ${ferretPid}` : `, database ${database.uri}`}; ${machine()}\n`);
 
-    const ops = operations(at, pt);
+    const ops = operations(at, pt).map((o) => ({ ...o, weight: MIX[o.kind] ?? o.weight }));
     const totalWeight = ops.reduce((s, o) => s + o.weight, 0);
     const chooseOp = () => {
       let r = Math.random() * totalWeight;
@@ -524,7 +526,7 @@ async function main() {
 
     const report = summarise(samples, nodes, ferret !== undefined);
     mkdirSync(dirname(REPORT), { recursive: true });
-    writeFileSync(REPORT, `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), seconds: SECONDS, rate: RATE, ...report, samples }, null, 2)}\n`);
+    writeFileSync(REPORT, `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), seconds: SECONDS, rate: RATE, mix: process.env.SOAK_MIX ?? 'default', ...report, samples }, null, 2)}\n`);
     print(report);
     process.stdout.write(`\nreport: ${REPORT}\n`);
   } finally {
@@ -547,7 +549,20 @@ function summarise(samples, nodes, withFerret) {
           return [kind, { n: sorted.length, p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), p99: round(percentile(sorted, 99)) }];
         }),
     );
-    return { minute: m.minute, n: all.length, p50: round(percentile(all, 50)), p95: round(percentile(all, 95)), p99: round(percentile(all, 99)), max: round(all[all.length - 1]), errors: Object.values(m.unexpected).reduce((s, n) => s + n, 0), unexpected: m.unexpected, byKind };
+    // CPU of each process over the minute's samples, and per completed request (ms of CPU).
+    const inMinute = samples.filter((x) => x.t >= (m.minute - 1) * 60 && x.t < m.minute * 60);
+    const mean = (f) => {
+      const values = inMinute.map(f).filter(Number.isFinite);
+      return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+    };
+    const perSecond = mean((x) => x.completedPerS);
+    const cpu = Object.fromEntries(
+      [...nodes.map((n) => n.name), ...(withFerret ? ['FerretDB'] : [])].map((name) => {
+        const pct = mean((x) => x[name]?.cpuPct);
+        return [name, { pct: round(pct, 1), msPerRequest: round((pct * 10) / perSecond, 1) }];
+      }),
+    );
+    return { minute: m.minute, n: all.length, completedPerS: round(perSecond, 1), cpu, p50: round(percentile(all, 50)), p95: round(percentile(all, 95)), p99: round(percentile(all, 99)), max: round(all[all.length - 1]), errors: Object.values(m.unexpected).reduce((s, n) => s + n, 0), unexpected: m.unexpected, byKind };
   });
   const from = SECONDS * WARM_UP_SHARE;
   const window = samples.filter((s) => s.t >= from);
@@ -614,8 +629,15 @@ function print(report) {
   out.push('', `${machine()}; ${SECONDS} s at ${RATE} req/s; nodes and load generator on this machine`, '');
   out.push(`requests: ${t.sent} sent, ${t.completed} completed (${t.achievedRate}/s), ${t.dropped} dropped at the in-flight cap; ${t.unexpectedStatuses} unexpected statuses, ${t.networkFailures} network failures`);
   out.push(`latency overall: p50 ${t.p50} ms, p95 ${t.p95} ms, p99 ${t.p99} ms; node error log lines ${JSON.stringify(t.nodeErrorLogLines)}, fatal ${JSON.stringify(t.nodeFatalLogLines)}; alive ${JSON.stringify(t.nodesAlive)}`);
-  out.push('', '| minute | requests | p50 ms | p95 ms | p99 ms | max ms | errors |', '|---|---|---|---|---|---|---|');
-  for (const m of report.perMinute) out.push(`| ${m.minute} | ${m.n} | ${m.p50} | ${m.p95} | ${m.p99} | ${m.max} | ${m.errors} |`);
+  const processes = Object.keys(report.perMinute[0]?.cpu ?? {});
+  out.push(
+    '',
+    `| minute | requests | done/s | p50 ms | p95 ms | p99 ms | max ms | errors | ${processes.map((p) => `${p} CPU % (ms/req)`).join(' | ')} |`,
+    `|---|---|---|---|---|---|---|---|${processes.map(() => '---|').join('')}`,
+  );
+  for (const m of report.perMinute) {
+    out.push(`| ${m.minute} | ${m.n} | ${m.completedPerS} | ${m.p50} | ${m.p95} | ${m.p99} | ${m.max} | ${m.errors} | ${processes.map((p) => `${m.cpu[p].pct} (${m.cpu[p].msPerRequest})`).join(' | ')} |`);
+  }
   const kinds = Object.keys(report.drift).filter((k) => k !== 'all');
   out.push('', `p95 per kind and minute (ms):`, '', `| kind | ${report.perMinute.map((m) => m.minute).join(' | ')} | slope ms/min | drifts |`, `|---|${report.perMinute.map(() => '---|').join('')}---|---|`);
   for (const kind of ['all', ...kinds]) {

@@ -13,9 +13,11 @@ const HISTORY_SUFFIX = /\/_history\/[A-Za-z0-9\-.]{1,64}$/;
 const RESTFUL_FULL_URL = /^(.*\/)[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
 
 /**
- * Resolves references inside a Bundle by the FHIR rules (Bundle "Resolving references in
+ * Resolves references inside a Bundle by the FHIR rules (R4 Bundle "Resolving references in
  * Bundles"): absolute references match a `fullUrl`; relative ones are taken against the base of
- * the referring entry's RESTful `fullUrl`, or else match the type and id of an entry's resource.
+ * the referring entry's RESTful `fullUrl`. From an entry addressed by a URN (`urn:uuid:`,
+ * `urn:oid:`) a relative reference has no defined meaning and resolves to nothing; only an entry
+ * without a `fullUrl` (allowed outside documents) falls back to the type and id of a resource.
  */
 export class BundleReferenceResolver {
   private readonly byFullUrl = new Map<string, number>();
@@ -54,11 +56,8 @@ export class BundleReferenceResolver {
     if (!relative) return undefined;
     const plain = `${relative[1]}/${relative[2]}`;
     const from = this.entries[fromIndex]?.fullUrl;
-    const base = from === undefined ? undefined : RESTFUL_FULL_URL.exec(from)?.[1];
-    if (base !== undefined) {
-      const hit = this.byFullUrl.get(base + plain);
-      if (hit !== undefined) return hit;
-    }
-    return this.byTypeAndId.get(plain);
+    if (from === undefined) return this.byTypeAndId.get(plain);
+    const base = RESTFUL_FULL_URL.exec(from)?.[1];
+    return base === undefined ? undefined : this.byFullUrl.get(base + plain);
   }
 }

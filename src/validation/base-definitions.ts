@@ -10,11 +10,18 @@ import type { ElementDefinition, StructureDefinition } from './definitions.js';
  * tenth of the size), which start-up reads instead when it matches the installed package version.
  */
 export interface BaseDefinitions {
+  /** Shape of this file: a compact file of another shape is ignored. */
+  format?: number;
   version: string;
   structureDefinitions: StructureDefinition[];
   /** ValueSets and CodeSystems. */
   terminology: unknown[];
+  /** Canonicals of the R4 core extensions (known, so not reported as unknown; not checked). */
+  extensionUrls: string[];
 }
+
+const FORMAT = 2;
+const VITAL_SIGNS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns';
 
 const COMPACT = (): string => join(projectRoot(), 'dist', 'fhir-r4-base.json');
 
@@ -44,7 +51,13 @@ const trimConcepts = (concepts: Concept[]): Concept[] => concepts.map((c) => (c.
 
 function trimTerminology(r: Record<string, unknown>): unknown {
   if (r['resourceType'] === 'CodeSystem') {
-    return { resourceType: 'CodeSystem', url: r['url'], content: r['content'], ...(r['concept'] ? { concept: trimConcepts(r['concept'] as Concept[]) } : {}) };
+    return {
+      resourceType: 'CodeSystem',
+      url: r['url'],
+      ...(r['version'] ? { version: r['version'] } : {}),
+      content: r['content'],
+      ...(r['concept'] ? { concept: trimConcepts(r['concept'] as Concept[]) } : {}),
+    };
   }
   return { resourceType: 'ValueSet', url: r['url'], compose: r['compose'], ...(r['compose'] ? {} : { expansion: r['expansion'] }) };
 }
@@ -54,7 +67,9 @@ export function readFull(): BaseDefinitions {
   const folder = join(packageFolder(), 'dist', 'fhir', 'r4');
   const read = (file: string): Record<string, unknown>[] =>
     (JSON.parse(readFileSync(join(folder, file), 'utf8')) as { entry: { resource: Record<string, unknown> }[] }).entry.map((e) => e.resource);
-  const structureDefinitions = [...read('profiles-types.json'), ...read('profiles-resources.json')]
+  // R4 makes the vital-signs profiles (profiles-others) mandatory for Observations with their codes.
+  const vitalSigns = read('profiles-others.json').filter((r) => r['url'] === VITAL_SIGNS || r['baseDefinition'] === VITAL_SIGNS);
+  const structureDefinitions = [...read('profiles-types.json'), ...read('profiles-resources.json'), ...vitalSigns]
     .filter((r) => r['resourceType'] === 'StructureDefinition')
     .map((r) => {
       const sd = r as unknown as StructureDefinition;
@@ -74,7 +89,10 @@ export function readFull(): BaseDefinitions {
   const terminology = [...read('valuesets.json'), ...read('v3-codesystems.json')]
     .filter((r) => r['resourceType'] === 'ValueSet' || r['resourceType'] === 'CodeSystem')
     .map(trimTerminology);
-  return { version: installedVersion(), structureDefinitions, terminology };
+  const extensionUrls = read('extension-definitions.json')
+    .filter((r) => r['resourceType'] === 'StructureDefinition' && typeof r['url'] === 'string')
+    .map((r) => r['url'] as string);
+  return { format: FORMAT, version: installedVersion(), structureDefinitions, terminology, extensionUrls };
 }
 
 /** The base definitions, from the compact file when it is current, else from the package. */
@@ -82,7 +100,7 @@ export function loadBaseDefinitions(): BaseDefinitions {
   const compact = COMPACT();
   if (existsSync(compact)) {
     const cached = JSON.parse(readFileSync(compact, 'utf8')) as BaseDefinitions;
-    if (cached.version === installedVersion()) return cached;
+    if (cached.version === installedVersion() && cached.format === FORMAT) return cached;
   }
   return readFull();
 }

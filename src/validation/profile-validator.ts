@@ -3,8 +3,12 @@ import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import { compileExistenceInvariant, type ExistenceCheck, type PathModel } from './existence-invariants.js';
 import { canonicalUrl, type DefinitionRegistry, type StructureDefinition } from './definitions.js';
 import { compileElementTree, findByPath, type ElementNode, type Invariant } from './element-tree.js';
+import { checkDocumentLinks } from './document-links.js';
+import { BCP_47, LANGUAGE_VALUE_SETS, languageTagProblem, rfc3986ValueProblem, urnProblem } from './identifier-formats.js';
+import { narrativeFindings } from './narrative.js';
 import { isPrimitiveType, primitiveProblem } from './primitives.js';
 import type { Terminology } from './terminology.js';
+import { vitalSignsProfile } from './vital-signs.js';
 
 /** One finding of the validator, located by FHIRPath. */
 export interface ValidationIssue {
@@ -75,6 +79,19 @@ export const NATIVE_INVARIANTS: Record<string, (value: Json) => boolean | undefi
       .slice(1)
       .every((e) => !isObject(e['resource']) || e['resource']['resourceType'] !== 'Composition'),
 };
+
+/** Options of a {@link ProfileValidator}. */
+export interface ValidatorOptions {
+  /** (tests) evaluate invariants answered without FHIRPath with FHIRPath too; throw on a difference. */
+  crossCheckInvariants?: boolean;
+  /** How an extension whose definition is not loaded is reported: `warning` (default) or `error`. */
+  unknownExtensions?: 'warning' | 'error';
+  /** Canonicals of extensions known without their definitions loaded (the R4 core ones). */
+  knownExtensions?: ReadonlySet<string>;
+}
+
+const URI_TYPES = new Set(['uri', 'url', 'canonical', 'oid', 'uuid']);
+const OLD_IPS_CODE_SYSTEMS = 'http://hl7.org/fhir/uv/ips/CodeSystem/';
 
 /** Placeholder for the path of a resource while its issues are computed for reuse. */
 const ROOT = '\u0000';
@@ -175,8 +192,15 @@ export class ProfileValidator {
     private readonly registry: DefinitionRegistry,
     private readonly terminology?: Terminology,
     readonly profileSet = 'unversioned',
-    private readonly options: { crossCheckInvariants?: boolean } = {},
-  ) {}
+    private readonly options: ValidatorOptions = {},
+  ) {
+    this.unknownExtensionSeverity = options.unknownExtensions ?? 'warning';
+  }
+
+  private readonly unknownExtensionSeverity: 'warning' | 'error';
+
+  /** Issues about unknown extensions: never a reason for a resource to fail a slice's profile. */
+  private readonly extensionIssues = new WeakSet<ValidationIssue>();
 
   /** Validates a resource against its base definition and `profile` (or the profiles it declares). */
   validate(resource: Json, profile?: string): ValidationIssue[] {
@@ -190,6 +214,7 @@ export class ProfileValidator {
     }
     const type = typeof resource['resourceType'] === 'string' ? resource['resourceType'] : 'Resource';
     this.validateResource(resource, type, profile ? [profile] : [], run);
+    if (this.isResourceType(type)) for (const issue of checkDocumentLinks(resource, type)) run.issues.push(issue);
     return run.issues;
   }
 
@@ -232,7 +257,9 @@ export class ProfileValidator {
     const meta = resource['meta'];
     const declared = isObject(meta) && Array.isArray(meta['profile']) ? meta['profile'].filter((p): p is string => typeof p === 'string') : [];
     const profiles: StructureDefinition[] = [];
-    for (const url of [...requested, ...declared]) {
+    // R4: an Observation with a vital sign's LOINC code conforms to that vital sign's profile.
+    const implied = type === 'Observation' ? vitalSignsProfile(resource) : undefined;
+    for (const url of implied ? [...requested, ...declared, implied] : [...requested, ...declared]) {
       const sd = this.registry.get(url);
       if (!sd) {
         run.issues.push({
@@ -257,7 +284,9 @@ export class ProfileValidator {
         const key = `${expression}\u0000${issue.message}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        run.issues.push({ ...issue, expression });
+        const placed = { ...issue, expression };
+        if (this.extensionIssues.has(issue)) this.extensionIssues.add(placed);
+        run.issues.push(placed);
       }
     }
   }
@@ -294,7 +323,13 @@ export class ProfileValidator {
     }
     if (node.binding && typeName !== undefined) this.checkBinding(value, node.binding, typeName, path, run);
     if (typeName !== undefined && isPrimitiveType(typeName) && node !== treeRoot && !isObject(value)) {
-      const problem = primitiveProblem(typeName, value);
+      if (typeName === 'xhtml' && typeof value === 'string') {
+        for (const p of narrativeFindings(value).problems) {
+          run.issues.push({ severity: 'error', code: p.key ? 'invariant' : 'value', expression: path, message: p.message, ...(p.key ? { key: p.key } : {}) });
+        }
+        return;
+      }
+      const problem = primitiveProblem(typeName, value) ?? (URI_TYPES.has(typeName) && typeof value === 'string' ? urnProblem(value) : undefined);
       if (problem) run.issues.push({ severity: 'error', code: 'value', expression: path, message: `value ${problem}` });
       return;
     }
@@ -311,9 +346,60 @@ export class ProfileValidator {
       run.issues.push({ severity: 'error', code: 'invariant', key: 'ele-1', expression: path, message: 'All FHIR elements must have a @value or children' });
       return;
     }
+    if (typeName === 'Coding') this.checkCoding(value, path, run);
+    else if (typeName === 'Identifier' && value['system'] === 'urn:ietf:rfc:3986' && typeof value['value'] === 'string') {
+      const problem = rfc3986ValueProblem(value['value']);
+      if (problem) run.issues.push({ severity: 'error', code: 'value', expression: `${path}.value`, message: problem });
+    } else if (typeName === 'Extension' && typeof value['url'] === 'string') this.checkExtensionKnown(value['url'], node, path, run);
     const { children, root } = this.childrenOf(node, typeName, treeRoot);
     this.validateChildren(value, children, path, root, run, node === treeRoot);
     this.checkInvariants(value, node, path, run);
+  }
+
+  /**
+   * What the HL7 validator checks of every Coding without a terminology server: its system is a
+   * code system (not a ValueSet), of a version that exists when the code system is known here,
+   * not one of the IPS 1.x code systems that 2.0.0 no longer has, and a BCP-47 code in urn:ietf:bcp:47.
+   */
+  private checkCoding(coding: Json, path: string, run: Run): void {
+    const system = coding['system'];
+    if (typeof system !== 'string') return;
+    if (this.terminology?.isValueSet(system) || (system.includes('/ValueSet/') && !this.terminology?.knowsCodeSystem(system))) {
+      run.issues.push({ severity: 'error', code: 'value', expression: `${path}.system`, message: `${system} is a ValueSet, not a code system` });
+      return;
+    }
+    if (system.startsWith(OLD_IPS_CODE_SYSTEMS) && !this.terminology?.knowsCodeSystem(system)) {
+      run.issues.push({ severity: 'error', code: 'value', expression: `${path}.system`, message: `${system} is not a code system of IPS 2.0.0 (it belonged to an earlier IPS version)` });
+      return;
+    }
+    const version = coding['version'];
+    if (typeof version === 'string') {
+      const known = this.terminology?.codeSystemVersion(system);
+      if (known !== undefined && known !== version) {
+        run.issues.push({ severity: 'error', code: 'value', expression: `${path}.version`, message: `version ${version} of ${system} is not known (known: ${known})` });
+      }
+    }
+    if (system === BCP_47 && typeof coding['code'] === 'string') {
+      const problem = languageTagProblem(coding['code']);
+      if (problem) run.issues.push({ severity: 'error', code: 'value', expression: `${path}.code`, message: problem });
+    }
+  }
+
+  /**
+   * An extension whose definition is not loaded: a warning by default, an error when configured;
+   * a modifier extension always an error (it may change the meaning of what holds it).
+   */
+  private checkExtensionKnown(url: string, node: ElementNode, path: string, run: Run): void {
+    if (this.registry.get(url) || this.options.knownExtensions?.has(url)) return;
+    const modifier = node.path.endsWith('.modifierExtension');
+    const issue: ValidationIssue = {
+      severity: modifier ? 'error' : this.unknownExtensionSeverity,
+      code: 'not-supported',
+      expression: path,
+      message: `${modifier ? 'modifier ' : ''}extension ${url} is not known here`,
+    };
+    if (!modifier) this.extensionIssues.add(issue);
+    run.issues.push(issue);
   }
 
   /** The children that define an object's members: the snapshot's, or its type's. */
@@ -387,7 +473,7 @@ export class ProfileValidator {
           if (value[companionKey(key)] === undefined) run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${key}`, message: 'null is not a FHIR value' });
           continue;
         }
-        const slice = child.slicing && child.slices.length > 0 ? this.assignSlices([raw], child, () => `${path}.${key}`, run)[0] : undefined;
+        const slice = child.slicing && child.slices.length > 0 ? this.assignSlices([raw], child, () => `${path}.${key}`, run, type)[0] : undefined;
         this.validateElement(raw, slice ?? child, `${path}.${key}`, treeRoot, run, type);
         continue;
       }
@@ -424,17 +510,19 @@ export class ProfileValidator {
   }
 
   /** Which slice each item belongs to; also checks slice cardinality and closed slicing. */
-  private assignSlices(items: unknown[], sliced: ElementNode, itemPath: (i: number) => string, run: Run): (ElementNode | undefined)[] {
+  private assignSlices(items: unknown[], sliced: ElementNode, itemPath: (i: number) => string, run: Run, itemType?: string): (ElementNode | undefined)[] {
     const slicing = sliced.slicing!;
     const structural = slicing.discriminators.filter((d) => d.type !== 'profile');
     const assigned = items.map((item) => {
       if (item === null) return undefined;
-      const match = sliced.slices.find((s) => this.inSlice(item, s, slicing.discriminators, run));
+      const match = sliced.slices.find((s) => this.inSlice(item, s, slicing.discriminators, run, itemType));
       if (match || structural.length === slicing.discriminators.length || structural.length === 0) return match;
-      // An item of the right type that fails the slice's profile belongs to the slice when no other
-      // slice could take it: its errors are then reported against the profile, not as a missing slice.
-      const candidates = sliced.slices.filter((s) => this.inSlice(item, s, structural, run));
-      return candidates.length === 1 ? candidates[0] : undefined;
+      // An item of the right type that fails the profile of a required slice (the Composition, the
+      // Patient) belongs to it when no other slice could take it: its errors are then reported
+      // against the profile rather than as a missing slice. Either way the document is invalid.
+      // Into an optional slice nothing is forced: an open slicing admits what matches no slice.
+      const candidates = sliced.slices.filter((s) => this.inSlice(item, s, structural, run, itemType));
+      return candidates.length === 1 && candidates[0]!.min > 0 ? candidates[0] : undefined;
     });
     for (const slice of sliced.slices) {
       const count = assigned.filter((s) => s === slice).length;
@@ -446,17 +534,22 @@ export class ProfileValidator {
         run.issues.push({ severity: 'error', code: 'structure', expression: at, message: `slice ${slice.sliceName} of ${sliced.path} allows at most ${slice.max}, has ${count}` });
       }
     }
-    if (slicing.rules === 'closed') {
-      assigned.forEach((s, i) => {
-        if (!s && items[i] !== null) {
-          run.issues.push({ severity: 'error', code: 'structure', expression: itemPath(i), message: `matches no slice of ${sliced.path}, and its slicing is closed` });
-        }
-      });
-    }
+    const closed = slicing.rules === 'closed';
+    // Extensions outside the profile's slices are the norm, not worth a line each.
+    if (!closed && (sliced.name === 'extension' || sliced.name === 'modifierExtension')) return assigned;
+    assigned.forEach((s, i) => {
+      if (s || items[i] === null) return;
+      run.issues.push(
+        closed
+          ? { severity: 'error', code: 'structure', expression: itemPath(i), message: `matches no slice of ${sliced.path}, and its slicing is closed` }
+          : { severity: 'information', code: 'structure', expression: itemPath(i), message: `matches no known slice of ${sliced.path} (open slicing: allowed)` },
+      );
+    });
     return assigned;
   }
 
-  private inSlice(item: unknown, slice: ElementNode, discriminators: { type: string; path: string }[], run: Run): boolean {
+  /** `itemType`: the type a choice element's JSON name gives the item (`valueQuantity`: Quantity). */
+  private inSlice(item: unknown, slice: ElementNode, discriminators: { type: string; path: string }[], run: Run, itemType?: string): boolean {
     if (discriminators.length === 0) return false;
     return discriminators.every((d) => {
       const element = this.elementAt(slice, d.path);
@@ -473,6 +566,8 @@ export class ProfileValidator {
           return element ? (element.min > 0 ? values.length > 0 : element.max === 0 ? values.length === 0 : true) : false;
         case 'type': {
           if (!element) return false;
+          // A choice sliced by type (`value[x]:valueQuantity`): the JSON name says the item's type.
+          if (d.path === '$this' && itemType !== undefined) return element.types.some((t) => t.code === itemType);
           const allowed = this.allowedTypes(element, d.path);
           return values.some((v) => isObject(v) && allowed.has(String(v['resourceType'])));
         }
@@ -509,7 +604,7 @@ export class ProfileValidator {
     const sd = this.registry.get(profile);
     if (sd === undefined || sd.type !== resource['resourceType']) return false;
     if (this.plainlyFails(resource, this.tree(sd), run)) return false;
-    return !this.issuesAgainst(resource, sd, run).some((i) => i.severity === 'error');
+    return !this.issuesAgainst(resource, sd, run).some((i) => i.severity === 'error' && !this.extensionIssues.has(i));
   }
 
   /**
@@ -551,19 +646,29 @@ export class ProfileValidator {
     return found ?? undefined;
   }
 
+  /**
+   * The element a discriminator path names inside a slice. Where the path crosses an element
+   * sliced again inside the slice (`code.coding.code` with `coding:SBPCode` fixing the code), the
+   * fixed or pattern value sits in that inner slice, so the inner slices are searched too.
+   */
   private findElementAt(slice: ElementNode, path: string): ElementNode | undefined {
-    let node: ElementNode | undefined = slice;
-    for (const segment of this.segmentsOf(path)) {
-      if (!node) return undefined;
-      if (segment === '$this' || segment === 'resolve()') continue;
-      const current: ElementNode = node;
-      node = current.children.find((c) => c.name === segment || c.name === segment.replace(/\[x\]$/, ''));
-      if (!node && current.types.length === 1) {
-        const sd = this.registry.base(current.types[0]!.code);
-        node = sd ? this.tree(sd).children.find((c) => c.name === segment) : undefined;
-      }
+    const candidates = this.elementsAt(slice, this.segmentsOf(path), 0);
+    return candidates.find((c) => c.fixed !== undefined || c.pattern !== undefined) ?? candidates[0];
+  }
+
+  private elementsAt(node: ElementNode, segments: string[], i: number): ElementNode[] {
+    if (i === segments.length) return [node];
+    const segment = segments[i]!;
+    if (segment === '$this' || segment === 'resolve()') return this.elementsAt(node, segments, i + 1);
+    let child = node.children.find((c) => c.name === segment || c.name === segment.replace(/\[x\]$/, ''));
+    if (!child && node.types.length === 1) {
+      const sd = this.registry.base(node.types[0]!.code);
+      child = sd ? this.tree(sd).children.find((c) => c.name === segment) : undefined;
     }
-    return node;
+    if (!child) return [];
+    const found = this.elementsAt(child, segments, i + 1);
+    for (const inner of child.slices) found.push(...this.elementsAt(inner, segments, i + 1));
+    return found;
   }
 
   private segmentsOf(path: string): string[] {
@@ -617,6 +722,13 @@ export class ProfileValidator {
     const codings =
       type === 'Coding' ? [value] : type === 'CodeableConcept' && isObject(value) && Array.isArray(value['coding']) ? value['coding'] : undefined;
     if (!(type === 'code' && typeof value === 'string') && codings === undefined) return;
+    if (type === 'code' && typeof value === 'string' && LANGUAGE_VALUE_SETS.has(canonicalUrl(binding.valueSet))) {
+      const problem = languageTagProblem(value);
+      if (problem) {
+        run.issues.push({ severity: 'error', code: 'value', expression: path, message: problem });
+        return;
+      }
+    }
     const keyed = (codings ?? []).filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
     if (codings !== undefined && keyed.length === 0 && binding.strength !== 'required') return; // text only is allowed
     const expansion = this.terminology.expand(binding.valueSet);

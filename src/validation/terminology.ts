@@ -11,6 +11,7 @@ interface Concept {
 interface CodeSystem {
   resourceType: 'CodeSystem';
   url: string;
+  version?: string;
   content?: string;
   concept?: Concept[];
 }
@@ -60,6 +61,21 @@ export class Terminology {
   addPackage(folder: string): this {
     const files = readdirSync(folder).filter((f) => /^(ValueSet|CodeSystem)-.*\.json$/.test(f));
     return this.add(files.map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as unknown));
+  }
+
+  /** Whether `url` names a ValueSet known here (and no CodeSystem). */
+  isValueSet(url: string): boolean {
+    return this.valueSets.has(url) && !this.codeSystems.has(url);
+  }
+
+  /** The version of a CodeSystem known here, if it is known and declares one. */
+  codeSystemVersion(url: string): string | undefined {
+    return this.codeSystems.get(url)?.version;
+  }
+
+  /** Whether a CodeSystem with this canonical is known here. */
+  knowsCodeSystem(url: string): boolean {
+    return this.codeSystems.has(url);
   }
 
   /** The codes of a value set, or undefined when it cannot be expanded locally. */

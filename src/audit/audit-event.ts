@@ -19,6 +19,8 @@ export interface AuditedRequest {
 const BALP = 'https://profiles.ihe.net/ITI/BALP/StructureDefinition';
 /** Tag on records of break-glass access, so that the patient's access log shows them. */
 export const BREAK_GLASS_TAG = { system: 'https://pontis.example.eu/fhir/CodeSystem/audit-flag', code: 'break-glass', display: 'Break-glass access' };
+/** Purpose of use of a break-glass access (HL7 v3-ActReason). */
+export const BREAK_THE_GLASS = { system: ACT_REASON, code: 'BTG', display: 'break the glass' };
 /** Tag on records of requests refused for going over a request budget (429). */
 export const THROTTLED_TAG = { system: BREAK_GLASS_TAG.system, code: 'throttled', display: 'Refused: over a request budget' };
 /** Tag on break-glass reads let through although over the requester's budget for the patient. */
@@ -71,7 +73,8 @@ export function auditEventOf(request: AuditedRequest, id: string, recorded: Date
             who: { identifier: { system: r.issuer, value: r.subject }, ...(r.name ? { display: r.name } : {}) },
             ...(r.role ? { role: [{ coding: [{ system: ISCO_08, code: r.role, ...(ISCO_ROLE_NAMES[r.role] ? { display: ISCO_ROLE_NAMES[r.role] } : {}) }] }] } : {}),
             requestor: true,
-            ...(r.breakGlassReason ? { purposeOfUse: [{ text: r.breakGlassReason }] } : {}),
+            // Coded as break-the-glass (v3-ActReason BTG); the clinician's reason kept as its text.
+            ...(r.breakGlassReason ? { purposeOfUse: [{ coding: [BREAK_THE_GLASS], text: r.breakGlassReason }] } : {}),
             policy: [r.tokenId],
           }
         : {

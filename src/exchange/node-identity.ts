@@ -18,13 +18,17 @@ export class NodeIdentity {
     private readonly kid: string,
     private readonly alg: string,
     private readonly key: CryptoKey | Uint8Array,
+    /** The public half of the key (JWK with kid, alg, use), published for verifiers of signed summaries. */
+    readonly publicJwk: JWK,
   ) {}
 
   /** Reads a key file: `{ issuer, country, key: <private JWK with kid and alg> }`. */
   static async load(path: string): Promise<NodeIdentity> {
     const file = JSON.parse(readFileSync(path, 'utf8')) as { issuer: string; country: string; key: JWK & { kid: string; alg: string } };
     if (!file.key?.d || !file.key.kid || !file.key.alg) throw new Error(`node key ${path} must hold a private JWK with kid and alg`);
-    return new NodeIdentity(file.issuer, file.country, file.key.kid, file.key.alg, await importJWK(file.key, file.key.alg));
+    // Only public members: d (and RSA's primes and exponents, or a symmetric k) never leave.
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, k: _k, oth: _oth, ...publicJwk } = file.key;
+    return new NodeIdentity(file.issuer, file.country, file.key.kid, file.key.alg, await importJWK(file.key, file.key.alg), { ...publicJwk, use: 'sig' });
   }
 
   /**
@@ -83,9 +87,12 @@ export class NodeIdentity {
     return new CompactSign(new TextEncoder().encode(JSON.stringify(statement))).setProtectedHeader({ alg: this.alg, kid: this.kid, typ }).sign(this.key);
   }
 
-  /** A detached JWS (RFC 7515 Appendix F, unencoded payload) over `payload`. */
-  async signDetached(payload: Uint8Array): Promise<string> {
-    const jws = await new FlattenedSign(payload).setProtectedHeader({ alg: this.alg, kid: this.kid, b64: false, crit: ['b64'] }).sign(this.key);
+  /**
+   * A detached JWS (RFC 7515 Appendix F, unencoded payload) over `payload`; `header` adds
+   * protected header parameters that are not critical (the signing time `sigT`, the key set `jku`).
+   */
+  async signDetached(payload: Uint8Array, header: Record<string, string> = {}): Promise<string> {
+    const jws = await new FlattenedSign(payload).setProtectedHeader({ ...header, alg: this.alg, kid: this.kid, b64: false, crit: ['b64'] }).sign(this.key);
     return `${jws.protected}..${jws.signature}`;
   }
 }

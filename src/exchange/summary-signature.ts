@@ -14,12 +14,22 @@ import type { NodeIdentity } from './node-identity.js';
 
 const SIGNATURE_TYPE = { system: 'urn:iso-astm:E1762-95:2013', code: '1.2.840.10065.1.12.1.5', display: 'Verification Signature' };
 
-/** Appends `Bundle.signature` to serialised bytes (the stored form): no parse, no re-serialise. */
+/** Where a node publishes the public keys its summaries are signed with (a JWK Set). */
+export function signingKeysUrl(nodeBaseUrl: string): string {
+  return `${nodeBaseUrl}/.well-known/jwks.json`;
+}
+
+/**
+ * Appends `Bundle.signature` to serialised bytes (the stored form): no parse, no re-serialise.
+ * The JWS header names the signing time (`sigT`, JAdES) and where the key `kid` is published
+ * (`jku`, this node's JWK Set), so that a verifier outside the trust list can find it.
+ */
 export async function signSummary(bytes: Buffer, identity: NodeIdentity, nodeBaseUrl: string): Promise<Buffer> {
-  const jws = await identity.signDetached(bytes);
+  const now = new Date();
+  const jws = await identity.signDetached(bytes, { sigT: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), jku: signingKeysUrl(nodeBaseUrl) });
   const signature = {
     type: [SIGNATURE_TYPE],
-    when: new Date().toISOString(),
+    when: now.toISOString(),
     who: { identifier: { system: 'urn:ietf:rfc:3986', value: nodeBaseUrl }, display: `Pontis node ${identity.country}` },
     sigFormat: 'application/jose',
     data: Buffer.from(jws, 'utf8').toString('base64'),

@@ -16,9 +16,12 @@ export function responseTypeOf(request: Request): string {
   return request.app.responseType ?? 'application/fhir+json';
 }
 
-/** Routes outside `/fhir` (health, metrics, OpenAPI) are not FHIR: they answer in their own types. */
+/**
+ * Routes outside `/fhir` (health, metrics, OpenAPI) and its `.well-known` documents (the node's
+ * JWK Set) are not FHIR: they answer in their own types.
+ */
 function isFhirPath(path: string): boolean {
-  return path === '/fhir' || path.startsWith('/fhir/');
+  return path === '/fhir' || (path.startsWith('/fhir/') && !path.startsWith('/fhir/.well-known/'));
 }
 
 /**

@@ -7,6 +7,7 @@ import { bundleReadRoutes } from './bundle-read.js';
 import { bundleUpdateRoute } from './bundle-update.js';
 import { consentRoutes } from './consent.js';
 import { metadataRoute } from './metadata.js';
+import { nodeKeysRoute } from './node-keys.js';
 import { patientReadRoute } from './patient-read.js';
 import { patientSearchRoute } from './patient-search.js';
 import { patientSummaryRoutes } from './patient-summary.js';
@@ -56,6 +57,7 @@ export function fhirRoutes(ctx: RouteContext): ServerRoute[] {
     ...consentRoutes(ctx),
     auditEventSearchRoute(ctx),
     ...(ctx.witness ? auditWitnessRoutes(ctx.witness) : []),
+    ...(ctx.exchange ? [nodeKeysRoute(ctx.exchange.identity)] : []),
   ];
   return [...routes, ...methodNotAllowed(routes)];
 }

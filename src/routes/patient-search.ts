@@ -77,8 +77,15 @@ export function patientSearchRoute(ctx: RouteContext): ServerRoute {
       if (home) {
         // Another Member State's patient: identified at their home node, only what confirms identity.
         const patient = await ctx.crossBorder!.minimalPatient(home, identifier!.slice(0, bar), identifier!.slice(bar + 1), demographicsOf(query), access);
+        const asked = new URLSearchParams({ identifier: identifier! });
+        for (const [k, v] of Object.entries(demographicsOf(query))) if (v !== undefined) asked.set(k, v);
         return h.response(
-          serialiseBundle('searchset', 1, [], [{ fullUrl: `${home.baseUrl}/Patient/${String(patient['id'])}`, resource: JSON.stringify(patient), extra: { search: { mode: 'match' } } }]),
+          serialiseBundle(
+            'searchset',
+            1,
+            [{ relation: 'self', url: `${ctx.config.baseUrl}/Patient?${asked.toString()}` }],
+            [{ fullUrl: `${home.baseUrl}/Patient/${String(patient['id'])}`, resource: JSON.stringify(patient), extra: { search: { mode: 'match' } } }],
+          ),
         );
       }
       const { total, patients } = await ctx.patients.search(criteriaFrom(query), offset, count, access);

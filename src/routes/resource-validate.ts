@@ -1,7 +1,8 @@
 import type { ServerRoute } from '@hapi/hapi';
 import type { OperationDefinition } from 'fhir/r4.js';
 import Joi from 'joi';
-import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
+import { checkDocumentRules } from '../documents/document-rules.js';
+import { fhirError, operationOutcome, type Problem } from '../fhir/operation-outcome.js';
 import { parseResourceBody } from '../fhir/resource-body.js';
 import type { RouteContext } from './route-context.js';
 import { failAction, fhirJsonPayload, querySchema } from './validation.js';
@@ -42,6 +43,19 @@ function unwrap(body: Json, type: string): { resource: Json; profile?: string } 
   return { resource: resource as Json, ...(typeof profile === 'string' ? { profile } : {}) };
 }
 
+/**
+ * A document Bundle answers to the same rules at `$validate` as at a push: the document rules
+ * (identity, one Patient, self-contained references) join the profile validator's findings, each
+ * problem once (the validator reports dangling references at the same FHIRPath).
+ */
+function withDocumentRules(resource: Json, issues: readonly Problem[]): readonly Problem[] {
+  if (resource['resourceType'] !== 'Bundle' || resource['type'] !== 'document') return issues;
+  const check = checkDocumentRules(resource);
+  if (check.ok) return issues;
+  const reported = new Set(issues.filter((i) => (i.severity ?? 'error') === 'error').map((i) => i.expression));
+  return [...check.problems.filter((p) => !reported.has(p.expression)), ...issues];
+}
+
 /** `POST /fhir/{type}/$validate[?profile=]`: an OperationOutcome, 200 whatever it finds. */
 export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
   return {
@@ -68,9 +82,7 @@ export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
         throw fhirError(400, { code: 'invalid', expression: 'resourceType', message: `this endpoint validates ${type}, not ${String(resource['resourceType'])}` });
       }
       const issues = await ctx.validator.validate(resource, profile);
-      return h.response(
-        operationOutcome(issues),
-      );
+      return h.response(operationOutcome(withDocumentRules(resource, issues)));
     },
   };
 }

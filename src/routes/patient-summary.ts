@@ -138,7 +138,7 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
           // Another Member State's patient: fetched from their home node on the clinician's behalf,
           // and translated only once its signature is verified and its content validated.
           const bytes = await ctx.crossBorder!.summary(home, system, value, demographicsOf(request.query), access);
-          const copy = languages ? ctx.translation!.copyFor(bytes, languages) : undefined;
+          const copy = languages ? ctx.translation!.copyFor(bytes, languages, { byContent: true }) : undefined;
           const response = h.response(copy?.bytes ?? bytes).header('X-Pontis-Origin', `${home.country} ${home.baseUrl}`);
           return copy ? inReaderLanguage(response, copy) : response;
         }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chooseLanguage } from './language-tags.js';
 import { documentLanguage, translateSummary, type TranslationCounts } from './summary-translator.js';
 import type { TerminologyCatalogue } from './terminology-catalogue.js';
@@ -11,16 +12,34 @@ export interface ReaderCopy {
   translation?: TranslationCounts;
 }
 
-/** Translated copies kept per stored document (a node's readers mostly share one or two languages). */
+/** What is known of one document: its language, and its translated copies by language. */
+interface KnownDocument {
+  language: string | undefined;
+  translated: Map<string, ReaderCopy>;
+  /** Bytes of the translated copies (for the content-keyed cache's budget). */
+  bytes: number;
+}
+
+/** Translated copies kept per document (a node's readers mostly share one or two languages). */
 const COPIES_PER_DOCUMENT = 2;
+/** Bytes of translated copies kept for documents known by content (summaries from other nodes). */
+const CONTENT_CACHE_BYTES = 16 * 2 ** 20;
+/** Documents known by content at most (most are only a language, for readers of the original). */
+const CONTENT_CACHE_DOCUMENTS = 1000;
 
 /**
- * Serves summaries in their readers' languages at this node (docs/translation.md). Translated
- * copies of the same stored bytes are reused: stored versions are immutable Buffers held by the
- * document cache, and a copy is dropped with its Buffer.
+ * Serves summaries in their readers' languages at this node (docs/translation.md). Translating
+ * the all-sections example costs about a millisecond (parse, walk, serialise), so copies are
+ * reused: for a document stored here, by its Buffer (stored versions are immutable Buffers held
+ * by the document cache; a copy is dropped with its Buffer); for one received from another node
+ * (fresh bytes at each read), by the SHA-256 of its bytes, within a byte budget. A reused copy's
+ * Provenance tells when it was first made.
  */
 export class SummaryTranslation {
-  private readonly copies = new WeakMap<Buffer, { language: string | undefined; translated: Map<string, ReaderCopy> }>();
+  private readonly byBuffer = new WeakMap<Buffer, KnownDocument>();
+  /** Documents known by content digest, oldest first. */
+  private readonly byContent = new Map<string, KnownDocument>();
+  private contentBytes = 0;
 
   constructor(
     readonly catalogue: TerminologyCatalogue,
@@ -31,15 +50,22 @@ export class SummaryTranslation {
    * The copy of the summary `bytes` (serialised, already verified and validated) for a reader
    * whose language ranges are `ranges` (most wanted first). No range, `*`, the document's own
    * language or none the catalogue holds: the original bytes themselves.
+   * `byContent`: the bytes are fresh at each read (a summary from another node), so copies are
+   * found again by digest rather than by Buffer.
    */
-  copyFor(bytes: Buffer, ranges: readonly string[]): ReaderCopy {
+  copyFor(bytes: Buffer, ranges: readonly string[], options: { byContent?: boolean } = {}): ReaderCopy {
     if (ranges.length === 0) return { bytes, language: undefined };
     let bundle: Record<string, unknown> | undefined;
-    let known = this.copies.get(bytes);
+    const digest = options.byContent ? createHash('sha256').update(bytes).digest('base64url') : undefined;
+    let known = digest === undefined ? this.byBuffer.get(bytes) : this.byContent.get(digest);
     if (!known) {
       bundle = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-      known = { language: documentLanguage(bundle), translated: new Map() };
-      this.copies.set(bytes, known);
+      known = { language: documentLanguage(bundle), translated: new Map(), bytes: 0 };
+      if (digest === undefined) this.byBuffer.set(bytes, known);
+      else {
+        this.byContent.set(digest, known);
+        this.keepWithinBudget(digest);
+      }
     }
     const choice = chooseLanguage(ranges, known.language, this.catalogue.languages);
     if (!choice.translate) return { bytes, language: known.language };
@@ -48,8 +74,28 @@ export class SummaryTranslation {
     bundle ??= JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
     const translation = translateSummary(bundle, { catalogue: this.catalogue, language: choice.language, chain: choice.chain, translator: this.translator });
     const copy: ReaderCopy = { bytes: Buffer.from(JSON.stringify(bundle), 'utf8'), language: choice.language, translation };
-    if (known.translated.size >= COPIES_PER_DOCUMENT) known.translated.delete(known.translated.keys().next().value!);
+    if (known.translated.size >= COPIES_PER_DOCUMENT) {
+      const [oldest, dropped] = known.translated.entries().next().value!;
+      known.translated.delete(oldest);
+      known.bytes -= dropped.bytes.length;
+      if (digest !== undefined) this.contentBytes -= dropped.bytes.length;
+    }
     known.translated.set(choice.language, copy);
+    known.bytes += copy.bytes.length;
+    if (digest !== undefined) {
+      this.contentBytes += copy.bytes.length;
+      this.keepWithinBudget(digest);
+    }
     return copy;
+  }
+
+  /** Drops the oldest documents known by content until they fit the budgets (never `keep`). */
+  private keepWithinBudget(keep: string): void {
+    for (const [digest, known] of this.byContent) {
+      if (this.contentBytes <= CONTENT_CACHE_BYTES && this.byContent.size <= CONTENT_CACHE_DOCUMENTS) return;
+      if (digest === keep) continue;
+      this.byContent.delete(digest);
+      this.contentBytes -= known.bytes;
+    }
   }
 }

@@ -126,7 +126,7 @@ describe('a cross-border summary in the reader language', () => {
     expect(provenance['entity'][0].what.identifier).toEqual(sent['identifier']);
 
     // Without Accept-Language, and in the document's own language: the original as AT signed it.
-    for (const headers of [{}, { 'accept-language': 'de' }]) {
+    for (const headers of [{}, { 'accept-language': 'de' }] as Record<string, string>[]) {
       const original = await summaryAtPt(headers);
       expect(original.status).toBe(200);
       expect(original.text).toBe(fromAt.at(-1)!.toString('utf8'));

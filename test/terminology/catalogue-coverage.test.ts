@@ -34,7 +34,7 @@ describe('the demo catalogue covers', () => {
 
   it('what this node writes when it withholds sections', () => {
     const seed = JSON.parse(readFileSync(join(projectRoot(), 'seed/AT/at-lukas-bauer.json'), 'utf8')) as Json;
-    const withheld = withholdSections(seed, new Set(['11450-4', '10160-0']));
+    const withheld = withholdSections(seed, new Set(['11450-4', '10160-0'])) as Json;
     for (const language of DEMO_LANGUAGES) {
       const copy = structuredClone(withheld);
       const counts = translateSummary(copy, { catalogue: demoTerminology(), language, chain: [language], translator: { baseUrl: 'http://pt.example/fhir', country: 'PT' } });

@@ -126,7 +126,8 @@ export async function createServer({ config, store, logger, validator, trust, ex
       // stalled client never sends (a request was held 75 s). Node's requestTimeout answers instead.
       payload: { maxBytes: config.maxPayloadBytes, timeout: false },
       timeout: { socket: config.http.requestTimeoutMs + 5000 },
-      response: { emptyStatusCode: 204 },
+      // No byte ranges: a FHIR answer is whole, and hapi answers a bad Range after every hook.
+      response: { emptyStatusCode: 204, ranges: false },
       security: { noSniff: true, xframe: 'deny', hsts: false, referrer: 'no-referrer' },
     },
     debug: false,

@@ -1,4 +1,4 @@
-import Boom from '@hapi/boom';
+import type Boom from '@hapi/boom';
 import type { Plugin, Request } from '@hapi/hapi';
 import { accessOf, type AccessContext } from '../access/access-context.js';
 import type { Requester } from '../auth/requester.js';
@@ -24,7 +24,16 @@ declare module '@hapi/hapi' {
   }
 }
 
-const CHALLENGE = 'Bearer';
+/**
+ * A 401 with an RFC 6750 challenge. The reason goes into the OperationOutcome only: a header
+ * carries just the error code, since reasons may quote the token (a non-ASCII `alg` made hapi's
+ * header writer throw, a 500) and headers are no place for them.
+ */
+function unauthorized(message: string, error?: 'invalid_token' | 'invalid_request'): Boom.Boom {
+  const refusal = fhirError(401, { code: 'login', message });
+  refusal.output.headers['WWW-Authenticate'] = error ? `Bearer error="${error}"` : 'Bearer';
+  return refusal;
+}
 
 /** The access context of an authenticated request (routes behind the default strategy). */
 export function accessContextOf(request: Request): AccessContext & { requester: Requester } {
@@ -47,7 +56,9 @@ export const authenticationPlugin: Plugin<{ verifier: TokenVerifier }> = {
         const header = request.headers['authorization'];
         const m = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
         if (!m) {
-          throw Boom.unauthorized(header === undefined ? 'a Bearer token is required (Authorization: Bearer <JWT>)' : 'the Authorization header must be "Bearer <JWT>"', CHALLENGE);
+          throw header === undefined
+            ? unauthorized('a Bearer token is required (Authorization: Bearer <JWT>)')
+            : unauthorized('the Authorization header must be "Bearer <JWT>"', 'invalid_request');
         }
         let requester: Requester;
         try {
@@ -55,7 +66,7 @@ export const authenticationPlugin: Plugin<{ verifier: TokenVerifier }> = {
         } catch (error) {
           if (!(error instanceof TokenRefused)) throw error;
           if (error.status === 403) throw fhirError(403, { code: 'forbidden', message: error.message });
-          throw Boom.unauthorized(error.message, CHALLENGE, { error: 'invalid_token' });
+          throw unauthorized(error.message, 'invalid_token');
         }
         access.requester = requester;
         return h.authenticated({ credentials: { requester } });

@@ -26,9 +26,30 @@ export function refusalOf(errorCode: string | undefined, limits: HttpLimits): Pa
   }
 }
 
+/** Writes `refusal` as a complete HTTP answer on a raw socket and closes it. */
+function answerOnSocket(socket: Duplex, refusal: ParserRefusal, requestId: string, extraHeaders = ''): void {
+  const body = JSON.stringify(operationOutcome([{ code: refusal.code, message: refusal.message }]));
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\n` +
+      'Content-Type: application/fhir+json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n' +
+      'Cache-Control: no-store\r\n' +
+      'X-Content-Type-Options: nosniff\r\n' +
+      `X-Request-Id: ${requestId}\r\n` +
+      extraHeaders +
+      '\r\n' +
+      body,
+  );
+}
+
+/** CONNECT and protocol upgrades are not part of a FHIR API. */
+const NOT_HTTP_API: ParserRefusal = { status: 405, reason: 'Method Not Allowed', code: 'not-supported', message: 'CONNECT and protocol upgrades are not supported: this is a FHIR REST API' };
+
 /**
  * Answers requests that Node's HTTP parser refuses (oversized headers, malformed request lines,
- * bad chunking, slow clients) with an OperationOutcome instead of hapi's bare `400`, and logs
+ * bad chunking, slow clients) and CONNECT or Upgrade requests with an OperationOutcome instead
+ * of hapi's bare `400` or a closed connection, and logs
  * only the parser's error code: the error's `rawPacket` holds the raw request, bearer token
  * included, and was logged before. The connection is closed after the answer.
  */
@@ -48,18 +69,17 @@ export const clientErrorsPlugin: Plugin<{ logger: Logger; limits: HttpLimits }> 
         return;
       }
       logger.info({ requestId, parserError: error.code ?? 'unknown', statusCode: refusal.status }, 'request refused by the HTTP parser');
-      const body = JSON.stringify(operationOutcome([{ code: refusal.code, message: refusal.message }]));
-      socket.end(
-        `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\n` +
-          'Content-Type: application/fhir+json; charset=utf-8\r\n' +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-          'Connection: close\r\n' +
-          'Cache-Control: no-store\r\n' +
-          'X-Content-Type-Options: nosniff\r\n' +
-          `X-Request-Id: ${requestId}\r\n` +
-          '\r\n' +
-          body,
-      );
+      answerOnSocket(socket, refusal, requestId);
     });
+    // Without these listeners Node closes the connection without a word (CONNECT) or hands the
+    // socket to nobody (Upgrade): a refusal like any other, instead.
+    for (const event of ['connect', 'upgrade'] as const) {
+      listener.on(event, (_request: unknown, socket: Duplex) => {
+        const requestId = randomUUID();
+        logger.info({ requestId, statusCode: NOT_HTTP_API.status, refused: event }, 'request refused: not a FHIR REST request');
+        if (socket.writable) answerOnSocket(socket, NOT_HTTP_API, requestId, 'Allow: GET, POST, PUT\r\n');
+        else socket.destroy();
+      });
+    }
   },
 };

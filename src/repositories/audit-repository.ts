@@ -78,8 +78,20 @@ export class AuditRepository {
     return firsts.map((r) => r.chain);
   }
 
-  /** A patient's access log: records that touched them, newest first. */
-  forPatient(patientId: string, limit: number): Promise<AuditRecord[]> {
-    return this.records.find({ patientIds: patientId }, { sort: { recordedMs: -1, _id: -1 }, limit, fields: ['json', 'recordedMs', 'breakGlass'] });
+  /**
+   * A patient's access log: records that touched them, newest first, after skipping `skip`;
+   * only those recorded at or before `untilMs` when given (a stable page sequence while the log grows).
+   */
+  forPatient(patientId: string, limit: number, skip = 0, untilMs?: number): Promise<AuditRecord[]> {
+    return this.records.find(patientLog(patientId, untilMs), { sort: { recordedMs: -1, _id: -1 }, limit, ...(skip > 0 ? { skip } : {}), fields: ['json', 'recordedMs', 'breakGlass'] });
   }
+
+  /** How many records touched the patient (recorded at or before `untilMs` when given). */
+  countForPatient(patientId: string, untilMs?: number): Promise<number> {
+    return this.records.count(patientLog(patientId, untilMs));
+  }
+}
+
+function patientLog(patientId: string, untilMs: number | undefined): Record<string, unknown> {
+  return untilMs === undefined ? { patientIds: patientId } : { patientIds: patientId, recordedMs: { $lte: untilMs } };
 }

@@ -8,6 +8,7 @@ import { accessContextOf, type PontisRouteSettings } from '../plugins/authentica
 import type { ConsentVersion } from '../repositories/consent-repository.js';
 import { preferredReturn } from './bundle-create.js';
 import type { RouteContext } from './route-context.js';
+import { offsetParam, pagingLinks, summaryCountParam } from './search-paging.js';
 import { expectedVersion, failAction, fhirId, fhirJsonPayload, querySchema } from './validation.js';
 
 function settings(
@@ -110,20 +111,30 @@ export function consentRoutes(ctx: RouteContext): ServerRoute[] {
       path: '/fhir/Consent',
       options: {
         validate: {
-          query: querySchema({ patient: Joi.string().pattern(/^(Patient\/)?[A-Za-z0-9\-.]{1,64}$/).message('"patient" must be a Patient id or Patient/<id>').required() }),
+          query: querySchema({
+            patient: Joi.string().pattern(/^(Patient\/)?[A-Za-z0-9\-.]{1,64}$/).message('"patient" must be a Patient id or Patient/<id>').required(),
+            _count: Joi.number().integer().min(1).max(100).default(20),
+            _offset: offsetParam(10_000),
+            _summary: summaryCountParam,
+          }),
           failAction,
         },
         plugins: { pontis: settings('s', 'E', 'search-type') },
       },
       async handler(request, h) {
         const patientId = (request.query['patient'] as string).replace(/^Patient\//, '');
+        const count = request.query['_count'] as number;
+        const offset = request.query['_offset'] as number;
+        const onlyCount = request.query['_summary'] === 'count';
         const found = await ctx.consents.forPatient(patientId, accessContextOf(request));
+        const page = onlyCount ? [] : found.slice(offset, offset + count);
+        const pageUrl = (at: number) => `${ctx.config.baseUrl}/Consent?patient=${encodeURIComponent(patientId)}${onlyCount ? '&_summary=count' : `&_count=${count}&_offset=${at}`}`;
         return h.response(
           serialiseBundle(
             'searchset',
             found.length,
-            [{ relation: 'self', url: `${ctx.config.baseUrl}/Consent?patient=${encodeURIComponent(patientId)}` }],
-            found.map((c) => ({ fullUrl: `${ctx.config.baseUrl}/Consent/${c.consentId}`, resource: c.json, extra: { search: { mode: 'match' } } })),
+            onlyCount ? [{ relation: 'self', url: pageUrl(0) }] : pagingLinks(pageUrl, offset, count, page.length, found.length),
+            page.map((c) => ({ fullUrl: `${ctx.config.baseUrl}/Consent/${c.consentId}`, resource: c.json, extra: { search: { mode: 'match' } } })),
           ),
         );
       },

@@ -6,6 +6,7 @@ import type { PatientCriteria } from '../repositories/patient-repository.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import { demographicsOf } from './patient-summary.js';
 import type { RouteContext } from './route-context.js';
+import { offsetParam, pagingLinks, summaryCountParam } from './search-paging.js';
 import { failAction, querySchema } from './validation.js';
 
 const DEFAULT_COUNT = 20;
@@ -27,7 +28,8 @@ const searchQuery = querySchema({
   birthdate: Joi.string().pattern(/^(eq|gt|ge|lt|le)?\d{4}(-\d{2}(-\d{2})?)?$/).message('"birthdate" must be a date such as 1980, 1980-05 or 1980-05-12, optionally prefixed by eq, gt, ge, lt or le'),
   gender: Joi.string().valid('male', 'female', 'other', 'unknown'),
   _count: Joi.number().integer().min(1).max(MAX_COUNT).default(DEFAULT_COUNT),
-  _offset: Joi.number().integer().min(0).max(10_000).default(0),
+  _offset: offsetParam(10_000),
+  _summary: summaryCountParam,
 })
   .or('identifier', 'family', 'given', 'birthdate', 'gender')
   .messages({ 'object.missing': 'give at least one of identifier, family, given, birthdate, gender: this node does not list all its patients' });
@@ -95,10 +97,13 @@ export function patientSearchRoute(ctx: RouteContext): ServerRoute {
         if (typeof v === 'string') params.set(p.name, v);
       }
       params.set('_count', String(count));
+      if (query['_summary'] === 'count') {
+        params.delete('_count');
+        params.set('_summary', 'count');
+        return h.response(serialiseBundle('searchset', total, [{ relation: 'self', url: `${ctx.config.baseUrl}/Patient?${params.toString()}` }], []));
+      }
       const page = (at: number): string => `${ctx.config.baseUrl}/Patient?${params.toString()}&_offset=${at}`;
-      const links = [{ relation: 'self', url: page(offset) }];
-      if (offset + patients.length < total) links.push({ relation: 'next', url: page(offset + count) });
-      if (offset > 0) links.push({ relation: 'previous', url: page(Math.max(0, offset - count)) });
+      const links = pagingLinks(page, offset, count, patients.length, total);
       const body = serialiseBundle(
         'searchset',
         total,

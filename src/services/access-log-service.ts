@@ -15,6 +15,27 @@ export class AccessLogService {
 
   /** The newest `limit` records that touched patient `patientId`. */
   async forPatient(patientId: string, limit: number, access: Access): Promise<Array<Pick<AuditRecord, '_id' | 'json' | 'breakGlass'>>> {
+    await this.admit(patientId, access);
+    return this.audit.forPatient(patientId, limit);
+  }
+
+  /** One page of the patient's access log, newest first, and how many records it has in all. */
+  async page(
+    patientId: string,
+    page: { offset: number; count: number; untilMs?: number | undefined },
+    access: Access,
+  ): Promise<{ total: number; records: Array<Pick<AuditRecord, '_id' | 'json' | 'breakGlass'>> }> {
+    await this.admit(patientId, access);
+    const { offset, count, untilMs } = page;
+    const [total, records] = await Promise.all([
+      this.audit.countForPatient(patientId, untilMs),
+      count > 0 ? this.audit.forPatient(patientId, count, offset, untilMs) : Promise.resolve([]),
+    ]);
+    return { total, records };
+  }
+
+  /** The patient's own token (through the gate) or an operator: else 403. */
+  private async admit(patientId: string, access: Access): Promise<void> {
     access.patients.add(patientId);
     const { requester } = access;
     if (requester.issuerKind !== 'operator') {
@@ -23,6 +44,5 @@ export class AccessLogService {
       }
       await this.gate.open(access, patientId);
     }
-    return this.audit.forPatient(patientId, limit);
   }
 }

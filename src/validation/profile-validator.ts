@@ -46,6 +46,31 @@ export const NATIVE_INVARIANTS: Record<string, (value: Json) => boolean | undefi
   "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()":
     noContained,
   'text.`div`.exists()': (v) => isObject(v['text']) && v['text']['div'] !== undefined,
+  // obs-7: no component repeats the Observation's own code when there is a value
+  'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()': (v) => {
+    if (!Object.keys(v).some((k) => k.startsWith('value'))) return true;
+    const own = isObject(v['code']) && Array.isArray(v['code']['coding']) ? (v['code']['coding'] as unknown[]) : [];
+    const components = Array.isArray(v['component']) ? (v['component'] as unknown[]).filter(isObject) : [];
+    return components.every((c) => {
+      const codings = isObject(c['code']) && Array.isArray(c['code']['coding']) ? (c['code']['coding'] as unknown[]) : [];
+      return !codings.some((coding) => own.some((o) => deepEqual(coding, o)));
+    });
+  },
+  '(identifier.count() + name.count()) > 0': (v) => has(v, 'identifier') || v['name'] !== undefined,
+  "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or category.select($this='problem-list-item').empty()":
+    (v) => {
+      if (v['clinicalStatus'] !== undefined || !has(v, 'category')) return true;
+      const status = v['verificationStatus'];
+      const codings = isObject(status) && Array.isArray(status['coding']) ? (status['coding'] as unknown[]).filter(isObject) : [];
+      return codings.some((c) => c['system'] === 'http://terminology.hl7.org/CodeSystem/condition-ver-status' && c['code'] === 'entered-in-error');
+    },
+  'duration.exists() implies duration >= 0': (v) => (v['duration'] === undefined ? true : typeof v['duration'] === 'number' ? v['duration'] >= 0 : undefined),
+  'period.exists() implies period >= 0': (v) => (v['period'] === undefined ? true : typeof v['period'] === 'number' ? v['period'] >= 0 : undefined),
+  "offset.empty() or (when.exists() and when.select($this in ('C' | 'CM' | 'CD' | 'CV')).allFalse())": (v) => {
+    if (v['offset'] === undefined) return true;
+    const when = Array.isArray(v['when']) ? (v['when'] as unknown[]) : [];
+    return when.length > 0 && when.every((w) => !['C', 'CM', 'CD', 'CV'].includes(w as string));
+  },
   'extension.exists() != value.exists()': (v) => has(v, 'extension') !== Object.keys(v).some((k) => k.startsWith('value')),
   'resource.exists() or request.exists() or response.exists()': (v) => has(v, 'resource') || has(v, 'request') || has(v, 'response'),
   "fullUrl.contains('/_history/').not()": (v) => typeof v['fullUrl'] !== 'string' || !v['fullUrl'].includes('/_history/'),
@@ -622,6 +647,9 @@ export class ProfileValidator {
       if (items.length === 0) continue;
       if (child.fixed !== undefined && !items.every((i) => deepEqual(i, child.fixed))) return true;
       if (child.pattern !== undefined && !items.every((i) => matchesPattern(i, child.pattern))) return true;
+      // A required binding a CodeableConcept misses (the pregnancy and results profiles differ by
+      // the value set of `code`): an error the full validation reports too.
+      if (child.binding?.strength === 'required' && child.types.length === 1 && child.types[0]!.code === 'CodeableConcept' && !items.every((i) => this.mayBeIn(i, child.binding!))) return true;
       const discriminators = child.slicing?.discriminators ?? [];
       if (discriminators.length === 0 || !discriminators.every((d) => d.type === 'value' || d.type === 'pattern')) continue;
       for (const slice of child.slices) {
@@ -629,6 +657,18 @@ export class ProfileValidator {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether a CodeableConcept can meet a required binding: false only when the value set expands
+   * here and the concept has codings, none of them in it (what checkBinding reports as an error).
+   */
+  private mayBeIn(concept: unknown, binding: NonNullable<ElementNode['binding']>): boolean {
+    if (!this.terminology || !binding.valueSet || !isObject(concept) || !Array.isArray(concept['coding'])) return true;
+    const keyed = concept['coding'].filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
+    if (keyed.length === 0) return true;
+    const expansion = this.terminology.expand(binding.valueSet);
+    return !expansion || keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
   }
 
   /** The element of a slice at a discriminator path (`url`, `code.coding`, `resource`, `resolve()`). */

@@ -9,8 +9,8 @@ import { ipsExample, type Json } from '../support/test-node.js';
 import { allIpsExamples } from './support.js';
 
 /** Samples by kind, from every official example and a few broken variants. */
-function samples(): Record<'bundle' | 'entry' | 'section' | 'extension' | 'resource', Json[]> {
-  const out = { bundle: [] as Json[], entry: [] as Json[], section: [] as Json[], extension: [] as Json[], resource: [] as Json[] };
+function samples(): Record<'bundle' | 'entry' | 'section' | 'extension' | 'resource' | 'repeat', Json[]> {
+  const out = { bundle: [] as Json[], entry: [] as Json[], section: [] as Json[], extension: [] as Json[], resource: [] as Json[], repeat: [] as Json[] };
   const walk = (node: unknown, key: string): void => {
     if (Array.isArray(node)) return node.forEach((n) => walk(n, key));
     if (typeof node !== 'object' || node === null) return;
@@ -20,6 +20,7 @@ function samples(): Record<'bundle' | 'entry' | 'section' | 'extension' | 'resou
     if (key === 'entry' && ('fullUrl' in obj || 'resource' in obj)) out.entry.push(obj);
     if (key === 'section') out.section.push(obj);
     if (key === 'extension') out.extension.push(obj);
+    if (key === 'repeat') out.repeat.push(obj);
     for (const [k, v] of Object.entries(obj)) walk(v, k);
   };
   for (const file of allIpsExamples()) walk(ipsExample(file), '');
@@ -34,6 +35,16 @@ function samples(): Record<'bundle' | 'entry' | 'section' | 'extension' | 'resou
   out.section.push({ title: 'x' }, { emptyReason: { text: 'x' }, entry: [{ reference: 'x' }] });
   out.extension.push({ url: 'x' }, { url: 'x', valueString: 'a', extension: [{ url: 'y', valueString: 'b' }] });
   out.resource.push({ resourceType: 'Patient', text: { status: 'generated' } });
+  const code = { coding: [{ system: 'http://loinc.org', code: '85354-9' }] };
+  out.resource.push(
+    { resourceType: 'Observation', code, valueString: 'x', component: [{ code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] } }] },
+    { resourceType: 'Observation', code, valueString: 'x', component: [{ code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] } }] },
+    { resourceType: 'Observation', code, component: [{ code }] },
+    { resourceType: 'Organization', active: true },
+    { resourceType: 'Condition', category: [{ text: 'problem' }] },
+    { resourceType: 'Condition', category: [{ text: 'problem' }], verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' }] } },
+  );
+  out.repeat.push({ duration: -1 }, { period: 2 }, { offset: 30 }, { offset: 30, when: ['AC'] }, { offset: 30, when: ['C'] }, {});
   return out;
 }
 
@@ -44,6 +55,13 @@ const KIND: Record<string, keyof ReturnType<typeof samples>> = {
   'emptyReason.empty() or entry.empty()': 'section',
   'extension.exists() != value.exists()': 'extension',
   'text.`div`.exists()': 'resource',
+  'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()': 'resource',
+  '(identifier.count() + name.count()) > 0': 'resource',
+  "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or category.select($this='problem-list-item').empty()":
+    'resource',
+  'duration.exists() implies duration >= 0': 'repeat',
+  'period.exists() implies period >= 0': 'repeat',
+  "offset.empty() or (when.exists() and when.select($this in ('C' | 'CM' | 'CD' | 'CV')).allFalse())": 'repeat',
 };
 
 describe('invariants answered natively', () => {
@@ -54,7 +72,7 @@ describe('invariants answered natively', () => {
     for (const value of all[kind]) {
       const native = NATIVE_INVARIANTS[expression]!(value);
       if (native === undefined) continue;
-      const base = kind === 'extension' ? 'Extension' : kind === 'section' ? 'Composition.section' : kind === 'entry' ? 'Bundle.entry' : undefined;
+      const base = kind === 'repeat' ? 'Timing.repeat' : kind === 'extension' ? 'Extension' : kind === 'section' ? 'Composition.section' : kind === 'entry' ? 'Bundle.entry' : undefined;
       const result = fhirpath.evaluate(value, base ? { base, expression } : expression, { resource: value }, r4Model, { traceFn: () => undefined }) as unknown[];
       expect({ value, holds: native }).toEqual({ value, holds: !(result.length === 1 && result[0] === false) });
       compared++;

@@ -1,5 +1,5 @@
 import type { ServerRoute } from '@hapi/hapi';
-import type { Parameters, ParametersParameter } from 'fhir/r4.js';
+import type { OperationDefinition, Parameters, ParametersParameter } from 'fhir/r4.js';
 import Joi from 'joi';
 import { CHECKPOINT_PARAMETER, type CheckpointWitness } from '../audit/checkpoint-witness.js';
 import { CHAIN_NAME } from '../audit/audit-checkpoint.js';
@@ -13,6 +13,65 @@ const MAX_CHECKPOINT_BODY_BYTES = 16 * 1024;
 
 /** Most heads per page of `$audit-heads`. */
 export const MAX_HEADS_PER_PAGE = 1000;
+
+const PONTIS_OPERATIONS = 'https://pontis.example.eu/fhir/OperationDefinition';
+
+/** `$audit-checkpoint`: a peer node hands over its signed audit chain head to be witnessed. */
+export const auditCheckpointOperation: OperationDefinition = {
+  resourceType: 'OperationDefinition',
+  id: 'audit-checkpoint',
+  url: `${PONTIS_OPERATIONS}/audit-checkpoint`,
+  name: 'AuditCheckpoint',
+  title: 'Witness an audit checkpoint',
+  status: 'active',
+  kind: 'operation',
+  affectsState: true,
+  code: 'audit-checkpoint',
+  system: true,
+  type: false,
+  instance: false,
+  description:
+    "A peer node's signed head of one of its audit hash chains (a compact JWS), kept by this node as its witness (insert-only); a different head for a position already witnessed is kept as evidence and answered 409. For peer-node tokens in the node's own name only.",
+  parameter: [
+    { name: 'checkpoint', use: 'in', min: 1, max: '1', type: 'string', documentation: 'the signed checkpoint, a compact JWS of the peer node (typ pontis-audit-checkpoint)' },
+    { name: 'outcome', use: 'out', min: 1, max: '1', type: 'code', documentation: 'new (witnessed now) or known (the same head was witnessed before)' },
+  ],
+};
+
+/** `$audit-heads`: a peer node reads back the heads this node witnessed for it. */
+export const auditHeadsOperation: OperationDefinition = {
+  resourceType: 'OperationDefinition',
+  id: 'audit-heads',
+  url: `${PONTIS_OPERATIONS}/audit-heads`,
+  name: 'AuditHeads',
+  title: 'Audit heads witnessed for the caller',
+  status: 'active',
+  kind: 'operation',
+  affectsState: false,
+  code: 'audit-heads',
+  system: true,
+  type: false,
+  instance: false,
+  description:
+    "Every audit chain head this node witnessed for the calling peer node, and any contradicting head it received (equivocation), a page at a time; for `pontis audit verify` at the peer. For peer-node tokens in the node's own name only.",
+  parameter: [
+    { name: 'after', use: 'in', min: 0, max: '1', type: 'string', documentation: 'the cursor named by the previous page (next)' },
+    { name: '_count', use: 'in', min: 0, max: '1', type: 'integer', documentation: `most heads per page (default and at most ${MAX_HEADS_PER_PAGE})` },
+    { name: 'head', use: 'out', min: 0, max: '*', type: 'string', documentation: 'a witnessed signed checkpoint (compact JWS)' },
+    {
+      name: 'equivocation',
+      use: 'out',
+      min: 0,
+      max: '*',
+      documentation: 'a head contradicting one witnessed for the same position',
+      part: [
+        { name: 'witnessed', use: 'out', min: 1, max: '1', type: 'string' },
+        { name: 'contradicting', use: 'out', min: 1, max: '1', type: 'string' },
+      ],
+    },
+    { name: 'next', use: 'out', min: 0, max: '1', type: 'string', documentation: 'cursor of the next page, when there is one' },
+  ],
+};
 
 const checkpointBody = Joi.object({
   resourceType: Joi.string().valid('Parameters').required(),

@@ -6,7 +6,7 @@ import { bundleCreateRoute } from './bundle-create.js';
 import { bundleReadRoutes } from './bundle-read.js';
 import { bundleUpdateRoute } from './bundle-update.js';
 import { consentRoutes } from './consent.js';
-import { metadataRoute } from './metadata.js';
+import { metadataRoute, operationDefinitionRoute } from './metadata.js';
 import { nodeKeysRoute } from './node-keys.js';
 import { patientReadRoute } from './patient-read.js';
 import { patientSearchRoute } from './patient-search.js';
@@ -46,7 +46,7 @@ function methodNotAllowed(routes: readonly ServerRoute[]): ServerRoute[] {
 /** Every route of the FHIR API. */
 export function fhirRoutes(ctx: RouteContext): ServerRoute[] {
   const routes: ServerRoute[] = [
-    metadataRoute(ctx.config),
+    operationDefinitionRoute(),
     bundleCreateRoute(ctx),
     bundleUpdateRoute(ctx),
     ...bundleReadRoutes(ctx),
@@ -59,5 +59,6 @@ export function fhirRoutes(ctx: RouteContext): ServerRoute[] {
     ...(ctx.witness ? auditWitnessRoutes(ctx.witness) : []),
     ...(ctx.exchange ? [nodeKeysRoute(ctx.exchange.identity)] : []),
   ];
+  routes.unshift(metadataRoute(ctx.config, routes));
   return [...routes, ...methodNotAllowed(routes)];
 }

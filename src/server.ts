@@ -17,6 +17,7 @@ import { loggingPlugin } from './plugins/logging.js';
 import { metricsPlugin, NodeMetrics } from './plugins/metrics.js';
 import { SpanExporter, tracingPlugin } from './plugins/tracing.js';
 import { healthRoutes, Readiness, storeCheck } from './routes/health.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { operationOutcomePlugin } from './plugins/operation-outcome.js';
 import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
@@ -174,5 +175,6 @@ export async function createServer({ config, store, logger, validator, trust, ex
   const translation = terminology ? new SummaryTranslation(terminology, { baseUrl: config.baseUrl, country: config.country }) : undefined;
   server.route(fhirRoutes({ config, validator: metered, ...services, witness: anchoring.witness, translation }));
   server.route(healthRoutes(readiness));
+  server.route(openApiRoutes(server, config));
   return server;
 }

@@ -6,6 +6,8 @@ import { createServer, createServices, type Exchange } from './server.js';
 import { TrustList } from './auth/trust-list.js';
 import { NodeIdentity } from './exchange/node-identity.js';
 import { PeerDirectory } from './exchange/peer-directory.js';
+import { startPortal, type RunningPortal } from './portal/index.js';
+import { PortalKeyError } from './portal/portal-tokens.js';
 import { loadTerminologyCatalogue } from './terminology/catalogue-loader.js';
 import type { TerminologyCatalogue } from './terminology/terminology-catalogue.js';
 import { createValidator, DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from './validation/index.js';
@@ -81,6 +83,18 @@ async function main(): Promise<void> {
   const server = await createServer({ config, store, logger, validator, trust, exchange, terminology });
   await server.start();
   logger.info({ url: server.info.uri, fhirBase: config.baseUrl, country: config.country }, 'Pontis node listening');
+  // The portal (docs/portal.md): pages over the node's own API, started before the node says it listens.
+  let portal: RunningPortal | undefined;
+  if (config.portal) {
+    try {
+      portal = await startPortal({ config: { ...config, portal: config.portal }, api: server, trust, directory: exchange.directory, logger });
+    } catch (error) {
+      if (!(error instanceof PortalKeyError)) throw error;
+      process.stderr.write(`pontis: invalid configuration:\n  PONTIS_PORTAL_TOKEN_KEY: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stdout.write(`Pontis ${config.country} portal: ${portal.url} (sign-in: ${portal.issuer}${portal.demoIdentityProvider ? ', DEMO identity provider' : ''})\n`);
+  }
   process.stdout.write(`Pontis ${config.country} node: FHIR API at ${config.baseUrl} (listening on ${server.info.uri})\n`);
 
   let stopping = false;
@@ -93,6 +107,7 @@ async function main(): Promise<void> {
     server.app.readiness?.drain();
     logger.info({ signal, shutdownDelayMs, drainTimeoutMs }, 'stopping: reporting not ready');
     if (shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, shutdownDelayMs));
+    await portal?.stop();
     await server.stop({ timeout: drainTimeoutMs });
     logger.info({}, 'stopped: requests drained');
     await validator.close();

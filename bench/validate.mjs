@@ -80,7 +80,12 @@ const { checkNarrative } = await import('../dist/src/validation/narrative.js');
 const narratives = [];
 const collect = (v) => {
   if (Array.isArray(v)) v.forEach(collect);
-  else if (v && typeof v === 'object') for (const [k, m] of Object.entries(v)) (k === 'div' && typeof m === 'string' ? narratives.push(m) : collect(m));
+  else if (v && typeof v === 'object') {
+    for (const [k, m] of Object.entries(v)) {
+      if (k === 'div' && typeof m === 'string') narratives.push(m);
+      else collect(m);
+    }
+  }
 };
 collect(rows[0].bundle);
 const narrativeCold = measure(() => {

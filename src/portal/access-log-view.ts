@@ -20,12 +20,13 @@ export interface AccessLogRow {
 const ISCO_08 = 'urn:oid:2.16.840.1.113883.2.9.6.2.7';
 
 function whatOf(event: AuditEvent): AccessLogRow['what'] {
-  const references = (event.entity ?? []).map((e) => e.what?.reference ?? '');
+  // What was reached (object role 4); the consent decision's own entity names a Consent too, so it is left out.
+  const reached = (event.entity ?? []).filter((e) => e.role?.code === '4').map((e) => e.what?.reference ?? '');
   const interaction = event.subtype?.[0]?.code;
-  if (references.some((r) => r.startsWith('Bundle/') || r.includes('$summary'))) return 'summary';
-  if (references.some((r) => r.startsWith('Consent/'))) return 'consent';
-  if (interaction === 'search-type' && references.some((r) => r.startsWith('Patient/') || r.includes('Patient?'))) return 'identify';
-  // A search naming no resource: the patient's own access log, or a clinician's search that found nobody.
+  if (interaction === 'operation' || reached.some((r) => r.startsWith('Bundle/') || r.includes('$summary'))) return 'summary';
+  if (interaction === 'create' || interaction === 'update' || reached.some((r) => r.startsWith('Consent/'))) return 'consent';
+  if (interaction === 'search-type' && reached.some((r) => r.startsWith('Patient/') || r.includes('Patient?'))) return 'identify';
+  // A search reaching nothing: the patient's own access log, or a clinician's search that found nobody.
   if (interaction === 'search-type') return event.purposeOfEvent?.[0]?.coding?.[0]?.code === 'PATRQT' ? 'log' : 'identify';
   return 'other';
 }

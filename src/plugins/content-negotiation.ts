@@ -34,7 +34,8 @@ export const contentNegotiationPlugin: Plugin<void> = {
   name: 'pontis-content-negotiation',
   register(server) {
     server.ext('onPostAuth', (request, h) => {
-      if (!isFhirPath(request.path)) return h.continue;
+      // A method the path does not have (the 405 catch-all, method '*') is refused as such first.
+      if (!isFhirPath(request.path) || request.route.method === '*') return h.continue;
       const format = request.query['_format'];
       if (typeof format === 'string' && !isJsonFormat(format)) {
         throw fhirError(406, { code: 'not-supported', expression: '_format', message: 'this node answers in FHIR JSON only (_format=json)' });

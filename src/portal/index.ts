@@ -15,6 +15,8 @@ import { SignedOutSessions } from './session.js';
 /** A running portal (and the demo identity provider, when it runs). */
 export interface RunningPortal {
   url: string;
+  /** The portal's hapi server (listening at `url`). */
+  server: Server;
   /** The OpenID Connect issuer people sign in with. */
   issuer: string;
   /** Whether that issuer is the demo identity provider of this process. */
@@ -82,6 +84,7 @@ export async function startPortal({ config, api, trust, directory, logger }: Por
   );
   return {
     url,
+    server,
     issuer: oidc.issuer,
     demoIdentityProvider: !settings.oidc,
     async stop() {

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/project-root.js';
 import { MemoryDatabase } from '../../src/repositories/memory-database.js';
 import { bodyOf, buildTestNode, documentFor, send, type TestNode } from '../support/test-node.js';
 import { FaultyDatabase } from '../support/faulty-database.js';
@@ -135,6 +138,25 @@ describe('metrics behind the operator token', () => {
     expect(text).not.toContain('SECRET-4711');
     expect(text).not.toContain(patientId);
     expect(text).not.toContain('urn:test:national');
+  });
+});
+
+describe('the sample Grafana dashboard', () => {
+  it('queries only metrics the node exports', async () => {
+    const node = await buildTestNode(memoryBackend, { PONTIS_METRICS_TOKEN: TOKEN });
+    try {
+      await node.server.inject('/fhir/Patient?family=x');
+      const text = (await node.server.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).payload;
+      const dashboard = JSON.parse(readFileSync(join(projectRoot(), 'docs', 'ops', 'grafana-dashboard.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+      const names = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/pontis_[a-z0-9_]+/g) ?? [])));
+      expect(names.size).toBeGreaterThan(10);
+      for (const name of names) {
+        const family = name.replace(/_(bucket|sum|count)$/, '');
+        expect([name, text.includes(`# TYPE ${family} `) || text.includes(`# TYPE ${name} `)]).toEqual([name, true]);
+      }
+    } finally {
+      await node.cleanup();
+    }
   });
 });
 

@@ -118,6 +118,8 @@ export interface ValidatorOptions {
 const URI_TYPES = new Set(['uri', 'url', 'canonical', 'oid', 'uuid']);
 const OLD_IPS_CODE_SYSTEMS = 'http://hl7.org/fhir/uv/ips/CodeSystem/';
 const HL7_EXTENSIONS = 'http://hl7.org/fhir/StructureDefinition/';
+/** The `Type/id` that ends a RESTful fullUrl. */
+const RESTFUL_TAIL = /^[a-z][a-z0-9+.-]*:\/\/.*\/([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})$/;
 
 /** One invariant of one node, with how it is answered: natively, by member tests, or by FHIRPath. */
 interface InvariantPlan {
@@ -187,6 +189,10 @@ interface Run {
   resource: Json;
   /** Full URLs of the enclosing Bundle's entries, for `resolve()` in discriminators. */
   entries: Map<string, Json>;
+  /** `Type/id` of the entries with a RESTful fullUrl, for relative references in discriminators. */
+  relative: Map<string, Json>;
+  /** Whether a resource meets a profile, per resource and profile, once asked. */
+  conformance: WeakMap<object, Map<string, boolean>>;
   /** Value sets already reported as not expandable here, and HL7 extensions as not loaded. */
   unexpandable: Set<string>;
   /** Invariant verdicts already reached: element → invariant (path and expression) → holds. */
@@ -211,6 +217,8 @@ export class ProfileValidator {
   private readonly resourceTypes = new Map<string, boolean>();
   /** Element of a slice at a discriminator path, per slice and path (definitions never change). */
   private readonly discriminatorElements = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
+  /** Resource types an element admits, directly and after resolve(). */
+  private readonly allowedTypeSets = new WeakMap<ElementNode, [Set<string> | undefined, Set<string> | undefined]>();
   /** Discriminator paths split into segments. */
   private readonly segments = new Map<string, string[]>();
 
@@ -242,11 +250,24 @@ export class ProfileValidator {
 
   /** Validates a resource against its base definition and `profile` (or the profiles it declares). */
   validate(resource: Json, profile?: string): ValidationIssue[] {
-    const run: Run = { issues: [], root: resource, resource, entries: new Map(), profileIssues: new WeakMap(), verdicts: new WeakMap(), unexpandable: new Set() };
+    const run: Run = {
+      issues: [],
+      root: resource,
+      resource,
+      entries: new Map(),
+      relative: new Map(),
+      conformance: new WeakMap(),
+      profileIssues: new WeakMap(),
+      verdicts: new WeakMap(),
+      unexpandable: new Set(),
+    };
     if (resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry'])) {
       for (const entry of resource['entry']) {
         if (isObject(entry) && typeof entry['fullUrl'] === 'string' && isObject(entry['resource'])) {
-          run.entries.set(entry['fullUrl'], entry['resource']);
+          const fullUrl = entry['fullUrl'];
+          run.entries.set(fullUrl, entry['resource']);
+          const restful = RESTFUL_TAIL.exec(fullUrl);
+          if (restful && !run.relative.has(restful[1]!)) run.relative.set(restful[1]!, entry['resource']);
         }
       }
     }
@@ -632,26 +653,48 @@ export class ProfileValidator {
 
   /** Resource types an element admits (directly, or as reference targets after resolve()). */
   private allowedTypes(element: ElementNode, path: string): Set<string> {
-    const types = new Set<string>();
-    for (const t of element.types) {
-      if (path.includes('resolve()')) {
-        for (const p of t.targetProfiles) {
-          const sd = this.registry.get(p);
-          if (sd) types.add(sd.type);
+    const resolved = path.includes('resolve()');
+    let both = this.allowedTypeSets.get(element);
+    if (!both) {
+      both = [undefined, undefined];
+      this.allowedTypeSets.set(element, both);
+    }
+    let types = both[resolved ? 1 : 0];
+    if (!types) {
+      types = new Set<string>();
+      for (const t of element.types) {
+        if (resolved) {
+          for (const p of t.targetProfiles) {
+            const sd = this.registry.get(p);
+            if (sd) types.add(sd.type);
+          }
+        } else {
+          types.add(t.code);
         }
-      } else {
-        types.add(t.code);
       }
+      both[resolved ? 1 : 0] = types;
     }
     return types;
   }
 
-  /** Whether a resource meets a profile (no errors). */
+  /** Whether a resource meets a profile (no errors), asked once per run and pair. */
   private conforms(resource: Json, profile: string, run: Run): boolean {
-    const sd = this.registry.get(profile);
-    if (sd === undefined || sd.type !== resource['resourceType']) return false;
-    if (this.plainlyFails(resource, this.tree(sd), run)) return false;
-    return !this.issuesAgainst(resource, sd, run).some((i) => i.severity === 'error' && !this.extensionIssues.has(i));
+    let byProfile = run.conformance.get(resource);
+    if (!byProfile) {
+      byProfile = new Map();
+      run.conformance.set(resource, byProfile);
+    }
+    let answer = byProfile.get(profile);
+    if (answer === undefined) {
+      const sd = this.registry.get(profile);
+      answer =
+        sd !== undefined &&
+        sd.type === resource['resourceType'] &&
+        !this.plainlyFails(resource, this.tree(sd), run) &&
+        !this.issuesAgainst(resource, sd, run).some((i) => i.severity === 'error' && !this.extensionIssues.has(i));
+      byProfile.set(profile, answer);
+    }
+    return answer;
   }
 
   /**
@@ -766,12 +809,9 @@ export class ProfileValidator {
   }
 
   private resolveReference(reference: string, run: Run): Json | undefined {
-    const direct = run.entries.get(reference);
-    if (direct) return direct;
-    for (const [fullUrl, resource] of run.entries) {
-      if (fullUrl.endsWith(`/${reference}`) || `${String(resource['resourceType'])}/${String(resource['id'])}` === reference) return resource;
-    }
-    return undefined;
+    // For slicing only (which slice an entry is in); whether the reference resolves by the R4
+    // rules is checked once for the whole document (document-links.ts).
+    return run.entries.get(reference) ?? run.relative.get(reference);
   }
 
   /**

@@ -21,7 +21,7 @@ import { openApiRoutes } from './routes/openapi.js';
 import { operationOutcomePlugin } from './plugins/operation-outcome.js';
 import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
-import { fhirRoutes } from './routes/index.js';
+import { fhirRoutes, methodNotAllowed } from './routes/index.js';
 import { CrossBorderService } from './services/cross-border-service.js';
 import { PeerClient } from './exchange/peer-client.js';
 import type { PeerDirectory } from './exchange/peer-directory.js';
@@ -174,7 +174,8 @@ export async function createServer({ config, store, logger, validator, trust, ex
   });
   const translation = terminology ? new SummaryTranslation(terminology, { baseUrl: config.baseUrl, country: config.country }) : undefined;
   server.route(fhirRoutes({ config, validator: metered, ...services, witness: anchoring.witness, translation }));
-  server.route(healthRoutes(readiness));
-  server.route(openApiRoutes(server, config));
+  // Not FHIR, but refused alike: a method a path does not have is a 405 with Allow.
+  const operational = [...healthRoutes(readiness), ...openApiRoutes(server, config)];
+  server.route([...operational, ...methodNotAllowed(operational)]);
   return server;
 }

@@ -8,6 +8,7 @@ import type { OperationsSettings } from '../config.js';
 import type { CircuitState } from '../exchange/circuit-breaker.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { loggableError } from '../logger.js';
+import { methodNotAllowed } from '../routes/index.js';
 import type { ValidationIssue, Validator } from '../validation/index.js';
 
 /** How a call to a peer ended, as a metrics label (a fixed set). */
@@ -212,7 +213,10 @@ export const metricsPlugin: Plugin<{ metrics: NodeMetrics; settings: OperationsS
   name: 'pontis-metrics',
   register(server, { metrics, settings, logger }) {
     server.events.on('response', (request: Request) => metrics.observe(request));
-    if (settings.metricsToken !== undefined) server.route(metricsRoute(metrics, settings.metricsToken));
+    if (settings.metricsToken !== undefined) {
+      const route = metricsRoute(metrics, settings.metricsToken);
+      server.route([route, ...methodNotAllowed([route])]);
+    }
     if (settings.metricsPort === undefined) return;
     const port = settings.metricsPort;
     let listener: HttpServer | undefined;

@@ -18,7 +18,7 @@ import type { RouteContext } from './route-context.js';
  * For each path, a catch-all route answering 405 with `Allow` for methods the path does not
  * support (hapi alone would answer 404).
  */
-function methodNotAllowed(routes: readonly ServerRoute[]): ServerRoute[] {
+export function methodNotAllowed(routes: readonly ServerRoute[]): ServerRoute[] {
   const methods = new Map<string, Set<string>>();
   for (const r of routes) {
     const set = methods.get(r.path) ?? new Set<string>();

@@ -89,6 +89,11 @@ describe('/openapi.json', () => {
       expect(response.headers['allow']).toBe('GET, HEAD');
       expect(bodyOf<Json>(response)['resourceType']).toBe('OperationOutcome');
     }
+    // Outside /fhir too: health, the description and the token-guarded metrics.
+    for (const [url, allow] of [['/health/live', 'GET, HEAD'], ['/health/ready', 'GET, HEAD'], ['/openapi.json', 'GET, HEAD'], ['/openapi.html', 'GET, HEAD'], ['/metrics', 'GET, HEAD']] as const) {
+      const response = await node.server.inject({ method: 'TRACE', url, headers: NO_TOKEN });
+      expect([url, response.statusCode, response.headers['allow']]).toEqual([url, 405, allow]);
+    }
   });
 });
 

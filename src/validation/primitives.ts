@@ -14,12 +14,19 @@ const DATE_TIME =
 const INSTANT =
   /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
 
-/** A real calendar day where the text carries one (the regexes accept 31 February). */
+const digit = (s: string, i: number): number => s.charCodeAt(i) - 48;
+
+/** A real calendar day where the text carries one (the regexes, already passed, accept 31 February). */
 function realDay(text: string | number): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(text));
-  if (!m) return true;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  const s = String(text);
+  if (s.length < 10) return true;
+  const day = digit(s, 8) * 10 + digit(s, 9);
+  if (day <= 28) return true;
+  const month = digit(s, 5) * 10 + digit(s, 6);
+  if (month !== 2) return day <= (month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31);
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return day <= (leap ? 29 : 28);
 }
 
 const RULES: Record<string, PrimitiveRule> = {
@@ -45,9 +52,11 @@ const RULES: Record<string, PrimitiveRule> = {
   xhtml: { json: 'string', check: (v) => /^\s*<div[\s>]/.test(String(v)) && /<\/div>\s*$/.test(String(v)) },
 };
 
+const PRIMITIVE_TYPES = new Set(Object.keys(RULES));
+
 /** Whether `type` is a FHIR primitive type. */
 export function isPrimitiveType(type: string): boolean {
-  return type in RULES;
+  return PRIMITIVE_TYPES.has(type);
 }
 
 /** Why `value` is not a valid `type`, or undefined when it is. */

@@ -217,6 +217,8 @@ export class ProfileValidator {
   private readonly resourceTypes = new Map<string, boolean>();
   /** Element of a slice at a discriminator path, per slice and path (definitions never change). */
   private readonly discriminatorElements = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
+  /** The children that define an object's members, per node and type. */
+  private readonly childLists = new WeakMap<ElementNode, Map<string | undefined, { children: ElementNode[]; root: ElementNode }>>();
   /** Resource types an element admits, directly and after resolve(). */
   private readonly allowedTypeSets = new WeakMap<ElementNode, [Set<string> | undefined, Set<string> | undefined]>();
   /** Discriminator paths split into segments. */
@@ -410,7 +412,7 @@ export class ProfileValidator {
       const problem = rfc3986ValueProblem(value['value']);
       if (problem) run.issues.push({ severity: 'error', code: 'value', expression: `${path}.value`, message: problem });
     } else if (typeName === 'Extension' && typeof value['url'] === 'string') this.checkExtensionKnown(value['url'], node, path, run);
-    const { children, root } = this.childrenOf(node, typeName, treeRoot);
+    const { children, root } = this.childrenFor(node, typeName, treeRoot);
     this.validateChildren(value, children, path, root, run, node === treeRoot);
     this.checkInvariants(value, node, path, run);
   }
@@ -468,6 +470,21 @@ export class ProfileValidator {
     };
     if (!modifier) this.extensionIssues.add(issue);
     run.issues.push(issue);
+  }
+
+  /** {@link childrenOf}, remembered per node and type (a node belongs to one tree). */
+  private childrenFor(node: ElementNode, type: string | undefined, treeRoot: ElementNode): { children: ElementNode[]; root: ElementNode } {
+    let byType = this.childLists.get(node);
+    if (!byType) {
+      byType = new Map();
+      this.childLists.set(node, byType);
+    }
+    let found = byType.get(type);
+    if (!found) {
+      found = this.childrenOf(node, type, treeRoot);
+      byType.set(type, found);
+    }
+    return found;
   }
 
   /** The children that define an object's members: the snapshot's, or its type's. */

@@ -36,7 +36,8 @@ commands:
       --home CC         country the requester acts from (peer-node tokens)
       --ttl SECONDS     lifetime (default 300, at most 3600)
   demo                  start the AT node (8081) and the PT node (8082) on the embedded store with
-                        the seed data and the demo trust set-up; stays up until interrupted
+                        the seed data and the demo trust set-up, each with its portal (AT 8091,
+                        PT 8092) and demo identity provider; stays up until interrupted
   audit verify          check every audit chain in the configured store, then against the heads
                         the peers of the directory witnessed (PONTIS_PEER_DIRECTORY,
                         PONTIS_PEER_URLS, PONTIS_NODE_KEY): exits 0 intact, 1 at the first
@@ -104,9 +105,10 @@ async function demo(): Promise<number> {
   const url = (port: number) => `http://127.0.0.1:${port}/fhir`;
   const peerUrls = nodes.map((n) => `${n.country}=${url(n.port)}`).join(',');
   const main = fileURLToPath(new URL('../main.js', import.meta.url));
+  const portals: string[] = [];
   const children = nodes.map(({ country, port }) =>
     spawn(process.execPath, [main], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PONTIS_COUNTRY: country, PONTIS_BASE_URL: url(port), PONTIS_PEER_URLS: peerUrls, PONTIS_SEED: '1', PONTIS_BREAK_GLASS: 'allowed', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', MONGODB_URI: '' },
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PONTIS_COUNTRY: country, PONTIS_BASE_URL: url(port), PONTIS_PEER_URLS: peerUrls, PONTIS_SEED: '1', PONTIS_BREAK_GLASS: 'allowed', PONTIS_PORTAL_PORT: String(port + 10), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', MONGODB_URI: '' },
       stdio: ['ignore', 'pipe', 'inherit'],
     }),
   );
@@ -122,7 +124,11 @@ async function demo(): Promise<number> {
           let seen = '';
           child.stdout!.on('data', (d: Buffer) => {
             seen += d.toString();
-            if (/listening on/.test(seen)) resolve();
+            if (/listening on/.test(seen)) {
+              const portal = /Pontis \w+ portal: .*/.exec(seen)?.[0];
+              if (portal) portals.push(portal);
+              resolve();
+            }
           });
           child.once('exit', (code) => reject(new Error(`the ${nodes[i]!.country} node stopped (${code})`)));
         }),
@@ -138,6 +144,8 @@ async function demo(): Promise<number> {
       '',
       'A doctor in Portugal asks the PT node for the summary of Anna Gruber, an Austrian patient:',
       `  curl -s -H "Authorization: Bearer $(npx pontis token --aud ${url(8082)})" '${url(8082)}/Patient/$summary?identifier=urn:oid:1.2.40.0.10.1.4.3.1|1238140358'`,
+      `Portals (sign in as doctor, pharmacist or nurse, or a seed patient such as anna.gruber; password demo):`,
+      ...portals.map((p) => `  ${p}`),
       'Ctrl-C stops both nodes.',
       '',
     ].join('\n'),

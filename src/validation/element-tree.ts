@@ -40,6 +40,9 @@ export interface ElementNode {
   children: ElementNode[];
   /** `#Path` of an element whose definition this one reuses (e.g. Composition.section.section). */
   contentReference?: string;
+  /** Scratch of the validator: which object's members it was last found among, and where. */
+  stamp: number;
+  slot: number;
 }
 
 const FHIR_TYPE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -83,6 +86,8 @@ function toNode(e: ElementDefinition): ElementNode {
       .map((c) => ({ key: c.key, severity: c.severity, human: c.human, expression: c.expression! })),
     slices: [],
     children: [],
+    stamp: 0,
+    slot: 0,
   };
   if (isChoice) for (const t of node.types) node.choiceKeys.set(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1), t.code);
   if (fixed) node.fixed = fixed[1];

@@ -217,6 +217,9 @@ export class ProfileValidator {
   private readonly resourceTypes = new Map<string, boolean>();
   /** Element of a slice at a discriminator path, per slice and path (definitions never change). */
   private readonly discriminatorElements = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
+  /** Stamp of the current validateChildren call (see there). */
+  private stamp = 0;
+  private readonly required = new WeakMap<ElementNode[], ElementNode[]>();
   /** The children that define an object's members, per node and type. */
   private readonly childLists = new WeakMap<ElementNode, Map<string | undefined, { children: ElementNode[]; root: ElementNode }>>();
   /** Resource types an element admits, directly and after resolve(). */
@@ -502,9 +505,14 @@ export class ProfileValidator {
   }
 
   private validateChildren(value: Json, children: ElementNode[], path: string, treeRoot: ElementNode, run: Run, isResourceRoot: boolean): void {
-    // One pass over the object's members finds each member's element; unknown ones are reported last.
+    // One pass over the object's members finds each member's element (a stamp on the element marks
+    // it present: objects have a few members, definitions dozens of children); then the required
+    // children that are absent; then each present element, in the order of the members. Unknown
+    // members are reported last. No recursion happens before the stamps have been read.
     const members = this.memberIndex(children);
-    const present = new Map<ElementNode, string[]>();
+    const stamp = ++this.stamp;
+    const found: ElementNode[] = [];
+    const keysOf: (string | string[])[] = [];
     let unknown: string[] | undefined;
     // for..in rather than Object.keys: parsed JSON has no inherited enumerable members.
     for (const k in value) {
@@ -515,23 +523,33 @@ export class ProfileValidator {
         (unknown ??= []).push(k);
         continue;
       }
-      const keys = present.get(child);
-      if (!keys) present.set(child, [name]);
-      else if (!keys.includes(name)) keys.push(name);
-    }
-    for (const child of children) {
-      const keys = present.get(child);
-      if (keys === undefined) {
-        // Absent (most children of most objects): only its minimum cardinality can fail.
-        if (child.min > 0) {
-          run.issues.push({ severity: 'error', code: 'required', expression: `${path}.${child.name}${child.isChoice ? '[x]' : ''}`, message: `${child.path} needs at least ${child.min} value(s), has 0` });
-        }
+      if (child.stamp !== stamp) {
+        child.stamp = stamp;
+        child.slot = found.length;
+        found.push(child);
+        keysOf.push(name);
         continue;
       }
-      if (keys.length > 1) {
+      const keys = keysOf[child.slot]!;
+      if (typeof keys === 'string') {
+        if (keys !== name) keysOf[child.slot] = [keys, name];
+      } else if (!keys.includes(name)) {
+        keys.push(name);
+      }
+    }
+    for (const child of this.requiredOf(children)) {
+      // Absent (most children of most objects): only its minimum cardinality can fail.
+      if (child.stamp !== stamp) {
+        run.issues.push({ severity: 'error', code: 'required', expression: `${path}.${child.name}${child.isChoice ? '[x]' : ''}`, message: `${child.path} needs at least ${child.min} value(s), has 0` });
+      }
+    }
+    for (let f = 0; f < found.length; f++) {
+      const child = found[f]!;
+      const keys = keysOf[f]!;
+      if (typeof keys !== 'string') {
         run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${child.name}[x]`, message: `only one of ${keys.join(', ')} may be given` });
       }
-      const key = keys[0]!;
+      const key = typeof keys === 'string' ? keys : keys[0]!;
       const raw = value[key];
       const isArray = Array.isArray(raw);
       // `_key` (a primitive's id and extensions) is looked up only when it can matter: building
@@ -578,6 +596,16 @@ export class ProfileValidator {
         run.issues.push({ severity: 'error', code: 'structure', expression: `${path}.${k}`, message: `unknown element ${JSON.stringify(k)}` });
       }
     }
+  }
+
+  /** The children with a minimum cardinality, per list of children (computed once). */
+  private requiredOf(children: ElementNode[]): ElementNode[] {
+    let required = this.required.get(children);
+    if (!required) {
+      required = children.filter((c) => c.min > 0);
+      this.required.set(children, required);
+    }
+    return required;
   }
 
   /** JSON member name → element, per list of children (computed once). */

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { DEMO_PASSWORD, demoUsers, type DemoUser } from './demo-users.js';
+import { demoMemoryAdapter } from './memory-adapter.js';
 
 /** A relying party registered at the demo identity provider (the portal). */
 export interface DemoClient {
@@ -93,6 +94,7 @@ export async function startDemoIdentityProvider(options: { country: string; host
   const jwk = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: randomBytes(8).toString('hex') };
 
   const configuration: Configuration = {
+    adapter: demoMemoryAdapter(),
     clients: [
       {
         client_id: client.clientId,

@@ -61,6 +61,8 @@ export interface NodeConfig {
   peerTimeoutMs: number;
   /** Timeout of opening a connection to a peer (ms), at most the whole-call one. */
   peerConnectTimeoutMs: number;
+  /** Circuit breaker per peer: failed calls in a row that open it, and how long it stays open (ms). */
+  peerBreaker: { threshold: number; openMs: number };
   /**
    * When this node signs its audit chain head and sends it to its peers to witness: after this
    * many records, or this long after the first record not yet anchored, whichever comes first.
@@ -183,6 +185,8 @@ const environmentSchema = Joi.object({
     .max(Joi.ref('PONTIS_PEER_TIMEOUT_MS'))
     .default(2000)
     .messages({ 'number.max': '"PONTIS_PEER_CONNECT_TIMEOUT_MS" must be at most PONTIS_PEER_TIMEOUT_MS' }),
+  PONTIS_PEER_BREAKER_FAILURES: Joi.number().integer().min(1).max(1000).default(5),
+  PONTIS_PEER_BREAKER_PAUSE_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
   PONTIS_DOCUMENT_CACHE_BYTES: Joi.number()
     .integer()
     .min(0)
@@ -315,6 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     nodeKeyPath: (value.PONTIS_NODE_KEY as string | undefined) ?? join(projectRoot(), 'seed', 'trust', 'demo-keys', `ncp-${country.toLowerCase()}.json`),
     peerTimeoutMs: value.PONTIS_PEER_TIMEOUT_MS as number,
     // A default connect timeout longer than a short whole-call one would never fire.
+    peerBreaker: { threshold: value.PONTIS_PEER_BREAKER_FAILURES as number, openMs: value.PONTIS_PEER_BREAKER_PAUSE_MS as number },
     peerConnectTimeoutMs: Math.min(value.PONTIS_PEER_CONNECT_TIMEOUT_MS as number, value.PONTIS_PEER_TIMEOUT_MS as number),
     auditCheckpoint: { records: value.PONTIS_AUDIT_CHECKPOINT_RECORDS as number, intervalMs: value.PONTIS_AUDIT_CHECKPOINT_MS as number },
     terminologyPath: value.PONTIS_TERMINOLOGY as string,

@@ -8,14 +8,15 @@ import type { NodeConfig } from './config.js';
  * (Node's `rawPacket` holds the raw request, bearer token included).
  */
 export function loggableError(error: unknown): { type: string; code?: string; stack?: string } {
-  if (!(error instanceof Error)) return { type: typeof error };
-  const code = (error as { code?: unknown }).code;
-  const frames = (error.stack ?? '')
+  // Duck-typed: errors from another realm (a worker, a VM context) are not `instanceof Error`.
+  if (error === null || typeof error !== 'object' || typeof (error as { stack?: unknown }).stack !== 'string') return { type: typeof error };
+  const { code, stack } = error as { code?: unknown; stack: string };
+  const frames = stack
     .split('\n')
     .filter((line) => /^\s+at /.test(line))
     .slice(0, 12)
     .join('\n');
-  return { type: error.constructor?.name ?? 'Error', ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}), ...(frames ? { stack: frames } : {}) };
+  return { type: (error as { constructor?: { name?: string } }).constructor?.name ?? 'Error', ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}), ...(frames ? { stack: frames } : {}) };
 }
 
 /**

@@ -74,6 +74,7 @@ export function createServices({ config, store, validator, trust, exchange, metr
           timeoutMs: config.peerTimeoutMs,
           connectTimeoutMs: config.peerConnectTimeoutMs,
           maxBytes: config.maxPayloadBytes,
+          breaker: config.peerBreaker,
           ...(metrics ? { observe: metrics.peerCallObserver } : {}),
         })
       : undefined;

@@ -53,11 +53,14 @@ export const operationOutcomePlugin: Plugin<{ logger: Logger; maxPayloadBytes: n
       const response = request.response;
       if (!Boom.isBoom(response)) return h.continue;
       const status = response.output.statusCode;
+      const deliberate = problemsOf(response);
       if (status >= 500) {
-        // Class, code and stack frames only: messages may quote request content.
-        logger.error({ requestId: requestIdOf(request), err: loggableError(response) }, 'unexpected error');
+        // A refusal we chose (peer down, store unreachable) is a warning with its issue code; an
+        // unexpected exception an error, as class, code and stack frames (messages may quote requests).
+        if (deliberate) logger.warn({ requestId: requestIdOf(request), statusCode: status, issue: deliberate[0]?.code }, 'request refused by the node');
+        else logger.error({ requestId: requestIdOf(request), err: loggableError(response) }, 'unexpected error');
       }
-      const problems = problemsOf(response) ?? problemsForHapiError(response, maxPayloadBytes);
+      const problems = deliberate ?? problemsForHapiError(response, maxPayloadBytes);
       const answer = h.response(operationOutcome(problems)).code(status);
       for (const [name, value] of Object.entries(response.output.headers)) {
         if (value !== undefined && name.toLowerCase() !== 'content-type') answer.header(name, String(value));

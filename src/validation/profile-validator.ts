@@ -7,7 +7,7 @@ import { checkDocumentLinks } from './document-links.js';
 import { BCP_47, LANGUAGE_VALUE_SETS, languageTagProblem, rfc3986ValueProblem, urnProblem } from './identifier-formats.js';
 import { narrativeFindings } from './narrative.js';
 import { isPrimitiveType, primitiveProblem } from './primitives.js';
-import type { Terminology } from './terminology.js';
+import type { Expansion, Terminology } from './terminology.js';
 import { vitalSignsProfile } from './vital-signs.js';
 
 /** One finding of the validator, located by FHIRPath. */
@@ -217,6 +217,8 @@ export class ProfileValidator {
   private readonly resourceTypes = new Map<string, boolean>();
   /** Element of a slice at a discriminator path, per slice and path (definitions never change). */
   private readonly discriminatorElements = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
+  private readonly typeProfiles = new WeakMap<ElementNode, [string[], string[]]>();
+  private readonly expansions = new WeakMap<object, Expansion | undefined>();
   /** Stamp of the current validateChildren call (see there). */
   private stamp = 0;
   private readonly required = new WeakMap<ElementNode[], ElementNode[]>();
@@ -402,7 +404,7 @@ export class ProfileValidator {
       return;
     }
     if (typeName !== undefined && node !== treeRoot && this.isResourceType(typeName)) {
-      const profiles = node.types.flatMap((t) => t.profiles);
+      const profiles = this.profilesOf(node, false);
       this.validateResource(value, path, profiles, run);
       return;
     }
@@ -598,6 +600,24 @@ export class ProfileValidator {
     }
   }
 
+  /** The profiles (or, for references, target profiles) of an element's types, computed once. */
+  private profilesOf(element: ElementNode, targets: boolean): string[] {
+    let both = this.typeProfiles.get(element);
+    if (!both) {
+      both = [element.types.flatMap((t) => t.profiles), element.types.flatMap((t) => t.targetProfiles)];
+      this.typeProfiles.set(element, both);
+    }
+    return both[targets ? 1 : 0];
+  }
+
+  /** The expansion of a binding's value set (undefined when it cannot be expanded), per binding. */
+  private expansionOf(binding: NonNullable<ElementNode['binding']>): Expansion | undefined {
+    if (this.expansions.has(binding)) return this.expansions.get(binding);
+    const expansion = binding.valueSet ? this.terminology?.expand(binding.valueSet) : undefined;
+    this.expansions.set(binding, expansion);
+    return expansion;
+  }
+
   /** The children with a minimum cardinality, per list of children (computed once). */
   private requiredOf(children: ElementNode[]): ElementNode[] {
     let required = this.required.get(children);
@@ -638,8 +658,10 @@ export class ProfileValidator {
       return candidates.length === 1 && candidates[0]!.min > 0 ? candidates[0] : undefined;
     });
     for (const slice of sliced.slices) {
-      const count = assigned.filter((s) => s === slice).length;
-      const at = itemPath(0).replace(/\[0\]$/, '');
+      if (slice.min === 0 && slice.max === Number.POSITIVE_INFINITY) continue;
+      let count = 0;
+      for (const s of assigned) if (s === slice) count++;
+      const at = count < slice.min || count > slice.max ? itemPath(0).replace(/\[0\]$/, '') : '';
       if (count < slice.min) {
         run.issues.push({ severity: 'error', code: 'required', expression: at, message: `slice ${slice.sliceName} of ${sliced.path} needs at least ${slice.min}, has ${count}` });
       }
@@ -686,7 +708,7 @@ export class ProfileValidator {
         }
         case 'profile': {
           if (!element) return false;
-          const profiles = element.types.flatMap((t) => (d.path.includes('resolve()') ? t.targetProfiles : t.profiles));
+          const profiles = this.profilesOf(element, d.path.includes('resolve()'));
           if (profiles.length === 0) return true;
           return values.some((v) => isObject(v) && profiles.some((p) => this.conforms(v, p, run)));
         }
@@ -777,7 +799,7 @@ export class ProfileValidator {
     if (!this.terminology || !binding.valueSet || !isObject(concept) || !Array.isArray(concept['coding'])) return true;
     const keyed = concept['coding'].filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
     if (keyed.length === 0) return true;
-    const expansion = this.terminology.expand(binding.valueSet);
+    const expansion = this.expansionOf(binding);
     return !expansion || keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
   }
 
@@ -878,7 +900,7 @@ export class ProfileValidator {
     }
     const keyed = (codings ?? []).filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
     if (codings !== undefined && keyed.length === 0 && binding.strength !== 'required') return; // text only is allowed
-    const expansion = this.terminology.expand(binding.valueSet);
+    const expansion = this.expansionOf(binding);
     if (!expansion) {
       const url = canonicalUrl(binding.valueSet);
       if (!run.unexpandable.has(url)) {

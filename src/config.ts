@@ -215,15 +215,14 @@ const environmentSchema = Joi.object({
   PONTIS_PORTAL_PORT: Joi.number().integer().min(0).max(65535),
   PONTIS_PORTAL_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   PONTIS_OIDC_ISSUER: Joi.string().uri({ scheme: ['http', 'https'] }),
-  PONTIS_OIDC_CLIENT_ID: Joi.string().max(200),
-  PONTIS_OIDC_CLIENT_SECRET: Joi.string().min(16).max(500),
+  PONTIS_OIDC_CLIENT_ID: Joi.string().max(200).when('PONTIS_OIDC_ISSUER', { is: Joi.exist(), then: Joi.required() }),
+  PONTIS_OIDC_CLIENT_SECRET: Joi.string().min(16).max(500).when('PONTIS_OIDC_ISSUER', { is: Joi.exist(), then: Joi.required() }),
   PONTIS_OIDC_REDIRECT_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   PONTIS_DEMO_IDP_PORT: Joi.number().integer().min(0).max(65535).default(0),
   PONTIS_PORTAL_COOKIE_PASSWORD: Joi.string().min(32).max(500),
   PONTIS_PORTAL_TOKEN_KEY: Joi.string(),
   PONTIS_PORTAL_IDLE_MINUTES: Joi.number().integer().min(1).max(240).default(15),
 })
-  .with('PONTIS_OIDC_ISSUER', ['PONTIS_OIDC_CLIENT_ID', 'PONTIS_OIDC_CLIENT_SECRET'])
   .unknown(true)
   .prefs({ convert: true, abortEarly: false });
 

@@ -14,9 +14,19 @@ MAX_TIME="${ST_MAX_TIME:-240}"
 VERSION=4.32.5
 VENV=.cache/schemathesis-venv
 
+# Python 3.12 or later where there is one: under 3.11.7 schemathesis' generator of arbitrary JSON
+# bodies hit a CPython error ("AST constructor recursion depth mismatch").
+pick_python() {
+  for p in "${PYTHON:-}" python3.13 python3.12 "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 python3; do
+    [ -n "$p" ] && "$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2> /dev/null && { echo "$p"; return; }
+  done
+  echo python3
+}
 if [ ! -x "$VENV/bin/schemathesis" ] || ! "$VENV/bin/schemathesis" --version | grep -q "$VERSION"; then
-  echo "== installing schemathesis $VERSION into $VENV"
-  python3 -m venv "$VENV"
+  PY="$(pick_python)"
+  echo "== installing schemathesis $VERSION into $VENV ($("$PY" --version))"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
 fi
 [ -f dist/src/main.js ] || npm run build

@@ -86,18 +86,18 @@ function toNode(e: ElementDefinition): ElementNode {
       .map((c) => ({ key: c.key, severity: c.severity, human: c.human, expression: c.expression! })),
     slices: [],
     children: [],
+    // Every node has every member, in one order: one hidden class, so the validator's property
+    // reads stay monomorphic (optional members added case by case made them megamorphic).
+    fixed: fixed?.[1],
+    pattern: pattern?.[1],
+    binding: e.binding,
+    sliceName: e.sliceName,
+    contentReference: e.contentReference,
+    slicing: e.slicing ? { discriminators: e.slicing.discriminator ?? [], rules: e.slicing.rules ?? 'open' } : undefined,
     stamp: 0,
     slot: 0,
   };
   if (isChoice) for (const t of node.types) node.choiceKeys.set(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1), t.code);
-  if (fixed) node.fixed = fixed[1];
-  if (pattern) node.pattern = pattern[1];
-  if (e.binding) node.binding = e.binding;
-  if (e.sliceName) node.sliceName = e.sliceName;
-  if (e.contentReference) node.contentReference = e.contentReference;
-  if (e.slicing) {
-    node.slicing = { discriminators: e.slicing.discriminator ?? [], rules: e.slicing.rules ?? 'open' };
-  }
   return node;
 }
 

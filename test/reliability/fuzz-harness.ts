@@ -109,16 +109,25 @@ interface RoundNode {
 let trust: Promise<TrustList> | undefined;
 
 async function startNode(env: Record<string, string>, backend: Backend, seedCountry: 'AT' | 'PT'): Promise<RoundNode> {
-  trust ??= TrustList.load(DEMO_TRUST_LIST);
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'trace', ...env });
   const { database, cleanup } = await backend.open();
+  try {
+    return await startOn(config, database, cleanup, seedCountry);
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+async function startOn(config: NodeConfig, database: Awaited<ReturnType<Backend['open']>>['database'], cleanup: () => Promise<void>, seedCountry: 'AT' | 'PT'): Promise<RoundNode> {
+  const trusted = await (trust ??= TrustList.load(DEMO_TRUST_LIST));
   const store = await storeOn(database, config);
   const validator = sharedValidator();
   await loadSeed({ ...createServices({ config, store, validator }), patients: store.patients }, seedCountry);
   const log = captureLogs({ node: config.country });
-  const directory = PeerDirectory.load(config.peerDirectoryPath, config.country, await trust, config.peerUrls);
+  const directory = PeerDirectory.load(config.peerDirectoryPath, config.country, trusted, config.peerUrls);
   const identity = await NodeIdentity.load(config.nodeKeyPath);
-  const server = await createServer({ config, store, logger: log.logger, validator, trust: await trust, exchange: { directory, identity } });
+  const server = await createServer({ config, store, logger: log.logger, validator, trust: trusted, exchange: { directory, identity } });
   const routes = new Map<string, Map<number, number>>();
   server.events.on('response', (request) => {
     const response = request.response as { statusCode?: number; output?: { statusCode: number } } | null;
@@ -321,6 +330,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const backend = options.backends[round % options.backends.length] ?? memoryBackend;
     const policy = POLICIES[roundSeed % POLICIES.length]!;
     const backendName = backend === mongoBackend ? 'mongodb' : 'embedded';
+    let roundRequests = 0;
     const record = (kind: string, example: string, batch: number) => {
       const known = violations.get(kind);
       if (known) known.count++;
@@ -338,152 +348,160 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     };
 
     // PT: a peer node (embedded store, PT seed) reached through a fault proxy; FR: connection refused.
-    const ptPort = await freePort();
-    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: ptPort }, 0, { dripMs: 50, hugeBytes: 4 * 2 ** 20 });
-    const common = { PONTIS_LIMIT_PER_REQUESTER: '5000', PONTIS_LIMIT_PER_PATIENT: '2000', PONTIS_BODY_TIMEOUT_MS: '1000', PONTIS_HEADERS_TIMEOUT_MS: '1000' };
-    const pt = await startNode({ ...common, PORT: String(ptPort), PONTIS_COUNTRY: 'PT', PONTIS_BASE_URL: proxy.url(), PONTIS_CONSENT_DEFAULT: 'opt-out' }, memoryBackend, 'PT');
-    const at = await startNode(
-      {
-        ...common,
-        ...policy,
-        PONTIS_COUNTRY: 'AT',
-        PONTIS_BASE_URL: 'http://at.fuzz.example/fhir',
-        PONTIS_PEER_URLS: `PT=${proxy.url()},FR=http://127.0.0.1:1/fhir`,
-        PONTIS_PEER_TIMEOUT_MS: '400',
-        PONTIS_PEER_CONNECT_TIMEOUT_MS: '200',
-        PONTIS_MAX_PAYLOAD_BYTES: String(2 ** 20),
-      },
-      backend,
-      'AT',
-    );
-    const routes = routeShapes(at.server);
-    allRoutes = routes.map((r) => `${r.method} ${r.path}`);
-    const routeSets: RouteSets = {
-      open: new Set(routes.filter((r) => r.open && r.method !== '*').map((r) => r.path)),
-      guarded: new Set(routes.filter((r) => !r.open && r.method !== '*').map((r) => `${r.method} ${r.path}`)),
-    };
-    const seeded = { summaries: await at.store.database.collection('summaries').count({}) };
-    const ctx: BuildContext = { audience: at.config.baseUrl, known: { patients: [], bundles: [], consents: [] }, markerCount: 0,
-      lastToken: undefined,
-      async stored(of, id) {
-        const known = (of === 'bundle' ? ctx.known.bundles : ctx.known.consents).find((r) => r.id === id);
-        if (!known) return undefined;
-        const version = await at.store.database.collection<{ _id: string; json: string }>(of === 'bundle' ? 'summary_versions' : 'consent_versions').findOne({ _id: `${id}@${known.version}` });
-        return version ? (JSON.parse(version.json) as Json) : undefined;
-      },
-    };
-    /** Markers by the outcome of the request that carried them. */
-    const accepted = new Set<string>();
-    const unanswered = new Set<string>();
-    const refused = new Map<string, string>();
-    let roundRequests = 0;
-    let batchIndex = 0;
+    // Whatever started is stopped, also when the round fails half-way.
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      const ptPort = await freePort();
+      const proxy = await FaultProxy.start({ host: '127.0.0.1', port: ptPort }, 0, { dripMs: 50, hugeBytes: 4 * 2 ** 20 });
+      closers.push(() => proxy.close());
+      const common = { PONTIS_LIMIT_PER_REQUESTER: '5000', PONTIS_LIMIT_PER_PATIENT: '2000', PONTIS_BODY_TIMEOUT_MS: '1000', PONTIS_HEADERS_TIMEOUT_MS: '1000' };
+      const pt = await startNode({ ...common, PORT: String(ptPort), PONTIS_COUNTRY: 'PT', PONTIS_BASE_URL: proxy.url(), PONTIS_CONSENT_DEFAULT: 'opt-out' }, memoryBackend, 'PT');
+      closers.push(() => pt.stop());
+      const at = await startNode(
+        {
+          ...common,
+          ...policy,
+          PONTIS_COUNTRY: 'AT',
+          PONTIS_BASE_URL: 'http://at.fuzz.example/fhir',
+          PONTIS_PEER_URLS: `PT=${proxy.url()},FR=http://127.0.0.1:1/fhir`,
+          PONTIS_PEER_TIMEOUT_MS: '400',
+          PONTIS_PEER_CONNECT_TIMEOUT_MS: '200',
+          PONTIS_MAX_PAYLOAD_BYTES: String(2 ** 20),
+        },
+        backend,
+        'AT',
+      );
+      closers.push(() => at.stop());
+      const routes = routeShapes(at.server);
+      allRoutes = routes.map((r) => `${r.method} ${r.path}`);
+      const routeSets: RouteSets = {
+        open: new Set(routes.filter((r) => r.open && r.method !== '*').map((r) => r.path)),
+        guarded: new Set(routes.filter((r) => !r.open && r.method !== '*').map((r) => `${r.method} ${r.path}`)),
+      };
+      const seeded = { summaries: await at.store.database.collection('summaries').count({}) };
+      const ctx: BuildContext = { audience: at.config.baseUrl, known: { patients: [], bundles: [], consents: [] }, markerCount: 0,
+        lastToken: undefined,
+        async stored(of, id) {
+          const known = (of === 'bundle' ? ctx.known.bundles : ctx.known.consents).find((r) => r.id === id);
+          if (!known) return undefined;
+          const version = await at.store.database.collection<{ _id: string; json: string }>(of === 'bundle' ? 'summary_versions' : 'consent_versions').findOne({ _id: `${id}@${known.version}` });
+          return version ? (JSON.parse(version.json) as Json) : undefined;
+        },
+      };
+      /** Markers by the outcome of the request that carried them. */
+      const accepted = new Set<string>();
+      const unanswered = new Set<string>();
+      const refused = new Map<string, string>();
+      let batchIndex = 0;
 
-    const runBatch = async (batch: BatchSpec): Promise<string[]> => {
-      const found: string[] = [];
-      await proxy.set(batch.peerFault as PeerFault);
-      ctx.known = await knownResources(at.store);
-      const built: BuiltRequest[] = [];
-      for (const spec of batch.requests) built.push(await buildRequest(spec, ctx));
-      const results = await Promise.all(built.map((r) => send(at, r).then((result) => ({ request: r, result }))));
-      for (const { request, result } of results) {
-        roundRequests++;
-        report.requests++;
-        const transport = request.wire ? (request.spec.raw ? `socket, ${request.spec.raw.kind}` : 'socket') : 'inject';
-        report.byTransport[transport] = (report.byTransport[transport] ?? 0) + 1;
-        const status = result.answers[0]?.status;
-        const statusKey = status === undefined ? 'no answer' : String(status);
-        report.byStatus[statusKey] = (report.byStatus[statusKey] ?? 0) + 1;
-        const byToken = (report.byToken[request.tokenLabel] ??= {});
-        byToken[statusKey] = (byToken[statusKey] ?? 0) + 1;
-        if (result.unparsable) found.push(`unparsable HTTP answer :: ${describeRequest(request)}`);
-        const abandoned = request.wire?.abandonAfterMs !== undefined;
-        if (result.answers.length === 0 && !abandoned) found.push(`no answer :: ${describeRequest(request)}`);
-        for (const answer of result.answers) for (const p of problemsOf(request, answer, routeSets)) found.push(`${p} :: ${describeRequest(request)}`);
-        const outcome = result.answers.length === 0 || (request.wire?.expected ?? 1) > 1 ? 'unknown' : status! >= 200 && status! < 300 ? 'accepted' : 'refused';
-        for (const m of request.markers) {
-          if (outcome === 'accepted') accepted.add(m);
-          else if (outcome === 'unknown') unanswered.add(m);
-          else refused.set(m, `${statusKey} ${describeRequest(request)}`);
+      const runBatch = async (batch: BatchSpec): Promise<string[]> => {
+        const found: string[] = [];
+        await proxy.set(batch.peerFault as PeerFault);
+        ctx.known = await knownResources(at.store);
+        const built: BuiltRequest[] = [];
+        for (const spec of batch.requests) built.push(await buildRequest(spec, ctx));
+        const results = await Promise.all(built.map((r) => send(at, r).then((result) => ({ request: r, result }))));
+        // Log lines are written synchronously; a turn of the loop lets late ones (audit flushes) in.
+        await new Promise((resolve) => setImmediate(resolve));
+        const failures = new Map<string, string>();
+        for (const [name, node] of [['AT', at], ['PT', pt]] as const) {
+          const lines = node.log.take();
+          for (const leak of leaksIn(lines, needles)) found.push(`log line of ${name} holds ${leak.needle.startsWith('zqmk') ? 'a fuzz marker' : JSON.stringify(leak.needle)} :: ${leak.line}`);
+          if (name === 'AT') for (const [requestId, site] of failureSites(lines)) failures.set(requestId, site);
+        }
+        for (const { request, result } of results) {
+          roundRequests++;
+          report.requests++;
+          const transport = request.wire ? (request.spec.raw ? `socket, ${request.spec.raw.kind}` : 'socket') : 'inject';
+          report.byTransport[transport] = (report.byTransport[transport] ?? 0) + 1;
+          const status = result.answers[0]?.status;
+          const statusKey = status === undefined ? 'no answer' : String(status);
+          report.byStatus[statusKey] = (report.byStatus[statusKey] ?? 0) + 1;
+          const byToken = (report.byToken[request.tokenLabel] ??= {});
+          byToken[statusKey] = (byToken[statusKey] ?? 0) + 1;
+          if (result.unparsable) found.push(`unparsable HTTP answer :: ${describeRequest(request)}`);
+          const abandoned = request.wire?.abandonAfterMs !== undefined;
+          if (result.answers.length === 0 && !abandoned) found.push(`no answer :: ${describeRequest(request)}`);
+          for (const answer of result.answers) {
+            // A 5xx is named by where the node failed (its log line of the same request id).
+            const site = answer.status >= 500 ? failures.get(String(answer.headers['x-request-id'] ?? '')) : undefined;
+            for (const p of problemsOf(request, answer, routeSets)) found.push(`${p}${site ? ` at ${site}` : ''} :: ${describeRequest(request)}`);
+          }
+          const outcome = result.answers.length === 0 || (request.wire?.expected ?? 1) > 1 ? 'unknown' : status! >= 200 && status! < 300 ? 'accepted' : 'refused';
+          for (const m of request.markers) {
+            if (outcome === 'accepted') accepted.add(m);
+            else if (outcome === 'unknown') unanswered.add(m);
+            else refused.set(m, `${statusKey} ${describeRequest(request)}`);
+          }
+        }
+        report.batches++;
+        return found;
+      };
+
+      const quota = Math.min(options.roundRequests, options.requests - report.requests);
+      const property = fc.asyncProperty(batchSpec({ routes, socketShare: options.socketShare ?? 0.2, rawShare: options.rawShare ?? 0.4, maxBatch, peerFaults: PEER_FAULTS }), async (batch) => {
+        const index = batchIndex++;
+        // Runs beyond the round's quota are generated (the sequence stays the seed's) but not sent.
+        if (!reproduce && roundRequests >= quota) return;
+        const found = await runBatch(batch);
+        if (reproduce) {
+          if (found.length > 0) throw new Error(found.join('\n'));
+          return;
+        }
+        for (const f of found) {
+          const [kind, ...example] = f.split(' :: ');
+          record(normaliseKind(kind!), `${kind} :: ${example.join(' :: ')}`, index);
+        }
+      });
+      const numRuns = reproduce ? 1 : Math.max(1, Math.ceil((2 * quota) / ((maxBatch + 1) / 2)));
+      const details = await fc.check(property, { seed: roundSeed, numRuns, ...(reproduce ? { path: options.path } : { endOnFailure: true }) });
+      if (details.failed) {
+        if (reproduce) report.counterexample = fc.defaultReportMessage(details) ?? 'failed';
+        else record('fuzz harness error', String(details.errorInstance ?? details.error), details.counterexamplePath ? Number(details.counterexamplePath.split(':')[0]) : -1);
+      }
+
+      // The node is alive and answers metadata, through inject and over a socket.
+      const metadata = await at.server.inject({ url: '/fhir/metadata' });
+      if (metadata.statusCode !== 200 || JSON.parse(metadata.payload)['resourceType'] !== 'CapabilityStatement') record('metadata not answered after the round (inject)', `status ${metadata.statusCode}`, -1);
+      const overSocket = await rawExchange(at.port, [Buffer.from('GET /fhir/metadata HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')], { expected: 1, timeoutMs: 5000 });
+      if (overSocket.responses[0]?.status !== 200) record('metadata not answered after the round (socket)', `status ${overSocket.responses[0]?.status ?? 'none'}`, -1);
+
+      // The store holds nothing of a refused write, and exactly what the accepted ones made.
+      const stored: Record<string, number> = {};
+      for (const name of PATIENT_DATA) {
+        const docs = await at.store.database.collection<{ _id: string }>(name).find({});
+        stored[name] = docs.length;
+        for (const doc of docs) {
+          for (const m of markersIn(JSON.stringify(doc))) {
+            if (accepted.has(m) || unanswered.has(m)) continue;
+            record(`stored in ${name} from a refused request`, `${m} from ${refused.get(m) ?? 'a request the fuzzer did not send'}`, -1);
+          }
         }
       }
-      // Log lines are written synchronously; a turn of the loop lets late ones (audit flushes) in.
-      await new Promise((resolve) => setImmediate(resolve));
+      const created = routeCount(at, 'POST /fhir/Bundle', 201);
+      if (stored['summaries'] !== seeded.summaries + created) record('documents stored differ from accepted creates', `${stored['summaries']} documents; ${seeded.summaries} seeded + ${created} created (201)`, -1);
+      const versions = (await at.store.database.collection<{ _id: string; versionId: number }>('summaries').find({}, { fields: ['versionId'] })).reduce((n, s) => n + s.versionId, 0);
+      if (stored['summary_versions'] !== versions) record('document versions stored differ from the documents\' versions', `${stored['summary_versions']} versions stored, documents name ${versions}`, -1);
+      const updated = routeCount(at, 'PUT /fhir/Bundle/{id}', 200);
+      if (versions - stored['summaries']! > updated) record('more document versions than accepted updates', `${versions - stored['summaries']!} later versions, ${updated} updates answered 200`, -1);
+      const hidden = await at.store.database.collection('patients').count({ hasSummary: false });
+      if (hidden > 0) record('patients stored without a document (claims of refused pushes)', `${hidden} patient records have no document`, -1);
+
+      // Whatever the round's end logged.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       for (const [name, node] of [['AT', at], ['PT', pt]] as const) {
-        const lines = node.log.take();
-        for (const leak of leaksIn(lines, needles)) found.push(`log line of ${name} holds ${leak.needle.startsWith('zqmk') ? 'a fuzz marker' : JSON.stringify(leak.needle)} :: ${leak.line}`);
-        // What the node said about its 5xx (messages and stacks only; leaks are reported above).
-        const errors = lines.filter((l) => /"level":(50|60)/.test(l) && leaksIn([l], needles).length === 0);
-        if (name === 'AT' && errors.length > 0) for (let i = 0; i < found.length; i++) if (found[i]!.startsWith('status 5')) found[i] += ` :: node logged ${errors.map((e) => e.slice(0, 700)).join(' | ')}`;
+        for (const leak of leaksIn(node.log.take(), needles)) record(`log line of ${name} holds ${leak.needle.startsWith('zqmk') ? 'a fuzz marker' : JSON.stringify(leak.needle)}`, leak.line, -1);
       }
-      report.batches++;
-      return found;
-    };
-
-    const quota = Math.min(options.roundRequests, options.requests - report.requests);
-    const property = fc.asyncProperty(batchSpec({ routes, socketShare: options.socketShare ?? 0.2, rawShare: options.rawShare ?? 0.4, maxBatch, peerFaults: PEER_FAULTS }), async (batch) => {
-      const index = batchIndex++;
-      // Runs beyond the round's quota are generated (the sequence stays the seed's) but not sent.
-      if (!reproduce && roundRequests >= quota) return;
-      const found = await runBatch(batch);
-      if (reproduce) {
-        if (found.length > 0) throw new Error(found.join('\n'));
-        return;
+      for (const [key, counts] of at.routes) {
+        reached.add(key);
+        const byRoute = (report.byRoute[key] ??= {});
+        for (const [status, n] of counts) byRoute[String(status)] = (byRoute[String(status)] ?? 0) + n;
       }
-      for (const f of found) {
-        const [kind, ...example] = f.split(' :: ');
-        record(normaliseKind(kind!), `${kind} :: ${example.join(' :: ')}`, index);
-      }
-    });
-    const numRuns = reproduce ? 1 : Math.max(1, Math.ceil((2 * quota) / ((maxBatch + 1) / 2)));
-    const details = await fc.check(property, { seed: roundSeed, numRuns, ...(reproduce ? { path: options.path } : { endOnFailure: true }) });
-    if (details.failed) {
-      if (reproduce) report.counterexample = fc.defaultReportMessage(details) ?? 'failed';
-      else record('fuzz harness error', String(details.errorInstance ?? details.error), details.counterexamplePath ? Number(details.counterexamplePath.split(':')[0]) : -1);
+      report.rounds.push({ seed: roundSeed, backend: backend.name, requests: roundRequests, policy: `${policy.PONTIS_CONSENT_DEFAULT}, break-glass ${policy.PONTIS_BREAK_GLASS}`, stored, logLines: at.log.count() + pt.log.count() });
+      options.progress?.(`round ${round} (seed ${roundSeed}, ${backend.name}): ${roundRequests} requests, ${report.requests} in all, ${violations.size} kinds of violation so far`);
+    } finally {
+      for (const close of closers.reverse()) await close().catch(() => undefined);
     }
-
-    // The node is alive and answers metadata, through inject and over a socket.
-    const metadata = await at.server.inject({ url: '/fhir/metadata' });
-    if (metadata.statusCode !== 200 || JSON.parse(metadata.payload)['resourceType'] !== 'CapabilityStatement') record('metadata not answered after the round (inject)', `status ${metadata.statusCode}`, -1);
-    const overSocket = await rawExchange(at.port, [Buffer.from('GET /fhir/metadata HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')], { expected: 1, timeoutMs: 5000 });
-    if (overSocket.responses[0]?.status !== 200) record('metadata not answered after the round (socket)', `status ${overSocket.responses[0]?.status ?? 'none'}`, -1);
-
-    // The store holds nothing of a refused write, and exactly what the accepted ones made.
-    const stored: Record<string, number> = {};
-    for (const name of PATIENT_DATA) {
-      const docs = await at.store.database.collection<{ _id: string }>(name).find({});
-      stored[name] = docs.length;
-      for (const doc of docs) {
-        for (const m of markersIn(JSON.stringify(doc))) {
-          if (accepted.has(m) || unanswered.has(m)) continue;
-          record(`stored in ${name} from a refused request`, `${m} from ${refused.get(m) ?? 'a request the fuzzer did not send'}`, -1);
-        }
-      }
-    }
-    const created = routeCount(at, 'POST /fhir/Bundle', 201);
-    if (stored['summaries'] !== seeded.summaries + created) record('documents stored differ from accepted creates', `${stored['summaries']} documents; ${seeded.summaries} seeded + ${created} created (201)`, -1);
-    const versions = (await at.store.database.collection<{ _id: string; versionId: number }>('summaries').find({}, { fields: ['versionId'] })).reduce((n, s) => n + s.versionId, 0);
-    if (stored['summary_versions'] !== versions) record('document versions stored differ from the documents\' versions', `${stored['summary_versions']} versions stored, documents name ${versions}`, -1);
-    const updated = routeCount(at, 'PUT /fhir/Bundle/{id}', 200);
-    if (versions - stored['summaries']! > updated) record('more document versions than accepted updates', `${versions - stored['summaries']!} later versions, ${updated} updates answered 200`, -1);
-    const hidden = await at.store.database.collection('patients').count({ hasSummary: false });
-    if (hidden > 0) record('patients stored without a document (claims of refused pushes)', `${hidden} patient records have no document`, -1);
-
-    // Whatever the round's end logged.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    for (const [name, node] of [['AT', at], ['PT', pt]] as const) {
-      for (const leak of leaksIn(node.log.take(), needles)) record(`log line of ${name} holds ${leak.needle.startsWith('zqmk') ? 'a fuzz marker' : JSON.stringify(leak.needle)}`, leak.line, -1);
-    }
-    for (const [key, counts] of at.routes) {
-      reached.add(key);
-      const byRoute = (report.byRoute[key] ??= {});
-      for (const [status, n] of counts) byRoute[String(status)] = (byRoute[String(status)] ?? 0) + n;
-    }
-    report.rounds.push({ seed: roundSeed, backend: backend.name, requests: roundRequests, policy: `${policy.PONTIS_CONSENT_DEFAULT}, break-glass ${policy.PONTIS_BREAK_GLASS}`, stored, logLines: at.log.count() + pt.log.count() });
-    options.progress?.(`round ${round} (seed ${roundSeed}, ${backend.name}): ${roundRequests} requests, ${report.requests} in all, ${violations.size} kinds of violation so far`);
-    await at.stop();
-    await pt.stop();
-    await proxy.close();
   }
 
   report.elapsedMs = Math.round(performance.now() - started);
@@ -491,6 +509,27 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   report.unreachedRoutes = reproduce ? [] : allRoutes.filter((r) => !reached.has(r));
   report.violations = [...violations.values()].sort((a, b) => b.count - a.count);
   return report;
+}
+
+/**
+ * Where the node failed, by request id: the error type and the first frame in src/ (or else the
+ * first frame) of each logged error. Stacks name code, never request content.
+ */
+function failureSites(lines: readonly string[]): Map<string, string> {
+  const sites = new Map<string, string>();
+  for (const line of lines) {
+    if (!/"level":(50|60)/.test(line)) continue;
+    try {
+      const entry = JSON.parse(line) as { requestId?: string; err?: { type?: string; stack?: string } };
+      if (!entry.requestId || !entry.err?.stack) continue;
+      const frames = entry.err.stack.split('\n').map((f) => /\(?(\/[^()\s]+:\d+):\d+\)?$/.exec(f.trim())?.[1]).filter((f): f is string => f !== undefined);
+      const frame = frames.find((f) => f.includes('/src/')) ?? frames[0] ?? 'unknown';
+      sites.set(entry.requestId, `${entry.err.type ?? 'Error'} ${frame.replace(/^.*?\/(src|node_modules)\//, '$1/')}`);
+    } catch {
+      continue;
+    }
+  }
+  return sites;
 }
 
 /** Groups violations by what went wrong, not by the varying details (markers, sizes). */

@@ -25,6 +25,10 @@ import { sharedValidator } from '../support/test-node.js';
  *
  * - no 5xx, except 502/504 (and 503 with Retry-After) from reads answered by another country;
  * - every error (>= 400) is a FHIR JSON OperationOutcome with at least one issue;
+ * - a forged, expired, absent or non-JWT token, or another country's hospital system, never gets
+ *   a 2xx from a route that needs a token, and such a request is answered 401/403 before
+ *   anything about its formats, parameters or body;
+ * - break-glass with a blank reason releases no patient data;
  * - no log line of either node holds a JWT (`eyJ`), a seed patient's identifier, name or birth
  *   date, or a marker the fuzzer put in a path, query, header, token or body;
  * - after the round, the store holds nothing from a refused write (markers), exactly one

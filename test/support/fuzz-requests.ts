@@ -514,8 +514,7 @@ function wireOf(request: BuiltRequest, raw: RawMutation | null): { parts: Buffer
       break;
     case 'chunked':
       framing = ['Transfer-Encoding: chunked'];
-      body = Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from(`\r\n0\r\n\r\n`)].filter((b, i) => i !== 1 || b.length > 0));
-      if (request.body === undefined || request.body.length === 0) body = Buffer.from('0\r\n\r\n');
+      body = body.length === 0 ? Buffer.from('0\r\n\r\n') : Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]);
       break;
     case 'raw-bytes-in-path':
       pathBytes = Buffer.from(raw.bytes);

@@ -3,6 +3,8 @@ import { isObject } from './fhir-primitives.js';
 /** One `Bundle.entry` as the resolver sees it. */
 interface EntryView {
   fullUrl: string | undefined;
+  /** The base of a RESTful fullUrl (`http://x/fhir/`), against which relative references resolve. */
+  base: string | undefined;
   resourceType: string | undefined;
   id: string | undefined;
 }
@@ -28,8 +30,10 @@ export class BundleReferenceResolver {
     this.entries = entries.map((entry) => {
       const e = isObject(entry) ? entry : {};
       const resource = isObject(e['resource']) ? e['resource'] : {};
+      const fullUrl = typeof e['fullUrl'] === 'string' ? e['fullUrl'] : undefined;
       const view: EntryView = {
-        fullUrl: typeof e['fullUrl'] === 'string' ? e['fullUrl'] : undefined,
+        fullUrl,
+        base: fullUrl === undefined ? undefined : RESTFUL_FULL_URL.exec(fullUrl)?.[1],
         resourceType: typeof resource['resourceType'] === 'string' ? resource['resourceType'] : undefined,
         id: typeof resource['id'] === 'string' ? resource['id'] : undefined,
       };
@@ -55,9 +59,8 @@ export class BundleReferenceResolver {
     const relative = RELATIVE.exec(reference);
     if (!relative) return undefined;
     const plain = `${relative[1]}/${relative[2]}`;
-    const from = this.entries[fromIndex]?.fullUrl;
-    if (from === undefined) return this.byTypeAndId.get(plain);
-    const base = RESTFUL_FULL_URL.exec(from)?.[1];
-    return base === undefined ? undefined : this.byFullUrl.get(base + plain);
+    const from = this.entries[fromIndex];
+    if (from?.fullUrl === undefined) return this.byTypeAndId.get(plain);
+    return from.base === undefined ? undefined : this.byFullUrl.get(from.base + plain);
   }
 }

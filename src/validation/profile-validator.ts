@@ -218,6 +218,7 @@ export class ProfileValidator {
   /** Element of a slice at a discriminator path, per slice and path (definitions never change). */
   private readonly discriminatorElements = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
   private readonly typeProfiles = new WeakMap<ElementNode, [string[], string[]]>();
+  private readonly decisive = new WeakMap<ElementNode, ElementNode[]>();
   private readonly expansions = new WeakMap<object, Expansion | undefined>();
   /** Stamp of the current validateChildren call (see there). */
   private stamp = 0;
@@ -771,8 +772,7 @@ export class ProfileValidator {
    * full validation would report too, so the answer never differs, it only comes sooner.
    */
   private plainlyFails(resource: Json, tree: ElementNode, run: Run): boolean {
-    for (const child of tree.children) {
-      if (child.isChoice) continue;
+    for (const child of this.decisiveChildren(tree)) {
       const raw = resource[child.name];
       const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
       if (items.length < child.min && resource[`_${child.name}`] === undefined) return true;
@@ -801,6 +801,24 @@ export class ProfileValidator {
     if (keyed.length === 0) return true;
     const expansion = this.expansionOf(binding);
     return !expansion || keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
+  }
+
+  /** The top-level children of a profile that plainlyFails can judge on (computed once per tree). */
+  private decisiveChildren(tree: ElementNode): ElementNode[] {
+    let decisive = this.decisive.get(tree);
+    if (!decisive) {
+      decisive = tree.children.filter(
+        (c) =>
+          !c.isChoice &&
+          (c.min > 0 ||
+            c.fixed !== undefined ||
+            c.pattern !== undefined ||
+            (c.binding?.strength === 'required' && c.types.length === 1 && c.types[0]!.code === 'CodeableConcept') ||
+            ((c.slicing?.discriminators.length ?? 0) > 0 && c.slices.some((slice) => slice.min > 0))),
+      );
+      this.decisive.set(tree, decisive);
+    }
+    return decisive;
   }
 
   /** The element of a slice at a discriminator path (`url`, `code.coding`, `resource`, `resolve()`). */

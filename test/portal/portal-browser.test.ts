@@ -152,10 +152,12 @@ describe('a doctor in Portugal', () => {
     await Promise.all([page.waitForURL(`${ptPortal}/clinician/summary/print`), page.click('[data-testid="print-link"]')]);
     await accessible(page, 'print view');
     await page.emulateMedia({ media: 'print' });
-    // Header and footer repeat on every printed page (fixed in print), navigation is hidden.
-    expect(await page.locator('[data-testid="print-header"]').evaluate((e) => (globalThis as any).getComputedStyle(e).position)).toBe('fixed');
-    expect(await page.locator('[data-testid="print-footer"]').evaluate((e) => (globalThis as any).getComputedStyle(e).position)).toBe('fixed');
+    // Header and footer repeat on every printed page (the frame table's head and foot); navigation is hidden.
+    expect(await page.locator('.pontis-print-frame > thead').evaluate((e) => (globalThis as any).getComputedStyle(e).display)).toBe('table-header-group');
+    expect(await page.locator('.pontis-print-frame > tfoot').evaluate((e) => (globalThis as any).getComputedStyle(e).display)).toBe('table-footer-group');
+    expect(await page.isVisible('[data-testid="print-header"]')).toBe(true);
     expect(await page.isVisible('[data-testid="print-footer"]')).toBe(true);
+    expect(await page.isVisible('.pontis-header-bar')).toBe(false);
     expect(await page.textContent('[data-testid="print-footer"]')).toContain('Inês Costa');
     const pdf = await page.pdf({ format: 'A4', printBackground: false });
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');

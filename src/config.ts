@@ -43,6 +43,8 @@ export interface NodeConfig {
   documentProfile: string;
   /** Documents at least this large (JSON bytes) are validated on a worker thread. */
   validationWorkerBytes: number;
+  /** How an extension whose definition is not loaded is reported (PONTIS_UNKNOWN_EXTENSIONS): `warning` or `error`. */
+  unknownExtensions: 'warning' | 'error';
   /** `production` refuses the demo trust set-up. */
   environment: string;
   /** Path of the trust list: who may sign tokens, with which keys (docs/security.md). */
@@ -161,6 +163,7 @@ const environmentSchema = Joi.object({
     .uri({ scheme: ['http', 'https'] })
     .default(IPS_BUNDLE_PROFILE),
   PONTIS_VALIDATION_WORKER_BYTES: Joi.number().integer().min(0).default(512 * 1024),
+  PONTIS_UNKNOWN_EXTENSIONS: Joi.string().valid('warning', 'error').default('warning'),
   NODE_ENV: Joi.string().default('development'),
   PONTIS_TRUST_LIST: Joi.string().default(DEMO_TRUST_LIST),
   PONTIS_CONSENT_DEFAULT: Joi.string().valid('opt-in', 'opt-out').default('opt-in'),
@@ -294,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number,
     documentProfile: value.PONTIS_DOCUMENT_PROFILE as string,
     validationWorkerBytes: value.PONTIS_VALIDATION_WORKER_BYTES as number,
+    unknownExtensions: value.PONTIS_UNKNOWN_EXTENSIONS as NodeConfig['unknownExtensions'],
     environment: value.NODE_ENV as string,
     trustListPath: value.PONTIS_TRUST_LIST as string,
     consentPolicy: {

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
     logger.warn({ trustList: config.trustListPath }, 'DEMO TRUST LIST: its private keys are in the repository; anyone can mint tokens this node accepts. Never use it in production.');
   }
   const loadStarted = performance.now();
-  const validator = new OffloadingValidator(createValidator(), DEFAULT_PROFILE_PACKAGES, config.validationWorkerBytes);
+  const validatorOptions = { unknownExtensions: config.unknownExtensions };
+  const validator = new OffloadingValidator(createValidator(DEFAULT_PROFILE_PACKAGES, validatorOptions), DEFAULT_PROFILE_PACKAGES, config.validationWorkerBytes, validatorOptions);
   logger.info({ ms: Math.round(performance.now() - loadStarted), profileSet: validator.profileSet }, 'profiles loaded');
   if (!validator.knows(config.documentProfile)) {
     process.stderr.write(`pontis: invalid configuration:\n  PONTIS_DOCUMENT_PROFILE: ${config.documentProfile} is not a profile in profiles/\n`);

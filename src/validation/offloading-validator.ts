@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../project-root.js';
-import type { ProfileValidator, ValidationIssue } from './profile-validator.js';
+import type { ProfileValidator, ValidationIssue, ValidatorOptions } from './profile-validator.js';
 
 type Pending = { resolve: (issues: ValidationIssue[]) => void; reject: (error: Error) => void };
 
@@ -25,6 +25,8 @@ export class OffloadingValidator {
     private readonly inline: ProfileValidator,
     private readonly packages: readonly string[],
     private readonly thresholdBytes: number,
+    /** The options the inline validator was created with: the worker creates its own alike. */
+    private readonly options: Pick<ValidatorOptions, 'unknownExtensions'> = {},
   ) {
     const script = join(projectRoot(), 'dist', 'src', 'validation', 'validation-worker.js');
     this.script = existsSync(script) ? script : undefined;
@@ -62,7 +64,7 @@ export class OffloadingValidator {
   private start(script: string): Promise<void> {
     if (this.ready) return this.ready;
     this.ready = new Promise<void>((resolve, reject) => {
-      const worker = new Worker(script, { workerData: [...this.packages] });
+      const worker = new Worker(script, { workerData: { packages: [...this.packages], options: { ...this.options } } });
       worker.unref();
       worker.on('message', (message: { ready?: string; id?: number; issues?: ValidationIssue[]; error?: string }) => {
         if (message.ready !== undefined) {

@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createValidator } from './index.js';
+import { createValidator, type ValidatorOptions } from './index.js';
 
-/** A worker thread that validates large documents off the main event loop (see ValidationWorkers). */
-const validator = createValidator(workerData as string[]);
+/** A worker thread that validates large documents off the main event loop (see OffloadingValidator). */
+const { packages, options } = workerData as { packages: string[]; options: Pick<ValidatorOptions, 'unknownExtensions'> };
+const validator = createValidator(packages, options);
 parentPort!.on('message', (message: { id: number; json: string; profile?: string }) => {
   try {
     const issues = validator.validate(JSON.parse(message.json) as Record<string, unknown>, message.profile);

@@ -67,3 +67,28 @@ describe('reports that are not errors', () => {
     expect(createValidator(undefined, { unknownExtensions: 'error' }).profileSet).not.toBe(validator().profileSet);
   });
 });
+
+describe('PONTIS_UNKNOWN_EXTENSIONS', () => {
+  it('defaults to warning, takes error, and a bad value stops the node naming it', async () => {
+    const { ConfigError, loadConfig } = await import('../../src/config.js');
+    expect(loadConfig({}).unknownExtensions).toBe('warning');
+    expect(loadConfig({ PONTIS_UNKNOWN_EXTENSIONS: 'error' }).unknownExtensions).toBe('error');
+    expect(() => loadConfig({ PONTIS_UNKNOWN_EXTENSIONS: 'ignore' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PONTIS_UNKNOWN_EXTENSIONS: 'ignore' })).toThrow(/PONTIS_UNKNOWN_EXTENSIONS/);
+  });
+
+  it('a worker thread validates with the same setting (same profile set, same verdict)', async () => {
+    const { OffloadingValidator, DEFAULT_PROFILE_PACKAGES } = await import('../../src/validation/index.js');
+    const strict = createValidator(DEFAULT_PROFILE_PACKAGES, { unknownExtensions: 'error' });
+    const offloading = new OffloadingValidator(strict, DEFAULT_PROFILE_PACKAGES, 0, { unknownExtensions: 'error' });
+    try {
+      const bundle = minimal();
+      patientOf(bundle)['extension'] = [{ url: 'http://example.org/fhir/StructureDefinition/favourite-colour', valueString: 'blue' }];
+      const issues = await offloading.validate(bundle);
+      expect(offloading.started).toBe(true);
+      expect(issues.filter((i) => i.severity === 'error').map((i) => i.expression)).toEqual(['Bundle.entry[1].resource.extension[0]']);
+    } finally {
+      await offloading.close();
+    }
+  });
+});

@@ -57,15 +57,29 @@ export function messagesOf(language: PortalLanguage): Messages {
   return MESSAGES[language];
 }
 
+const formats = new Map<PortalLanguage, Formats>();
+
 /** Dates, times and names of languages and countries, in the reader's language (`Intl`). */
 export class Formats {
   private readonly day: Intl.DateTimeFormat;
+  private readonly month: Intl.DateTimeFormat;
   private readonly moment: Intl.DateTimeFormat;
   private readonly languages: Intl.DisplayNames;
   private readonly regions: Intl.DisplayNames;
 
-  constructor(readonly language: PortalLanguage) {
+  /** The formats of `language`, built once (Intl formatters are costly to construct). */
+  static of(language: PortalLanguage): Formats {
+    let found = formats.get(language);
+    if (!found) {
+      found = new Formats(language);
+      formats.set(language, found);
+    }
+    return found;
+  }
+
+  private constructor(readonly language: PortalLanguage) {
     this.day = new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' });
+    this.month = new Intl.DateTimeFormat(language, { year: 'numeric', month: 'long', timeZone: 'UTC' });
     this.moment = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' });
     this.languages = new Intl.DisplayNames([language], { type: 'language' });
     this.regions = new Intl.DisplayNames([language], { type: 'region' });
@@ -75,7 +89,7 @@ export class Formats {
   date(value: string | undefined): string {
     if (!value) return '';
     if (/^\d{4}$/.test(value)) return value;
-    if (/^\d{4}-\d{2}$/.test(value)) return new Intl.DateTimeFormat(this.language, { year: 'numeric', month: 'long', timeZone: 'UTC' }).format(new Date(`${value}-01T00:00:00Z`));
+    if (/^\d{4}-\d{2}$/.test(value)) return this.month.format(new Date(`${value}-01T00:00:00Z`));
     if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return this.day.format(new Date(`${value}T00:00:00Z`));
     const at = new Date(value);
     return Number.isNaN(at.getTime()) ? value : this.moment.format(at);

@@ -202,7 +202,7 @@ export async function createPortalServer(ctx: PortalContext, options: { host: st
       const path = request?.path ?? '/';
       return {
         lang,
-        formats: new Formats(lang),
+        formats: Formats.of(lang),
         person: session?.person,
         clinician: session?.person.kind === 'clinician',
         patient: session?.person.kind === 'patient',

@@ -25,7 +25,7 @@ function outcomeMessage(answer: NodeAnswer): string {
 export function refusalOf(request: Request, answer: NodeAnswer, country: string): RefusalView {
   const lang = languageOf(request);
   const t = (key: MessageKey, values?: Record<string, unknown>) => translate(lang, key, values);
-  const countryName = new Formats(lang).countryName(country);
+  const countryName = Formats.of(lang).countryName(country);
   switch (answer.status) {
     case 403:
     case 404:

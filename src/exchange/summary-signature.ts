@@ -25,11 +25,12 @@ export function signingKeysUrl(nodeBaseUrl: string): string {
  * (`jku`, this node's JWK Set), so that a verifier outside the trust list can find it.
  */
 export async function signSummary(bytes: Buffer, identity: NodeIdentity, nodeBaseUrl: string): Promise<Buffer> {
-  const now = new Date();
-  const jws = await identity.signDetached(bytes, { sigT: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), jku: signingKeysUrl(nodeBaseUrl) });
+  // To the second, and the same in both places: verifiers compare `when` with `sigT` exactly.
+  const signedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const jws = await identity.signDetached(bytes, { sigT: signedAt, jku: signingKeysUrl(nodeBaseUrl) });
   const signature = {
     type: [SIGNATURE_TYPE],
-    when: now.toISOString(),
+    when: signedAt,
     who: { identifier: { system: 'urn:ietf:rfc:3986', value: nodeBaseUrl }, display: `Pontis node ${identity.country}` },
     sigFormat: 'application/jose',
     data: Buffer.from(jws, 'utf8').toString('base64'),

@@ -1,5 +1,6 @@
 import Boom from '@hapi/boom';
 import type { Narrative, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import { generatedNarrative } from './narrative.js';
 
 /** Severity of an {@link OperationOutcomeIssue}. */
 export type IssueSeverity = OperationOutcomeIssue['severity'];
@@ -21,15 +22,12 @@ export interface Problem {
 /** Code system of the constraint keys (`bdl-11`, `ips-comp-1`) named in `issue.details`. */
 export const CONSTRAINT_KEY_SYSTEM = 'https://pontis.example.eu/fhir/CodeSystem/constraint-key';
 
-const XHTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-const escapeXhtml = (text: string) => text.replace(/[&<>"]/g, (c) => XHTML_ESCAPES[c]!);
-
 /** The generated narrative of an OperationOutcome (dom-6): each issue's severity, code, place and message. */
 function narrativeOf(issues: readonly OperationOutcomeIssue[]): Narrative {
-  const rows = issues
-    .map((i) => `<li>${escapeXhtml(`${i.severity} (${i.code})${i.expression ? ` at ${i.expression.join(', ')}` : ''}: ${i.diagnostics ?? ''}`)}</li>`)
-    .join('');
-  return { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml"><ul>${rows}</ul></div>` };
+  return generatedNarrative(
+    'Outcome',
+    issues.map((i) => `${i.severity} (${i.code})${i.expression ? ` at ${i.expression.join(', ')}` : ''}: ${i.diagnostics ?? ''}`),
+  );
 }
 
 /** Builds an OperationOutcome from problems (an information issue "All OK" when there are none). */

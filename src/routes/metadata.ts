@@ -4,10 +4,12 @@ import type {
   CapabilityStatementRestResource,
   CapabilityStatementRestResourceOperation,
   CapabilityStatementRestResourceSearchParam,
+  Narrative,
   OperationDefinition,
 } from 'fhir/r4.js';
 import Joi from 'joi';
 import type { NodeConfig } from '../config.js';
+import { generatedNarrative } from '../fhir/narrative.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { auditCheckpointOperation, auditHeadsOperation } from './audit-witness.js';
 import { PATIENT_SEARCH_PARAMETERS } from './patient-search.js';
@@ -29,7 +31,7 @@ const SEARCH_PARAMETERS: Record<string, Record<string, SearchParam>> = {
   Consent: { patient: { name: 'patient', type: 'reference', documentation: 'the patient whose Consents to list (required)' } },
   AuditEvent: {
     patient: { name: 'patient', type: 'reference', documentation: "the patient whose access log to list (required; the patient's own token, or an operator)" },
-    date: { name: 'date', type: 'date', documentation: 'le<instant> only: records up to then (the page links carry it, so that later pages do not shift)' },
+    date: { name: 'date', type: 'date', documentation: 'le followed by an instant only: records up to then (the page links carry it, so that later pages do not shift)' },
   },
 };
 
@@ -145,8 +147,14 @@ export function capabilityStatement(config: NodeConfig, routes: readonly ServerR
   }
   const bundle = resources.get('Bundle');
   if (bundle) bundle.supportedProfile = [config.documentProfile];
+  const describe = (r: CapabilityStatementRestResource) =>
+    `${r.type}: ${[...(r.interaction ?? []).map((i) => i.code), ...(r.operation ?? []).map((o) => `$${o.name}`)].join(', ')}${r.searchParam ? `; search by ${r.searchParam.map((p) => p.name).join(', ')}` : ''}`;
   return {
     resourceType: 'CapabilityStatement',
+    text: generatedNarrative(`Pontis National Contact Point (${config.country}), FHIR 4.0.1 server at ${config.baseUrl}`, [
+      ...[...resources.values()].map(describe),
+      ...systemOperations.map((o) => `$${o.name}`),
+    ]),
     status: 'active',
     date: startedAt.toISOString(),
     publisher: 'Pontis',
@@ -186,14 +194,21 @@ export function metadataRoute(config: NodeConfig, routes: readonly ServerRoute[]
   };
 }
 
+/** The generated narrative of an OperationDefinition: what it does, where, and its parameters. */
+function narrativeOfOperation(d: OperationDefinition): Narrative {
+  const levels = [d.system ? 'system' : '', d.type ? `type (${(d.resource ?? []).join(', ') || 'any'})` : '', d.instance ? 'instance' : ''].filter(Boolean).join(', ');
+  return generatedNarrative(`$${d.code}: ${d.title ?? d.name ?? ''} (${levels} level)${d.description ? `. ${d.description}` : ''}`, (d.parameter ?? []).map((p) => `${p.use} ${p.name} ${p.min}..${p.max}${p.type ? ` ${p.type}` : ''}${p.documentation ? `: ${p.documentation}` : ''}`));
+}
+
 /** `GET /fhir/OperationDefinition/{id}`: the definitions of the operations this node implements. */
 export function operationDefinitionRoute(): ServerRoute {
+  const served = new Map(OPERATION_DEFINITIONS.map((d) => [d.id!, { ...d, text: narrativeOfOperation(d) }]));
   return {
     method: 'GET',
     path: '/fhir/OperationDefinition/{id}',
     options: { auth: false, validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction } },
     handler(request) {
-      const found = OPERATION_DEFINITIONS.find((d) => d.id === request.params['id']);
+      const found = served.get(request.params['id'] as string);
       if (!found) throw fhirError(404, { code: 'not-found', message: 'this node implements no such operation' });
       return found;
     },

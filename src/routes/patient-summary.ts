@@ -93,7 +93,7 @@ const SIGNATURE_REUSE_MS = 60_000;
 /** Signed copies by the stored bytes they sign (cached versions keep one Buffer each). */
 const signedCopies = new WeakMap<Buffer, { bytes: Buffer; until: number }>();
 
-/** `$summary` at instance level and at type level by identifier; and its OperationDefinition. */
+/** `$summary` at instance level and at type level by identifier (its OperationDefinition: routes/metadata.ts). */
 export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
   return [
     {
@@ -146,12 +146,6 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
         const stored = await ctx.summaries.currentSummaryByIdentifier(system, value, access);
         return languages ? inLanguage(ctx, h, stored, languages) : signedForPeers(ctx, access, h, stored);
       },
-    },
-    {
-      method: 'GET',
-      path: '/fhir/OperationDefinition/summary',
-      options: { auth: false, validate: { query: querySchema({}), failAction } },
-      handler: () => summaryOperation,
     },
   ];
 }

@@ -219,6 +219,7 @@ export class ProfileValidator {
   private readonly discriminatorElements = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
   private readonly typeProfiles = new WeakMap<ElementNode, [string[], string[]]>();
   private readonly decisive = new WeakMap<ElementNode, ElementNode[]>();
+  private readonly sliceCandidates = new WeakMap<ElementNode, Map<string, ElementNode[]>>();
   private readonly expansions = new WeakMap<object, Expansion | undefined>();
   /** Stamp of the current validateChildren call (see there). */
   private stamp = 0;
@@ -647,15 +648,18 @@ export class ProfileValidator {
   private assignSlices(items: unknown[], sliced: ElementNode, itemPath: (i: number) => string, run: Run, itemType?: string): (ElementNode | undefined)[] {
     const slicing = sliced.slicing!;
     const structural = slicing.discriminators.filter((d) => d.type !== 'profile');
+    const byType = slicing.discriminators.find((d) => d.type === 'type' && !d.path.includes('resolve()'));
     const assigned = items.map((item) => {
       if (item === null) return undefined;
-      const match = sliced.slices.find((s) => this.inSlice(item, s, slicing.discriminators, run, itemType));
+      // Sliced by type (Bundle.entry by resource): only the slices that admit the item's type can take it.
+      const slices = byType ? this.slicesAdmitting(sliced, byType.path, this.typeAt(item, byType.path, itemType, run)) : sliced.slices;
+      const match = slices.find((s) => this.inSlice(item, s, slicing.discriminators, run, itemType));
       if (match || structural.length === slicing.discriminators.length || structural.length === 0) return match;
       // An item of the right type that fails the profile of a required slice (the Composition, the
       // Patient) belongs to it when no other slice could take it: its errors are then reported
       // against the profile rather than as a missing slice. Either way the document is invalid.
       // Into an optional slice nothing is forced: an open slicing admits what matches no slice.
-      const candidates = sliced.slices.filter((s) => this.inSlice(item, s, structural, run, itemType));
+      const candidates = slices.filter((s) => this.inSlice(item, s, structural, run, itemType));
       return candidates.length === 1 && candidates[0]!.min > 0 ? candidates[0] : undefined;
     });
     for (const slice of sliced.slices) {
@@ -682,6 +686,32 @@ export class ProfileValidator {
       );
     });
     return assigned;
+  }
+
+  /** The type of an item at a type discriminator's path: a resource's type, or the choice's. */
+  private typeAt(item: unknown, path: string, itemType: string | undefined, run: Run): string | undefined {
+    if (path === '$this' && itemType !== undefined) return itemType;
+    const value = this.valuesAt(item, path, run)[0];
+    return isObject(value) && typeof value['resourceType'] === 'string' ? value['resourceType'] : undefined;
+  }
+
+  /** The slices whose element at `path` admits `type` (all of them when the type is unknown), once per type. */
+  private slicesAdmitting(sliced: ElementNode, path: string, type: string | undefined): ElementNode[] {
+    if (type === undefined) return sliced.slices;
+    let byType = this.sliceCandidates.get(sliced);
+    if (!byType) {
+      byType = new Map();
+      this.sliceCandidates.set(sliced, byType);
+    }
+    let slices = byType.get(type);
+    if (!slices) {
+      slices = sliced.slices.filter((slice) => {
+        const element = this.elementAt(slice, path);
+        return element !== undefined && (path === '$this' ? element.types.some((t) => t.code === type) : this.allowedTypes(element, path).has(type));
+      });
+      byType.set(type, slices);
+    }
+    return slices;
   }
 
   /** `itemType`: the type a choice element's JSON name gives the item (`valueQuantity`: Quantity). */

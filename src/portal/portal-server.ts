@@ -174,7 +174,8 @@ export async function createPortalServer(ctx: PortalContext, options: { host: st
     if (request.method === 'get' && asked !== undefined) {
       const back = new URL(request.url.href);
       back.searchParams.delete('lang');
-      const response = h.redirect(`${back.pathname}${back.search}`).code(303);
+      // Back to this site only: a path of several leading slashes would be another host's URL.
+      const response = h.redirect(`/${back.pathname.replace(/^[/\\]+/, '')}${back.search}`).code(303);
       if (isPortalLanguage(asked)) response.state(LANGUAGE_COOKIE, asked);
       return response.takeover();
     }

@@ -92,6 +92,16 @@ describe('language', () => {
     expect(textOf(french)).toContain('Résumés patients dans toute l’Europe');
   });
 
+  it('sends a language switch back to this site only', async () => {
+    const client = new PortalClient(at.portal.server);
+    for (const path of ['//evil.example/?lang=de', '/\\evil.example/?lang=de', '///evil.example?lang=de', '/clinician//evil.example?lang=de']) {
+      const answer = await client.get(path);
+      expect([303, 404]).toContain(answer.statusCode);
+      if (answer.statusCode === 303) expect(answer.headers['location']).toMatch(/^\/[^/\\]/);
+    }
+    expect((await client.get('/clinician/find?lang=de')).headers['location']).toBe('/clinician/find');
+  });
+
   it('falls back to English for a language the portal does not speak', async () => {
     const page = await new PortalClient(at.portal.server, 'zh-CN').get('/');
     expect(page.payload).toContain('<html lang="en"');

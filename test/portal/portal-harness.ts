@@ -1,13 +1,39 @@
 import type { Server, ServerInjectResponse } from '@hapi/hapi';
 import pino from 'pino';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { NodeIdentity } from '../../src/exchange/node-identity.js';
 import { PeerDirectory } from '../../src/exchange/peer-directory.js';
+import { MemoryDatabase } from '../../src/repositories/memory-database.js';
+import { storeOn } from '../../src/repositories/store.js';
+import { createServer } from '../../src/server.js';
 import { projectRoot } from '../../src/project-root.js';
 import { startPortal, type RunningPortal } from '../../src/portal/index.js';
 import { loadSeed } from '../../src/seed/seed-loader.js';
 import { createServices } from '../../src/server.js';
 import { buildTestNode, demoTerminology, demoTrust, sharedValidator, type TestNode } from '../support/test-node.js';
 import { memoryBackend } from '../support/stores.js';
+
+/** A node of `country` with the exchange set up (peers at `peerUrls`), on the embedded store. */
+async function exchangingNode(country: string, peerUrls: string, env: Record<string, string>): Promise<TestNode> {
+  const config = loadConfig({ PONTIS_COUNTRY: country, PONTIS_BASE_URL: `http://${country.toLowerCase()}.example/fhir`, LOG_LEVEL: 'silent', PONTIS_PEER_URLS: peerUrls, ...env });
+  const trust = await demoTrust();
+  const database = new MemoryDatabase();
+  const store = await storeOn(database, config);
+  const directory = PeerDirectory.load(config.peerDirectoryPath, country, trust, config.peerUrls);
+  const identity = await NodeIdentity.load(config.nodeKeyPath);
+  const server = await createServer({ config, store, logger: pino({ level: 'silent' }), validator: sharedValidator(), trust, exchange: { directory, identity }, terminology: demoTerminology() });
+  await server.initialize();
+  return {
+    server,
+    store,
+    config,
+    async cleanup() {
+      await server.stop();
+      await database.close();
+    },
+  };
+}
 
 /** A node of `country` on the embedded store with its seed data, and its portal with the demo identity provider. */
 export interface PortalUnderTest {
@@ -17,13 +43,15 @@ export interface PortalUnderTest {
 }
 
 /** Starts an in-process node (seeded) and its portal; `idleTimeoutMs` shortens the idle timeout. */
-export async function startPortalUnderTest(options: { country?: string; idleTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<PortalUnderTest> {
+export async function startPortalUnderTest(options: { country?: string; idleTimeoutMs?: number; env?: Record<string, string>; peerUrls?: string } = {}): Promise<PortalUnderTest> {
   const country = options.country ?? 'AT';
-  const node = await buildTestNode(memoryBackend, { PONTIS_COUNTRY: country, PONTIS_BASE_URL: `http://${country.toLowerCase()}.example/fhir`, ...options.env }, undefined, { terminology: demoTerminology() });
+  const node = options.peerUrls
+    ? await exchangingNode(country, options.peerUrls, options.env ?? {})
+    : await buildTestNode(memoryBackend, { PONTIS_COUNTRY: country, PONTIS_BASE_URL: `http://${country.toLowerCase()}.example/fhir`, ...options.env }, undefined, { terminology: demoTerminology() });
   const services = createServices({ config: node.config, store: node.store, validator: sharedValidator() });
   await loadSeed({ ...services, patients: node.store.patients }, country);
   const trust = await demoTrust();
-  const directory = PeerDirectory.load(join(projectRoot(), 'seed', 'trust', 'peer-directory.json'), country, trust, {});
+  const directory = PeerDirectory.load(join(projectRoot(), 'seed', 'trust', 'peer-directory.json'), country, trust, node.config.peerUrls);
   const portal = await startPortal({
     config: {
       ...node.config,

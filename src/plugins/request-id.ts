@@ -8,8 +8,12 @@ declare module '@hapi/hapi' {
   }
 }
 
-/** Request ids taken from a client must be short and plain, so they are safe in logs and headers. */
-const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * Request ids taken from a client are logged, audited and echoed, so they must carry nothing but
+ * an id: a UUID, optionally after words of letters (`matrix-<uuid>`). A free-form id let a client
+ * put a national identifier into every log line of its request.
+ */
+const ACCEPTABLE_ID = /^(?:[A-Za-z]{1,16}[-_.:]){0,4}[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** The request's id: the client's `X-Request-Id` when acceptable, else a new UUID. */
 export function requestIdOf(request: Request): string {

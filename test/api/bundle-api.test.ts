@@ -167,11 +167,16 @@ describe('reads', () => {
     expect(json.headers['content-type']).toBe('application/json; charset=utf-8');
   });
 
-  it('echo an acceptable X-Request-Id and replace an unacceptable one', async () => {
-    const given = await node.server.inject({ url: '/fhir/metadata', headers: { 'x-request-id': 'trace-123' } });
-    expect(given.headers['x-request-id']).toBe('trace-123');
-    const replaced = await node.server.inject({ url: '/fhir/Nope', headers: { 'x-request-id': 'bad id\twith spaces' } });
-    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  it('echo an acceptable X-Request-Id (a UUID, optionally after words) and replace an unacceptable one', async () => {
+    for (const id of ['0a1b2c3d-0000-4000-8000-000000000123', 'trace-0a1b2c3d-0000-4000-8000-000000000123']) {
+      const given = await node.server.inject({ url: '/fhir/metadata', headers: { 'x-request-id': id } });
+      expect(given.headers['x-request-id']).toBe(id);
+    }
+    // Anything else could carry data into every log line: a national identifier, a name, spaces.
+    for (const id of ['bad id\twith spaces', '1238140358', 'trace-123', 'AT1238140358-0a1b2c3d-0000-4000-8000-000000000123']) {
+      const replaced = await node.server.inject({ url: '/fhir/Nope', headers: { 'x-request-id': id } });
+      expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
   });
 });
 

@@ -30,7 +30,7 @@ describe('logs', () => {
     const patient = bundle['entry'].find((e: Json) => e.resource.resourceType === 'Patient').resource;
     patient.identifier = [{ system: 'urn:test:national', value: NATIONAL_ID }];
     patient.name = [{ family: FAMILY, given: ['Secret'] }];
-    const created = await send(node.server, 'POST', '/fhir/Bundle', bundle, { 'x-request-id': 'log-test-1' });
+    const created = await send(node.server, 'POST', '/fhir/Bundle', bundle, { 'x-request-id': 'log-test-0a1b2c3d-0000-4000-8000-000000000001' });
     const bundleId = bodyOf<Json>(created)['id'] as string;
     const found = await node.server.inject(`/fhir/Patient?identifier=urn:test:national|${NATIONAL_ID}&family=${FAMILY}`);
     const patientId = bodyOf<Json>(found)['entry'][0].resource.id as string;
@@ -41,7 +41,7 @@ describe('logs', () => {
 
     const requests = lines.filter((l) => l['msg'] === 'request');
     expect(requests).toHaveLength(6);
-    expect(requests[0]).toMatchObject({ requestId: 'log-test-1', method: 'POST', route: '/fhir/Bundle', statusCode: 201 });
+    expect(requests[0]).toMatchObject({ requestId: 'log-test-0a1b2c3d-0000-4000-8000-000000000001', method: 'POST', route: '/fhir/Bundle', statusCode: 201 });
     expect(requests.map((r) => r['route'])).toContain('/fhir/Patient/{id}/$summary');
     const text = JSON.stringify(lines);
     for (const secret of [FAMILY, NATIONAL_ID, 'DOC-LOG-1', patientId, bundleId, 'Secret']) expect(text).not.toContain(secret);

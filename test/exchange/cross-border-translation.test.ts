@@ -68,7 +68,7 @@ afterAll(async () => {
 /** A PT clinician's cross-border $summary, with the headers given. */
 async function summaryAtPt(headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers; requestId: string }> {
   const token = await mintDemoToken({ audience: ptUrl, issuer: 'idp', country: 'PT' });
-  const requestId = `e2e-tr-${randomUUID()}`;
+  const requestId = `cross-tr-${randomUUID()}`;
   const response = await fetch(`${ptUrl}/Patient/$summary?identifier=${encodeURIComponent(GRUBER)}`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId, ...headers } });
   return { status: response.status, text: await response.text(), headers: response.headers, requestId };
 }

@@ -117,7 +117,7 @@ async function clinician(options: { role?: string; purpose?: string; reason?: st
 }
 
 async function summaryAtPt(identifier: string, token: string, extra = ''): Promise<{ status: number; body: Json; headers: Headers }> {
-  const requestId = `e2e-${randomUUID()}`;
+  const requestId = `cross-${randomUUID()}`;
   const response = await fetch(`${ptUrl}/Patient/$summary?identifier=${encodeURIComponent(identifier)}${extra}`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId } });
   return { status: response.status, body: (await response.json()) as Json, headers: response.headers };
 }

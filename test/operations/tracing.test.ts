@@ -56,12 +56,12 @@ describe('W3C trace context', () => {
     const log = captureLog();
     const node = await buildTestNode(memoryBackend, {}, log.logger);
     try {
-      const response = await node.server.inject({ url: '/fhir/Patient?family=tracer', headers: { traceparent: `00-${TRACE}-${PARENT}-01`, 'x-request-id': 'req-trace-1' } });
+      const response = await node.server.inject({ url: '/fhir/Patient?family=tracer', headers: { traceparent: `00-${TRACE}-${PARENT}-01`, 'x-request-id': 'req-trace-0a1b2c3d-0000-4000-8000-000000000001' } });
       expect(response.statusCode).toBe(200);
       const answered = parseTraceparent(response.headers['traceresponse']);
       expect(answered?.traceId).toBe(TRACE);
       expect(answered?.parentSpanId).not.toBe(PARENT);
-      const line = log.lines().find((l) => l['requestId'] === 'req-trace-1');
+      const line = log.lines().find((l) => l['requestId'] === 'req-trace-0a1b2c3d-0000-4000-8000-000000000001');
       expect(line?.['traceId']).toBe(TRACE);
       expect(log.text()).not.toContain(PARENT);
       expect(log.text()).not.toContain('tracer');

@@ -51,7 +51,7 @@ function requestLines(node: NodeProcess): Json[] {
 
 describe('two nodes', () => {
   it('follow one cross-border read through both logs by its trace id, next to each request id', async () => {
-    const requestId = `trace-e2e-${randomUUID()}`;
+    const requestId = `trace-nodes-${randomUUID()}`;
     const response = await fetch(`${ptUrl}/Patient/$summary?identifier=${encodeURIComponent(GRUBER)}`, {
       headers: { authorization: `Bearer ${await clinician()}`, 'x-request-id': requestId, traceparent: `00-${TRACE}-00f067aa0ba902b7-01` },
     });

@@ -23,7 +23,7 @@ import { requestIdPlugin } from './plugins/request-id.js';
 import type { Store } from './repositories/store.js';
 import { fhirRoutes, methodNotAllowed } from './routes/index.js';
 import { CrossBorderService } from './services/cross-border-service.js';
-import { PeerClient } from './exchange/peer-client.js';
+import { PeerClient, type PeerAttempt } from './exchange/peer-client.js';
 import type { PeerDirectory } from './exchange/peer-directory.js';
 import type { NodeIdentity } from './exchange/node-identity.js';
 import { AccessLogService } from './services/access-log-service.js';
@@ -65,7 +65,15 @@ declare module '@hapi/hapi' {
 }
 
 /** The services of a node over its store: every path to patient data goes through one gate. */
-export function createServices({ config, store, validator, trust, exchange, metrics }: Pick<ServerDependencies, 'config' | 'store' | 'validator' | 'exchange'> & { trust?: TrustList; metrics?: NodeMetrics }) {
+export function createServices({
+  config,
+  store,
+  validator,
+  trust,
+  exchange,
+  metrics,
+  spans,
+}: Pick<ServerDependencies, 'config' | 'store' | 'validator' | 'exchange'> & { trust?: TrustList; metrics?: NodeMetrics; spans?: SpanExporter | undefined }) {
   const budget = new RequestBudget(store.requestCounts, config.limits);
   const gate = new PatientDataGate(store.consents, store.patients, config.consentPolicy, budget);
   const peers =
@@ -76,6 +84,7 @@ export function createServices({ config, store, validator, trust, exchange, metr
           maxBytes: config.maxPayloadBytes,
           breaker: config.peerBreaker,
           ...(metrics ? { observe: metrics.peerCallObserver } : {}),
+          ...(spans ? { traced: (attempt: PeerAttempt) => spans.addPeerAttempt(attempt) } : {}),
         })
       : undefined;
   const crossBorder =
@@ -134,9 +143,12 @@ export async function createServer({ config, store, logger, validator, trust, ex
     },
     debug: false,
   });
+  const spans = config.operations.otlp
+    ? new SpanExporter(config.operations.otlp, { 'service.name': config.operations.otlp.serviceName, 'pontis.node': config.country }, logger)
+    : undefined;
   const metrics = new NodeMetrics();
   const metered = metrics.metered(validator);
-  const services = createServices({ config, store, validator: metered, trust, metrics, ...(exchange ? { exchange } : {}) });
+  const services = createServices({ config, store, validator: metered, trust, metrics, spans, ...(exchange ? { exchange } : {}) });
   if (services.peers) metrics.watchCircuits(() => services.peers!.circuitStates());
   // Chain heads signed and witnessed by the peers: the trail's anchor outside the database.
   const anchoring = auditAnchoring({ config, store, logger, trust, exchange });
@@ -149,9 +161,6 @@ export async function createServer({ config, store, logger, validator, trust, ex
   ]);
   server.app.readiness = readiness;
   server.app.metrics = metrics;
-  const spans = config.operations.otlp
-    ? new SpanExporter(config.operations.otlp, { 'service.name': config.operations.otlp.serviceName, 'pontis.node': config.country }, logger)
-    : undefined;
   const verifier = new TokenVerifier(trust, config.baseUrl, config.country, store.tokenUses);
   await server.register([
     // First: its onPreResponse turns errors into OperationOutcome responses that the others decorate.

@@ -18,6 +18,20 @@ export interface PeerCallLimits {
   breaker?: Partial<CircuitBreakerSettings>;
   /** Told of each call's outcome and duration (metrics). */
   observe?: PeerCallObserver;
+  /** Told of each attempt as a client span (trace export): its traceparent, its parent's, when, whether it failed. */
+  traced?: (attempt: PeerAttempt) => void;
+}
+
+/** One attempt of a call to a peer, as a span of the request's trace. */
+export interface PeerAttempt {
+  country: string;
+  /** The `traceparent` sent (this attempt's span). */
+  traceparent: string;
+  /** The request's own span, when the call was made for one. */
+  parent: string | undefined;
+  startMs: number;
+  endMs: number;
+  failed: boolean;
 }
 
 /** What one call sends besides its path: a fresh token per attempt, and the request id. */
@@ -143,16 +157,21 @@ export class PeerClient {
       throw error;
     }
     for (let attempt = 1; ; attempt++) {
+      const traceparent = childTraceparent(call.traceparent);
+      const startMs = Date.now();
+      const traced = (failed: boolean) => this.limits.traced?.({ country: peer.country, traceparent, parent: call.traceparent, startMs, endMs: Date.now(), failed });
       try {
-        const headers = { authorization: `Bearer ${await call.token()}`, 'x-request-id': call.requestId, traceparent: childTraceparent(call.traceparent) };
+        const headers = { authorization: `Bearer ${await call.token()}`, 'x-request-id': call.requestId, traceparent };
         const answer = await send(this.clientFor(peer), { headers, signal: AbortSignal.timeout(this.limits.timeoutMs) });
         if (!isFhirResource(answer)) throw Object.assign(new Error('not FHIR'), { notFhir: true });
         const encoding = Client.httpFor(answer as FhirResource).response?.headers.get('content-encoding');
         // A peer that compresses anyway escapes the size limit on what is decoded: refused.
         if (encoding && encoding !== 'identity') throw Object.assign(new Error('compressed'), { compressed: encoding });
         breaker.succeeded(permit);
+        traced(false);
         return answer;
       } catch (error) {
+        traced(true);
         const e = error as { name?: string; response?: { status?: number; data?: unknown }; notFhir?: boolean; tooLarge?: boolean; connectTimeout?: boolean; compressed?: string };
         const reason = undiciReason(error);
         if (reason === 'too-large') e.tooLarge = true;

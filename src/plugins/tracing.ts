@@ -105,6 +105,25 @@ export class SpanExporter {
     private readonly limits = { batch: 256, queue: 4096, intervalMs: 2000, timeoutMs: 5000 },
   ) {}
 
+  /** Queues the client span of one attempt of a call to a peer node. */
+  addPeerAttempt(attempt: { country: string; traceparent: string; parent: string | undefined; startMs: number; endMs: number; failed: boolean }): void {
+    const span = parseTraceparent(attempt.traceparent);
+    if (!span?.sampled) return;
+    const parentSpanId = parseTraceparent(attempt.parent)?.parentSpanId;
+    this.add({
+      traceId: span.traceId,
+      // The attempt's own span id is the "parent" field of the header it sent.
+      spanId: span.parentSpanId,
+      ...(parentSpanId ? { parentSpanId } : {}),
+      name: `GET peer ${attempt.country}`,
+      kind: 3,
+      startMs: attempt.startMs,
+      endMs: attempt.endMs,
+      attributes: { 'http.request.method': 'GET', 'pontis.peer': attempt.country },
+      error: attempt.failed,
+    });
+  }
+
   /** Queues a finished span. */
   add(span: FinishedSpan): void {
     if (this.queue.length >= this.limits.queue) {

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { PeerClient } from '../../src/exchange/peer-client.js';
-import { childTraceparent, parseTraceparent } from '../../src/plugins/tracing.js';
+import pino from 'pino';
+import { childTraceparent, parseTraceparent, SpanExporter } from '../../src/plugins/tracing.js';
 import { captureLog } from '../support/log-sink.js';
 import { freePort } from '../support/node-process.js';
 import { memoryBackend } from '../support/stores.js';
@@ -117,6 +118,23 @@ describe('W3C trace context', () => {
     expect(span).toMatchObject({ traceId: TRACE, parentSpanId: PARENT, name: 'GET /fhir/Patient', kind: 2, status: { code: 1 } });
     expect(span['attributes']).toContainEqual({ key: 'http.route', value: { stringValue: '/fhir/Patient' } });
     expect(span['attributes']).toContainEqual({ key: 'http.response.status_code', value: { intValue: '200' } });
+  });
+
+  it('exports a client span per attempt of a peer call, child of the request span, parent of the peer node\'s span', async () => {
+    const collector = await sink({});
+    const peer = await sink({ resourceType: 'Bundle', type: 'searchset', total: 0 });
+    const exporter = new SpanExporter({ url: `http://127.0.0.1:${collector.port}/v1/traces`, serviceName: 'pontis', headers: {} }, { 'service.name': 'pontis' }, pino({ level: 'silent' }));
+    const client = new PeerClient({ timeoutMs: 3000, connectTimeoutMs: 500, maxBytes: 100_000, traced: (attempt) => exporter.addPeerAttempt(attempt) });
+    try {
+      const node = { country: 'PT', baseUrl: `http://127.0.0.1:${peer.port}/fhir`, issuer: 'https://ncp.pt.example', identifierSystems: [] };
+      await client.search(node, { identifier: 'urn:x|1' }, { token: async () => 't', requestId: 'r1', traceparent: `00-${TRACE}-${PARENT}-01` });
+      await exporter.flush();
+    } finally {
+      await client.close();
+    }
+    const sent = parseTraceparent(peer.received[0]!.headers['traceparent']);
+    const span = (JSON.parse(collector.received[0]!.body) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    expect(span).toMatchObject({ traceId: TRACE, spanId: sent!.parentSpanId, parentSpanId: PARENT, name: 'GET peer PT', kind: 3, status: { code: 1 } });
   });
 
   it('exports nothing, and needs no collector, by default', async () => {

@@ -187,6 +187,14 @@ describe('sign-in and session', () => {
     }
   }, 30_000);
 
+  it('signs nobody in with a wrong password or an unknown user at the demo identity provider', async () => {
+    const client = new PortalClient(at.portal.server);
+    for (const [username, password] of [['doctor', 'wrong'], ['nobody', 'demo']]) {
+      await expect(client.signIn(at.portal.url, username!, password)).rejects.toThrow(/login refused: 401/);
+    }
+    expect(client.jar.get('pontis_session')).toBeUndefined();
+  });
+
   it('keeps clinicians and patients to their own pages', async () => {
     const patient = new PortalClient(at.portal.server);
     await patient.signIn(at.portal.url, 'lukas.bauer');
@@ -267,6 +275,16 @@ describe('the clinician pages', () => {
     expect(trail).toContain('Karl Steiner');
     expect(trail).toContain('2262');
     expect(trail).toContain('Apotheke am Graben');
+  });
+
+  it('starts a new consultation on request: the confirmed patient is forgotten', async () => {
+    const client = await clinicianReading('1238140358');
+    expect((await client.get('/clinician/summary')).statusCode).toBe(200);
+    const fresh = await client.post('/clinician/new', {});
+    expect(fresh.statusCode).toBe(303);
+    expect(fresh.headers['location']).toBe('/clinician/find');
+    expect((await client.get('/clinician/summary')).headers['location']).toBe('/clinician/find');
+    expect((await client.get('/clinician/confirm')).headers['location']).toBe('/clinician/find');
   });
 
   it('shows a patient unknown here and a patient who has not consented with the same words', async () => {

@@ -20,11 +20,20 @@ interface Links {
   anchorLinks: { target: string; path: string }[];
 }
 
-function walk(value: unknown, path: string, entry: number, links: Links): void {
+/**
+ * Collects references, narratives and anchor links below `value`. The path is kept as a stack of
+ * segments and joined only for what is collected: building a path for each of a document's
+ * thousand objects cost more than the rest of the walk.
+ */
+function walk(value: unknown, segments: string[], entry: number, links: Links): void {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      if (typeof item === 'object' && item !== null) walk(item, `${path}[${i}]`, entry, links);
+      if (typeof item === 'object' && item !== null) {
+        segments.push(`[${i}]`);
+        walk(item, segments, entry, links);
+        segments.pop();
+      }
     }
     return;
   }
@@ -32,14 +41,16 @@ function walk(value: unknown, path: string, entry: number, links: Links): void {
   for (const key in value) {
     const member = value[key];
     if (typeof member === 'string') {
-      if (key === 'reference') links.references.push({ reference: member, path: `${path}.reference`, entry });
+      if (key === 'reference') links.references.push({ reference: member, path: `${segments.join('')}.reference`, entry });
       else if (key === 'div') links.narratives.push(member);
       else if (key === 'url' && (member === NARRATIVE_LINK || member === ORIGINAL_TEXT)) {
         const target = member === NARRATIVE_LINK ? value['valueUrl'] : (value['valueString'] ?? value['valueUrl']);
-        if (typeof target === 'string' && target.startsWith('#')) links.anchorLinks.push({ target: target.slice(1), path });
+        if (typeof target === 'string' && target.startsWith('#')) links.anchorLinks.push({ target: target.slice(1), path: segments.join('') });
       }
     } else if (typeof member === 'object' && member !== null) {
-      walk(member, `${path}.${key}`, entry, links);
+      segments.push(`.${key}`);
+      walk(member, segments, entry, links);
+      segments.pop();
     }
   }
 }
@@ -65,10 +76,10 @@ export function checkDocumentLinks(resource: Json, path: string): ValidationIssu
       if (typeof fullUrl === 'string' && !ABSOLUTE.test(fullUrl)) {
         issues.push({ severity: 'error', code: 'invalid', expression: `${path}.entry[${i}].fullUrl`, message: 'fullUrl must be an absolute URL (R4 Bundle: a RESTful URL or a urn:uuid/urn:oid)' });
       }
-      if (isObject(entry['resource'])) walk(entry['resource'], `${path}.entry[${i}].resource`, i, links);
+      if (isObject(entry['resource'])) walk(entry['resource'], [`${path}.entry[${i}].resource`], i, links);
     }
   } else {
-    walk(resource, path, -1, links);
+    walk(resource, [path], -1, links);
   }
 
   if (entries && resource['type'] === 'document') {

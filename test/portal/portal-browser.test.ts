@@ -61,7 +61,9 @@ async function find(page: Page, country: string, identifier: string, purpose: { 
   }
   await page.selectOption('#country', country);
   await page.fill('#identifier', identifier);
-  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/clinician/find"] button[type=submit]')]);
+  // The form's answer commits one document (after the redirect to the confirmation, or in place).
+  await Promise.all([page.waitForEvent('framenavigated'), page.click('form[action="/clinician/find"] button[type=submit]')]);
+  await page.waitForLoadState('load');
 }
 
 async function hospitalCall(method: string, path: string, body?: Json): Promise<Json> {

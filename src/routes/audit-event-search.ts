@@ -4,7 +4,7 @@ import { serialiseBundle } from '../fhir/bundles.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
-import { offsetParam, pagingLinks, summaryCountParam } from './search-paging.js';
+import { elementsParam, offsetParam, pagingLinks, summaryCountParam, withElements } from './search-paging.js';
 import { failAction, querySchema } from './validation.js';
 
 const patientParam = Joi.string()
@@ -37,6 +37,7 @@ export function auditEventSearchRoute(ctx: RouteContext): ServerRoute {
           _count: Joi.number().integer().min(1).max(MAX_AUDIT_PAGE).default(100),
           _offset: offsetParam(10_000_000),
           _summary: summaryCountParam,
+          _elements: elementsParam,
         }),
         failAction,
       },
@@ -55,9 +56,11 @@ export function auditEventSearchRoute(ctx: RouteContext): ServerRoute {
       // Pages after this one end where this one began, so that what is recorded meanwhile (this
       // very search included) does not shift them.
       const until = given ?? `le${access.at.toISOString()}`;
+      const elements = request.query['_elements'] as string | undefined;
+      const subset = elements ? `&_elements=${elements}` : '';
       const pageUrl = (at: number) =>
-        `${ctx.config.baseUrl}/AuditEvent?patient=${encodeURIComponent(patientId)}${onlyCount ? '&_summary=count' : `&date=${until}&_count=${count}&_offset=${at}`}`;
-      const selfUrl = `${ctx.config.baseUrl}/AuditEvent?patient=${encodeURIComponent(patientId)}${given ? `&date=${given}` : ''}${onlyCount ? '&_summary=count' : `&_count=${count}&_offset=${offset}`}`;
+        `${ctx.config.baseUrl}/AuditEvent?patient=${encodeURIComponent(patientId)}${onlyCount ? '&_summary=count' : `&date=${until}${subset}&_count=${count}&_offset=${at}`}`;
+      const selfUrl = `${ctx.config.baseUrl}/AuditEvent?patient=${encodeURIComponent(patientId)}${given ? `&date=${given}` : ''}${onlyCount ? '&_summary=count' : `${subset}&_count=${count}&_offset=${offset}`}`;
       return h.response(
         serialiseBundle(
           'searchset',
@@ -65,7 +68,7 @@ export function auditEventSearchRoute(ctx: RouteContext): ServerRoute {
           [{ relation: 'self', url: selfUrl }, ...(onlyCount ? [] : pagingLinks(pageUrl, offset, count, records.length, total).slice(1))],
           records.map((r) => ({
             fullUrl: `${ctx.config.baseUrl}/AuditEvent/${(JSON.parse(r.json) as { id: string }).id}`,
-            resource: r.json,
+            resource: withElements(r.json, elements),
             extra: { search: { mode: 'match' } },
           })),
         ),

@@ -8,7 +8,7 @@ import { accessContextOf, type PontisRouteSettings } from '../plugins/authentica
 import type { ConsentVersion } from '../repositories/consent-repository.js';
 import { preferredReturn } from './bundle-create.js';
 import type { RouteContext } from './route-context.js';
-import { offsetParam, pagingLinks, summaryCountParam } from './search-paging.js';
+import { elementsParam, offsetParam, pagingLinks, summaryCountParam, withElements } from './search-paging.js';
 import { expectedVersion, failAction, fhirId, fhirJsonPayload, querySchema } from './validation.js';
 
 function settings(
@@ -116,6 +116,7 @@ export function consentRoutes(ctx: RouteContext): ServerRoute[] {
             _count: Joi.number().integer().min(1).max(100).default(20),
             _offset: offsetParam(10_000),
             _summary: summaryCountParam,
+            _elements: elementsParam,
           }),
           failAction,
         },
@@ -128,13 +129,15 @@ export function consentRoutes(ctx: RouteContext): ServerRoute[] {
         const onlyCount = request.query['_summary'] === 'count';
         const found = await ctx.consents.forPatient(patientId, accessContextOf(request));
         const page = onlyCount ? [] : found.slice(offset, offset + count);
-        const pageUrl = (at: number) => `${ctx.config.baseUrl}/Consent?patient=${encodeURIComponent(patientId)}${onlyCount ? '&_summary=count' : `&_count=${count}&_offset=${at}`}`;
+        const elements = request.query['_elements'] as string | undefined;
+        const pageUrl = (at: number) =>
+          `${ctx.config.baseUrl}/Consent?patient=${encodeURIComponent(patientId)}${onlyCount ? '&_summary=count' : `${elements ? `&_elements=${elements}` : ''}&_count=${count}&_offset=${at}`}`;
         return h.response(
           serialiseBundle(
             'searchset',
             found.length,
             onlyCount ? [{ relation: 'self', url: pageUrl(0) }] : pagingLinks(pageUrl, offset, count, page.length, found.length),
-            page.map((c) => ({ fullUrl: `${ctx.config.baseUrl}/Consent/${c.consentId}`, resource: c.json, extra: { search: { mode: 'match' } } })),
+            page.map((c) => ({ fullUrl: `${ctx.config.baseUrl}/Consent/${c.consentId}`, resource: withElements(c.json, elements), extra: { search: { mode: 'match' } } })),
           ),
         );
       },

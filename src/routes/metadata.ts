@@ -40,6 +40,7 @@ const RESULT_PARAMETERS: Record<string, SearchParam> = {
   _count: { name: '_count', type: 'number', documentation: 'matches per page' },
   _offset: { name: '_offset', type: 'number', documentation: 'matches skipped (paging; the next and previous links carry it)' },
   _summary: { name: '_summary', type: 'token', documentation: 'count only: the total, no entries' },
+  _elements: { name: '_elements', type: 'special', documentation: 'top-level elements to return (mandatory ones and id, meta always; tagged SUBSETTED)' },
 };
 
 const INTERACTION_ORDER = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;

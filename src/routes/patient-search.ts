@@ -6,7 +6,7 @@ import type { PatientCriteria } from '../repositories/patient-repository.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import { demographicsOf } from './patient-summary.js';
 import type { RouteContext } from './route-context.js';
-import { offsetParam, pagingLinks, summaryCountParam } from './search-paging.js';
+import { elementsParam, offsetParam, pagingLinks, summaryCountParam, withElements } from './search-paging.js';
 import { failAction, querySchema } from './validation.js';
 
 const DEFAULT_COUNT = 20;
@@ -30,6 +30,7 @@ const searchQuery = querySchema({
   _count: Joi.number().integer().min(1).max(MAX_COUNT).default(DEFAULT_COUNT),
   _offset: offsetParam(10_000),
   _summary: summaryCountParam,
+  _elements: elementsParam,
 })
   .or('identifier', 'family', 'given', 'birthdate', 'gender')
   .messages({ 'object.missing': 'give at least one of identifier, family, given, birthdate, gender: this node does not list all its patients' });
@@ -96,6 +97,7 @@ export function patientSearchRoute(ctx: RouteContext): ServerRoute {
         const v = query[p.name];
         if (typeof v === 'string') params.set(p.name, v);
       }
+      if (typeof query['_elements'] === 'string') params.set('_elements', query['_elements']);
       params.set('_count', String(count));
       if (query['_summary'] === 'count') {
         params.delete('_count');
@@ -108,7 +110,7 @@ export function patientSearchRoute(ctx: RouteContext): ServerRoute {
         'searchset',
         total,
         links,
-        patients.map((p) => ({ fullUrl: `${ctx.config.baseUrl}/Patient/${p._id}`, resource: p.json, extra: { search: { mode: 'match' } } })),
+        patients.map((p) => ({ fullUrl: `${ctx.config.baseUrl}/Patient/${p._id}`, resource: withElements(p.json, query['_elements'] as string | undefined), extra: { search: { mode: 'match' } } })),
       );
       return h.response(body);
     },

@@ -16,3 +16,40 @@ export function pagingLinks(pageUrl: (offset: number) => string, offset: number,
   if (offset > 0 && count > 0) links.push({ relation: 'previous', url: pageUrl(Math.max(0, offset - count)) });
   return links;
 }
+
+/** `_elements`: top-level elements to return (a comma-separated list of element names). */
+export const elementsParam = Joi.string()
+  .max(512)
+  .pattern(/^[a-z][A-Za-z0-9]{0,63}(,[a-z][A-Za-z0-9]{0,63}){0,31}$/)
+  .message('"_elements" must be element names separated by commas, such as id,status');
+
+/** Marks a resource returned with only some of its elements. */
+const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' };
+
+/** Elements kept whatever `_elements` asks: what the resource must have (R4 minimum 1). */
+const MANDATORY: Record<string, readonly string[]> = {
+  Consent: ['status', 'scope', 'category'],
+  AuditEvent: ['type', 'recorded', 'agent', 'source'],
+  Patient: [],
+};
+
+/**
+ * The resource (serialised JSON) reduced to `resourceType`, `id`, `meta` (tagged SUBSETTED), its
+ * mandatory elements and those asked for; undefined `elements` leaves it as it is. Parsing is the
+ * cost: offered on searches of small resources only (Patient, Consent, AuditEvent).
+ */
+export function withElements(json: string, elements: string | undefined): string {
+  if (elements === undefined) return json;
+  const resource = JSON.parse(json) as Record<string, unknown>;
+  const type = String(resource['resourceType']);
+  const keep = new Set(['resourceType', 'id', 'meta', ...(MANDATORY[type] ?? []), ...elements.split(',')]);
+  const reduced: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(resource)) {
+    // A primitive's extension sibling (`_birthDate`) goes with it.
+    if (keep.has(k) || (k.startsWith('_') && keep.has(k.slice(1)))) reduced[k] = v;
+  }
+  const meta = (reduced['meta'] as Record<string, unknown> | undefined) ?? {};
+  const tags = Array.isArray(meta['tag']) ? (meta['tag'] as unknown[]) : [];
+  reduced['meta'] = { ...meta, tag: [...tags, SUBSETTED] };
+  return JSON.stringify(reduced);
+}

@@ -192,7 +192,7 @@ describe('GET /fhir/metadata', () => {
     expect(statement['rest'][0].security.service[0].coding[0].code).toBe('OAuth');
     expect(byType['Bundle']['supportedProfile']).toEqual(['http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips']);
     expect(byType['Bundle']['interaction'].map((i: Json) => i.code)).toEqual(['read', 'vread', 'update', 'history-instance', 'create']);
-    expect(byType['Patient']['searchParam'].map((p: Json) => p.name)).toEqual(['identifier', 'family', 'given', 'birthdate', 'gender', '_count', '_offset', '_summary']);
+    expect(byType['Patient']['searchParam'].map((p: Json) => p.name)).toEqual(['identifier', 'family', 'given', 'birthdate', 'gender', '_count', '_offset', '_summary', '_elements']);
     expect(byType['Patient']['operation']).toEqual([{ name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' }]);
     expect(statement['rest'][0].operation).toEqual([{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }]);
     const definition = bodyOf<Json>(await node.server.inject('/fhir/OperationDefinition/summary'));

@@ -49,6 +49,19 @@ describe('Consent search', () => {
     expect(counted).toEqual({ resourceType: 'Bundle', type: 'searchset', total: 3, link: [{ relation: 'self', url: `${BASE}/Consent?patient=${patientId}&_summary=count` }] });
   });
 
+  it('returns only the elements asked for with _elements (mandatory ones, id and meta kept), tagged SUBSETTED, and pages keep it', async () => {
+    const page = await get(`/fhir/Consent?patient=${patientId}&_elements=provision&_count=1`);
+    const consent = page['entry'][0].resource as Json;
+    expect(Object.keys(consent).sort()).toEqual(['category', 'id', 'meta', 'provision', 'resourceType', 'scope', 'status']);
+    expect(consent['meta'].tag).toContainEqual({ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' });
+    expect(links(page)['next']).toContain('_elements=provision');
+    const patients = await get('/fhir/Patient?identifier=urn:test:national|PAGE-1&_elements=gender,birthDate');
+    expect(Object.keys(patients['entry'][0].resource).sort()).toEqual(['birthDate', 'gender', 'id', 'meta', 'resourceType']);
+    expect(links(patients)['self']).toContain('_elements=gender%2CbirthDate');
+    const refused = await node.server.inject(`/fhir/Consent?patient=${patientId}&_elements=${encodeURIComponent('status;drop')}`);
+    expect(refused.statusCode).toBe(400);
+  });
+
   it('refuses _summary other than count', async () => {
     const response = await node.server.inject(`/fhir/Consent?patient=${patientId}&_summary=true`);
     expect(response.statusCode).toBe(400);

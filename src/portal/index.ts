@@ -51,7 +51,6 @@ export async function startPortal({ config, api, trust, directory, logger }: Por
     relyingParty: undefined as unknown as OidcRelyingParty,
     directory,
     consentDefault: config.consentPolicy.defaultDecision,
-    breakGlassAllowed: config.consentPolicy.breakGlass === 'allowed',
     demo: trust.hasDemoIssuers,
     signedOut: new SignedOutSessions(),
     tokenIssuer: signer.issuer,

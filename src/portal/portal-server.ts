@@ -50,9 +50,8 @@ export interface PortalContext {
   relyingParty: OidcRelyingParty;
   /** The Member States a clinician may look a patient up in (this one included). */
   directory: PeerDirectory | undefined;
-  /** The node's consent default and break-glass policy, to say what applies. */
+  /** The node's consent default, to tell a patient without a Consent what applies. */
   consentDefault: 'opt-in' | 'opt-out';
-  breakGlassAllowed: boolean;
   /** A demo set-up (demo trust list): the pages say so. */
   demo: boolean;
   signedOut: SignedOutSessions;

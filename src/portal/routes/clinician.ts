@@ -1,4 +1,3 @@
-import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import type { Bundle } from 'fhir/r4.js';
 import type { MessageKey } from '../i18n/en.js';
@@ -217,4 +216,3 @@ export function clinicianRoutes(ctx: PortalContext): ServerRoute[] {
   ];
 }
 
-export { Boom };

@@ -53,6 +53,7 @@ PYTHONPATH=scripts/schemathesis SCHEMATHESIS_HOOKS=hooks PONTIS_TOKENS="$WORK/to
   PONTIS_MINT_SCRIPT=scripts/schemathesis/mint-tokens.mjs \
   "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
   --seed "$SEED" \
+  --generation-database none \
   --max-examples "$MAX_EXAMPLES" \
   --max-time "$MAX_TIME" \
   --phases examples,coverage,fuzzing \

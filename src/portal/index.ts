@@ -3,7 +3,6 @@ import type { Server } from '@hapi/hapi';
 import type { Logger } from 'pino';
 import type { TrustList } from '../auth/trust-list.js';
 import type { NodeConfig } from '../config.js';
-import { startDemoIdentityProvider } from '../demo-idp/demo-identity-provider.js';
 import type { PeerDirectory } from '../exchange/peer-directory.js';
 import { NodeApi } from './node-api.js';
 import { OidcRelyingParty } from './oidc-relying-party.js';
@@ -72,6 +71,8 @@ export async function startPortal({ config, api, trust, directory, logger }: Por
     const clientSecret = randomBytes(24).toString('base64url');
     const clientId = `pontis-portal-${config.country.toLowerCase()}`;
     const redirectUrl = `${url}/auth/callback`;
+    // Loaded only when it runs: oidc-provider is for the demo, and says so on import.
+    const { startDemoIdentityProvider } = await import('../demo-idp/demo-identity-provider.js');
     const idp = await startDemoIdentityProvider({ country: config.country, host: displayHost, port: settings.demoIdpPort, client: { clientId, clientSecret, redirectUri: redirectUrl, origin: new URL(url).origin } });
     closeIdp = idp.close;
     oidc = { issuer: idp.issuer, clientId, clientSecret, redirectUrl };

@@ -214,6 +214,12 @@ export async function createPortalServer(ctx: PortalContext, options: { host: st
     },
   });
 
+  // One line per request, as the node's own: route pattern, status, time; never a path, query or cookie.
+  server.events.on('response', (request) => {
+    const status = Boom.isBoom(request.response) ? request.response.output.statusCode : request.response?.statusCode;
+    ctx.logger.info({ portal: true, method: request.method, route: request.route.path, status, ms: Date.now() - request.info.received }, 'portal request');
+  });
+
   server.ext('onPreResponse', (request, h) => {
     const response = request.response;
     if (Boom.isBoom(response)) {

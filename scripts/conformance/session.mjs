@@ -147,6 +147,8 @@ try {
   const bauer = await record('Patient Bauer', `${at}/Patient?identifier=${encodeURIComponent('urn:oid:1.2.40.0.10.1.4.3.1|2454300787')}`, { token: tokens.his(at), expect: 200 });
   await record('access log with break-glass', `${at}/AuditEvent?patient=${bauer.body.entry[0].resource.id}`, { token: tokens.operator(at), expect: 200 });
   await record('access log count', `${at}/AuditEvent?patient=${patientId}&_summary=count`, { token: tokens.operator(at), expect: 200 });
+  await record('access log _elements', `${at}/AuditEvent?patient=${patientId}&_elements=outcome&_count=5`, { token: tokens.operator(at), expect: 200 });
+  await record('Consent searchset _elements', `${at}/Consent?patient=${yilmazId}&_elements=provision`, { token: tokens.his(at), expect: 200 });
 
   // $validate.
   await record('$validate valid', `${at}/Patient/$validate`, { method: 'POST', token: tokens.his(at), body: { resourceType: 'Patient', id: 'x', gender: 'female' }, expect: 200 });

@@ -26,9 +26,12 @@ export const elementsParam = Joi.string()
 /** Marks a resource returned with only some of its elements. */
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' };
 
-/** Elements kept whatever `_elements` asks: what the resource must have (R4 minimum 1). */
+/**
+ * Elements kept whatever `_elements` asks: what the resource must have (R4 minimum 1), and what
+ * its invariants need (Consent: ppc-1 a policy or policy rule, ppc-2..5 the patient).
+ */
 const MANDATORY: Record<string, readonly string[]> = {
-  Consent: ['status', 'scope', 'category'],
+  Consent: ['status', 'scope', 'category', 'patient', 'policy', 'policyRule'],
   AuditEvent: ['type', 'recorded', 'agent', 'source'],
   Patient: [],
 };

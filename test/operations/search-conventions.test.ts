@@ -52,7 +52,8 @@ describe('Consent search', () => {
   it('returns only the elements asked for with _elements (mandatory ones, id and meta kept), tagged SUBSETTED, and pages keep it', async () => {
     const page = await get(`/fhir/Consent?patient=${patientId}&_elements=provision&_count=1`);
     const consent = page['entry'][0].resource as Json;
-    expect(Object.keys(consent).sort()).toEqual(['category', 'id', 'meta', 'provision', 'resourceType', 'scope', 'status']);
+    expect(Object.keys(consent).sort()).toEqual(['category', 'id', 'meta', 'patient', 'policyRule', 'provision', 'resourceType', 'scope', 'status']);
+    expect(consent).not.toHaveProperty('dateTime');
     expect(consent['meta'].tag).toContainEqual({ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' });
     expect(links(page)['next']).toContain('_elements=provision');
     const patients = await get('/fhir/Patient?identifier=urn:test:national|PAGE-1&_elements=gender,birthDate');

@@ -6,6 +6,7 @@ import type { ConsentRepository } from '../repositories/consent-repository.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
 import type { Requester } from '../auth/requester.js';
 import type { AccessContext } from './access-context.js';
+import { isDataSource } from './access-policy.js';
 import { issueDisclosure, type Disclosure } from './disclosure.js';
 import type { RequestBudget } from './request-budget.js';
 
@@ -28,15 +29,6 @@ export class PatientDataGate {
 
   /** A patient id that names nobody: refusals of unknown patients read its consents. */
   private readonly nobody = `unknown-${randomUUID()}`;
-
-  /**
-   * Whether the requester learns that a patient is unknown here. Hospital systems of this
-   * country (the data's source) do: 404. Everyone else gets the same 403 for an unknown
-   * patient as for a refused one, so that a refusal does not confirm the patient exists.
-   */
-  private seesExistence(requester: Requester): boolean {
-    return requester.context === 'system' && requester.issuerKind === 'hospital-system';
-  }
 
   /** The per-patient budget is the requester's own: `patient` is a node id or what was asked for. */
   private budgetKey(requester: Requester, patient: string): string {
@@ -67,7 +59,8 @@ export class PatientDataGate {
    * current summary, a Patient no longer visible): 404 to the data's source, else the 403.
    */
   unreleasable(access: AccessContext & { requester: Requester }, what: string): Error {
-    return this.seesExistence(access.requester)
+    // The data's source may know what it does not have here; to everyone else it is a refusal.
+    return isDataSource(access.requester)
       ? fhirError(404, { code: 'not-found', message: `${what} is not known here` })
       : fhirError(403, { code: 'forbidden', message: NOT_RELEASED });
   }

@@ -1,4 +1,5 @@
-import { BREAK_GLASS_PURPOSES, ISCO_08, type Requester } from '../auth/requester.js';
+import { invokesBreakGlass, purposeMayRead, roleMatches, roleMayRead } from '../access/access-policy.js';
+import { ISCO_08, type Requester } from '../auth/requester.js';
 import { COUNTRY_SYSTEM, LOINC, PATIENT_SUMMARY_CODE, type ConsentPolicy } from './consent-policy.js';
 
 /** The outcome of asking whether a requester may have a patient's data, and under what limits. */
@@ -61,11 +62,6 @@ function within(period: Period | undefined, at: number): boolean {
 
 function loincCodes(provision: Provision): string[] {
   return (provision.code ?? []).flatMap((c) => (c.coding ?? []).filter((k) => k.system === LOINC && k.code).map((k) => k.code!));
-}
-
-/** ISCO-08 is hierarchical: a provision for `221` (doctors) covers `2211` and `2212`. */
-function roleMatches(provisionRole: string, requesterRole: string | undefined): boolean {
-  return requesterRole !== undefined && requesterRole.startsWith(provisionRole);
 }
 
 function actorMatches(actor: NonNullable<Provision['actor']>[number], requester: Requester): boolean {
@@ -168,10 +164,10 @@ export function decideConsent(
     case 'user':
       break;
   }
-  if (!policy.readRoles.some((r) => roleMatches(r, requester.role))) return deny(patientId, `role ${requester.role ?? 'none'} may not read patient summaries`);
+  if (!roleMayRead(policy.readRoles, requester)) return deny(patientId, `role ${requester.role ?? 'none'} may not read patient summaries`);
   const purpose = requester.purpose;
-  if (purpose !== 'TREAT' && purpose !== 'ETREAT' && purpose !== 'BTG') return deny(patientId, `purpose ${purpose ?? 'none'} does not allow reading patient summaries`);
-  if (BREAK_GLASS_PURPOSES.has(purpose)) {
+  if (!purposeMayRead(requester)) return deny(patientId, `purpose ${purpose ?? 'none'} does not allow reading patient summaries`);
+  if (invokesBreakGlass(requester)) {
     if (!requester.breakGlassReason) return deny(patientId, 'break-glass needs a reason (extensions.pontis.break_glass_reason)');
     if (policy.breakGlass === 'allowed') {
       const consent = consentInForce(consents, at);

@@ -1,3 +1,4 @@
+import { receivesSignedSummaries } from '../access/access-policy.js';
 import type { ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import { signSummary } from '../exchange/summary-signature.js';
 import type { Demographics } from '../services/cross-border-service.js';
@@ -66,7 +67,7 @@ export function demographicsOf(query: Record<string, unknown>): Demographics {
  * src/exchange/summary-signature.ts), so that the clinician's node can check where it came from.
  */
 async function signedForPeers(ctx: RouteContext, access: Access, h: ResponseToolkit, stored: Omit<StoredSummary, 'record'>) {
-  if (access.requester.issuerKind !== 'peer-node' || !ctx.exchange) return summaryResponse(h, stored);
+  if (!receivesSignedSummaries(access.requester) || !ctx.exchange) return summaryResponse(h, stored);
   // Signing 100 KB costs about 1 ms: a signed copy of the same stored bytes is reused for a while.
   const now = Date.now();
   let signed = signedCopies.get(stored.bytes);

@@ -1,3 +1,4 @@
+import { receivesTranslations } from '../access/access-policy.js';
 import Accept from '@hapi/accept';
 import Boom from '@hapi/boom';
 import type { Request, ResponseObject } from '@hapi/hapi';
@@ -18,7 +19,7 @@ const MAX_ACCEPT_LANGUAGE = 1024;
  * node's signature is verified).
  */
 export function readerLanguages(translation: SummaryTranslation | undefined, request: Request, access: Access): string[] | undefined {
-  if (!translation || access.requester.issuerKind === 'peer-node') return undefined;
+  if (!translation || !receivesTranslations(access.requester)) return undefined;
   const header = headerOf(request, 'accept-language');
   if (header === undefined || header.trim() === '') return [];
   try {

@@ -1,3 +1,4 @@
+import { accessLogReach } from '../access/access-policy.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import type { AuditRecord, AuditRepository } from '../repositories/audit-repository.js';
@@ -37,12 +38,9 @@ export class AccessLogService {
   /** The patient's own token (through the gate) or an operator: else 403. */
   private async admit(patientId: string, access: Access): Promise<void> {
     access.patients.add(patientId);
-    const { requester } = access;
-    if (requester.issuerKind !== 'operator') {
-      if (requester.context !== 'patient') {
-        throw fhirError(403, { code: 'forbidden', message: "an access log is for the patient's own token or an operator of this node" });
-      }
-      await this.gate.open(access, patientId);
-    }
+    const reach = accessLogReach(access.requester);
+    if (reach === 'none') throw fhirError(403, { code: 'forbidden', message: "an access log is for the patient's own token or an operator of this node" });
+    // A patient's own: through the gate, whose decision lets a patient have their own data only.
+    if (reach === 'own') await this.gate.open(access, patientId);
   }
 }

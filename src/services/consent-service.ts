@@ -1,3 +1,4 @@
+import { mayManageConsents, mayReadConsentsWithoutData } from '../access/access-policy.js';
 import { randomUUID } from 'node:crypto';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { checkConsentRules } from '../consent/consent-rules.js';
@@ -26,8 +27,8 @@ export class ConsentService {
   /** Who may see a patient's Consents: whoever may have their data, and operators. */
   private async admit(access: Access, patientId: string, write: boolean): Promise<void> {
     access.patients.add(patientId);
-    if (!write && access.requester.issuerKind === 'operator') return;
-    if (access.requester.context === 'user') {
+    if (!write && mayReadConsentsWithoutData(access.requester)) return;
+    if (!mayManageConsents(access.requester)) {
       throw fhirError(403, { code: 'forbidden', message: 'Consents are managed by the patient or a hospital system of this country' });
     }
     await this.gate.open(access, patientId);

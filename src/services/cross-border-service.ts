@@ -1,3 +1,4 @@
+import { mayFetchAbroad } from '../access/access-policy.js';
 import Boom from '@hapi/boom';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import type { TrustList } from '../auth/trust-list.js';
@@ -62,7 +63,7 @@ export class CrossBorderService {
   foreignHome(system: string, access: Access): PeerNode | undefined {
     const home = this.directory.homeOf(system);
     if (!home) {
-      if (access.requester.context === 'user' && access.requester.issuerKind === 'identity-provider') {
+      if (mayFetchAbroad(access.requester)) {
         throw fhirError(400, { code: 'not-supported', expression: 'identifier', message: `identifier system ${system} belongs to no Member State in this node's peer directory` });
       }
       return undefined;
@@ -71,8 +72,7 @@ export class CrossBorderService {
   }
 
   private requireClinician(access: Access): void {
-    const r = access.requester;
-    if (r.context !== 'user' || r.issuerKind !== 'identity-provider') {
+    if (!mayFetchAbroad(access.requester)) {
       throw fhirError(403, { code: 'forbidden', message: "summaries from other Member States are fetched for this country's clinicians only" });
     }
   }

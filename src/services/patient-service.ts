@@ -1,3 +1,4 @@
+import { maySearchByDemographics } from '../access/access-policy.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import type { PatientCriteria, PatientRecord, PatientRepository } from '../repositories/patient-repository.js';
@@ -36,7 +37,7 @@ export class PatientService {
 
   /** One page of matches; for anyone but the data's source, only the patients their decision permits. */
   async search(criteria: PatientCriteria, skip: number, limit: number, access: Access): Promise<PatientPage> {
-    const source = access.requester.context === 'system' && access.requester.issuerKind === 'hospital-system';
+    const source = maySearchByDemographics(access.requester);
     if (!source && criteria.identifierKey === undefined) {
       throw fhirError(403, {
         code: 'forbidden',

@@ -13,6 +13,8 @@ export interface NarrativeFindings {
   problems: { key?: 'txt-1' | 'txt-2'; message: string; warning?: boolean }[];
   /** Anchors a `#ref` can point to: `id` attributes and `a@name`. */
   anchors: string[];
+  /** Ids of contained resources that images show (`img@src="#id"`). */
+  images: string[];
 }
 
 const XHTML_NS = 'http://www.w3.org/1999/xhtml';
@@ -81,6 +83,7 @@ export function narrativeFindings(xhtml: string): NarrativeFindings {
 export function checkNarrative(xhtml: string): NarrativeFindings {
   const problems: NarrativeFindings['problems'] = [];
   const anchors: string[] = [];
+  const images: string[] = [];
   const stack: string[] = [];
   let seen: Set<string> | undefined;
   let disallowed: Set<string> | undefined;
@@ -218,6 +221,8 @@ export function checkNarrative(xhtml: string): NarrativeFindings {
         anchors.push(value);
       } else if (attribute === 'name' && name === 'a') {
         anchors.push(value);
+      } else if (attribute === 'src' && name === 'img' && value.startsWith('#')) {
+        images.push(value.slice(1));
       }
     }
     if (stack.length === 0) {
@@ -235,11 +240,11 @@ export function checkNarrative(xhtml: string): NarrativeFindings {
   }
   if (!wellFormed || stack.length > 0 || !rootClosed) {
     problems.unshift({ message: 'the narrative is not well-formed XHTML' });
-    return { problems, anchors };
+    return { problems, anchors, images };
   }
   if (disallowed) {
     problems.push({ key: 'txt-1', message: `txt-1: the narrative may contain only basic XHTML formatting; not allowed here: ${[...disallowed].join(', ')}` });
   }
   if (!hasContent) problems.push({ key: 'txt-2', message: 'txt-2: the narrative must have some non-whitespace content' });
-  return { problems, anchors };
+  return { problems, anchors, images };
 }

@@ -396,8 +396,16 @@ export class ProfileValidator {
     if (node.binding && typeName !== undefined) this.checkBinding(value, node.binding, typeName, path, run);
     if (typeName !== undefined && isPrimitiveType(typeName) && node !== treeRoot && !isObject(value)) {
       if (typeName === 'xhtml' && typeof value === 'string') {
-        for (const p of narrativeFindings(value).problems) {
+        const findings = narrativeFindings(value);
+        for (const p of findings.problems) {
           run.issues.push({ severity: p.warning ? 'warning' : 'error', code: p.key ? 'invariant' : 'value', expression: path, message: p.message, ...(p.key ? { key: p.key } : {}) });
+        }
+        // An image of the narrative's own resource (`#id`) is one of its contained resources.
+        for (const image of findings.images) {
+          const contained = run.resource['contained'];
+          if (!Array.isArray(contained) || !contained.some((c) => isObject(c) && c['id'] === image)) {
+            run.issues.push({ severity: 'error', code: 'value', expression: path, message: `image #${image} is not a contained resource of this resource` });
+          }
         }
         return;
       }

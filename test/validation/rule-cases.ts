@@ -97,6 +97,7 @@ const groups: [RuleClass, Row[]][] = [
   ['narrative whose root is not a div', M, patientText(`<p xmlns="${XHTML}">Martha</p>`), false, at('Patient', '.text.div')],
   ['section narrative with a script', M, (b) => (b['entry'][0].resource.section[0].text.div = div('<p>x</p><script src="x.js"></script>')), false, () => 'Bundle.entry[0].resource.section[0].text.div', 'txt-1'],
   ['narrative with tables, styles, links, images and entities (allowed)', M, patientText(div('<table class="grid"><tr><th colspan="2" style="color: red">A &amp; B &lt;&#169;&gt;</th></tr><tr><td rowspan="1">x</td><td><a href="http://example.org/a">link</a><img src="http://example.org/logo.png" alt="logo"/></td></tr></table><!-- a comment --><br/>')), true],
+  ['narrative with an image of a contained resource that is not there', M, patientText(div('<p>Martha</p><img src="#photo" alt="photo"/>')), false, at('Patient', '.text.div')],
   ['narrative with only an image (allowed)', M, patientText(div('<img src="data:image/png;base64,iVBORw0KGgo=" alt="chart"/>')), true],
 
   ]],

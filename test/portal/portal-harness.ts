@@ -1,5 +1,5 @@
 import type { Server, ServerInjectResponse } from '@hapi/hapi';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { NodeIdentity } from '../../src/exchange/node-identity.js';
@@ -43,7 +43,7 @@ export interface PortalUnderTest {
 }
 
 /** Starts an in-process node (seeded) and its portal; `idleTimeoutMs` shortens the idle timeout. */
-export async function startPortalUnderTest(options: { country?: string; idleTimeoutMs?: number; env?: Record<string, string>; peerUrls?: string } = {}): Promise<PortalUnderTest> {
+export async function startPortalUnderTest(options: { country?: string; idleTimeoutMs?: number; env?: Record<string, string>; peerUrls?: string; logger?: Logger } = {}): Promise<PortalUnderTest> {
   const country = options.country ?? 'AT';
   const node = options.peerUrls
     ? await exchangingNode(country, options.peerUrls, options.env ?? {})
@@ -69,7 +69,7 @@ export async function startPortalUnderTest(options: { country?: string; idleTime
     api: node.server,
     trust,
     directory,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   });
   return {
     node,

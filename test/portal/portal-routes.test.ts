@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/portal/portal-server.js';
 import { hospitalToken, privacyConsent, send } from '../support/test-node.js';
@@ -371,6 +373,38 @@ describe('the patient pages', () => {
     const withheld = await doctor.get('/clinician/summary');
     expect(withheld.statusCode).toBe(200);
     expect(withheld.payload).toContain('data-testid="withheld"');
+  });
+});
+
+describe('the portal\'s log', () => {
+  it('says which route answered what, and never a name, identifier, token, cookie or claim', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = await startPortalUnderTest({ country: 'AT', logger: pino({ level: 'info' }, sink) });
+    try {
+      const doctor = new PortalClient(logged.portal.server, 'pt');
+      await doctor.signIn(logged.portal.url, 'doctor');
+      await doctor.get('/clinician/find');
+      await doctor.post('/clinician/find', { purpose: 'emergency', reason: 'unconscious after a fall', country: 'AT', identifier: '1238140358' });
+      await doctor.post('/clinician/confirm', {});
+      expect((await doctor.get('/clinician/summary')).statusCode).toBe(200);
+      await doctor.get('/auth/callback?code=stolen-code&state=forged');
+      const anna = new PortalClient(logged.portal.server);
+      await anna.signIn(logged.portal.url, 'anna.gruber');
+      await anna.get('/patient/access-log');
+      const log = lines.join('');
+      expect(log).toContain('"route":"/clinician/summary"');
+      for (const secret of ['1238140358', 'Gruber', 'Anna', 'Berger', 'unconscious', 'eyJ', 'Fe26', 'stolen-code', 'forged', 'urn:oid:1.2.40', 'pontis_session', 'penicillin']) {
+        expect({ secret, found: log.includes(secret) }).toEqual({ secret, found: false });
+      }
+    } finally {
+      await logged.stop();
+    }
   });
 });
 

@@ -19,6 +19,17 @@ import { requestIdOf } from './request-id.js';
 export const auditPlugin: Plugin<{ trail: AuditTrail; logger: Logger; country: string; baseUrl: string }> = {
   name: 'pontis-audit',
   register(server, { trail, logger, country, baseUrl }) {
+    // As hapi refuses a route with bad options: a route that forgot to say whether it touches
+    // patient data would silently never be audited.
+    server.ext('onPreStart', () => {
+      const undeclared = server
+        .table()
+        .filter((route) => route.path.startsWith('/fhir') && (route.settings.auth as unknown) !== false && route.settings.plugins?.pontis?.audit === undefined)
+        .map((route) => `${route.method.toUpperCase()} ${route.path}`);
+      if (undeclared.length > 0) {
+        throw new Error(`routes must declare plugins.pontis.audit (what they audit, or false when they serve no patient data): ${undeclared.join(', ')}`);
+      }
+    });
     server.ext('onPreResponse', async (request, h) => {
       const settings = request.route.settings.plugins?.pontis?.audit;
       if (!settings) return h.continue;

@@ -7,12 +7,24 @@ import { TokenRefused, type TokenVerifier } from '../auth/token-verifier.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { requestIdOf } from './request-id.js';
 
+/** What the audit record of a patient-data route says it did (IHE BALP). */
+export interface AuditDeclaration {
+  action: 'C' | 'R' | 'U' | 'E';
+  interaction: 'create' | 'update' | 'read' | 'vread' | 'history-instance' | 'search-type' | 'operation';
+  resourceType: string;
+}
+
 /** What a route needs of its caller and tells the audit trail (set in `options.plugins.pontis`). */
 export interface PontisRouteSettings {
   /** The SMART v2 permission the route needs on a resource type. */
   scope?: { resourceType: string; permission: Permission };
-  /** The route touches patient data: every request to it gets an audit record. */
-  audit?: { action: 'C' | 'R' | 'U' | 'E'; interaction: 'create' | 'update' | 'read' | 'vread' | 'history-instance' | 'search-type' | 'operation'; resourceType: string };
+  /**
+   * Whether the route touches patient data. Every authenticated FHIR route must say (the audit
+   * plugin refuses to start otherwise): a declaration, and every request to it gets an audit
+   * record; or `false`, for routes that serve no patient data (validation of a posted resource,
+   * the audit witness).
+   */
+  audit?: AuditDeclaration | false;
 }
 
 declare module '@hapi/hapi' {

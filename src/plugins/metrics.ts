@@ -171,7 +171,7 @@ export class NodeMetrics {
     if (status === 401 || status === 403 || status === 429) this.refusals.inc({ status: String(status) });
     const decision = request.app.access?.decision;
     if (decision) this.consentDecisions.inc({ outcome: decision.outcome, break_glass: String(decision.breakGlass) });
-    const interaction = request.route.settings.plugins?.pontis?.audit;
+    const interaction = request.route.settings.plugins?.pontis?.audit || undefined;
     if (interaction?.resourceType === 'Bundle' && (interaction.interaction === 'create' || interaction.interaction === 'update') && Buffer.isBuffer(request.payload)) {
       this.documentBytes.observe({ interaction: interaction.interaction }, request.payload.length);
     }

@@ -97,7 +97,8 @@ export function auditWitnessRoutes(witness: CheckpointWitness): ServerRoute[] {
     {
       method: 'POST',
       path: '/fhir/$audit-checkpoint',
-      options: { payload: fhirJsonPayload(MAX_CHECKPOINT_BODY_BYTES), validate: { query: querySchema({}), failAction } },
+      // Chain heads (hashes), no patient data; a witness auditing its witnessing would checkpoint forever.
+      options: { payload: fhirJsonPayload(MAX_CHECKPOINT_BODY_BYTES), plugins: { pontis: { audit: false } }, validate: { query: querySchema({}), failAction } },
       async handler(request, h) {
         const body = parseResourceBody(request.payload, 'Parameters');
         const { error } = checkpointBody.validate(body);
@@ -113,6 +114,7 @@ export function auditWitnessRoutes(witness: CheckpointWitness): ServerRoute[] {
       method: 'GET',
       path: '/fhir/$audit-heads',
       options: {
+        plugins: { pontis: { audit: false } },
         validate: { query: querySchema({ after: cursor, _count: Joi.number().integer().min(1).max(MAX_HEADS_PER_PAGE).default(MAX_HEADS_PER_PAGE) }), failAction },
       },
       async handler(request, h) {

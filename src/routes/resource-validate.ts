@@ -63,6 +63,8 @@ export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
     path: '/fhir/{type}/$validate',
     options: {
       payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
+      // Validates what the caller sent and stores nothing: no stored patient data is touched.
+      plugins: { pontis: { audit: false } },
       validate: {
         params: Joi.object({ type: Joi.string().pattern(/^[A-Z][A-Za-z]{1,63}$/).required() }),
         query: querySchema({ profile: Joi.string().max(1024), mode: Joi.string().valid('create', 'update') }),

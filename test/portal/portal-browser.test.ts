@@ -187,6 +187,17 @@ describe('a doctor in Portugal', () => {
     await page.close();
   }, 60_000);
 
+  it('reads in an emergency, stating why (break-glass), and the page says it is in force', async () => {
+    const page = await doctor.newPage();
+    // Fatma Yılmaz has given no consent; the demo AT node allows break-glass.
+    await find(page, 'AT', '3181051272', { emergency: 'unconscious after a road accident' });
+    expect(page.url()).toBe(`${ptPortal}/clinician/confirm`);
+    await Promise.all([page.waitForURL(`${ptPortal}/clinician/summary`), page.click('form[action="/clinician/confirm"] button')]);
+    expect(await page.textContent('[data-testid="break-glass"]')).toContain('unconscious after a road accident');
+    await accessible(page, 'summary under break-glass');
+    await page.close();
+  }, 60_000);
+
   it('does the whole clinician flow with the keyboard alone', async () => {
     const context = await browser.newContext({ locale: 'en-GB' });
     const page = await context.newPage();
@@ -287,6 +298,17 @@ describe('the Austrian patient', () => {
     // The doctor's next try is refused, with the same words as for a patient unknown there.
     await find(doctorPage, 'AT', '1238140358');
     expect(await doctorPage.textContent('[data-testid="refusal"]')).toContain('não autorizou a partilha consigo');
+    await context.close();
+  }, 60_000);
+
+  it('who was read in an emergency sees it flagged as break-glass, with the reason', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await signIn(page, atPortal, 'fatma.yilmaz');
+    await page.goto(`${atPortal}/patient/access-log`);
+    const row = page.locator('[data-testid="access-log-row"]', { hasText: 'Inês Costa' }).filter({ has: page.locator('[data-testid="break-glass-flag"]') });
+    expect(await row.count()).toBeGreaterThan(0);
+    expect(await row.first().textContent()).toContain('unconscious after a road accident');
     await context.close();
   }, 60_000);
 

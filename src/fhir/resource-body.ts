@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import Bourne from '@hapi/bourne';
 import { fhirError } from './operation-outcome.js';
 
 /** Deeper than any FHIR resource nests (about 20 levels in practice); bounds recursive walks. */
@@ -16,6 +17,9 @@ function depthExceeds(root: unknown, max: number): boolean {
   }
   return false;
 }
+
+/** The cheap test before a prototype-poisoning scan: `"__proto__"`, or any escape that could spell it. */
+const PROTO_KEY = /"(?:__proto__|\\u)/;
 
 /** A UTF-16 surrogate without its other half: not a Unicode character, so not a FHIR string. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -63,6 +67,14 @@ export function parseResourceBody(payload: unknown, expectedType: string, alsoAc
   } catch (error) {
     const where = error instanceof SyntaxError ? error.message.replace(/"[^"]*"/g, '…') : 'malformed';
     throw fhirError(400, { code: 'structure', message: `the request body is not valid JSON (${where})` });
+  }
+  // No FHIR element is named so; merged into an object, such a member would change its prototype.
+  if (PROTO_KEY.test(text)) {
+    try {
+      Bourne.scan(parsed, { protoAction: 'error' });
+    } catch {
+      throw fhirError(400, { code: 'structure', message: 'the request body holds a "__proto__" member, which no FHIR resource has' });
+    }
   }
   if (depthExceeds(parsed, MAX_NESTING)) {
     throw fhirError(400, { code: 'too-costly', message: `the request body nests deeper than ${MAX_NESTING} levels` });

@@ -178,7 +178,7 @@ describe('a doctor in Portugal', () => {
     expect(await page.textContent('[data-testid="refusal-todo"]')).toContain('emergência');
 
     await find(page, 'FR', '1234567890123');
-    expect(await page.textContent('[data-testid="refusal"]')).toContain('Não foi possível contactar o serviço de França');
+    expect(await page.textContent('[data-testid="refusal"]')).toContain('Não foi possível contactar o serviço do país de origem (França)');
     expect(await page.textContent('[data-testid="refusal-todo"]')).toContain('Tente novamente');
 
     await find(page, 'AT', '1238140358', { emergency: '' });

@@ -19,7 +19,7 @@ function depthExceeds(root: unknown, max: number): boolean {
 }
 
 /** The cheap test before a prototype-poisoning scan: `"__proto__"`, or any escape that could spell it. */
-const PROTO_KEY = /"(?:__proto__|\\u)/;
+const PROTO_KEY = /__proto__|\\u/;
 
 /** A UTF-16 surrogate without its other half: not a Unicode character, so not a FHIR string. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -14,6 +14,7 @@ describe('request bodies', () => {
   it.each([
     ['a __proto__ member', (text: string) => text.replace('"resourceType":"Bundle"', '"resourceType":"Bundle","__proto__":{"polluted":true}')],
     ['an escaped __proto__ member', (text: string) => text.replace('"resourceType":"Bundle"', '"resourceType":"Bundle","\\u005f_proto__":{"polluted":true}')],
+    ['a __proto__ member escaped in its middle', (text: string) => text.replace('"resourceType":"Bundle"', '"resourceType":"Bundle","_\\u005fproto__":{"polluted":true}')],
   ])('with %s are refused (400), and nothing is stored', async (_name, poison) => {
     const bundle = minimal();
     bundle['identifier'] = { system: 'urn:test:documents', value: `proto-${_name.length}` };

@@ -73,12 +73,13 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /**
- * Starts the demo OpenID Connect provider of `country` (oidc-provider) on `host:port`: the
+ * Starts the demo OpenID Connect provider of `country` (oidc-provider) on `host:port` (its issuer
+ * URL names `publicHost` when given): the
  * country's demo clinicians and seed patients sign in with password `demo`; the ID token carries
  * their ISCO-08 role and organisation, or their national identifier. Its signing key, cookie keys
  * and sessions live in memory and die with the process. Never for production (the node refuses).
  */
-export async function startDemoIdentityProvider(options: { country: string; host: string; port: number; client: DemoClient }): Promise<DemoIdentityProvider> {
+export async function startDemoIdentityProvider(options: { country: string; host: string; port: number; client: DemoClient; publicHost?: string }): Promise<DemoIdentityProvider> {
   const { country, host, client } = options;
   const users = demoUsers(country);
   const bySubject = new Map(users.map((u) => [u.subject, u]));
@@ -89,7 +90,9 @@ export async function startDemoIdentityProvider(options: { country: string; host
     server.listen(options.port, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // The browser is sent here: the name it can reach (a wildcard bind address is not one).
+  const shown = options.publicHost ?? host;
+  const issuer = `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: randomBytes(8).toString('hex') };
 

@@ -73,7 +73,7 @@ export async function startPortal({ config, api, trust, directory, logger }: Por
     const redirectUrl = `${url}/auth/callback`;
     // Loaded only when it runs: oidc-provider is for the demo, and says so on import.
     const { startDemoIdentityProvider } = await import('../demo-idp/demo-identity-provider.js');
-    const idp = await startDemoIdentityProvider({ country: config.country, host: displayHost, port: settings.demoIdpPort, client: { clientId, clientSecret, redirectUri: redirectUrl, origin: new URL(url).origin } });
+    const idp = await startDemoIdentityProvider({ country: config.country, host: config.host, publicHost: displayHost, port: settings.demoIdpPort, client: { clientId, clientSecret, redirectUri: redirectUrl, origin: new URL(url).origin } });
     closeIdp = idp.close;
     oidc = { issuer: idp.issuer, clientId, clientSecret, redirectUrl };
     logger.warn({ issuer: idp.issuer }, 'DEMO IDENTITY PROVIDER: demo users with the password "demo" can sign in to the portal. Never use it in production.');

@@ -73,11 +73,11 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /**
- * Starts the demo OpenID Connect provider of `country` (oidc-provider) on `host:port` (its issuer
- * URL names `publicHost` when given): the
- * country's demo clinicians and seed patients sign in with password `demo`; the ID token carries
- * their ISCO-08 role and organisation, or their national identifier. Its signing key, cookie keys
- * and sessions live in memory and die with the process. Never for production (the node refuses).
+ * Starts the demo OpenID Connect provider of `country` (oidc-provider) on `host:port`, its issuer
+ * URL naming `publicHost` when given: the country's demo clinicians and seed patients sign in with
+ * password `demo`; the ID token carries their ISCO-08 role and organisation, or their national
+ * identifier. Its signing key, cookie keys and sessions live in memory and die with the process.
+ * Never for production (the node refuses).
  */
 export async function startDemoIdentityProvider(options: { country: string; host: string; port: number; client: DemoClient; publicHost?: string }): Promise<DemoIdentityProvider> {
   const { country, host, client } = options;

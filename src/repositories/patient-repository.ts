@@ -173,7 +173,7 @@ export class PatientRepository {
   }
 
   /** A patient with at least one stored summary; refuses without a disclosure for them. */
-  findVisible(patientId: string, disclosure: Disclosure): Promise<PatientRecord | null> {
+  async findVisible(patientId: string, disclosure: Disclosure): Promise<PatientRecord | null> {
     assertDisclosed(disclosure, patientId);
     return this.patients.findOne({ _id: patientId, ...VISIBLE });
   }

@@ -18,7 +18,7 @@ interface CodeSystem {
 interface ConceptSetComponent {
   system?: string;
   concept?: { code: string }[];
-  filter?: unknown[];
+  filter?: { property?: string; op?: string; value?: string }[];
   valueSet?: string[];
 }
 interface ValueSet {
@@ -115,10 +115,57 @@ export class Terminology {
     return result;
   }
 
+  /**
+   * The codes of a complete local code system that meet hierarchy filters on `concept` (`is-a`,
+   * `descendent-of`, `is-not-a`, `=`, `in`): the hierarchy is the nesting of concepts. Any other
+   * filter, or a code system not shipped complete, cannot be expanded here.
+   */
+  private filtered(system: string, filters: NonNullable<ConceptSetComponent['filter']>): Set<string> | undefined {
+    const cs = this.codeSystems.get(system);
+    if (!cs || (cs.content !== undefined && cs.content !== 'complete') || !cs.concept) return undefined;
+    const all: { code: string; ancestors: string[] }[] = [];
+    const walk = (concepts: Concept[], ancestors: string[]): void => {
+      for (const c of concepts) {
+        all.push({ code: c.code, ancestors });
+        if (c.concept) walk(c.concept, [...ancestors, c.code]);
+      }
+    };
+    walk(cs.concept, []);
+    let codes = all;
+    for (const f of filters) {
+      if ((f.property !== 'concept' && f.property !== 'code') || typeof f.value !== 'string') return undefined;
+      const value = f.value;
+      const values = value.split(',');
+      switch (f.op) {
+        case 'is-a':
+          codes = codes.filter((c) => c.code === value || c.ancestors.includes(value));
+          break;
+        case 'descendent-of':
+          codes = codes.filter((c) => c.ancestors.includes(value));
+          break;
+        case 'is-not-a':
+          codes = codes.filter((c) => c.code !== value && !c.ancestors.includes(value));
+          break;
+        case '=':
+          codes = codes.filter((c) => c.code === value);
+          break;
+        case 'in':
+          codes = codes.filter((c) => values.includes(c.code));
+          break;
+        default:
+          return undefined;
+      }
+    }
+    return new Set(codes.map((c) => `${system}|${c.code}`));
+  }
+
   private component(part: ConceptSetComponent): Set<string> | undefined {
-    if (part.filter && part.filter.length > 0) return undefined;
     let codings: Set<string> | undefined;
-    if (part.system) {
+    if (part.filter && part.filter.length > 0) {
+      if (!part.system) return undefined;
+      codings = this.filtered(part.system, part.filter);
+      if (!codings) return undefined;
+    } else if (part.system) {
       codings = new Set();
       if (part.concept) {
         for (const c of part.concept) codings.add(`${part.system}|${c.code}`);

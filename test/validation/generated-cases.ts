@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBaseDefinitions } from '../../src/validation/base-definitions.js';
 import type { ElementDefinition, StructureDefinition } from '../../src/validation/definitions.js';
-import { minimal, type Json } from '../support/test-node.js';
+import { allSections, minimal, type Json } from '../support/test-node.js';
 
 /**
- * Documents derived from the official minimal IPS document by rule, from the definitions
+ * Documents derived from the official minimal and all-sections IPS documents by rule (every entry
+ * of the first, the first entry of each resource type of the second), from the definitions
  * themselves (not by hand): for each entry, every element its definitions require is removed,
  * every primitive given the wrong JSON type, every code under a required binding replaced; plus
  * invariant breaks, and on the valid side unknown and national extensions on every resource and
@@ -47,39 +48,54 @@ const PRIMITIVE_BREAKS: Record<string, unknown> = { string: 42, code: 42, boolea
 
 export function generatedCases(): GeneratedCase[] {
   const base = loadBaseDefinitions();
-  const baseOf = new Map(base.structureDefinitions.map((sd) => [sd.type, sd] as const));
+  // The base definitions only (the vital-signs profiles have type Observation too).
+  const baseOf = new Map(base.structureDefinitions.filter((sd) => sd.url === `http://hl7.org/fhir/StructureDefinition/${sd.type}`).map((sd) => [sd.type, sd] as const));
   const cases: GeneratedCase[] = [];
-  const template = minimal();
-  const entries = template['entry'] as Json[];
+  for (const [label, make, firstOfType] of [['minimal', minimal, false], ['all-sections', allSections, true]] as const) {
+    derive(label, make, firstOfType, baseOf, cases);
+  }
+  invariants(cases);
+  return cases;
+}
+
+/** The cases derived from the entries of one official document. */
+function derive(label: string, make: () => Json, firstOfType: boolean, baseOf: Map<string, StructureDefinition>, cases: GeneratedCase[]): void {
+  const entries = make()['entry'] as Json[];
+  const seenTypes = new Set<string>();
 
   entries.forEach((entry, index) => {
     const resource = entry['resource'] as Json;
+    if (firstOfType) {
+      if (seenTypes.has(resource['resourceType'] as string)) return;
+      seenTypes.add(resource['resourceType'] as string);
+    }
     const type = resource['resourceType'] as string;
     const core = baseOf.get(type);
     if (!core || core.kind !== 'resource') return;
     const profile = ipsProfile(type);
     const at = `Bundle.entry[${index}].resource`;
     const variant = (change: (r: Json) => void): Json => {
-      const document = minimal();
+      const document = make();
       change((document['entry'] as Json[])[index]!['resource'] as Json);
       return document;
     };
 
     // Cardinality: what R4 requires is required everywhere; what only IPS requires decides
-    // validity only for the Composition and the Patient (other resources leave their optional
-    // slice and stay allowed: open slicing).
+    // validity only for the Composition, the Patient and resources that claim the IPS profile
+    // (others leave their optional slice and stay allowed: open slicing).
+    const claimsIps = JSON.stringify((resource['meta'] as Json | undefined)?.['profile'] ?? []).includes('/uv/ips/');
     const coreMin = new Map(topLevel(core).map((e) => [e.path, e.min ?? 0] as const));
     for (const e of profile ? topLevel(profile) : topLevel(core)) {
       if ((e.min ?? 0) < 1) continue;
       const keys = presentKeys(resource, e);
       if (keys.length === 0) continue;
       const requiredByR4 = (coreMin.get(e.path) ?? 0) >= 1;
-      const valid = !requiredByR4 && !REQUIRED_SLICE_TYPES.has(type);
+      const valid = !requiredByR4 && !REQUIRED_SLICE_TYPES.has(type) && !claimsIps;
       const document = variant((r) => {
         for (const k of keys) delete r[k];
       });
       cases.push({
-        name: `${type} without ${e.path.split('.')[1]} (${requiredByR4 ? 'R4' : 'IPS'} requires it)`,
+        name: `${label}: ${type} without ${e.path.split('.')[1]} (${requiredByR4 ? 'R4' : 'IPS'} requires it)`,
         ruleClass: valid ? 'open slicing' : 'cardinality',
         document,
         valid,
@@ -92,25 +108,25 @@ export function generatedCases(): GeneratedCase[] {
       const code = e.type?.length === 1 ? e.type[0]!.code : undefined;
       const name = e.path.split('.')[1]!;
       if (!code || !(code in PRIMITIVE_BREAKS) || resource[name] === undefined || Array.isArray(resource[name]) || name === 'id') continue;
-      cases.push({ name: `${type}.${name} of the wrong JSON type`, ruleClass: 'type', document: variant((r) => (r[name] = PRIMITIVE_BREAKS[code])), valid: false, at: `${at}.${name}` });
+      cases.push({ name: `${label}: ${type}.${name} of the wrong JSON type`, ruleClass: 'type', document: variant((r) => (r[name] = PRIMITIVE_BREAKS[code])), valid: false, at: `${at}.${name}` });
     }
 
     // Bindings: each code under a required binding, replaced by one from no value set.
     for (const e of topLevel(core)) {
       const name = e.path.split('.')[1]!;
       if (e.binding?.strength !== 'required' || e.type?.[0]?.code !== 'code' || typeof resource[name] !== 'string' || name === 'language') continue;
-      cases.push({ name: `${type}.${name} outside its required value set`, ruleClass: 'binding', document: variant((r) => (r[name] = 'not-a-code')), valid: false, at: `${at}.${name}` });
+      cases.push({ name: `${label}: ${type}.${name} outside its required value set`, ruleClass: 'binding', document: variant((r) => (r[name] = 'not-a-code')), valid: false, at: `${at}.${name}` });
     }
 
     // Extensions: unknown and national ones on every resource are allowed (reported only).
     cases.push({
-      name: `${type} with an unknown extension`,
+      name: `${label}: ${type} with an unknown extension`,
       ruleClass: 'extensions',
       document: variant((r) => (r['extension'] = [...((r['extension'] as Json[] | undefined) ?? []), { url: 'https://fhir.example.eu/StructureDefinition/unknown-note', valueString: 'note' }])),
       valid: true,
     });
     cases.push({
-      name: `${type} with a national complex extension`,
+      name: `${label}: ${type} with a national complex extension`,
       ruleClass: 'extensions',
       document: variant((r) => (r['extension'] = [
         ...((r['extension'] as Json[] | undefined) ?? []),
@@ -119,14 +135,18 @@ export function generatedCases(): GeneratedCase[] {
       valid: true,
     });
     cases.push({
-      name: `${type} with an extension that has neither value nor extensions (ext-1)`,
+      name: `${label}: ${type} with an extension that has neither value nor extensions (ext-1)`,
       ruleClass: 'invariant',
       document: variant((r) => (r['extension'] = [{ url: 'https://fhir.example.eu/StructureDefinition/empty' }])),
       valid: false,
       at: `${at}.extension[0]`,
     });
   });
+}
 
+/** Invariant breaks in the minimal document. */
+function invariants(cases: GeneratedCase[]): void {
+  const entries = minimal()['entry'] as Json[];
   // Invariants of the resources in the document.
   const condition = entries.findIndex((e) => e['resource'].resourceType === 'Condition');
   const allergy = entries.findIndex((e) => e['resource'].resourceType === 'AllergyIntolerance');
@@ -142,5 +162,4 @@ export function generatedCases(): GeneratedCase[] {
   }, '');
   invariant('Patient contact with only a relationship (pat-1)', patient, (r) => (r['contact'] = [{ relationship: [{ text: 'friend' }] }]), '.contact[0]');
   invariant('Patient name without family, given or text (ips name rule)', patient, (r) => (r['name'] = [{ use: 'official' }]), '.name[0]');
-  return cases;
 }

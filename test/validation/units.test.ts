@@ -69,6 +69,8 @@ describe('terminology', () => {
     { resourceType: 'ValueSet', url: 'urn:all', compose: { include: [{ system: 'urn:cs' }] } },
     { resourceType: 'ValueSet', url: 'urn:some', compose: { include: [{ system: 'urn:cs', concept: [{ code: 'b' }] }] } },
     { resourceType: 'ValueSet', url: 'urn:filtered', compose: { include: [{ system: 'urn:cs', filter: [{ property: 'concept', op: 'is-a', value: 'a' }] }] } },
+    { resourceType: 'ValueSet', url: 'urn:not-a', compose: { include: [{ system: 'urn:cs' }], exclude: [{ system: 'urn:cs', filter: [{ property: 'concept', op: 'is-a', value: 'a' }] }] } },
+    { resourceType: 'ValueSet', url: 'urn:by-property', compose: { include: [{ system: 'urn:cs', filter: [{ property: 'status', op: '=', value: 'active' }] }] } },
     { resourceType: 'ValueSet', url: 'urn:without-b', compose: { include: [{ valueSet: ['urn:all'] }], exclude: [{ system: 'urn:cs', concept: [{ code: 'b' }] }] } },
   ]);
 
@@ -78,8 +80,10 @@ describe('terminology', () => {
     expect([...terminology.expand('urn:without-b')!.codes]).toEqual(['a', 'a1']);
   });
 
-  it('does not pretend to expand filters or unknown value sets', () => {
-    expect(terminology.expand('urn:filtered')).toBeUndefined();
+  it('expands hierarchy filters on complete local code systems, and nothing else', () => {
+    expect([...terminology.expand('urn:filtered')!.codes]).toEqual(['a', 'a1']);
+    expect([...terminology.expand('urn:not-a')!.codes]).toEqual(['b']);
+    expect(terminology.expand('urn:by-property')).toBeUndefined();
     expect(terminology.expand('urn:unknown')).toBeUndefined();
   });
 });

@@ -110,7 +110,8 @@ describe('a node enforcing the EU rules', () => {
     const eu = await buildTestNode(memoryBackend, { PONTIS_DOCUMENT_PROFILE: 'https://pontis.example.eu/fhir/StructureDefinition/Bundle-eu-pontis' });
     try {
       const statement = bodyOf<Json>(await eu.server.inject('/fhir/metadata'));
-      expect(statement['rest'][0].resource[0].supportedProfile).toEqual(['https://pontis.example.eu/fhir/StructureDefinition/Bundle-eu-pontis']);
+      const bundle = (statement['rest'][0].resource as Json[]).find((r) => r['type'] === 'Bundle')!;
+      expect(bundle['supportedProfile']).toEqual(['https://pontis.example.eu/fhir/StructureDefinition/Bundle-eu-pontis']);
       const refused = await send(eu.server, 'POST', '/fhir/Bundle', allSections());
       expect(refused.statusCode).toBe(422);
       expect(bodyOf<Json>(refused)['issue']).toContainEqual(expect.objectContaining({ expression: ['Bundle.entry[1].resource'], details: expect.objectContaining({ text: 'constraint eu-pat-1' }) }));

@@ -3,11 +3,15 @@
 Tokens come from the file named by PONTIS_TOKENS (one per line, minted by scripts/schemathesis.sh
 with the demo hospital system of the node's country); when it runs out, more are minted.
 """
+import json
 import os
 import subprocess
 import threading
+import urllib.parse
+import urllib.request
 
 import schemathesis
+from hypothesis import strategies as st
 
 _lock = threading.Lock()
 _tokens: list[str] = []
@@ -46,3 +50,44 @@ class PontisDemoToken:
     def set(self, case, data, ctx):
         case.headers = case.headers or {}
         case.headers["Authorization"] = f"Bearer {data}"
+
+
+GRUBER = "urn:oid:1.2.40.0.10.1.4.3.1|1238140358"
+_known: dict[str, str] | None = None
+
+
+def _get(path: str) -> dict:
+    request = urllib.request.Request(os.environ["PONTIS_AUD"] + path, headers={"Authorization": f"Bearer {_next_token()}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def _known_ids() -> dict[str, str]:
+    """Ids of a seed patient, their document and a Consent, so that generated requests reach stored data."""
+    global _known
+    if _known is None:
+        _known = {}
+        try:
+            found = _get("/Patient?identifier=" + urllib.parse.quote(GRUBER))
+            patient = found["entry"][0]["resource"]["id"]
+            _known["Patient"] = patient
+            _known["Bundle"] = _get(f"/Patient/{patient}/$summary")["id"]
+            consents = _get(f"/Consent?patient={patient}")
+            if consents.get("entry"):
+                _known["Consent"] = consents["entry"][0]["resource"]["id"]
+        except Exception:  # noqa: BLE001 - without them the run still fuzzes, only less deep
+            pass
+    return _known
+
+
+@schemathesis.hook
+def flatmap_path_parameters(ctx, path_parameters):
+    """Half the time, a stored resource's id (and its first version) instead of a generated one."""
+    if not path_parameters or "id" not in path_parameters or ctx.operation is None:
+        return st.just(path_parameters)
+    parts = ctx.operation.path.strip("/").split("/")
+    known = _known_ids().get(parts[1] if len(parts) > 1 else "")
+    if known is None:
+        return st.just(path_parameters)
+    real = {**path_parameters, "id": known, **({"vid": 1} if "vid" in path_parameters else {})}
+    return st.sampled_from([path_parameters, real])

@@ -1,5 +1,6 @@
 import { createServer as createHttpListener } from 'node:http';
 import Hapi from '@hapi/hapi';
+import type { Exchange } from './exchange/exchange.js';
 import type { Logger } from 'pino';
 import { PatientDataGate } from './access/patient-data-gate.js';
 import { RequestBudget } from './access/request-budget.js';
@@ -24,8 +25,6 @@ import type { Store } from './repositories/store.js';
 import { fhirRoutes, methodNotAllowed } from './routes/index.js';
 import { CrossBorderService } from './services/cross-border-service.js';
 import { PeerClient, type PeerAttempt } from './exchange/peer-client.js';
-import type { PeerDirectory } from './exchange/peer-directory.js';
-import type { NodeIdentity } from './exchange/node-identity.js';
 import { AccessLogService } from './services/access-log-service.js';
 import { ConsentService } from './services/consent-service.js';
 import { PatientService } from './services/patient-service.js';
@@ -49,11 +48,6 @@ export interface ServerDependencies {
   terminology?: TerminologyCatalogue;
 }
 
-/** What a node needs to exchange summaries with its peers. */
-export interface Exchange {
-  directory: PeerDirectory;
-  identity: NodeIdentity;
-}
 
 declare module '@hapi/hapi' {
   interface ServerApplicationState {

@@ -4,7 +4,7 @@ import type { AccessLogService } from '../services/access-log-service.js';
 import type { ConsentService } from '../services/consent-service.js';
 import type { PatientService } from '../services/patient-service.js';
 import type { SummaryService } from '../services/summary-service.js';
-import type { Exchange } from '../server.js';
+import type { Exchange } from '../exchange/exchange.js';
 import type { CrossBorderService } from '../services/cross-border-service.js';
 import type { SummaryTranslation } from '../terminology/summary-translation.js';
 import type { Validator } from '../validation/index.js';

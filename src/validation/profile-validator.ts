@@ -208,9 +208,12 @@ interface Run {
  * an element tree, and each invariant once into a FHIRPath function. Checks cardinality, JSON
  * shape, unknown elements, choice types, primitive formats, fixed and pattern values, slicing
  * (discriminators value, pattern, type, profile, exists; slice cardinality; closed slicing),
- * contained and Bundle entry resources with the profiles they declare (`meta.profile`), and
- * invariants (ele-1 natively, the others through HL7's fhirpath with the R4 model).
- * Not yet: terminology bindings.
+ * contained and Bundle entry resources with the profiles they declare (`meta.profile`) and the
+ * vital-signs profiles their codes imply, bindings to value sets expandable here, invariants
+ * (the commonest natively or by member tests, the others through HL7's fhirpath with the R4
+ * model), narrative XHTML, identifier formats, Codings and unknown extensions; and, for a whole
+ * document, references, reachability and narrative links (document-links.ts). docs/validation.md
+ * lists the rules and how they compare with the HL7 validator's.
  */
 export class ProfileValidator {
   private readonly trees = new Map<string, ElementNode>();

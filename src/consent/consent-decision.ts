@@ -1,4 +1,5 @@
 import { invokesBreakGlass, purposeMayRead, roleMatches, roleMayRead } from '../access/access-policy.js';
+import type { ConsentProvision, Period } from 'fhir/r4.js';
 import { ISCO_08, type Requester } from '../auth/requester.js';
 import { COUNTRY_SYSTEM, LOINC, PATIENT_SUMMARY_CODE, type ConsentPolicy } from './consent-policy.js';
 
@@ -25,23 +26,8 @@ export interface ConsentRules {
   provision: Provision;
 }
 
-interface Coding {
-  system?: string;
-  code?: string;
-}
-interface Period {
-  start?: string;
-  end?: string;
-}
-/** A Consent.provision (one level of nested provisions is evaluated; deeper ones are refused on write). */
-export interface Provision {
-  type?: 'permit' | 'deny';
-  period?: Period;
-  actor?: Array<{ role?: { coding?: Coding[] }; reference?: { identifier?: { system?: string; value?: string } } }>;
-  purpose?: Coding[];
-  code?: Array<{ coding?: Coding[] }>;
-  provision?: Provision[];
-}
+/** A Consent.provision, as FHIR R4 has it (one level of nested provisions is evaluated; deeper ones are refused on write). */
+export type Provision = ConsentProvision;
 
 /** The patient as the decision needs them: node id and the identifiers they are known by. */
 export interface PatientForDecision {

@@ -29,8 +29,10 @@ function consent(provision: Provision, dateTime = '2026-01-01T00:00:00Z', id = '
   return { id, status: 'active', dateTimeMs: Date.parse(dateTime), provision };
 }
 const section = (code: string) => ({ coding: [{ system: 'http://loinc.org', code }] });
-const country = (cc: string) => ({ reference: { identifier: { system: 'urn:iso:std:iso:3166', value: cc } } });
-const role = (code: string) => ({ role: { coding: [{ system: 'urn:oid:2.16.840.1.113883.2.9.6.2.7', code }] } });
+/** R4 gives every actor a role and a reference: a recipient country, or an ISCO-08 role of anyone. */
+const RECIPIENT = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
+const country = (cc: string) => ({ role: RECIPIENT, reference: { identifier: { system: 'urn:iso:std:iso:3166', value: cc } } });
+const role = (code: string) => ({ role: { coding: [{ system: 'urn:oid:2.16.840.1.113883.2.9.6.2.7', code }] }, reference: { display: 'anyone in this role' } });
 
 describe('consent decisions', () => {
   it('refuse without a consent under opt-in, permit under opt-out', () => {
@@ -66,7 +68,7 @@ describe('consent decisions', () => {
     const noNurses = consent({ type: 'permit', provision: [{ type: 'deny', actor: [role('2221')] }] });
     expect(decideConsent(OPT_IN, clinician({ role: '2221' }), PATIENT, [noNurses], AT).outcome).toBe('deny');
     expect(decideConsent(OPT_IN, clinician(), PATIENT, [noNurses], AT).outcome).toBe('permit');
-    const noOrg = consent({ type: 'permit', provision: [{ type: 'deny', actor: [{ reference: { identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.3' } } }] }] });
+    const noOrg = consent({ type: 'permit', provision: [{ type: 'deny', actor: [{ role: RECIPIENT, reference: { identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.3' } } }] }] });
     expect(decideConsent(OPT_IN, clinician(), PATIENT, [noOrg], AT).outcome).toBe('deny');
   });
 

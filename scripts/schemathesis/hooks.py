@@ -91,3 +91,11 @@ def flatmap_path_parameters(ctx, path_parameters):
         return st.just(path_parameters)
     real = {**path_parameters, "id": known, **({"vid": 1} if "vid" in path_parameters else {})}
     return st.sampled_from([path_parameters, real])
+
+
+@schemathesis.hook
+def flatmap_query(ctx, query):
+    """Half the time, a seed patient's identifier in `identifier`, so that searches and $summary find someone."""
+    if not query or "identifier" not in query or ctx.operation is None or not ctx.operation.path.startswith("/fhir/Patient"):
+        return st.just(query)
+    return st.sampled_from([query, {**query, "identifier": GRUBER}])

@@ -27,6 +27,9 @@ export interface AccessContext {
   overBudget?: boolean;
 }
 
+/** The access context of an authenticated caller: what every service method is handed. */
+export type Access = AccessContext & { requester: Requester };
+
 declare module '@hapi/hapi' {
   interface RequestApplicationState {
     access?: AccessContext;

@@ -4,7 +4,7 @@ import Boom from '@hapi/boom';
 import type { Request, ResponseObject } from '@hapi/hapi';
 import { headerOf } from '../fhir/headers.js';
 import { fhirError } from '../fhir/operation-outcome.js';
-import type { Access } from '../services/summary-service.js';
+import type { Access } from '../access/access-context.js';
 import { isLanguageTag } from '../terminology/language-tags.js';
 import type { ReaderCopy, SummaryTranslation } from '../terminology/summary-translation.js';
 

@@ -2,7 +2,7 @@ import { accessLogReach } from '../access/access-policy.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import type { AuditRecord, AuditRepository } from '../repositories/audit-repository.js';
-import type { Access } from './summary-service.js';
+import type { Access } from '../access/access-context.js';
 
 /**
  * A patient's access log (EHDS Art. 9): who read their data, when, why, and with which outcome,

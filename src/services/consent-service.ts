@@ -6,7 +6,8 @@ import { withServerMeta } from '../fhir/server-meta.js';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import { consentVersionKey, type ConsentRepository, type ConsentVersion } from '../repositories/consent-repository.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
-import type { Access, DocumentValidator } from './summary-service.js';
+import type { Access } from '../access/access-context.js';
+import type { DocumentValidator } from '../validation/index.js';
 
 /** Canonical of the FHIR R4 Consent, which every stored Consent must meet. */
 export const CONSENT_PROFILE = 'http://hl7.org/fhir/StructureDefinition/Consent';

@@ -6,7 +6,8 @@ import type { NodeIdentity } from '../exchange/node-identity.js';
 import type { PeerClient } from '../exchange/peer-client.js';
 import type { PeerDirectory, PeerNode } from '../exchange/peer-directory.js';
 import { SignatureRefused, verifySummary } from '../exchange/summary-signature.js';
-import type { Access, DocumentValidator } from './summary-service.js';
+import type { Access } from '../access/access-context.js';
+import type { DocumentValidator } from '../validation/index.js';
 
 type Json = Record<string, unknown>;
 

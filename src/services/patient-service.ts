@@ -2,7 +2,7 @@ import { maySearchByDemographics } from '../access/access-policy.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import type { PatientCriteria, PatientRecord, PatientRepository } from '../repositories/patient-repository.js';
-import type { Access } from './summary-service.js';
+import type { Access } from '../access/access-context.js';
 
 /** A page of a patient search: what the requester may see of it. */
 export interface PatientPage {

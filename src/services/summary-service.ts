@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AccessContext } from '../access/access-context.js';
+import type { Access } from '../access/access-context.js';
 import type { Disclosure } from '../access/disclosure.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
-import type { Requester } from '../auth/requester.js';
 import { withholdSections } from '../consent/summary-redaction.js';
 import { withServerMeta } from '../fhir/server-meta.js';
 import { documentContentHash } from '../documents/content-hash.js';
@@ -10,7 +9,7 @@ import { checkDocumentRules, type DocumentFacts } from '../documents/document-ru
 import { identifierKey, patientFacts } from '../documents/patient-facts.js';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import { IPS_BUNDLE_PROFILE } from '../validation/index.js';
-import type { ValidationIssue } from '../validation/profile-validator.js';
+import type { DocumentValidator } from '../validation/index.js';
 import { DuplicateKeyError } from '../repositories/document-collection.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
 import type { SummaryRecord, SummaryRepository, SummaryVersion } from '../repositories/summary-repository.js';
@@ -30,15 +29,6 @@ export interface PushResult extends StoredSummary {
   notes: Problem[];
 }
 
-/** The caller of a service method: authenticated, with what the request touches. */
-export type Access = AccessContext & { requester: Requester };
-
-/** Validates documents against the IPS profiles (see src/validation). */
-export interface DocumentValidator {
-  /** Fingerprint of the definitions in force: stored with each version, compared on the way out. */
-  readonly profileSet: string;
-  validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
-}
 
 /**
  * Stores, versions and finds IPS documents; a patient's current summary is their newest

@@ -57,6 +57,9 @@ export function createValidator(
 export { OffloadingValidator } from './offloading-validator.js';
 export { ProfileValidator, type ValidationIssue, type ValidatorOptions } from './profile-validator.js';
 
+/** What services ask of a validator: validate, and name the profile set in force. */
+export type DocumentValidator = Pick<Validator, 'profileSet' | 'validate'>;
+
 /** What the node asks of a validator: ProfileValidator inline, or OffloadingValidator. */
 export interface Validator {
   readonly profileSet: string;

@@ -10,7 +10,7 @@ import { projectRoot } from '../../src/project-root.js';
 import { minimal, type Json } from '../support/test-node.js';
 import { CrossBorderService } from '../../src/services/cross-border-service.js';
 import type { PeerClient } from '../../src/exchange/peer-client.js';
-import type { Access } from '../../src/services/summary-service.js';
+import type { Access } from '../../src/access/access-context.js';
 import { fhirError } from '../../src/fhir/operation-outcome.js';
 
 const key = (name: string) => `${projectRoot()}/seed/trust/demo-keys/${name}.json`;

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+// npm run bench:push: what a push costs, as users get it, against the previous version in the
+// same run. Pushes of the minimal and the all-sections IPS documents (each request a distinct
+// document of a new patient, so the node parses, validates, hashes and stores fresh bytes), and
+// a clinician's $summary, at 1 and 10 connections, on the embedded store and on FerretDB; per
+// run: requests/s, p50/p95/p99, and the CPU of the node process (all its threads) and of
+// FerretDB per request, from /proc/<pid>/stat. Then the database round trips of one push and
+// one read, counted on the wire by a proxy in front of FerretDB (bench/wire-counter.mjs).
+//
+// BENCH_BASELINE=<folder with an earlier build (dist/, node_modules)> measures it beside this
+// build, runs alternating; BENCH_BASELINE_NAME names it in the report. BENCH_SECONDS (10),
+// BENCH_CONCURRENCY (1,10), BENCH_STORES (embedded,ferretdb), BENCH_WORKLOADS
+// (minimal,all-sections,summary) narrow the run.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
+import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
+import { concurrency, DURATION, load, machine, startProcess, withTokens } from './lib.mjs';
+import { startWireCounter } from './wire-counter.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const EXAMPLES = join(ROOT, 'profiles/hl7.fhir.uv.ips-2.0.0/package/example');
+const CONCURRENCY = concurrency('1,10');
+const STORES = (process.env.BENCH_STORES ?? 'embedded,ferretdb').split(',');
+const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'minimal,all-sections,summary').split(',');
+const COUNTED = Number(process.env.BENCH_COUNTED ?? 20);
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+const builds = [{ name: 'this version', root: ROOT }];
+if (process.env.BENCH_BASELINE) builds.push({ name: process.env.BENCH_BASELINE_NAME ?? `previous (${process.env.BENCH_BASELINE})`, root: process.env.BENCH_BASELINE });
+
+const documents = {
+  minimal: JSON.parse(readFileSync(join(EXAMPLES, 'Bundle-bundle-minimal.json'), 'utf8')),
+  'all-sections': JSON.parse(readFileSync(join(EXAMPLES, 'Bundle-bundle-ips-all-sections.json'), 'utf8')),
+};
+
+/** CPU seconds a process (all its threads) has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid) {
+  if (pid === undefined) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat (utime, stime), counted from after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** A distinct document of a new patient, serialised: what a hospital's push sends. */
+function freshBody(template) {
+  const document = structuredClone(template);
+  document.identifier.value = randomUUID();
+  const patient = document.entry.find((e) => e.resource.resourceType === 'Patient').resource;
+  patient.identifier[0].value = randomUUID();
+  return JSON.stringify(document);
+}
+
+const base = (port) => `http://127.0.0.1:${port}/fhir`;
+const hisToken = (port, scope) => mintDemoToken({ audience: base(port), scope, ttlSeconds: 3600 });
+const doctorToken = (port) => mintDemoToken({ audience: base(port), issuer: 'idp', country: 'AT', ttlSeconds: 3600 });
+/** What users' HTTP clients send: a push's 201 echoes the document, compressed when asked. */
+const PUSH_HEADERS = { 'content-type': 'application/fhir+json', 'accept-encoding': 'gzip, deflate' };
+
+/** Starts a node of `build` on `mongodbUri` ('' for the embedded store); stores a patient with a permitting Consent. */
+async function startNode(build, port, mongodbUri, env = {}) {
+  const { child } = await startProcess([join(build.root, 'dist/src/main.js')], {
+    PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongodbUri, MONGODB_DATABASE: `pontis_push_${randomUUID().slice(0, 8)}`,
+    PONTIS_SEED: '0', LOG_LEVEL: 'warn', PONTIS_COUNTRY: 'AT',
+    // Limits high enough never to refuse: their counting is part of what is measured.
+    PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000', ...env,
+  }, /listening on/);
+  const his = async (scope) => ({ authorization: `Bearer ${await hisToken(port, scope)}`, 'content-type': 'application/fhir+json' });
+  const pushed = await (await fetch(`${base(port)}/Bundle`, { method: 'POST', headers: await his('system/Bundle.c'), body: JSON.stringify(documents['all-sections']) })).json();
+  const patientRef = pushed.entry.find((e) => e.resource.resourceType === 'Patient').resource.identifier[0];
+  const found = await (await fetch(`${base(port)}/Patient?identifier=${encodeURIComponent(`${patientRef.system}|${patientRef.value}`)}`, { headers: await his('system/Patient.rs') })).json();
+  const patientId = found.entry[0].resource.id;
+  const consent = {
+    resourceType: 'Consent', status: 'active', dateTime: '2026-01-01T00:00:00Z',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: `Patient/${patientId}` },
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: { type: 'permit' },
+  };
+  const created = await fetch(`${base(port)}/Consent`, { method: 'POST', headers: await his('system/Consent.c'), body: JSON.stringify(consent) });
+  if (created.status !== 201) throw new Error(`consent not stored: ${created.status} ${await created.text()}`);
+  return { child, port, summaryUrl: `${base(port)}/Patient/${patientId}/$summary` };
+}
+
+/** Load options for one workload against a node. */
+async function workload(name, node, connections) {
+  if (name === 'summary') {
+    // Reads run at hundreds to thousands per second: one single-use token each.
+    const count = (connections === 1 ? 1200 : 3000) * DURATION;
+    return withTokens({ url: node.summaryUrl, connections }, count, () => doctorToken(node.port));
+  }
+  const template = documents[name];
+  return withTokens({
+    url: `${base(node.port)}/Bundle`,
+    connections,
+    method: 'POST',
+    headers: PUSH_HEADERS,
+    requests: [{ setupRequest: (req) => ({ ...req, body: freshBody(template) }) }],
+  }, (name === 'minimal' ? 250 : 100) * DURATION, () => hisToken(node.port, 'system/Bundle.c'));
+}
+
+const LABELS = { minimal: 'POST /fhir/Bundle, minimal (8 entries, 18 KB)', 'all-sections': 'POST /fhir/Bundle, all-sections (42 entries, 104 KB)', summary: "GET $summary, a doctor's token" };
+
+/** Commands per request on the wire: `count` sequential requests of one kind through the proxy. */
+async function countRoundTrips(build, mongo) {
+  const counter = await startWireCounter(new URL(mongo.uri).host);
+  const node = await startNode(build, 18290, `mongodb://127.0.0.1:${counter.port}/`);
+  try {
+    const result = {};
+    for (const kind of ['minimal', 'summary']) {
+      const send = async () => {
+        const response = kind === 'summary'
+          ? await fetch(node.summaryUrl, { headers: { authorization: `Bearer ${await doctorToken(node.port)}` } })
+          : await fetch(`${base(node.port)}/Bundle`, { method: 'POST', headers: { ...PUSH_HEADERS, authorization: `Bearer ${await hisToken(node.port, 'system/Bundle.c')}` }, body: freshBody(documents.minimal) });
+        if (response.status >= 300) throw new Error(`${kind}: ${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+      };
+      for (let i = 0; i < 3; i++) await send();
+      // Let background writes of the warm-up (sweeps, reconciliations) settle.
+      await new Promise((r) => setTimeout(r, 300));
+      counter.reset();
+      for (let i = 0; i < COUNTED; i++) await send();
+      await new Promise((r) => setTimeout(r, 300));
+      const counts = counter.counts();
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      result[kind] = { perRequest: total / COUNTED, byCommand: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / COUNTED])) };
+      process.stdout.write(`${JSON.stringify({ build: build.name, roundTrips: kind, ...result[kind] })}\n`);
+    }
+    return result;
+  } finally {
+    node.child.kill('SIGTERM');
+    await counter.close();
+  }
+}
+
+async function main() {
+  const mongo = await startMongoTestServer();
+  if (!mongo) throw new Error(NO_SERVER_HELP);
+  const dbPid = mongo.process?.pid;
+  const rows = [];
+  const roundTrips = {};
+  try {
+    let port = 18200;
+    for (const store of STORES) {
+      const nodes = [];
+      for (const build of builds) nodes.push({ build, node: await startNode(build, port++, store === 'embedded' ? '' : mongo.uri) });
+      try {
+        for (const name of WORKLOADS) {
+          for (const connections of CONCURRENCY) {
+            for (const { build, node } of nodes) {
+              const options = await workload(name, node, connections);
+              const before = { node: cpuSeconds(node.child.pid), db: cpuSeconds(dbPid), at: performance.now() };
+              const row = await load(LABELS[name], options);
+              const seconds = (performance.now() - before.at) / 1000;
+              const requests = row.rps * DURATION;
+              const nodeCpu = cpuSeconds(node.child.pid) - before.node;
+              const dbCpu = store === 'embedded' ? NaN : cpuSeconds(dbPid) - before.db;
+              rows.push({
+                ...row, build: build.name, store, workload: name,
+                nodeCpuMsPerRequest: (nodeCpu * 1000) / requests,
+                dbCpuMsPerRequest: (dbCpu * 1000) / requests,
+                nodeCores: nodeCpu / seconds,
+              });
+            }
+          }
+        }
+      } finally {
+        for (const { node } of nodes) node.child.kill('SIGTERM');
+      }
+    }
+    if (STORES.includes('ferretdb')) for (const build of builds) roundTrips[build.name] = await countRoundTrips(build, mongo);
+  } finally {
+    await stopMongoTestServer(mongo);
+  }
+
+  const report = { date: new Date().toISOString(), machine: machine(), durationSeconds: DURATION, rows, roundTrips };
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results/push.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const f = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '');
+  process.stdout.write(`\n${machine()}; ${DURATION} s per run; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
+  process.stdout.write('| what | store | build | conn. | req/s | p50 ms | p95 ms | p99 ms | node CPU ms/req | FerretDB CPU ms/req | node cores | vs previous: req/s, CPU/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  for (const r of rows) {
+    const previous = builds.length > 1 && r.build === builds[0].name
+      ? rows.find((p) => p.build === builds[1].name && p.store === r.store && p.workload === r.workload && p.connections === r.connections)
+      : undefined;
+    const vs = previous ? `${f(r.rps / previous.rps)}×, ${f(r.nodeCpuMsPerRequest / previous.nodeCpuMsPerRequest)}×` : '';
+    process.stdout.write(`| ${r.name} | ${r.store} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.nodeCpuMsPerRequest)} | ${f(r.dbCpuMsPerRequest)} | ${f(r.nodeCores)} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
+  }
+  process.stdout.write('\nDatabase commands per request, counted on the wire (FerretDB):\n\n| build | request | commands | by command |\n|---|---|---|---|\n');
+  for (const [build, kinds] of Object.entries(roundTrips)) {
+    for (const [kind, c] of Object.entries(kinds)) {
+      process.stdout.write(`| ${build} | ${kind === 'summary' ? "$summary (doctor)" : 'push, minimal'} | ${f(c.perRequest, 1)} | ${Object.entries(c.byCommand).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')} |\n`);
+    }
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench:push: ${error.stack ?? error}\n`);
+  process.exit(1);
+});

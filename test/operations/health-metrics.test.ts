@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/project-root.js';
+import { PeerClient } from '../../src/exchange/peer-client.js';
+import { NodeMetrics } from '../../src/plugins/metrics.js';
 import { MemoryDatabase } from '../../src/repositories/memory-database.js';
 import { bodyOf, buildTestNode, documentFor, send, type TestNode } from '../support/test-node.js';
 import { FaultyDatabase } from '../support/faulty-database.js';
@@ -138,6 +141,48 @@ describe('metrics behind the operator token', () => {
     expect(text).not.toContain('SECRET-4711');
     expect(text).not.toContain(patientId);
     expect(text).not.toContain('urn:test:national');
+  });
+});
+
+describe('metrics of peer calls and audit writes', () => {
+  it('times peer calls by country and outcome, and shows each peer circuit state', async () => {
+    const metrics = new NodeMetrics();
+    const client = new PeerClient({ timeoutMs: 2000, connectTimeoutMs: 300, maxBytes: 100_000, breaker: { threshold: 2, openMs: 60_000 }, observe: metrics.peerCallObserver });
+    metrics.watchCircuits(() => client.circuitStates());
+    const alive = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/fhir+json' }).end('{"resourceType":"Bundle","type":"searchset"}'));
+    const port = await freePort();
+    await new Promise<void>((resolve) => alive.listen(port, '127.0.0.1', () => resolve()));
+    const call = { token: async () => 't', requestId: 'm' };
+    try {
+      await client.search({ country: 'PT', baseUrl: `http://127.0.0.1:${port}/fhir`, issuer: 'i', identifierSystems: [] }, {}, call);
+      const dead = { country: 'FR', baseUrl: `http://127.0.0.1:${await freePort()}/fhir`, issuer: 'j', identifierSystems: [] };
+      for (let i = 0; i < 3; i++) await client.search(dead, {}, call).catch(() => undefined);
+    } finally {
+      alive.close();
+      await client.close();
+    }
+    const text = await metrics.text();
+    expect(text).toContain('pontis_peer_call_duration_seconds_count{peer="PT",outcome="ok"} 1');
+    expect(text).toContain('pontis_peer_call_duration_seconds_count{peer="FR",outcome="unreachable"} 2');
+    expect(text).toContain('pontis_peer_call_duration_seconds_count{peer="FR",outcome="circuit-open"} 1');
+    expect(text).toContain('pontis_peer_circuit_state{peer="FR",state="open"} 1');
+    expect(text).toContain('pontis_peer_circuit_state{peer="PT",state="closed"} 1');
+    expect(text).not.toContain('127.0.0.1');
+  });
+
+  it('counts an audit write that failed (and the 503 it caused)', async () => {
+    const faulty: { db?: FaultyDatabase } = {};
+    const node = await buildTestNode(faultyBackend(faulty), { PONTIS_METRICS_TOKEN: TOKEN });
+    try {
+      faulty.db!.failing.add('audit_events.insertMany');
+      expect((await node.server.inject('/fhir/Patient?family=x')).statusCode).toBe(503);
+      faulty.db!.failing.clear();
+      const text = (await node.server.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).payload;
+      expect(text).toContain('pontis_audit_write_duration_seconds_count{outcome="failed"} 1');
+      expect(text).toContain('pontis_http_request_duration_seconds_count{route="/fhir/Patient",method="GET",status="503"} 1');
+    } finally {
+      await node.cleanup();
+    }
   });
 });
 

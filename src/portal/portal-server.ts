@@ -147,7 +147,15 @@ export async function createPortalServer(ctx: PortalContext, options: { host: st
   await server.register([{ plugin: Inert.plugin }, { plugin: Vision.plugin }, { plugin: Cookie.plugin }]);
   await server.register({
     plugin: Crumb.plugin,
-    options: { key: CRUMB_COOKIE, cookieOptions: { isSecure: secure, isHttpOnly: true, isSameSite: 'Strict', path: '/' }, restful: false },
+    // Lax like the session: the page an identity provider's redirect lands on must see it. Routes
+    // without forms (assets, not found) are skipped entirely: with crumb's auto-generation they would
+    // otherwise set a new crumb on every stylesheet, and the form on the page would no longer match.
+    options: {
+      key: CRUMB_COOKIE,
+      cookieOptions: { isSecure: secure, isHttpOnly: true, isSameSite: 'Lax', path: '/' },
+      restful: false,
+      skip: (request: Request) => request.route.settings.plugins?.crumb === false,
+    },
   });
   server.state(LANGUAGE_COOKIE, { isSecure: secure, isHttpOnly: true, isSameSite: 'Lax', path: '/', ttl: 365 * 24 * 3600_000, encoding: 'none', clearInvalid: true, strictHeader: true });
   server.state(SIGN_IN_COOKIE, { isSecure: secure, isHttpOnly: true, isSameSite: 'Lax', path: '/', ttl: 10 * 60_000, encoding: 'iron', password: options.cookiePassword, clearInvalid: true, ignoreErrors: true });
@@ -235,7 +243,13 @@ export async function createPortalServer(ctx: PortalContext, options: { host: st
     return withSecurityHeaders(response, !request.path.startsWith('/assets/'));
   });
 
-  const routes: ServerRoute[] = [...assetRoutes(), ...signInRoutes(ctx), ...clinicianRoutes(ctx), ...patientRoutes(ctx)];
+  const notFound: ServerRoute = {
+    method: '*',
+    path: '/{any*}',
+    options: { auth: { mode: 'try' }, plugins: { crumb: false } },
+    handler: () => Boom.notFound(),
+  };
+  const routes: ServerRoute[] = [...assetRoutes(), ...signInRoutes(ctx), ...clinicianRoutes(ctx), ...patientRoutes(ctx), notFound];
   server.route(routes);
   return server;
 }

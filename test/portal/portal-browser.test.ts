@@ -198,6 +198,20 @@ describe('a doctor in Portugal', () => {
     await page.close();
   }, 60_000);
 
+  it('can use the first form after signing in from a bookmarked sign-in link (no page of the portal seen before)', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(`${ptPortal}/signin`);
+    await page.fill('#username', 'pharmacist');
+    await page.fill('#password', 'demo');
+    await Promise.all([page.waitForURL(`${ptPortal}/clinician/find`), page.click('button[type=submit]')]);
+    await page.selectOption('#country', 'AT');
+    await page.fill('#identifier', '1238140358');
+    await Promise.all([page.waitForURL(`${ptPortal}/clinician/confirm`), page.click('form[action="/clinician/find"] button[type=submit]')]);
+    await Promise.all([page.waitForURL(`${ptPortal}/?signedout=1`), page.click('form[action="/signout"] button')]);
+    await context.close();
+  }, 60_000);
+
   it('does the whole clinician flow with the keyboard alone', async () => {
     const context = await browser.newContext({ locale: 'en-GB' });
     const page = await context.newPage();

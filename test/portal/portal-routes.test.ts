@@ -220,6 +220,20 @@ describe('forms', () => {
     expect((await client.get('/clinician/confirm')).headers['location']).toBe('/clinician/find');
   });
 
+  it('keeps the crumb of a page when its stylesheets and script load, or a missing page is asked for', async () => {
+    const client = new PortalClient(at.portal.server);
+    await client.signIn(at.portal.url, 'doctor');
+    await client.get('/clinician/find');
+    const crumb = client.jar.get('pontis_crumb');
+    expect(crumb).toBeTruthy();
+    for (const path of ['/assets/govuk-frontend.css', '/assets/portal.css', '/assets/portal.js', '/favicon.ico']) {
+      const answer = await at.portal.server.inject({ url: path });
+      expect(answer.headers['set-cookie'] ?? []).not.toEqual(expect.arrayContaining([expect.stringMatching(/^pontis_crumb=/)]));
+    }
+    const found = await client.post('/clinician/find', { purpose: 'treat', country: 'AT', identifier: '1238140358' });
+    expect(found.statusCode).toBe(303);
+  });
+
   it('asks for the purpose first and for a reason when it is an emergency', async () => {
     const client = new PortalClient(at.portal.server);
     await client.signIn(at.portal.url, 'doctor');

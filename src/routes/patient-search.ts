@@ -1,3 +1,4 @@
+import { parseTokenParameter, systemAndValue } from '../fhir/token-parameter.js';
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { normaliseName } from '../documents/patient-facts.js';
@@ -39,15 +40,11 @@ function criteriaFrom(query: Record<string, unknown>): PatientCriteria {
   const criteria: PatientCriteria = {};
   const identifier = query['identifier'] as string | undefined;
   if (identifier !== undefined) {
-    const bar = identifier.indexOf('|');
-    if (bar < 0) criteria.identifierValue = identifier;
-    else {
-      const system = identifier.slice(0, bar);
-      const value = identifier.slice(bar + 1);
-      if (system && value) criteria.identifierKey = identifier;
-      else if (value) criteria.identifierValue = value;
-      else if (system) criteria.identifierSystem = system;
-    }
+    const token = parseTokenParameter(identifier);
+    if (token.form === 'system|value') criteria.identifierKey = identifier;
+    else if (token.form === 'system|') {
+      if (token.system) criteria.identifierSystem = token.system;
+    } else if (token.value) criteria.identifierValue = token.value;
   }
   if (typeof query['family'] === 'string') criteria.familyPrefix = normaliseName(query['family']);
   if (typeof query['given'] === 'string') criteria.givenPrefix = normaliseName(query['given']);
@@ -75,11 +72,11 @@ export function patientSearchRoute(ctx: RouteContext): ServerRoute {
       const offset = query['_offset'] as number;
       const access = accessContextOf(request);
       const identifier = query['identifier'] as string | undefined;
-      const bar = identifier?.indexOf('|') ?? -1;
-      const home = identifier !== undefined && bar > 0 && bar < identifier.length - 1 ? ctx.crossBorder?.foreignHome(identifier.slice(0, bar), access) : undefined;
-      if (home) {
+      const named = identifier === undefined ? undefined : systemAndValue(identifier);
+      const home = named ? ctx.crossBorder?.foreignHome(named.system, access) : undefined;
+      if (home && named) {
         // Another Member State's patient: identified at their home node, only what confirms identity.
-        const patient = await ctx.crossBorder!.minimalPatient(home, identifier!.slice(0, bar), identifier!.slice(bar + 1), demographicsOf(query), access);
+        const patient = await ctx.crossBorder!.minimalPatient(home, named.system, named.value, demographicsOf(query), access);
         const asked = new URLSearchParams({ identifier: identifier! });
         for (const [k, v] of Object.entries(demographicsOf(query))) if (v !== undefined) asked.set(k, v);
         return h.response(

@@ -1,3 +1,4 @@
+import { systemAndValue } from '../fhir/token-parameter.js';
 import { receivesSignedSummaries } from '../access/access-policy.js';
 import type { ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import { signSummary } from '../exchange/summary-signature.js';
@@ -131,9 +132,8 @@ export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {
         plugins: { pontis: SUMMARY_SETTINGS },
       },
       async handler(request, h) {
-        const identifier = request.query['identifier'] as string;
-        const bar = identifier.indexOf('|');
-        const [system, value] = [identifier.slice(0, bar), identifier.slice(bar + 1)];
+        // The schema takes system|value only: both are there.
+        const { system, value } = systemAndValue(request.query['identifier'] as string)!;
         const access = accessContextOf(request);
         const languages = readerLanguages(ctx.translation, request, access);
         const home = ctx.crossBorder?.foreignHome(system, access);

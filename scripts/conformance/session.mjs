@@ -185,6 +185,8 @@ try {
     ['400 unknown type $validate', `${at}/Nothing/$validate`, { method: 'POST', token: tokens.his(at), body: {}, expect: 404 }],
     ['400 bad _summary', `${at}/Consent?patient=${patientId}&_summary=true`, { token: tokens.his(at), expect: 400 }],
     ['400 bad date', `${at}/AuditEvent?patient=${patientId}&date=2026`, { token: tokens.operator(at), expect: 400 }],
+    ['409 other content under a stored identifier', `${at}/Bundle`, { method: 'POST', token: tokens.his(at), body: { ...local.body, id: undefined, meta: undefined, timestamp: '2020-01-01T00:00:00Z' }, expect: 409 }],
+    ['431 headers too large', `${at}/Patient?family=x`, { headers: { 'x-padding': 'x'.repeat(20_000) } }],
   ];
   for (const [name, url, options] of errors) await record(name, url, options);
   // A requester's budget per patient (120 a minute): one requester reads until refused (429).

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from '../exchange/node-identity.js';
 import type { PeerNode } from '../exchange/peer-directory.js';
+import { childTraceparent } from '../plugins/tracing.js';
 import { CheckpointRefused, verifyCheckpoint, type AuditCheckpoint } from './audit-checkpoint.js';
 
 /**
@@ -117,6 +118,8 @@ export class WitnessClient {
           // Uncompressed, so that the size limit bounds what is decoded.
           'accept-encoding': 'identity',
           'x-request-id': `audit-witness-${randomUUID()}`,
+          // Off any request's path: each call starts a trace of its own (W3C trace context on every peer call).
+          traceparent: childTraceparent(undefined),
           ...(body === undefined ? {} : { 'content-type': 'application/fhir+json' }),
         },
         ...(body === undefined ? {} : { body }),

@@ -1,7 +1,11 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { join } from 'node:path';
+import { WitnessClient } from '../../src/audit/witness-client.js';
+import { NodeIdentity } from '../../src/exchange/node-identity.js';
 import { PeerClient } from '../../src/exchange/peer-client.js';
+import { projectRoot } from '../../src/project-root.js';
 import pino from 'pino';
 import { childTraceparent, parseTraceparent, SpanExporter } from '../../src/plugins/tracing.js';
 import { captureLog } from '../support/log-sink.js';
@@ -135,6 +139,18 @@ describe('W3C trace context', () => {
     const sent = parseTraceparent(peer.received[0]!.headers['traceparent']);
     const span = (JSON.parse(collector.received[0]!.body) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
     expect(span).toMatchObject({ traceId: TRACE, spanId: sent!.parentSpanId, parentSpanId: PARENT, name: 'GET peer PT', kind: 3, status: { code: 1 } });
+  });
+
+  it('gives every witness call to a peer (off any request) a trace of its own', async () => {
+    const peer = await sink({ resourceType: 'Parameters', parameter: [{ name: 'outcome', valueCode: 'new' }] });
+    const identity = await NodeIdentity.load(join(projectRoot(), 'seed', 'trust', 'demo-keys', 'ncp-at.json'));
+    const client = new WitnessClient(identity, { timeoutMs: 3000, maxBytes: 100_000 });
+    const node = { country: 'PT', baseUrl: `http://127.0.0.1:${peer.port}/fhir`, issuer: 'https://ncp.pt.example', identifierSystems: [] };
+    await client.submit(node, { jws: 'x.y.z' } as never);
+    await client.submit(node, { jws: 'x.y.z' } as never);
+    const [first, second] = peer.received.map((r) => parseTraceparent(r.headers['traceparent']));
+    expect(first?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(second?.traceId).not.toBe(first?.traceId);
   });
 
   it('exports nothing, and needs no collector, by default', async () => {

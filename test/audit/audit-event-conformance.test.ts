@@ -9,7 +9,7 @@ const AUDIT_EVENT = 'http://hl7.org/fhir/StructureDefinition/AuditEvent';
 let node: TestNode;
 
 beforeAll(async () => {
-  node = await buildTestNode(memoryBackend, { PONTIS_CONSENT_DEFAULT: 'opt-in', PONTIS_BREAK_GLASS: 'allowed', PONTIS_LIMIT_PER_PATIENT: '2' });
+  node = await buildTestNode(memoryBackend, { PONTIS_CONSENT_DEFAULT: 'opt-in', PONTIS_BREAK_GLASS: 'allowed', PONTIS_LIMIT_PER_PATIENT: '2', PONTIS_LIMIT_WINDOW_S: '86400' });
 });
 afterAll(async () => {
   await node?.cleanup();

@@ -48,7 +48,7 @@ function cpuSeconds(pid) {
 
 /** A distinct document of a new patient, serialised: what a hospital's push sends. */
 function freshBody(template) {
-  const document = structuredClone(template);
+  const document = JSON.parse(JSON.stringify(template));
   document.identifier.value = randomUUID();
   const patient = document.entry.find((e) => e.resource.resourceType === 'Patient').resource;
   patient.identifier[0].value = randomUUID();

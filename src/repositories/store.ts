@@ -45,6 +45,7 @@ export async function storeOn(database: DocumentDatabase, options: StoreOptions)
   await audit.ensureIndexes();
   await checkpoints.ensureIndexes();
   await witnessed.ensureIndexes();
+  const requestCounts = new RequestBudgetRepository(database);
   return {
     database,
     summaries,
@@ -54,8 +55,11 @@ export async function storeOn(database: DocumentDatabase, options: StoreOptions)
     checkpoints,
     witnessed,
     tokenUses: new TokenUseRepository(database),
-    requestCounts: new RequestBudgetRepository(database),
-    close: () => database.close(),
+    requestCounts,
+    async close() {
+      await requestCounts.close();
+      await database.close();
+    },
   };
 }
 

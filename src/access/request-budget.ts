@@ -12,7 +12,8 @@ export interface BudgetLimits {
 
 /**
  * Abuse detection (as in OpenNCP): requests per requester, and per requester and patient, over
- * a fixed window, counted in the database so that all instances enforce one limit. Over a
+ * a fixed window, counted in memory by each instance and reconciled through the database, so
+ * that instances sharing it enforce one limit (within the bound RequestBudgetRepository states). Over a
  * limit: 429. A patient's budget is each requester's own: one requester's abuse never locks
  * others out of a patient's data.
  */

@@ -3,9 +3,11 @@ import { hostname } from 'node:os';
 import type { AuditEvent } from 'fhir/r4.js';
 import type { AuditRecord, AuditRepository } from '../repositories/audit-repository.js';
 import { GroupWriter } from '../repositories/group-writer.js';
-import type { AuditWriteObserver } from '../plugins/metrics.js';
 import { genesisHash, recordHash, recordId } from './audit-chain.js';
 import type { ChainHead } from './audit-checkpoint.js';
+
+/** Told of each group write of audit records: how many, how long, whether it was made durable. */
+export type AuditWriteObserver = (records: number, seconds: number, ok: boolean) => void;
 
 /** What is recorded for one request. */
 export interface AuditEntry {

@@ -1,10 +1,15 @@
 import { Client, type FhirResource } from 'fhir-kit-client';
 import { Agent } from 'undici';
 import { fhirError } from '../fhir/operation-outcome.js';
-import type { PeerCallObserver, PeerCallOutcome } from '../plugins/metrics.js';
 import { childTraceparent } from '../plugins/tracing.js';
 import { CircuitBreaker, type CircuitBreakerSettings, type CircuitState } from './circuit-breaker.js';
 import type { PeerNode } from './peer-directory.js';
+
+/** How a call to a peer ended, as a metrics label (a fixed set). */
+export type PeerCallOutcome = 'ok' | 'refused' | 'circuit-open' | 'timeout' | 'unreachable' | 'bad-answer';
+
+/** Told of each call to a peer: the peer's country (from the directory), how it ended, how long it took. */
+export type PeerCallObserver = (country: string, outcome: PeerCallOutcome, seconds: number) => void;
 
 /** Limits of calls to peers. */
 export interface PeerCallLimits {

@@ -8,17 +8,12 @@ import type { OperationsSettings } from '../config.js';
 import type { CircuitState } from '../exchange/circuit-breaker.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { loggableError } from '../logger.js';
-import { methodNotAllowed } from '../routes/index.js';
+import { methodNotAllowed } from '../routes/method-not-allowed.js';
+import type { AuditWriteObserver } from '../audit/audit-trail.js';
+import type { PeerCallObserver } from '../exchange/peer-client.js';
 import type { ValidationIssue, Validator } from '../validation/index.js';
 
-/** How a call to a peer ended, as a metrics label (a fixed set). */
-export type PeerCallOutcome = 'ok' | 'refused' | 'circuit-open' | 'timeout' | 'unreachable' | 'bad-answer';
 
-/** Told of each call to a peer: the peer's country (from the directory), how it ended, how long it took. */
-export type PeerCallObserver = (country: string, outcome: PeerCallOutcome, seconds: number) => void;
-
-/** Told of each group write of audit records: how many, how long, whether it was made durable. */
-export type AuditWriteObserver = (records: number, seconds: number, ok: boolean) => void;
 
 /** HTTP methods as labels; anything else is `OTHER` (the label set stays fixed). */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

@@ -1,5 +1,4 @@
 import type { ServerRoute } from '@hapi/hapi';
-import { fhirError } from '../fhir/operation-outcome.js';
 import { auditEventSearchRoute } from './audit-event-search.js';
 import { auditWitnessRoutes } from './audit-witness.js';
 import { bundleCreateRoute } from './bundle-create.js';
@@ -12,36 +11,10 @@ import { patientReadRoute } from './patient-read.js';
 import { patientSearchRoute } from './patient-search.js';
 import { patientSummaryRoutes } from './patient-summary.js';
 import { resourceValidateRoute } from './resource-validate.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import type { RouteContext } from './route-context.js';
 
-/**
- * For each path, a catch-all route answering 405 with `Allow` for methods the path does not
- * support (hapi alone would answer 404).
- */
-export function methodNotAllowed(routes: readonly ServerRoute[]): ServerRoute[] {
-  const methods = new Map<string, Set<string>>();
-  for (const r of routes) {
-    const set = methods.get(r.path) ?? new Set<string>();
-    for (const m of [r.method].flat()) set.add(String(m).toUpperCase());
-    if (set.has('GET')) set.add('HEAD');
-    methods.set(r.path, set);
-  }
-  return [...methods].map(([path, allowed]) => ({
-    method: '*',
-    path,
-    // A method the path does not have is refused the same for everyone.
-    options: { auth: false },
-    handler(request) {
-      const allow = [...allowed].join(', ');
-      const error = fhirError(405, {
-        code: 'not-supported',
-        message: `${request.method.toUpperCase()} is not supported here; use ${allow}`,
-      });
-      error.output.headers['Allow'] = allow;
-      throw error;
-    },
-  }));
-}
+export { methodNotAllowed } from './method-not-allowed.js';
 
 /** Every route of the FHIR API. */
 export function fhirRoutes(ctx: RouteContext): ServerRoute[] {

@@ -961,8 +961,12 @@ export class ProfileValidator {
         return;
       }
     }
-    const keyed = (codings ?? []).filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
-    if (codings !== undefined && keyed.length === 0 && binding.strength !== 'required') return; // text only is allowed
+    let keyed: Json[] | undefined;
+    if (codings !== undefined) {
+      keyed = [];
+      for (const c of codings) if (isObject(c) && typeof c['system'] === 'string' && typeof c['code'] === 'string') keyed.push(c);
+      if (keyed.length === 0 && binding.strength !== 'required') return; // text only is allowed
+    }
     const expansion = this.expansionOf(binding);
     if (!expansion) {
       const url = canonicalUrl(binding.valueSet);
@@ -973,7 +977,7 @@ export class ProfileValidator {
       return;
     }
     const inSet =
-      codings === undefined ? expansion.codes.has(value as string) : keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
+      keyed === undefined ? expansion.codes.has(value as string) : keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
     if (!inSet) {
       run.issues.push({
         severity: binding.strength === 'required' ? 'error' : 'warning',

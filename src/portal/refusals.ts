@@ -1,7 +1,7 @@
 import type { Request } from '@hapi/hapi';
 import type { MessageKey } from './i18n/en.js';
 import type { NodeAnswer } from './node-api.js';
-import { languageOf } from './portal-server.js';
+import { languageOf } from './portal-context.js';
 import { Formats, translate } from './i18n.js';
 
 /** A refusal as the clinician reads it: what happened, and what they can do. */

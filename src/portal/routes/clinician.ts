@@ -1,7 +1,7 @@
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import type { Bundle } from 'fhir/r4.js';
 import type { MessageKey } from '../i18n/en.js';
-import { languageOf, seeOther, textOf, type PortalContext } from '../portal-server.js';
+import { languageOf, seeOther, textOf, type PortalContext } from '../portal-context.js';
 import { refusalOf } from '../refusals.js';
 import { sessionOfKind, type Consultation, type MinimalPatient, type PortalSession } from '../session.js';
 import { summaryView } from '../summary-view.js';

@@ -4,7 +4,7 @@ import Joi from 'joi';
 import { accessLogRows } from '../access-log-view.js';
 import { choicesFromConsent, consentFromChoices, HIDEABLE_SECTIONS, type ConsentChoices } from '../consent-choices.js';
 import type { Caller } from '../node-api.js';
-import { languageOf, seeOther, textOf, type PortalContext } from '../portal-server.js';
+import { languageOf, seeOther, textOf, type PortalContext } from '../portal-context.js';
 import { refusalOf } from '../refusals.js';
 import { sessionOfKind, type PortalSession } from '../session.js';
 import { summaryView } from '../summary-view.js';

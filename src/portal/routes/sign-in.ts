@@ -4,7 +4,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { loggableError } from '../../logger.js';
 import { personOf, SignInRefused, type PendingSignIn } from '../oidc-relying-party.js';
-import { languageOf, seeOther, SIGN_IN_COOKIE, textOf, type PortalContext } from '../portal-server.js';
+import { languageOf, seeOther, SIGN_IN_COOKIE, textOf, type PortalContext } from '../portal-context.js';
 import type { PortalSession } from '../session.js';
 
 /** A sign-in not completed within this time is refused (the cookie itself lasts as long). */

@@ -22,6 +22,8 @@ COPY bin ./bin
 COPY seed ./seed
 COPY profiles ./profiles
 COPY terminology ./terminology
+# The portal's page templates and assets are read at run time (PONTIS_PORTAL_PORT).
+COPY src/portal ./src/portal
 USER node
 EXPOSE 8080
 STOPSIGNAL SIGTERM

@@ -24,6 +24,8 @@ export interface IndexSpec {
   keys: Record<string, 1 | -1>;
   /** Enforced on scalar fields only: FerretDB does not enforce uniqueness across array elements. */
   unique?: boolean;
+  /** Documents without the field are left out (several may lack it under a unique index). */
+  sparse?: boolean;
 }
 
 /** Raised when an insert or update would break a unique index (MongoDB error 11000). */

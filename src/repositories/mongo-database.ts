@@ -107,7 +107,7 @@ class MongoCollection<T extends { _id: string }> implements DocumentCollection<T
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
     // One at a time: FerretDB 1.24 drops the connection when one createIndexes call names
     // several indexes that all exist already (a node restarting on its database).
-    for (const i of indexes) await this.collection.createIndex(i.keys, { name: i.name, ...(i.unique ? { unique: true } : {}) });
+    for (const i of indexes) await this.collection.createIndex(i.keys, { name: i.name, ...(i.unique ? { unique: true } : {}), ...(i.sparse ? { sparse: true } : {}) });
   }
 }
 

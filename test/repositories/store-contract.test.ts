@@ -213,6 +213,39 @@ describe.each(backends)('storage contract on the $name', (backend) => {
       expect(await things.count({ nested: { $ne: null } })).toBe(0);
     });
 
+    it('find by indexed fields and ranges, following updates and deletes that change the values', async () => {
+      const keyed = database.collection<{ _id: string; owner: string; at: number; when: Date; tags: string[] }>('contract_keyed');
+      await keyed.ensureIndexes([{ name: 'owner', keys: { owner: 1, at: -1 } }, { name: 'tags', keys: { tags: 1 } }]);
+      for (let i = 0; i < 6; i++) await keyed.insertOne({ _id: `k${i}`, owner: i % 2 ? 'odd' : 'even', at: i, when: new Date(1000 * i), tags: [`t${i}`, 'all'] });
+      expect((await keyed.find({ owner: 'odd', at: { $gte: 3 } }, { sort: { at: -1 } })).map((d) => d._id)).toEqual(['k5', 'k3']);
+      expect(await keyed.count({ owner: 'even', when: { $lt: new Date(3000) } })).toBe(2);
+      // A range never matches a value of another type.
+      expect(await keyed.count({ owner: 'even', at: { $lte: '9' } })).toBe(0);
+      expect(await keyed.count({ tags: 'all', at: { $gt: 1, $lt: 4 } })).toBe(2);
+      expect(await keyed.updateOne({ _id: 'k1', at: { $lte: 1 } }, { $set: { owner: 'even' }, $addToSet: { tags: { $each: ['moved', 'all'] } } })).toBe(true);
+      expect((await keyed.find({ owner: 'odd' }, { sort: { _id: 1 } })).map((d) => d._id)).toEqual(['k3', 'k5']);
+      expect((await keyed.find({ owner: 'even' }, { sort: { _id: 1 } })).map((d) => d._id)).toEqual(['k0', 'k1', 'k2', 'k4']);
+      expect(await keyed.findOne({ tags: 'moved' }, { fields: ['tags'] })).toEqual({ _id: 'k1', tags: ['t1', 'all', 'moved'] });
+      expect(await keyed.deleteMany({ owner: 'even', at: { $lt: 2 } })).toBe(2);
+      expect(await keyed.count({ tags: 'all' })).toBe(4);
+      expect(await keyed.findOne({ tags: 'moved' })).toBeNull();
+    });
+
+    it('free a unique key when its holder changes or goes, and refuse it while held', async () => {
+      const unique = database.collection<{ _id: string; code?: string }>('contract_unique');
+      await unique.ensureIndexes([{ name: 'code_unique', keys: { code: 1 }, unique: true, sparse: true }]);
+      await unique.insertOne({ _id: 'u1', code: 'A' });
+      await unique.insertOne({ _id: 'u2' });
+      await unique.insertOne({ _id: 'u3' });
+      await expect(unique.insertOne({ _id: 'u4', code: 'A' })).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(unique.updateOne({ _id: 'u2' }, { $set: { code: 'A' } })).rejects.toBeInstanceOf(DuplicateKeyError);
+      expect(await unique.updateOne({ _id: 'u1' }, { $set: { code: 'B' } })).toBe(true);
+      await unique.insertOne({ _id: 'u4', code: 'A' });
+      expect(await unique.deleteOne({ code: 'B' })).toBe(true);
+      await unique.insertOne({ _id: 'u5', code: 'B' });
+      expect((await unique.find({}, { sort: { _id: 1 } })).map((d) => [d._id, d.code ?? null])).toEqual([['u2', null], ['u3', null], ['u4', 'A'], ['u5', 'B']]);
+    });
+
     it('update atomically with $set, $addToSet and $push, and report a miss', async () => {
       expect(await things.updateOne({ _id: 't0', n: 0 }, { $set: { n: 10, nested: { a: 1 } }, $addToSet: { tags: { $each: ['c', 'x'] } } })).toBe(true);
       expect(await things.updateOne({ _id: 't0', n: 0 }, { $set: { n: 11 } })).toBe(false);

@@ -43,6 +43,9 @@ export interface ElementNode {
   /** Scratch of the validator: which object's members it was last found among, and where. */
   stamp: number;
   slot: number;
+  /** Kept by the validator on the node (a property read is cheaper than a WeakMap lookup): its children per type, its invariant plans. */
+  childLists: Map<string | undefined, { children: ElementNode[]; root: ElementNode }> | undefined;
+  plans: unknown[] | undefined;
 }
 
 const FHIR_TYPE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -96,6 +99,8 @@ function toNode(e: ElementDefinition): ElementNode {
     slicing: e.slicing ? { discriminators: e.slicing.discriminator ?? [], rules: e.slicing.rules ?? 'open' } : undefined,
     stamp: 0,
     slot: 0,
+    childLists: undefined,
+    plans: undefined,
   };
   if (isChoice) for (const t of node.types) node.choiceKeys.set(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1), t.code);
   return node;

@@ -229,15 +229,11 @@ export class ProfileValidator {
   /** Stamp of the current validateChildren call (see there). */
   private stamp = 0;
   private readonly required = new WeakMap<ElementNode[], ElementNode[]>();
-  /** The children that define an object's members, per node and type. */
-  private readonly childLists = new WeakMap<ElementNode, Map<string | undefined, { children: ElementNode[]; root: ElementNode }>>();
   /** Resource types an element admits, directly and after resolve(). */
   private readonly allowedTypeSets = new WeakMap<ElementNode, [Set<string> | undefined, Set<string> | undefined]>();
   /** Discriminator paths split into segments. */
   private readonly segments = new Map<string, string[]>();
 
-  /** How each node's invariants are answered (see invariantPlans). */
-  private readonly plans = new WeakMap<ElementNode, InvariantPlan[]>();
 
   /** Invariants compiled to member tests (existence-invariants.ts), or null for FHIRPath's. */
   private readonly existenceChecks = new Map<string, ExistenceCheck | null>();
@@ -496,10 +492,10 @@ export class ProfileValidator {
 
   /** {@link childrenOf}, remembered per node and type (a node belongs to one tree). */
   private childrenFor(node: ElementNode, type: string | undefined, treeRoot: ElementNode): { children: ElementNode[]; root: ElementNode } {
-    let byType = this.childLists.get(node);
+    let byType = node.childLists;
     if (!byType) {
       byType = new Map();
-      this.childLists.set(node, byType);
+      node.childLists = byType;
     }
     let found = byType.get(type);
     if (!found) {
@@ -993,12 +989,12 @@ export class ProfileValidator {
    * native answer up by expression and building the cache key on every visit cost a fifth of the walk.
    */
   private invariantPlans(node: ElementNode): InvariantPlan[] {
-    let plans = this.plans.get(node);
+    let plans = node.plans as InvariantPlan[] | undefined;
     if (!plans) {
       plans = node.invariants
         .filter((invariant) => invariant.key !== 'ele-1') // checked natively: no element is an empty object
         .map((invariant) => ({ invariant, cacheKey: `${node.path}\u0000${invariant.expression}`, native: NATIVE_INVARIANTS[invariant.expression] }));
-      this.plans.set(node, plans);
+      node.plans = plans;
     }
     return plans;
   }

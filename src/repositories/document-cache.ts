@@ -25,6 +25,14 @@ export class DocumentCache {
     return hit;
   }
 
+  /** Forgets a version (bytes written that nothing will point at). */
+  delete(key: string): void {
+    const hit = this.entries.get(key);
+    if (!hit) return;
+    this.entries.delete(key);
+    this.bytes -= hit.bytes.length;
+  }
+
   set(key: string, version: CachedVersion): void {
     if (version.bytes.length > this.maxBytes || this.entries.has(key)) return;
     this.entries.set(key, version);

@@ -60,16 +60,20 @@ export class PatientRepository {
   }
 
   /**
-   * The id of the patient these identifiers belong to, creating an invisible patient when none
-   * is known. A document without identifiers always gets a new patient.
+   * The id of the patient these identifiers belong to, or of a new patient (`created`): then
+   * only its identifier claims are stored, and {@link recordDocument} stores the patient once
+   * its first document is. A document without identifiers always gets a new patient.
    */
-  async resolve(identifierKeys: readonly string[]): Promise<string> {
+  async resolve(identifierKeys: readonly string[]): Promise<{ patientId: string; created: boolean }> {
+    if (identifierKeys.length === 0) return { patientId: randomUUID(), created: true };
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-      const known = await this.patientIdByIdentifiers(identifierKeys);
+      // One identifier (the usual case): claiming it for a new patient is the lookup, one round
+      // trip for a new patient. Several: the patient is whoever holds any of them, so look first.
+      const known = identifierKeys.length === 1 ? undefined : await this.patientIdByIdentifiers(identifierKeys);
       const patientId = known ?? randomUUID();
-      if (!known) await this.insertStub(patientId);
-      const won = await this.claim(patientId, identifierKeys, known === undefined);
-      if (won) return patientId;
+      if (await this.claim(patientId, identifierKeys, known === undefined)) return { patientId, created: known === undefined };
+      const holder = identifierKeys.length === 1 ? await this.patientIdByIdentifier(identifierKeys[0]!) : undefined;
+      if (holder) return { patientId: holder, created: false };
     }
     throw new Error('could not claim patient identifiers after concurrent attempts');
   }
@@ -103,68 +107,79 @@ export class PatientRepository {
     return undefined;
   }
 
-  private async insertStub(patientId: string): Promise<void> {
-    await this.patients.insertOne({
-      _id: patientId,
-      identifierKeys: [],
-      identifierSystems: [],
-      identifierValues: [],
-      family: [],
-      given: [],
-      birthDate: null,
-      gender: null,
-      json: '',
-      sourceTimestampMs: Number.MIN_SAFE_INTEGER,
-      hasSummary: false,
-      lastUpdated: new Date(),
-    });
-  }
-
   /**
    * Claims every unclaimed identifier for the patient. When the patient is new and its first
    * identifier was claimed meanwhile by another writer, gives up (false) so the caller resolves
    * again and joins that patient instead of creating a twin.
    */
   private async claim(patientId: string, identifierKeys: readonly string[], isNew: boolean): Promise<boolean> {
-    for (const [i, key] of identifierKeys.entries()) {
+    let rest = identifierKeys;
+    if (isNew) {
       try {
-        await this.claims.insertOne({ _id: key, patientId });
+        await this.claims.insertOne({ _id: identifierKeys[0]!, patientId });
       } catch (error) {
         if (!(error instanceof DuplicateKeyError)) throw error;
-        if (isNew && i === 0) return false;
+        return false;
       }
+      rest = identifierKeys.slice(1);
     }
+    // The others in one round trip; those already held (by this patient or another) stay as they are.
+    if (rest.length > 0) await this.claims.insertEach(rest.map((key) => ({ _id: key, patientId })));
     return true;
   }
 
   /**
    * Records that a document of the patient is stored: the patient becomes visible, gains the
    * document's identifiers, and takes its demographics when the document is the newest seen.
-   * Idempotent, so a retried push finishes an interrupted one.
+   * `created`: the patient was made by this push ({@link resolve}), so it is inserted whole.
+   * Idempotent, so a retried push finishes an interrupted one (whose patient may not be stored yet).
    */
-  async recordDocument(patientId: string, timestampMs: number, facts: PatientFacts, patientJson: string): Promise<void> {
+  async recordDocument(patientId: string, timestampMs: number, facts: PatientFacts, patientJson: string, created = false): Promise<void> {
+    const demographics = {
+      sourceTimestampMs: timestampMs,
+      json: patientJson,
+      family: facts.family,
+      given: facts.given,
+      birthDate: facts.birthDate,
+      gender: facts.gender,
+    };
+    const whole = (): PatientRecord => ({
+      _id: patientId,
+      identifierKeys: [...facts.identifierKeys],
+      identifierSystems: [...facts.identifierSystems],
+      identifierValues: [...facts.identifierValues],
+      ...demographics,
+      hasSummary: true,
+      lastUpdated: new Date(),
+    });
+    if (created && (await this.insertWhole(whole()))) return;
     const identifiers = {
       identifierKeys: { $each: facts.identifierKeys },
       identifierSystems: { $each: facts.identifierSystems },
       identifierValues: { $each: facts.identifierValues },
     };
-    const newest = await this.patients.updateOne(
-      { _id: patientId, sourceTimestampMs: { $lte: timestampMs } },
-      {
-        $set: {
-          hasSummary: true,
-          sourceTimestampMs: timestampMs,
-          json: patientJson,
-          family: facts.family,
-          given: facts.given,
-          birthDate: facts.birthDate,
-          gender: facts.gender,
-          lastUpdated: new Date(),
-        },
-        $addToSet: identifiers,
-      },
-    );
-    if (!newest) await this.patients.updateOne({ _id: patientId }, { $set: { hasSummary: true }, $addToSet: identifiers });
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+      const newest = await this.patients.updateOne(
+        { _id: patientId, sourceTimestampMs: { $lte: timestampMs } },
+        { $set: { hasSummary: true, ...demographics, lastUpdated: new Date() }, $addToSet: identifiers },
+      );
+      if (newest) return;
+      if (await this.patients.updateOne({ _id: patientId }, { $set: { hasSummary: true }, $addToSet: identifiers })) return;
+      // Not stored yet: its first push stopped after claiming the identifiers.
+      if (await this.insertWhole(whole())) return;
+    }
+    throw new Error('could not record the patient after concurrent attempts');
+  }
+
+  /** Inserts a patient; false when it exists already (another push of theirs stored it first). */
+  private async insertWhole(record: PatientRecord): Promise<boolean> {
+    try {
+      await this.patients.insertOne(record);
+      return true;
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+      return false;
+    }
   }
 
   /** What identifies a patient with at least one stored summary (no demographics). */

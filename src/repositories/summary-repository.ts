@@ -131,7 +131,17 @@ export class SummaryRepository {
    */
   async create(record: SummaryRecord, json: string, profileSet: string): Promise<void> {
     await this.insertVersion(record._id, record, json, profileSet);
-    await this.summaries.insertOne(record);
+    try {
+      await this.summaries.insertOne(record);
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) {
+        // Nothing points at these bytes: a retry or a conflicting push, answered from the stored document.
+        const key = versionKey(record._id, record.versionId);
+        this.cache.delete(key);
+        await this.versions.deleteOne({ _id: key }).catch(() => undefined);
+      }
+      throw error;
+    }
     this.currentByPatient.delete(record.patientId);
   }
 

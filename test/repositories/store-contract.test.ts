@@ -322,7 +322,7 @@ describe.each(backends)('storage contract on the $name', (backend) => {
     it('finish an interrupted push when it is retried', async () => {
       // Simulate a crash after the document record was written, before the patient pointer moved.
       const bundle = documentFor('P6', '2024-01-01T10:00:00Z');
-      const patientId = await store.patients.resolve(['urn:test:national|P6']);
+      const { patientId } = await store.patients.resolve(['urn:test:national|P6']);
       const record = {
         _id: 'interrupted-1',
         identifierKey: 'urn:test:documents|P6-2024-01-01T10:00:00Z',

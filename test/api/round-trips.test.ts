@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { mintDemoToken } from '../../src/auth/demo-tokens.js';
+import { counting, type CountingDatabase } from '../support/counting-database.js';
+import { backends } from '../support/stores.js';
+import { bodyOf, buildTestNode, documentFor, privacyConsent, send, type Json, type TestNode } from '../support/test-node.js';
+
+/**
+ * What a push and a read cost the database, operation by operation (each one round trip on a
+ * MongoDB-wire server): the write path makes no look-up it can learn from a unique insert, and
+ * request budgets are counted in memory.
+ */
+describe.each(backends)('database operations per request on the $name', (backend) => {
+  let node: TestNode;
+  let database: CountingDatabase;
+  let patientId: string;
+
+  beforeAll(async () => {
+    const counted = counting(backend);
+    node = await buildTestNode(counted, { PONTIS_CURRENT_SUMMARY_TTL_MS: '60000' });
+    database = counted.last!;
+    expect((await send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-0', '2026-01-01T00:00:00Z'))).statusCode).toBe(201);
+    patientId = bodyOf<Json>(await node.server.inject('/fhir/Patient?identifier=urn:test:national|RT-0'))['entry'][0].resource.id as string;
+    expect((await send(node.server, 'POST', '/fhir/Consent', privacyConsent(patientId, { type: 'permit' }))).statusCode).toBe(201);
+  });
+  afterAll(async () => {
+    await node.cleanup();
+  });
+
+  /** Operations of one request, budgets' background reports left out (they run on their own). */
+  async function operationsOf(request: () => Promise<{ statusCode: number }>, status: number): Promise<string[]> {
+    await node.store.requestCounts.reconcile();
+    database.operations = [];
+    expect((await request()).statusCode).toBe(status);
+    return database.operations;
+  }
+
+  it('a push of a new document of a new patient: claim, consent, bytes, record, patient, audit', async () => {
+    const operations = await operationsOf(() => send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-1', '2026-01-02T00:00:00Z')), 201);
+    expect(operations).toEqual([
+      'token_uses.insertEach',
+      'patient_identifiers.insertOne',
+      'consent_versions.find',
+      'summary_versions.insertOne',
+      'summaries.insertOne',
+      'patients.insertOne',
+      'audit_events.insertMany',
+      'audit_chains.updateOne',
+    ]);
+  });
+
+  it("a push of a known patient's new document looks the patient up once and updates them", async () => {
+    const operations = await operationsOf(() => send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-0', '2026-01-03T00:00:00Z')), 201);
+    expect(operations.filter((o) => o.startsWith('patient'))).toEqual(['patient_identifiers.insertOne', 'patient_identifiers.findOne', 'patients.updateOne']);
+    expect(operations).not.toContain('summaries.findOne');
+  });
+
+  it('a retried push answers 200 from the stored document and leaves no bytes behind', async () => {
+    const document = documentFor('RT-2', '2026-01-02T00:00:00Z');
+    const first = await send(node.server, 'POST', '/fhir/Bundle', document);
+    expect(first.statusCode).toBe(201);
+    const versions = await node.store.database.collection('summary_versions').count({});
+    const retried = await send(node.server, 'POST', '/fhir/Bundle', document);
+    expect(retried.statusCode).toBe(200);
+    expect(bodyOf<Json>(retried)['id']).toBe(bodyOf<Json>(first)['id']);
+    const conflicting = await send(node.server, 'POST', '/fhir/Bundle', { ...document, language: 'de-AT' });
+    expect(conflicting.statusCode).toBe(409);
+    expect(await node.store.database.collection('summary_versions').count({})).toBe(versions);
+  });
+
+  it("a doctor's $summary: token, consent, audit", async () => {
+    const read = async () =>
+      node.server.inject({ url: `/fhir/Patient/${patientId}/$summary`, headers: { authorization: `Bearer ${await mintDemoToken({ audience: node.config.baseUrl })}` } });
+    await read();
+    const operations = await operationsOf(read, 200);
+    expect(operations).toEqual(['token_uses.insertEach', 'consent_versions.find', 'audit_events.insertMany', 'audit_chains.updateOne']);
+  });
+});
+
+describe('the document a push echoes', () => {
+  let node: TestNode;
+  beforeAll(async () => {
+    node = await buildTestNode(backends[0]!);
+  });
+  afterAll(async () => {
+    await node.cleanup();
+  });
+
+  it('is compressed at the fastest level: the client sent these very bytes', async () => {
+    const pushed = await send(node.server, 'POST', '/fhir/Bundle', documentFor('ECHO-1', '2026-01-01T00:00:00Z'), { 'accept-encoding': 'gzip' });
+    expect(pushed.statusCode).toBe(201);
+    expect(pushed.headers['content-encoding']).toBe('gzip');
+    const bytes = gunzipSync(pushed.rawPayload);
+    expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({ resourceType: 'Bundle', identifier: { value: 'ECHO-1-2026-01-01T00:00:00Z' } });
+    expect(pushed.rawPayload.length).toBe(gzipSync(bytes, { level: 1 }).length);
+  });
+});

@@ -4,7 +4,7 @@ import { parseResourceBody } from '../fhir/resource-body.js';
 import { headerOf } from '../fhir/headers.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
-import { summaryResponse } from './responses.js';
+import { ECHO_COMPRESSION, summaryResponse } from './responses.js';
 import { failAction, fhirJsonPayload, querySchema } from './validation.js';
 
 /** How much of the stored resource the client wants back (`Prefer: return=`). */
@@ -23,6 +23,7 @@ export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
     path: '/fhir/Bundle',
     options: {
       payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
+      compression: ECHO_COMPRESSION,
       validate: { query: querySchema({}), failAction },
       plugins: { pontis: { scope: { resourceType: 'Bundle', permission: 'c' }, audit: { action: 'C', interaction: 'create', resourceType: 'Bundle' } } },
     },

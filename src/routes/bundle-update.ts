@@ -6,7 +6,7 @@ import { preferredReturn } from './bundle-create.js';
 import { headerOf } from '../fhir/headers.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
-import { summaryResponse } from './responses.js';
+import { ECHO_COMPRESSION, summaryResponse } from './responses.js';
 import { expectedVersion, failAction, fhirId, fhirJsonPayload, querySchema } from './validation.js';
 
 /**
@@ -19,6 +19,7 @@ export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
     path: '/fhir/Bundle/{id}',
     options: {
       payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
+      compression: ECHO_COMPRESSION,
       validate: { params: Joi.object({ id: fhirId.required() }), query: querySchema({}), failAction },
       plugins: { pontis: { scope: { resourceType: 'Bundle', permission: 'u' }, audit: { action: 'U', interaction: 'update', resourceType: 'Bundle' } } },
     },

@@ -210,23 +210,60 @@ class Parser {
   }
 }
 
-/** Whether anything is found along `steps` (a primitive given only by its `_name` extension counts). */
+const companions = new Map<string, string>();
+
+/** `_name`, the member holding a primitive's id and extensions, built once per name. */
+function companion(key: string): string {
+  let c = companions.get(key);
+  if (c === undefined) {
+    c = `_${key}`;
+    companions.set(key, c);
+  }
+  return c;
+}
+
+/** Adds the present items of `member` to `out`. */
+function collect(member: unknown, out: unknown[]): void {
+  if (member === undefined) return;
+  if (Array.isArray(member)) {
+    for (const item of member) if (item !== null && item !== undefined) out.push(item);
+  } else if (member !== null) {
+    out.push(member);
+  }
+}
+
+/** Whether `member` holds anything (a value, or an array with a non-null item). */
+function holds(member: unknown): boolean {
+  if (member === undefined || member === null) return false;
+  if (!Array.isArray(member)) return true;
+  for (const item of member) if (item !== null && item !== undefined) return true;
+  return false;
+}
+
+/**
+ * Whether anything is found along `steps` (a primitive given only by its `_name` extension
+ * counts). Called for nearly every element validated: loops without iterators or temporary arrays.
+ */
 function exists(value: Json, steps: string[][], filter: Criterion | undefined): boolean | undefined {
   let nodes: unknown[] = [value];
-  for (const [i, keys] of steps.entries()) {
-    const last = i === steps.length - 1;
+  const lastStep = steps.length - 1;
+  for (let i = 0; i <= lastStep; i++) {
+    const keys = steps[i]!;
+    const answerHere = i === lastStep && !filter;
     const next: unknown[] = [];
     for (const node of nodes) {
       if (node === null || typeof node !== 'object' || Array.isArray(node)) continue;
       const object = node as Json;
       for (const key of keys) {
-        for (const k of last && !filter ? [key, `_${key}`] : [key]) {
-          const member = object[k];
-          if (member === undefined) continue;
-          for (const item of Array.isArray(member) ? member : [member]) if (item !== null && item !== undefined) next.push(item);
+        if (answerHere) {
+          // Only whether something is there matters: stop at the first.
+          if (holds(object[key]) || holds(object[companion(key)])) return true;
+          continue;
         }
+        collect(object[key], next);
       }
     }
+    if (answerHere) return false;
     nodes = next;
   }
   if (!filter) return nodes.length > 0;

@@ -276,8 +276,11 @@ export class ProfileValidator {
         if (isObject(entry) && typeof entry['fullUrl'] === 'string' && isObject(entry['resource'])) {
           const fullUrl = entry['fullUrl'];
           run.entries.set(fullUrl, entry['resource']);
-          const restful = RESTFUL_TAIL.exec(fullUrl);
-          if (restful && !run.relative.has(restful[1]!)) run.relative.set(restful[1]!, entry['resource']);
+          // RESTful fullUrls (`http...`) also answer relative references; `urn:` ones never do.
+          if (fullUrl.charCodeAt(0) !== 117 /* u */) {
+            const restful = RESTFUL_TAIL.exec(fullUrl);
+            if (restful && !run.relative.has(restful[1]!)) run.relative.set(restful[1]!, entry['resource']);
+          }
         }
       }
     }

@@ -33,8 +33,10 @@ export function createValidator(
 ): ProfileValidator {
   const base = loadBaseDefinitions();
   const registry = DefinitionRegistry.fhirR4(base);
-  const terminology = Terminology.fhirR4(base);
-  const fingerprint = createHash('sha256').update(`engine ${ENGINE_VERSION}; base ${medplumDefinitionsVersion()}`);
+  // Code system versions of HL7 Terminology (scripts/conformance/tho-versions.mjs writes them).
+  const thoBytes = readFileSync(join(projectRoot(), 'profiles', 'tho-code-system-versions.json'));
+  const terminology = Terminology.fhirR4(base).withVersions((JSON.parse(thoBytes.toString('utf8')) as { versions: Record<string, string> }).versions);
+  const fingerprint = createHash('sha256').update(`engine ${ENGINE_VERSION}; base ${medplumDefinitionsVersion()}`).update(thoBytes);
   for (const folder of packages) {
     // Each file is read once: its bytes feed the fingerprint, its resource the registry or terminology.
     const path = join(projectRoot(), 'profiles', folder);

@@ -43,6 +43,7 @@ export class Terminology {
   private readonly valueSets = new Map<string, ValueSet>();
   private readonly codeSystems = new Map<string, CodeSystem>();
   private readonly expansions = new Map<string, Expansion | null>();
+  private readonly versions = new Map<string, string>();
 
   add(resources: Iterable<unknown>): this {
     for (const r of resources as Iterable<ValueSet | CodeSystem>) {
@@ -68,9 +69,20 @@ export class Terminology {
     return this.valueSets.has(url) && !this.codeSystems.has(url);
   }
 
-  /** The version of a CodeSystem known here, if it is known and declares one. */
+  /**
+   * The version of a code system known here, if it is known and declares one: HL7 Terminology's
+   * (see {@link withVersions}) before the R4 core's. None for v2 tables, whose versions the HL7
+   * validator does not hold against a document.
+   */
   codeSystemVersion(url: string): string | undefined {
-    return this.codeSystems.get(url)?.version;
+    if (url.includes('/CodeSystem/v2-')) return undefined;
+    return this.versions.get(url) ?? this.codeSystems.get(url)?.version;
+  }
+
+  /** Versions of code systems that replace the ones of the definitions (HL7 Terminology's). */
+  withVersions(versions: Record<string, string>): this {
+    for (const [url, version] of Object.entries(versions)) this.versions.set(url, version);
+    return this;
   }
 
   /** Whether a CodeSystem with this canonical is known here. */

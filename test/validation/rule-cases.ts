@@ -138,6 +138,8 @@ const groups: [RuleClass, Row[]][] = [
   ['codings', [
   ['coding whose system is a ValueSet', M, (b) => (resourceOf(b, 'Condition')['code'].coding[0].system = 'http://hl7.org/fhir/ValueSet/condition-code'), false, at('Condition', '.code.coding[0].system')],
   ['coding of a code system version that does not exist', M, (b) => (resourceOf(b, 'Condition')['clinicalStatus'].coding[0].version = '0.9.9'), false, at('Condition', '.clinicalStatus.coding[0].version')],
+  ['coding of the R4 core version of a code system HL7 Terminology has taken over', M, (b) => (resourceOf(b, 'Condition')['clinicalStatus'].coding[0].version = '4.0.1'), false, at('Condition', '.clinicalStatus.coding[0].version')],
+  ['coding of HL7 Terminology\'s version of a code system (allowed)', M, (b) => (resourceOf(b, 'Condition')['clinicalStatus'].coding[0].version = '3.0.0'), true],
   ['coding of an IPS 1.x code system that 2.0.0 no longer has', M, (b) => (resourceOf(b, 'AllergyIntolerance')['code'] = { coding: [{ system: 'http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips', code: 'no-allergy-info' }] }), false, at('AllergyIntolerance', '.code.coding[0].system')],
 
   ]],

@@ -83,7 +83,9 @@ export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
       if (resource['resourceType'] !== type) {
         throw fhirError(400, { code: 'invalid', expression: 'resourceType', message: `this endpoint validates ${type}, not ${String(resource['resourceType'])}` });
       }
-      const issues = await ctx.validator.validate(resource, profile);
+      // A document is judged as a push would judge it: against the node's document profile too.
+      const document = resource['resourceType'] === 'Bundle' && resource['type'] === 'document';
+      const issues = await ctx.validator.validate(resource, profile ?? (document ? ctx.config.documentProfile : undefined));
       return h.response(operationOutcome(withDocumentRules(resource, issues)));
     },
   };

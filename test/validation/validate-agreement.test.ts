@@ -57,6 +57,19 @@ describe('$validate and push agree on documents (issue 14)', () => {
     expect(r.validateErrors).toEqual(expect.arrayContaining(r.pushErrors));
   });
 
+  it('a document without a declared profile is judged against the node\'s document profile, as a push is', async () => {
+    const bundle = minimal();
+    bundle['identifier'] = { system: 'urn:test:documents', value: 'agreement-5' };
+    delete bundle['meta'];
+    // The IPS Composition needs a medications section; the base R4 Composition does not.
+    bundle['entry'][0].resource.section = (bundle['entry'][0].resource.section as Json[]).filter((s) => s['code'].coding[0].code !== '10160-0');
+    bundle['entry'] = (bundle['entry'] as Json[]).filter((e) => !['MedicationStatement', 'Medication'].includes(e['resource'].resourceType));
+    const r = await pushAndValidate(bundle);
+    expect(r.pushStatus).toBe(422);
+    expect(r.pushErrors).toContain('Bundle.entry[0].resource.section');
+    expect(r.validateErrors).toContain('Bundle.entry[0].resource.section');
+  });
+
   it('a valid document: accepted by both', async () => {
     const bundle = minimal();
     bundle['identifier'] = { system: 'urn:test:documents', value: 'agreement-4' };

@@ -162,7 +162,8 @@ const environmentSchema = Joi.object({
   PONTIS_DOCUMENT_PROFILE: Joi.string()
     .uri({ scheme: ['http', 'https'] })
     .default(IPS_BUNDLE_PROFILE),
-  PONTIS_VALIDATION_WORKER_BYTES: Joi.number().integer().min(0).default(512 * 1024),
+  // From 64 KiB a push's validation and hashing pay for the hand-over to the worker (issue 16, BENCHMARKS.md).
+  PONTIS_VALIDATION_WORKER_BYTES: Joi.number().integer().min(0).default(64 * 1024),
   PONTIS_UNKNOWN_EXTENSIONS: Joi.string().valid('warning', 'error').default('warning'),
   NODE_ENV: Joi.string().default('development'),
   PONTIS_TRUST_LIST: Joi.string().default(DEMO_TRUST_LIST),

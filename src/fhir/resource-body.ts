@@ -48,6 +48,14 @@ function illFormedString(root: unknown, path: string): string | undefined {
 }
 
 /**
+ * The text of a body {@link parseResourceBody} accepted (its bytes are UTF-8), for work that
+ * starts from the text: a pushed document is validated and hashed on a worker thread from it.
+ */
+export function bodyText(payload: unknown): string {
+  return Buffer.isBuffer(payload) ? payload.toString('utf8') : typeof payload === 'string' ? payload : '';
+}
+
+/**
  * Parses a request body as one FHIR JSON resource of the expected type. Malformed JSON, a body
  * that is not an object, or another resource type are 400s that say what is wrong without
  * echoing the content.

@@ -141,6 +141,14 @@ export class NodeMetrics {
         }
         return (result as Promise<ValidationIssue[]>).finally(() => end());
       },
+      ...(validator.checkDocument
+        ? {
+            checkDocument(json: string, parsed: Record<string, unknown>, profile?: string) {
+              const end = histogram.startTimer();
+              return validator.checkDocument!(json, parsed, profile).finally(() => end());
+            },
+          }
+        : {}),
     };
   }
 

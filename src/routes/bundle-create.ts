@@ -1,6 +1,6 @@
 import type { ServerRoute } from '@hapi/hapi';
 import { operationOutcome } from '../fhir/operation-outcome.js';
-import { parseResourceBody } from '../fhir/resource-body.js';
+import { bodyText, parseResourceBody } from '../fhir/resource-body.js';
 import { headerOf } from '../fhir/headers.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
@@ -29,7 +29,7 @@ export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
     },
     async handler(request, h) {
       const bundle = parseResourceBody(request.payload, 'Bundle');
-      const stored = await ctx.summaries.push(bundle, accessContextOf(request));
+      const stored = await ctx.summaries.push(bundle, accessContextOf(request), bodyText(request.payload));
       const status = stored.created ? 201 : 200;
       const location = `${ctx.config.baseUrl}/Bundle/${stored.record._id}/_history/${stored.versionId}`;
       const wanted = preferredReturn(headerOf(request, 'prefer'));

@@ -1,7 +1,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
-import { parseResourceBody } from '../fhir/resource-body.js';
+import { bodyText, parseResourceBody } from '../fhir/resource-body.js';
 import { preferredReturn } from './bundle-create.js';
 import { headerOf } from '../fhir/headers.js';
 import { accessContextOf } from '../plugins/authentication.js';
@@ -30,7 +30,7 @@ export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
       if (bundle['id'] !== id) {
         throw fhirError(400, { code: 'invalid', expression: 'Bundle.id', message: 'Bundle.id must equal the id in the URL' });
       }
-      const stored = await ctx.summaries.replace(id, expected, bundle, accessContextOf(request));
+      const stored = await ctx.summaries.replace(id, expected, bundle, accessContextOf(request), bodyText(request.payload));
       const wanted = preferredReturn(headerOf(request, 'prefer'));
       const response =
         wanted === 'representation'

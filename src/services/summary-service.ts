@@ -55,22 +55,39 @@ export class SummaryService {
 
   /**
    * Checks the document rules, then the node's document profile (and every profile the
-   * document declares): the facts and any warnings, or a 422 naming every problem.
+   * document declares): the facts, any warnings and the content hash, or a 422 naming every
+   * problem. Given the JSON text the document was parsed from, profile validation and hashing
+   * run on the validator's worker thread meanwhile the rules are checked here.
    */
-  private async checked(bundle: Record<string, unknown>): Promise<DocumentFacts & { notes: Problem[] }> {
+  private async checked(bundle: Record<string, unknown>, json?: string): Promise<DocumentFacts & { notes: Problem[]; contentHash: string }> {
+    const offloaded = json !== undefined && this.validator.checkDocument ? this.validator.checkDocument(json, bundle, this.documentProfile) : undefined;
+    // Settled here so that a refusal by the rules leaves no rejection unhandled.
+    const verdict = offloaded?.then((v) => ({ ok: true as const, ...v }), (error: unknown) => ({ ok: false as const, error }));
     const check = checkDocumentRules(bundle);
     if (!check.ok) throw fhirError(422, check.problems);
+    let issues: Problem[];
+    let contentHash: string;
+    if (verdict) {
+      const settled = await verdict;
+      if (!settled.ok) throw settled.error;
+      ({ issues, contentHash } = settled);
+    } else {
+      issues = await this.validator.validate(bundle, this.documentProfile);
+      contentHash = documentContentHash(bundle);
+    }
     // A ValidationIssue is a Problem: it goes into the OperationOutcome as it is.
-    const issues: Problem[] = await this.validator.validate(bundle, this.documentProfile);
     if (issues.some((i) => i.severity === 'error')) throw fhirError(422, issues);
-    return { ...check.facts, notes: issues };
+    return { ...check.facts, notes: issues, contentHash };
   }
 
-  /** Stores a new document, or recognises a retry of a stored one (same identifier and content). */
-  async push(bundle: Record<string, unknown>, access: Access): Promise<PushResult> {
-    const facts = await this.checked(bundle);
+  /**
+   * Stores a new document, or recognises a retry of a stored one (same identifier and content).
+   * `text`: the JSON text `bundle` was parsed from, when the caller has it (checked off the event loop).
+   */
+  async push(bundle: Record<string, unknown>, access: Access, text?: string): Promise<PushResult> {
+    const facts = await this.checked(bundle, text);
     const key = identifierKey(facts.identifier.system, facts.identifier.value);
-    const hash = documentContentHash(bundle);
+    const hash = facts.contentHash;
     // No look-up of the identifier first: the record's insert is unique on it, so a retry (or a
     // conflicting document) is found when that insert is refused, and a new document, the usual
     // push, costs no query (on FerretDB 1.x a scan of every document).
@@ -102,7 +119,7 @@ export class SummaryService {
     return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }
 
-  private async retried(existing: SummaryRecord, hash: string, facts: DocumentFacts & { notes: Problem[] }, disclosure: Disclosure): Promise<PushResult> {
+  private async retried(existing: SummaryRecord, hash: string, facts: DocumentFacts & { notes: Problem[]; contentHash: string }, disclosure: Disclosure): Promise<PushResult> {
     if (existing.contentHash !== hash) {
       throw fhirError(409, {
         code: 'duplicate',
@@ -124,11 +141,11 @@ export class SummaryService {
    * Stores a new version of document `id` if `expectedVersion` is still its latest (optimistic
    * locking). Identity (identifier and patient) may not change; an identical body is a no-op.
    */
-  async replace(id: string, expectedVersion: number, bundle: Record<string, unknown>, access: Access): Promise<PushResult> {
+  async replace(id: string, expectedVersion: number, bundle: Record<string, unknown>, access: Access, text?: string): Promise<PushResult> {
     const existing = await this.summaries.rollForward(await this.requireRecord(id, access));
     const disclosure = await this.gate.open(access, existing.patientId);
     if (existing.versionId !== expectedVersion) throw this.stale(existing);
-    const facts = await this.checked(bundle);
+    const facts = await this.checked(bundle, text);
     if (identifierKey(facts.identifier.system, facts.identifier.value) !== existing.identifierKey) {
       throw fhirError(409, {
         code: 'conflict',
@@ -144,7 +161,7 @@ export class SummaryService {
         message: 'the document would move to another patient; push a new document for that patient instead',
       });
     }
-    const hash = documentContentHash(bundle);
+    const hash = facts.contentHash;
     if (hash === existing.contentHash) return { created: false, ...(await this.latest(existing, disclosure)), notes: facts.notes };
 
     const next = { versionId: existing.versionId + 1, lastUpdated: new Date(), timestampMs: facts.timestampMs, contentHash: hash };

@@ -59,13 +59,15 @@ export function createValidator(
 export { OffloadingValidator } from './offloading-validator.js';
 export { ProfileValidator, type ValidationIssue, type ValidatorOptions } from './profile-validator.js';
 
-/** What services ask of a validator: validate, and name the profile set in force. */
-export type DocumentValidator = Pick<Validator, 'profileSet' | 'validate'>;
+/** What services ask of a validator: validate (pushed documents off the event loop when it can), and name the profile set in force. */
+export type DocumentValidator = Pick<Validator, 'profileSet' | 'validate' | 'checkDocument'>;
 
 /** What the node asks of a validator: ProfileValidator inline, or OffloadingValidator. */
 export interface Validator {
   readonly profileSet: string;
   validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
+  /** A pushed document's issues and content hash, from its JSON text (OffloadingValidator: on a worker thread). */
+  checkDocument?(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; contentHash: string }>;
   knows(profile: string): boolean;
   knowsType(type: string): boolean;
 }

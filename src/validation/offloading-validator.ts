@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { documentContentHash } from '../documents/content-hash.js';
 import { projectRoot } from '../project-root.js';
 import type { ProfileValidator, ValidationIssue, ValidatorOptions } from './profile-validator.js';
 
-type Pending = { resolve: (issues: ValidationIssue[]) => void; reject: (error: Error) => void };
+type Pending = { resolve: (verdict: { issues: ValidationIssue[]; contentHash?: string }) => void; reject: (error: Error) => void };
 
 /**
  * Validation that keeps the event loop free: documents whose JSON is at least `thresholdBytes`
@@ -48,11 +49,27 @@ export class OffloadingValidator {
     if (!this.script) return this.inline.validate(resource, profile);
     const json = JSON.stringify(resource);
     if (json.length < this.thresholdBytes) return this.inline.validate(resource, profile);
-    await this.start(this.script);
+    return (await this.post(this.script, json, profile, false)).issues;
+  }
+
+  /**
+   * A pushed document, given as the JSON text it was parsed from (`parsed`): its issues and its
+   * content hash. From the threshold up both are computed on the worker thread from the text,
+   * while the event loop goes on with the request's other checks and other requests: a push
+   * then uses both cores. Smaller ones inline, on `parsed`.
+   */
+  async checkDocument(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; contentHash: string }> {
+    if (!this.script || json.length < this.thresholdBytes) return { issues: this.inline.validate(parsed, profile), contentHash: documentContentHash(parsed) };
+    const verdict = await this.post(this.script, json, profile, true);
+    return { issues: verdict.issues, contentHash: verdict.contentHash! };
+  }
+
+  private async post(script: string, json: string, profile: string | undefined, contentHash: boolean): Promise<{ issues: ValidationIssue[]; contentHash?: string }> {
+    await this.start(script);
     const id = this.nextId++;
-    return new Promise<ValidationIssue[]>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, json, ...(profile === undefined ? {} : { profile }) });
+      this.worker!.postMessage({ id, json, ...(profile === undefined ? {} : { profile }), ...(contentHash ? { contentHash } : {}) });
     });
   }
 
@@ -66,7 +83,7 @@ export class OffloadingValidator {
     this.ready = new Promise<void>((resolve, reject) => {
       const worker = new Worker(script, { workerData: { packages: [...this.packages], options: { ...this.options } } });
       worker.unref();
-      worker.on('message', (message: { ready?: string; id?: number; issues?: ValidationIssue[]; error?: string }) => {
+      worker.on('message', (message: { ready?: string; id?: number; issues?: ValidationIssue[]; contentHash?: string; error?: string }) => {
         if (message.ready !== undefined) {
           if (message.ready !== this.inline.profileSet) reject(new Error('validation worker loaded other definitions'));
           else resolve();
@@ -75,7 +92,7 @@ export class OffloadingValidator {
         const waiting = this.pending.get(message.id!);
         this.pending.delete(message.id!);
         if (message.error !== undefined) waiting?.reject(new Error(message.error));
-        else waiting?.resolve(message.issues!);
+        else waiting?.resolve({ issues: message.issues!, ...(message.contentHash === undefined ? {} : { contentHash: message.contentHash }) });
       });
       worker.on('error', (error) => {
         reject(error);

@@ -3,8 +3,8 @@
 // same run. Pushes of the minimal and the all-sections IPS documents (each request a distinct
 // document of a new patient, so the node parses, validates, hashes and stores fresh bytes), and
 // a clinician's $summary, at 1 and 10 connections, on the embedded store and on FerretDB; per
-// run: requests/s, p50/p95/p99, and the CPU of the node process (all its threads) and of
-// FerretDB per request, from /proc/<pid>/stat. Then the database round trips of one push and
+// run: requests/s, p50/p95/p99, and the CPU of the node process (all its threads; and of its
+// event loop alone) and of FerretDB per request, from /proc/<pid>/stat. Then the database round trips of one push and
 // one read, counted on the wire by a proxy in front of FerretDB (bench/wire-counter.mjs).
 //
 // BENCH_BASELINE=<folder with an earlier build (dist/, node_modules)> measures it beside this
@@ -37,10 +37,10 @@ const documents = {
   'all-sections': JSON.parse(readFileSync(join(EXAMPLES, 'Bundle-bundle-ips-all-sections.json'), 'utf8')),
 };
 
-/** CPU seconds a process (all its threads) has used, from /proc/<pid>/stat. */
-function cpuSeconds(pid) {
+/** CPU seconds a process (all its threads) has used, from /proc/<pid>/stat; its main thread's (the event loop) with `mainThread`. */
+function cpuSeconds(pid, mainThread = false) {
   if (pid === undefined) return NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of stat (utime, stime), counted from after the command name.
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
@@ -101,7 +101,7 @@ async function workload(name, node, connections) {
     method: 'POST',
     headers: PUSH_HEADERS,
     requests: [{ setupRequest: (req) => ({ ...req, body: freshBody(template) }) }],
-  }, (name === 'minimal' ? 250 : 100) * DURATION, () => hisToken(node.port, 'system/Bundle.c'));
+  }, (name === 'minimal' ? 500 : 300) * DURATION, () => hisToken(node.port, 'system/Bundle.c'));
 }
 
 const LABELS = { minimal: 'POST /fhir/Bundle, minimal (8 entries, 18 KB)', 'all-sections': 'POST /fhir/Bundle, all-sections (42 entries, 104 KB)', summary: "GET $summary, a doctor's token" };
@@ -154,15 +154,17 @@ async function main() {
           for (const connections of CONCURRENCY) {
             for (const { build, node } of nodes) {
               const options = await workload(name, node, connections);
-              const before = { node: cpuSeconds(node.child.pid), db: cpuSeconds(dbPid), at: performance.now() };
+              const before = { node: cpuSeconds(node.child.pid), loop: cpuSeconds(node.child.pid, true), db: cpuSeconds(dbPid), at: performance.now() };
               const row = await load(LABELS[name], options);
               const seconds = (performance.now() - before.at) / 1000;
               const requests = row.rps * DURATION;
               const nodeCpu = cpuSeconds(node.child.pid) - before.node;
+              const loopCpu = cpuSeconds(node.child.pid, true) - before.loop;
               const dbCpu = store === 'embedded' ? NaN : cpuSeconds(dbPid) - before.db;
               rows.push({
                 ...row, build: build.name, store, workload: name,
                 nodeCpuMsPerRequest: (nodeCpu * 1000) / requests,
+                eventLoopCpuMsPerRequest: (loopCpu * 1000) / requests,
                 dbCpuMsPerRequest: (dbCpu * 1000) / requests,
                 nodeCores: nodeCpu / seconds,
               });
@@ -183,13 +185,13 @@ async function main() {
   writeFileSync(join(ROOT, 'bench/results/push.json'), `${JSON.stringify(report, null, 2)}\n`);
   const f = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '');
   process.stdout.write(`\n${machine()}; ${DURATION} s per run; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
-  process.stdout.write('| what | store | build | conn. | req/s | p50 ms | p95 ms | p99 ms | node CPU ms/req | FerretDB CPU ms/req | node cores | vs previous: req/s, CPU/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| what | store | build | conn. | req/s | p50 ms | p95 ms | p99 ms | node CPU ms/req | of it event loop | FerretDB CPU ms/req | node cores | vs previous: req/s, CPU/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     const previous = builds.length > 1 && r.build === builds[0].name
       ? rows.find((p) => p.build === builds[1].name && p.store === r.store && p.workload === r.workload && p.connections === r.connections)
       : undefined;
     const vs = previous ? `${f(r.rps / previous.rps)}×, ${f(r.nodeCpuMsPerRequest / previous.nodeCpuMsPerRequest)}×` : '';
-    process.stdout.write(`| ${r.name} | ${r.store} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.nodeCpuMsPerRequest)} | ${f(r.dbCpuMsPerRequest)} | ${f(r.nodeCores)} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
+    process.stdout.write(`| ${r.name} | ${r.store} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.nodeCpuMsPerRequest)} | ${f(r.eventLoopCpuMsPerRequest)} | ${f(r.dbCpuMsPerRequest)} | ${f(r.nodeCores)} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
   }
   process.stdout.write('\nDatabase commands per request, counted on the wire (FerretDB):\n\n| build | request | commands | by command |\n|---|---|---|---|\n');
   for (const [build, kinds] of Object.entries(roundTrips)) {

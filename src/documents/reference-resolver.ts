@@ -53,6 +53,10 @@ export class BundleReferenceResolver {
    * it resolves to nothing in the Bundle. Contained references (`#id`) are not handled here.
    */
   resolve(reference: string, fromIndex: number): number | undefined {
+    // Most references of a document name a fullUrl exactly (`urn:uuid:...`): no parsing needed.
+    // (A fullUrl is absolute, so a relative reference never matches one exactly.)
+    const exact = this.byFullUrl.get(reference);
+    if (exact !== undefined && reference.includes(':')) return exact;
     if (ABSOLUTE.test(reference)) {
       return this.byFullUrl.get(reference) ?? this.byFullUrl.get(reference.replace(HISTORY_SUFFIX, ''));
     }

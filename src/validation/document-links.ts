@@ -4,95 +4,96 @@ import type { ValidationIssue } from './profile-validator.js';
 
 type Json = Record<string, unknown>;
 
-const NARRATIVE_LINK = 'http://hl7.org/fhir/StructureDefinition/narrativeLink';
-const ORIGINAL_TEXT = 'http://hl7.org/fhir/StructureDefinition/originalText';
+/** Extensions that point into a narrative with `#anchor`. */
+export const NARRATIVE_LINK = 'http://hl7.org/fhir/StructureDefinition/narrativeLink';
+export const ORIGINAL_TEXT = 'http://hl7.org/fhir/StructureDefinition/originalText';
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\S/;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** What one walk of a resource collects: references, narratives and links into narratives. */
-interface Links {
-  /** Literal references with the FHIRPath of their `reference` and the entry they are written in. */
-  references: { reference: string; path: string; entry: number }[];
+/**
+ * What the validator's walk collects for the checks only the whole document can make (a second
+ * walk of the document cost an eighth of a validation), once per resource. Paths are relative to
+ * their owner, the resource whose element they are in, and start with `relativeTo`.
+ */
+export interface Links {
+  /** Literal references, with the FHIRPath of their `reference`. */
+  references: { owner: Json; path: string; reference: string }[];
   /** Every `Narrative.div` string. */
   narratives: string[];
   /** `narrativeLink` and `originalText` extensions pointing to `#anchor`. */
-  anchorLinks: { target: string; path: string }[];
+  anchorLinks: { owner: Json; path: string; target: string }[];
+}
+
+/** Collected links, empty. */
+export function noLinks(): Links {
+  return { references: [], narratives: [], anchorLinks: [] };
+}
+
+/** The `#anchor` a narrativeLink or originalText extension points to, if it is one of those. */
+export function anchorTarget(extension: Json, url: string): string | undefined {
+  if (url !== NARRATIVE_LINK && url !== ORIGINAL_TEXT) return undefined;
+  const target = url === NARRATIVE_LINK ? extension['valueUrl'] : (extension['valueString'] ?? extension['valueUrl']);
+  return typeof target === 'string' && target.startsWith('#') ? target.slice(1) : undefined;
+}
+
+/** Where each resource of the document is (its FHIRPath) and which entry holds it. */
+function placesOf(resource: Json, path: string, entries: unknown[] | undefined): Map<Json, { path: string; entry: number }> {
+  const places = new Map<Json, { path: string; entry: number }>();
+  const place = (owner: Json, at: string, entry: number): void => {
+    places.set(owner, { path: at, entry });
+    const contained = owner['contained'];
+    if (Array.isArray(contained)) contained.forEach((c, j) => isObject(c) && places.set(c, { path: `${at}.contained[${j}]`, entry }));
+  };
+  if (!entries) {
+    place(resource, path, -1);
+    return places;
+  }
+  entries.forEach((entry, i) => {
+    if (isObject(entry) && isObject(entry['resource'])) place(entry['resource'], `${path}.entry[${i}].resource`, i);
+  });
+  return places;
 }
 
 /**
- * Collects references, narratives and anchor links below `value`. The path is kept as a stack of
- * segments and joined only for what is collected: building a path for each of a document's
- * thousand objects cost more than the rest of the walk.
+ * Links that only the whole document (or resource) can check, from what the validator's walk
+ * collected: `fullUrl`s are absolute; in a document, every reference resolves to an entry by the
+ * R4 rules (error: a document is self-contained) and every entry is reachable from the
+ * Composition by following references forward or backward (error, as the HL7 validator reports
+ * it); `narrativeLink` and `originalText` point to an anchor of a narrative of the document (or
+ * resource): a warning, as the HL7 validator accepts a dangling one.
  */
-function walk(value: unknown, segments: string[], entry: number, links: Links): void {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      if (typeof item === 'object' && item !== null) {
-        segments.push(`[${i}]`);
-        walk(item, segments, entry, links);
-        segments.pop();
-      }
-    }
-    return;
-  }
-  if (!isObject(value)) return;
-  for (const key in value) {
-    const member = value[key];
-    if (typeof member === 'string') {
-      if (key === 'reference') links.references.push({ reference: member, path: `${segments.join('')}.reference`, entry });
-      else if (key === 'div') links.narratives.push(member);
-      else if (key === 'url' && (member === NARRATIVE_LINK || member === ORIGINAL_TEXT)) {
-        const target = member === NARRATIVE_LINK ? value['valueUrl'] : (value['valueString'] ?? value['valueUrl']);
-        if (typeof target === 'string' && target.startsWith('#')) links.anchorLinks.push({ target: target.slice(1), path: segments.join('') });
-      }
-    } else if (typeof member === 'object' && member !== null) {
-      segments.push(`.${key}`);
-      walk(member, segments, entry, links);
-      segments.pop();
-    }
-  }
-}
-
-/**
- * Links that only the whole document (or resource) can check, answered after one walk:
- * `fullUrl`s are absolute; in a document, every reference resolves to an entry by the R4 rules
- * (error: a document is self-contained) and every entry is reachable from the Composition by
- * following references forward or backward (error, as the HL7 validator reports it);
- * `narrativeLink` and `originalText` point to an
- * anchor of a narrative of the document (or resource): a warning, as the HL7 validator accepts
- * a dangling one.
- */
-export function checkDocumentLinks(resource: Json, path: string): ValidationIssue[] {
+export function checkDocumentLinks(resource: Json, path: string, links: Links, relativeTo: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  const links: Links = { references: [], narratives: [], anchorLinks: [] };
   const entries = resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry']) ? (resource['entry'] as unknown[]) : undefined;
+  const document = entries !== undefined && resource['type'] === 'document';
   if (entries) {
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
-      if (!isObject(entry)) continue;
-      const fullUrl = entry['fullUrl'];
+      const fullUrl = isObject(entry) ? entry['fullUrl'] : undefined;
       if (typeof fullUrl === 'string' && !ABSOLUTE.test(fullUrl)) {
         issues.push({ severity: 'error', code: 'invalid', expression: `${path}.entry[${i}].fullUrl`, message: 'fullUrl must be an absolute URL (R4 Bundle: a RESTful URL or a urn:uuid/urn:oid)' });
       }
-      if (isObject(entry['resource'])) walk(entry['resource'], [`${path}.entry[${i}].resource`], i, links);
     }
-  } else {
-    walk(resource, [path], -1, links);
   }
+  if (!document && links.anchorLinks.length === 0) return issues;
+  const places = placesOf(resource, path, entries);
+  // Paths are built only for what is reported.
+  const absolute = (place: { path: string }, at: string): string => place.path + (at.startsWith(relativeTo) ? at.slice(relativeTo.length) : at);
 
-  if (entries && resource['type'] === 'document') {
+  if (document) {
     const resolver = new BundleReferenceResolver(entries);
     const targets: number[][] = entries.map(() => []);
-    for (const { reference, path: at, entry } of links.references) {
-      if (reference.startsWith('#')) continue; // contained resources: checked with the resource
-      const target = resolver.resolve(reference, entry);
+    for (const { owner, path: at, reference } of links.references) {
+      if (reference.charCodeAt(0) === 35 /* # */) continue; // contained resources: checked with the resource
+      const place = places.get(owner);
+      if (!place || place.entry < 0) continue;
+      const target = resolver.resolve(reference, place.entry);
       if (target === undefined) {
-        issues.push({ severity: 'error', code: 'invalid', expression: at, message: 'reference does not resolve to an entry of this document (R4: a document is self-contained; relative references resolve only from RESTful fullUrls)' });
+        issues.push({ severity: 'error', code: 'invalid', expression: absolute(place, at), message: 'reference does not resolve to an entry of this document (R4: a document is self-contained; relative references resolve only from RESTful fullUrls)' });
       } else {
-        targets[entry]!.push(target);
-        targets[target]!.push(entry);
+        targets[place.entry]!.push(target);
+        targets[target]!.push(place.entry);
       }
     }
     // Entries reached by following references, forward or backward, from the Composition.
@@ -115,14 +116,13 @@ export function checkDocumentLinks(resource: Json, path: string): ValidationIssu
 
   if (links.anchorLinks.length > 0) {
     const anchors = new Set<string>();
-    for (const div of links.narratives) for (const anchor of narrativeAnchors(div)) anchors.add(anchor);
-    for (const { target, path: at } of links.anchorLinks) {
-      if (!anchors.has(target)) issues.push({ severity: 'warning', code: 'invalid', expression: at, message: `links to #${target}, which no narrative of this ${entries ? 'document' : 'resource'} has` });
+    for (const div of links.narratives) for (const anchor of narrativeFindings(div).anchors) anchors.add(anchor);
+    for (const { owner, path: at, target } of links.anchorLinks) {
+      const place = places.get(owner);
+      if (place && !anchors.has(target)) {
+        issues.push({ severity: 'warning', code: 'invalid', expression: absolute(place, at), message: `links to #${target}, which no narrative of this ${entries ? 'document' : 'resource'} has` });
+      }
     }
   }
   return issues;
-}
-
-function narrativeAnchors(div: string): string[] {
-  return narrativeFindings(div).anchors;
 }

@@ -3,7 +3,7 @@ import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import { compileExistenceInvariant, type ExistenceCheck, type PathModel } from './existence-invariants.js';
 import { canonicalUrl, type DefinitionRegistry, type StructureDefinition } from './definitions.js';
 import { compileElementTree, findByPath, type ElementNode, type Invariant } from './element-tree.js';
-import { checkDocumentLinks } from './document-links.js';
+import { anchorTarget, checkDocumentLinks, noLinks, type Links } from './document-links.js';
 import { BCP_47, LANGUAGE_VALUE_SETS, languageTagProblem, rfc3986ValueProblem, urnProblem } from './identifier-formats.js';
 import { narrativeFindings } from './narrative.js';
 import { isPrimitiveType, primitiveProblem } from './primitives.js';
@@ -195,6 +195,11 @@ interface Run {
   relative: Map<string, Json>;
   /** Whether a resource meets a profile, per resource and profile, once asked. */
   conformance: WeakMap<object, Map<string, boolean>>;
+  /** References, narratives and narrative links met on the walk, for the whole-document checks. */
+  links: Links;
+  /** Whether this walk collects links (the first walk of its resource), and the resources walked so. */
+  collect: boolean;
+  linked: WeakSet<object>;
   /** Value sets already reported as not expandable here, and HL7 extensions as not loaded. */
   unexpandable: Set<string>;
   /** Invariant verdicts already reached: element → invariant (path and expression) → holds. */
@@ -267,6 +272,9 @@ export class ProfileValidator {
       entries: new Map(),
       relative: new Map(),
       conformance: new WeakMap(),
+      links: noLinks(),
+      collect: true,
+      linked: new WeakSet(),
       profileIssues: new WeakMap(),
       verdicts: new WeakMap(),
       unexpandable: new Set(),
@@ -286,7 +294,7 @@ export class ProfileValidator {
     }
     const type = typeof resource['resourceType'] === 'string' ? resource['resourceType'] : 'Resource';
     this.validateResource(resource, type, profile ? [profile] : [], run);
-    if (this.isResourceType(type)) for (const issue of checkDocumentLinks(resource, type)) run.issues.push(issue);
+    if (this.isResourceType(type)) for (const issue of checkDocumentLinks(resource, type, run.links, ROOT)) run.issues.push(issue);
     return run.issues;
   }
 
@@ -377,7 +385,10 @@ export class ProfileValidator {
     }
     let issues = byProfile.get(sd.url);
     if (!issues) {
-      const nested: Run = { ...run, resource, issues: [] };
+      // A resource walked against several profiles gives the document checks its links once.
+      const first = !run.linked.has(resource);
+      if (first) run.linked.add(resource);
+      const nested: Run = { ...run, resource, issues: [], collect: first };
       const root = this.tree(sd);
       this.validateElement(resource, root, ROOT, root, nested);
       issues = nested.issues;
@@ -398,6 +409,7 @@ export class ProfileValidator {
     if (node.binding && typeName !== undefined) this.checkBinding(value, node.binding, typeName, path, run);
     if (typeName !== undefined && isPrimitiveType(typeName) && node !== treeRoot && !isObject(value)) {
       if (typeName === 'xhtml' && typeof value === 'string') {
+        if (run.collect) run.links.narratives.push(value);
         const findings = narrativeFindings(value);
         for (const p of findings.problems) {
           run.issues.push({ severity: p.warning ? 'warning' : 'error', code: p.key ? 'invariant' : 'value', expression: path, message: p.message, ...(p.key ? { key: p.key } : {}) });
@@ -429,10 +441,16 @@ export class ProfileValidator {
       return;
     }
     if (typeName === 'Coding') this.checkCoding(value, path, run);
-    else if (typeName === 'Identifier' && value['system'] === 'urn:ietf:rfc:3986' && typeof value['value'] === 'string') {
+    else if (typeName === 'Reference') {
+      if (run.collect && typeof value['reference'] === 'string') run.links.references.push({ owner: run.resource, path: `${path}.reference`, reference: value['reference'] });
+    } else if (typeName === 'Identifier' && value['system'] === 'urn:ietf:rfc:3986' && typeof value['value'] === 'string') {
       const problem = rfc3986ValueProblem(value['value']);
       if (problem) run.issues.push({ severity: 'error', code: 'value', expression: `${path}.value`, message: problem });
-    } else if (typeName === 'Extension' && typeof value['url'] === 'string') this.checkExtensionKnown(value['url'], node, path, run);
+    } else if (typeName === 'Extension' && typeof value['url'] === 'string') {
+      this.checkExtensionKnown(value['url'], node, path, run);
+      const target = run.collect ? anchorTarget(value, value['url']) : undefined;
+      if (target !== undefined) run.links.anchorLinks.push({ owner: run.resource, path, target });
+    }
     const { children, root } = this.childrenFor(node, typeName, treeRoot);
     this.validateChildren(value, children, path, root, run, node === treeRoot);
     this.checkInvariants(value, node, path, run);
@@ -535,7 +553,9 @@ export class ProfileValidator {
     // for..in rather than Object.keys: parsed JSON has no inherited enumerable members.
     for (const k in value) {
       if (isResourceRoot && k === 'resourceType') continue;
-      const name = k.charCodeAt(0) === 95 /* _ */ ? k.slice(1) : k;
+      const companion = k.charCodeAt(0) === 95; /* _ */
+      const name = companion ? k.slice(1) : k;
+      if (companion && run.collect) this.collectPrimitiveLinks(value[k], `${path}.${name}`, run);
       const child = members.get(name);
       if (!child) {
         (unknown ??= []).push(k);
@@ -632,6 +652,24 @@ export class ProfileValidator {
     const expansion = binding.valueSet ? this.terminology?.expand(binding.valueSet) : undefined;
     this.expansions.set(binding, expansion);
     return expansion;
+  }
+
+  /**
+   * narrativeLink and originalText extensions on a primitive (`_text`, the usual place of
+   * originalText), which the walk does not otherwise enter, for the document's link check.
+   */
+  private collectPrimitiveLinks(companion: unknown, path: string, run: Run): void {
+    const scan = (holder: unknown, at: string): void => {
+      const extensions = isObject(holder) ? holder['extension'] : undefined;
+      if (!Array.isArray(extensions)) return;
+      extensions.forEach((e, i) => {
+        if (!isObject(e) || typeof e['url'] !== 'string') return;
+        const target = anchorTarget(e, e['url']);
+        if (target !== undefined) run.links.anchorLinks.push({ owner: run.resource, path: `${at}.extension[${i}]`, target });
+      });
+    };
+    if (Array.isArray(companion)) companion.forEach((c, j) => scan(c, `${path}[${j}]`));
+    else scan(companion, path);
   }
 
   /** The children with a minimum cardinality, per list of children (computed once). */

@@ -148,6 +148,10 @@ const groups: [RuleClass, Row[]][] = [
   // The HL7 validator accepts these (6.9.4): reported as warnings, not refused.
   ['narrativeLink to an anchor that does not exist (warning)', M, (b) => (resourceOf(b, 'Condition')['code'].extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/narrativeLink', valueUrl: '#no-such-anchor' }]), true, undefined, undefined, at('Condition', '.code.extension[0]')],
   ['originalText pointing to an anchor that does not exist (warning)', M, (b) => (resourceOf(b, 'Condition')['code'].extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/originalText', valueString: '#no-such-anchor' }]), true, undefined, undefined, at('Condition', '.code.extension[0]')],
+  ['originalText on a primitive pointing to an anchor that does not exist (warning)', M, (b) => {
+    resourceOf(b, 'Condition')['code'].text = 'Menopausal flushing';
+    resourceOf(b, 'Condition')['code']._text = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/originalText', valueString: '#no-such-anchor' }] };
+  }, true, undefined, undefined, at('Condition', '.code.text.extension[0]')],
   ['duplicate ids in a narrative (warning)', M, patientText(div('<p id="name">Martha</p><p id="name">DeLarosa</p>')), true, undefined, undefined, at('Patient', '.text.div')],
   ['narrativeLink to an anchor in the section narrative (allowed)', M, (b) => {
     b['entry'][0].resource.section[0].text.div = div('<ul><li id="problem-1">Menopausal Flushing</li></ul>');

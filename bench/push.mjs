@@ -10,7 +10,9 @@
 // BENCH_BASELINE=<folder with an earlier build (dist/, node_modules)> measures it beside this
 // build, runs alternating; BENCH_BASELINE_NAME names it in the report. BENCH_SECONDS (10),
 // BENCH_CONCURRENCY (1,10), BENCH_STORES (embedded,ferretdb), BENCH_WORKLOADS
-// (minimal,all-sections,summary) narrow the run.
+// (minimal,all-sections,summary) narrow the run. BENCH_STORED=<n> first pushes n documents into
+// each node's store (the cost as the store grows; the node's memory after them is reported).
+import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ const CONCURRENCY = concurrency('1,10');
 const STORES = (process.env.BENCH_STORES ?? 'embedded,ferretdb').split(',');
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'minimal,all-sections,summary').split(',');
 const COUNTED = Number(process.env.BENCH_COUNTED ?? 20);
+const STORED = Number(process.env.BENCH_STORED ?? 0);
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 const builds = [{ name: 'this version', root: ROOT }];
@@ -104,6 +107,19 @@ async function workload(name, node, connections) {
   }, (name === 'minimal' ? 500 : 300) * DURATION, () => hisToken(node.port, 'system/Bundle.c'));
 }
 
+/** BENCH_STORED documents (minimal, each of a new patient) pushed before measuring: does the cost grow with the store? */
+async function preload(build, node) {
+  if (STORED === 0) return;
+  const started = performance.now();
+  const options = await withTokens({
+    url: `${base(node.port)}/Bundle`, connections: 10, amount: STORED, method: 'POST', headers: PUSH_HEADERS,
+    requests: [{ setupRequest: (req) => ({ ...req, body: freshBody(documents.minimal) }) }],
+  }, STORED, () => hisToken(node.port, 'system/Bundle.c'));
+  const result = await autocannon({ ...options, timeout: 60 });
+  const rss = Number(readFileSync(`/proc/${node.child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+  process.stdout.write(`${JSON.stringify({ build: build.name, preloaded: result.requests.total, non2xx: result.non2xx, seconds: Math.round((performance.now() - started) / 1000), rssMiB: Math.round(rss) })}\n`);
+}
+
 const LABELS = { minimal: 'POST /fhir/Bundle, minimal (8 entries, 18 KB)', 'all-sections': 'POST /fhir/Bundle, all-sections (42 entries, 104 KB)', summary: "GET $summary, a doctor's token" };
 
 /** Commands per request on the wire: `count` sequential requests of one kind through the proxy. */
@@ -149,6 +165,7 @@ async function main() {
     for (const store of STORES) {
       const nodes = [];
       for (const build of builds) nodes.push({ build, node: await startNode(build, port++, store === 'embedded' ? '' : mongo.uri) });
+      for (const { build, node } of nodes) await preload(build, node);
       try {
         for (const name of WORKLOADS) {
           for (const connections of CONCURRENCY) {

@@ -60,17 +60,27 @@ function ampersandsOk(s: string, from: number, to: number): boolean {
 }
 
 const remembered = new Map<string, NarrativeFindings>();
+let rememberedChars = 0;
+/** What the memo may hold, in characters of narrative (the texts are its keys): about 32 MB. */
+const MEMO_CHARS = 16 * 1024 * 1024;
 
 /**
  * {@link checkNarrative}, remembered per narrative text (a pure function of it; the same
- * narratives come back as a document is pushed, read, redacted and sent). Bounded.
+ * narratives come back as a document is pushed, read, redacted and sent). Bounded by the
+ * characters it holds; emptied when full.
  */
 export function narrativeFindings(xhtml: string): NarrativeFindings {
   let findings = remembered.get(xhtml);
   if (findings === undefined) {
     findings = checkNarrative(xhtml);
-    if (remembered.size >= 20_000) remembered.clear();
-    remembered.set(xhtml, findings);
+    if (rememberedChars + xhtml.length > MEMO_CHARS) {
+      remembered.clear();
+      rememberedChars = 0;
+    }
+    if (xhtml.length <= MEMO_CHARS / 16) {
+      remembered.set(xhtml, findings);
+      rememberedChars += xhtml.length;
+    }
   }
   return findings;
 }

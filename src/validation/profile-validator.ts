@@ -9,17 +9,9 @@ import { narrativeFindings } from './narrative.js';
 import { isPrimitiveType, primitiveProblem } from './primitives.js';
 import type { Expansion, Terminology } from './terminology.js';
 import { vitalSignsProfile } from './vital-signs.js';
+import type { ValidationIssue } from './validation-issue.js';
 
-/** One finding of the validator, located by FHIRPath. */
-export interface ValidationIssue {
-  severity: 'error' | 'warning' | 'information';
-  code: 'structure' | 'required' | 'value' | 'invariant' | 'not-supported' | 'invalid';
-  /** FHIRPath with indexes, e.g. `Bundle.entry[4].resource.section[1].entry[0]`. */
-  expression: string;
-  message: string;
-  /** Key of the violated constraint, when there is one (`ips-1`, `dom-3`). */
-  key?: string;
-}
+export type { ValidationIssue } from './validation-issue.js';
 
 type Json = Record<string, unknown>;
 type Evaluator = (value: unknown, env: Record<string, unknown>) => unknown[];

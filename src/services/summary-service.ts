@@ -95,7 +95,7 @@ export class SummaryService {
     const { patientId, created: newPatient } = await this.patients.resolve(patient.identifierKeys);
     const disclosure = await this.gate.open(access, patientId);
     const id = randomUUID();
-    access.resources.push(`Bundle/${id}`);
+    const entity = access.resources.push(`Bundle/${id}`) - 1;
     const now = new Date();
     const record: SummaryRecord = {
       _id: id,
@@ -113,6 +113,8 @@ export class SummaryService {
       if (!(error instanceof DuplicateKeyError)) throw error;
       const winner = await this.summaries.findByIdentifier(key);
       if (!winner) throw error;
+      // The audit record names the stored document, not the id this push would have had.
+      access.resources[entity] = `Bundle/${winner._id}`;
       return this.retried(winner, hash, facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
     }
     await this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now), newPatient);

@@ -62,7 +62,14 @@ describe.each(backends)('database operations per request on the $name', (backend
     const versions = await node.store.database.collection('summary_versions').count({});
     const retried = await send(node.server, 'POST', '/fhir/Bundle', document);
     expect(retried.statusCode).toBe(200);
-    expect(bodyOf<Json>(retried)['id']).toBe(bodyOf<Json>(first)['id']);
+    const id = bodyOf<Json>(first)['id'] as string;
+    expect(bodyOf<Json>(retried)['id']).toBe(id);
+    // Its audit record names the stored document, like the first push's.
+    const records = await node.store.database.collection<{ _id: string; json: string }>('audit_events').find({}, { sort: { _id: 1 } });
+    const entities = (records.map((r) => JSON.parse(r.json) as Json).filter((e) => e['action'] === 'C').slice(-2)).map((e) =>
+      (e['entity'] as Json[]).map((x) => x['what']?.reference).filter((r) => typeof r === 'string' && r.startsWith('Bundle/')),
+    );
+    expect(entities).toEqual([[`Bundle/${id}`], [`Bundle/${id}`]]);
     const conflicting = await send(node.server, 'POST', '/fhir/Bundle', { ...document, language: 'de-AT' });
     expect(conflicting.statusCode).toBe(409);
     expect(await node.store.database.collection('summary_versions').count({})).toBe(versions);

@@ -39,11 +39,19 @@ function escapeRegex(text: string): string {
 
 const VISIBLE: Filter = { hasSummary: true };
 const MAX_CLAIM_ATTEMPTS = 3;
+/** Identifier claims remembered per instance; beyond it the memory starts over. */
+const MAX_REMEMBERED_CLAIMS = 200_000;
 
 /** Patients and the identifiers that find them. */
 export class PatientRepository {
   private readonly patients: DocumentCollection<PatientRecord>;
   private readonly claims: DocumentCollection<IdentifierClaim>;
+  /**
+   * Who holds each identifier seen by this instance. A claim is inserted once and never changed
+   * or removed, so remembering it is always right, across instances too: a known patient's push
+   * needs no look-up. (Reads by identifier still ask: see {@link patientIdByIdentifier}.)
+   */
+  private readonly holders = new Map<string, string>();
   constructor(database: DocumentDatabase) {
     this.patients = database.collection<PatientRecord>('patients');
     this.claims = database.collection<IdentifierClaim>('patient_identifiers');
@@ -66,13 +74,16 @@ export class PatientRepository {
    */
   async resolve(identifierKeys: readonly string[]): Promise<{ patientId: string; created: boolean }> {
     if (identifierKeys.length === 0) return { patientId: randomUUID(), created: true };
+    const remembered = identifierKeys.map((key) => this.holders.get(key));
+    // Every identifier known here, all of one patient: nothing to claim or look up.
+    if (remembered.every((holder) => holder !== undefined && holder === remembered[0])) return { patientId: remembered[0]!, created: false };
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
       // One identifier (the usual case): claiming it for a new patient is the lookup, one round
       // trip for a new patient. Several: the patient is whoever holds any of them, so look first.
       const known = identifierKeys.length === 1 ? undefined : await this.patientIdByIdentifiers(identifierKeys);
       const patientId = known ?? randomUUID();
       if (await this.claim(patientId, identifierKeys, known === undefined)) return { patientId, created: known === undefined };
-      const holder = identifierKeys.length === 1 ? await this.patientIdByIdentifier(identifierKeys[0]!) : undefined;
+      const holder = identifierKeys.length === 1 ? await this.holderOf(identifierKeys[0]!) : undefined;
       if (holder) return { patientId: holder, created: false };
     }
     throw new Error('could not claim patient identifiers after concurrent attempts');
@@ -84,24 +95,46 @@ export class PatientRepository {
    */
   async attach(patientId: string, identifierKeys: readonly string[]): Promise<boolean> {
     for (const key of identifierKeys) {
+      const remembered = this.holders.get(key);
+      if (remembered !== undefined) {
+        if (remembered !== patientId) return false;
+        continue;
+      }
       try {
         await this.claims.insertOne({ _id: key, patientId });
+        this.remember(key, patientId);
       } catch (error) {
         if (!(error instanceof DuplicateKeyError)) throw error;
-        if ((await this.patientIdByIdentifier(key)) !== patientId) return false;
+        if ((await this.holderOf(key)) !== patientId) return false;
       }
     }
     return true;
   }
 
-  /** Patient id claiming one identifier, if any. */
+  /**
+   * Patient id claiming one identifier, if any, asked of the database every time: reads by
+   * identifier must cost the same whether the patient is known or not, or their timing would
+   * tell (test/hardening/patient-budget.test.ts).
+   */
   async patientIdByIdentifier(identifierKey: string): Promise<string | undefined> {
-    return (await this.claims.findOne({ _id: identifierKey }))?.patientId;
+    const holder = (await this.claims.findOne({ _id: identifierKey }))?.patientId;
+    if (holder !== undefined) this.remember(identifierKey, holder);
+    return holder;
+  }
+
+  /** The holder of an identifier for a push (the data's source), from memory when known. */
+  private async holderOf(identifierKey: string): Promise<string | undefined> {
+    return this.holders.get(identifierKey) ?? (await this.patientIdByIdentifier(identifierKey));
+  }
+
+  private remember(identifierKey: string, patientId: string): void {
+    if (this.holders.size >= MAX_REMEMBERED_CLAIMS) this.holders.clear();
+    this.holders.set(identifierKey, patientId);
   }
 
   private async patientIdByIdentifiers(identifierKeys: readonly string[]): Promise<string | undefined> {
     for (const key of identifierKeys) {
-      const id = await this.patientIdByIdentifier(key);
+      const id = await this.holderOf(key);
       if (id) return id;
     }
     return undefined;
@@ -121,10 +154,17 @@ export class PatientRepository {
         if (!(error instanceof DuplicateKeyError)) throw error;
         return false;
       }
+      this.remember(identifierKeys[0]!, patientId);
       rest = identifierKeys.slice(1);
     }
     // The others in one round trip; those already held (by this patient or another) stay as they are.
-    if (rest.length > 0) await this.claims.insertEach(rest.map((key) => ({ _id: key, patientId })));
+    rest = rest.filter((key) => this.holders.get(key) === undefined);
+    if (rest.length > 0) {
+      const inserted = await this.claims.insertEach(rest.map((key) => ({ _id: key, patientId })));
+      rest.forEach((key, i) => {
+        if (inserted[i]) this.remember(key, patientId);
+      });
+    }
     return true;
   }
 

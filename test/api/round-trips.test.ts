@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { mintDemoToken } from '../../src/auth/demo-tokens.js';
+import { storeOn } from '../../src/repositories/store.js';
 import { counting, type CountingDatabase } from '../support/counting-database.js';
 import { backends } from '../support/stores.js';
 import { bodyOf, buildTestNode, documentFor, privacyConsent, send, type Json, type TestNode } from '../support/test-node.js';
@@ -49,10 +50,26 @@ describe.each(backends)('database operations per request on the $name', (backend
     ]);
   });
 
-  it("a push of a known patient's new document looks the patient up once and updates them", async () => {
+  it("a push of a known patient's new document updates the patient: the identifier's holder is remembered", async () => {
     const operations = await operationsOf(() => send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-0', '2026-01-03T00:00:00Z')), 201);
-    expect(operations.filter((o) => o.startsWith('patient'))).toEqual(['patient_identifiers.insertOne', 'patient_identifiers.findOne', 'patients.updateOne']);
+    expect(operations.filter((o) => o.startsWith('patient'))).toEqual(['patients.updateOne']);
     expect(operations).not.toContain('summaries.findOne');
+  });
+
+  it("another instance learns a known patient's identifier once: a claim refused, one look-up", async () => {
+    const twin = await storeOn(node.store.database, node.config);
+    database.operations = [];
+    const first = await twin.patients.resolve(['urn:test:national|RT-0']);
+    expect(database.operations).toEqual(['patient_identifiers.insertOne', 'patient_identifiers.findOne']);
+    database.operations = [];
+    const again = await twin.patients.resolve(['urn:test:national|RT-0']);
+    expect(again).toEqual(first);
+    expect(first).toEqual({ patientId, created: false });
+    expect(database.operations).toEqual([]);
+    // A read by identifier asks every time: known and unknown patients cost the same.
+    expect(await twin.patients.patientIdByIdentifier('urn:test:national|RT-0')).toBe(patientId);
+    expect(database.operations).toEqual(['patient_identifiers.findOne']);
+    await twin.requestCounts.close();
   });
 
   it('a retried push answers 200 from the stored document and leaves no bytes behind', async () => {

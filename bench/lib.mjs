@@ -79,3 +79,24 @@ export async function withTokens(options, count, mint) {
 export function machine() {
   return `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
+
+/**
+ * Gives the patient of a pushed document a Consent permitting sharing, through the API with the
+ * hospital system's headers `his(scope)`; resolves to the patient's id.
+ */
+export async function permitSharing(base, pushed, his) {
+  const patientRef = pushed.entry.find((e) => e.resource.resourceType === 'Patient').resource.identifier[0];
+  const found = await (await fetch(`${base}/Patient?identifier=${encodeURIComponent(`${patientRef.system}|${patientRef.value}`)}`, { headers: await his('system/Patient.rs') })).json();
+  const patientId = found.entry[0].resource.id;
+  const consent = {
+    resourceType: 'Consent', status: 'active', dateTime: '2026-01-01T00:00:00Z',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: `Patient/${patientId}` },
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: { type: 'permit' },
+  };
+  const created = await fetch(`${base}/Consent`, { method: 'POST', headers: await his('system/Consent.c'), body: JSON.stringify(consent) });
+  if (created.status !== 201) throw new Error(`consent not stored: ${created.status} ${await created.text()}`);
+  return patientId;
+}

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
 import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
-import { concurrency, DURATION, load, machine, startProcess, withTokens } from './lib.mjs';
+import { concurrency, DURATION, load, machine, permitSharing, startProcess, withTokens } from './lib.mjs';
 import { startWireCounter } from './wire-counter.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -74,19 +74,7 @@ async function startNode(build, port, mongodbUri, env = {}) {
   }, /listening on/);
   const his = async (scope) => ({ authorization: `Bearer ${await hisToken(port, scope)}`, 'content-type': 'application/fhir+json' });
   const pushed = await (await fetch(`${base(port)}/Bundle`, { method: 'POST', headers: await his('system/Bundle.c'), body: JSON.stringify(documents['all-sections']) })).json();
-  const patientRef = pushed.entry.find((e) => e.resource.resourceType === 'Patient').resource.identifier[0];
-  const found = await (await fetch(`${base(port)}/Patient?identifier=${encodeURIComponent(`${patientRef.system}|${patientRef.value}`)}`, { headers: await his('system/Patient.rs') })).json();
-  const patientId = found.entry[0].resource.id;
-  const consent = {
-    resourceType: 'Consent', status: 'active', dateTime: '2026-01-01T00:00:00Z',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: { type: 'permit' },
-  };
-  const created = await fetch(`${base(port)}/Consent`, { method: 'POST', headers: await his('system/Consent.c'), body: JSON.stringify(consent) });
-  if (created.status !== 201) throw new Error(`consent not stored: ${created.status} ${await created.text()}`);
+  const patientId = await permitSharing(base(port), pushed, his);
   return { child, port, summaryUrl: `${base(port)}/Patient/${patientId}/$summary` };
 }
 

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
+import { loggableError } from '../logger.js';
 import type { PeerNode } from '../exchange/peer-directory.js';
 import type { AuditCheckpoint } from './audit-checkpoint.js';
-import type { WitnessClient } from './witness-client.js';
+import { WitnessRefused, type WitnessClient } from './witness-client.js';
 
 /** Waits between attempts to reach a witness that failed: doubling from `minMs` up to `maxMs`. */
 export interface GossipRetry {
@@ -116,8 +117,9 @@ export class CheckpointGossip {
     const failures = (this.failures.get(peer.country) ?? 0) + 1;
     this.failures.set(peer.country, failures);
     const retryInMs = Math.min(this.retry.maxMs, this.retry.minMs * 2 ** Math.min(failures - 1, 30));
-    // The client's messages name the peer and its answer; they never hold a token.
-    const reason = error instanceof Error ? error.message : 'unknown failure';
+    // What kind of failure, not its message: a refusal's message quotes the peer's answer, which
+    // is the peer's text, and logs carry only what this node chose to write.
+    const reason = error instanceof WitnessRefused ? `refused (HTTP ${error.status})` : loggableError(error).type;
     this.logger.warn({ peer: peer.country, failures, pending, retryInMs, reason }, 'audit checkpoint not delivered to a witness; will retry');
     if (this.closed) return;
     const timer = setTimeout(() => {

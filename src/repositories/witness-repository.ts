@@ -3,15 +3,9 @@ import { recordId } from '../audit/audit-chain.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
 
 /** A peer's chain head this node witnessed: the peer's signed checkpoint, as received. */
-export interface WitnessedHead {
+export interface WitnessedHead extends AuditCheckpoint {
   /** `<issuer> <chain>:<seq, zero-padded>`: one per issuer, chain and seq (issuers hold no space). */
   _id: string;
-  issuer: string;
-  chain: string;
-  seq: number;
-  hash: string;
-  issuedAt: number;
-  jws: string;
   receivedAt: Date;
 }
 

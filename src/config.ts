@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import Joi from 'joi';
 import type { BudgetLimits } from './access/request-budget.js';
@@ -43,6 +44,8 @@ export interface NodeConfig {
   documentProfile: string;
   /** Documents at least this large (JSON bytes) are validated on a worker thread. */
   validationWorkerBytes: number;
+  /** Worker threads that validate those documents (PONTIS_VALIDATION_THREADS; default one per core). */
+  validationThreads: number;
   /** How an extension whose definition is not loaded is reported (PONTIS_UNKNOWN_EXTENSIONS): `warning` or `error`. */
   unknownExtensions: 'warning' | 'error';
   /** `production` refuses the demo trust set-up. */
@@ -164,6 +167,8 @@ const environmentSchema = Joi.object({
     .default(IPS_BUNDLE_PROFILE),
   // From 64 KiB a push's validation and hashing pay for the hand-over to the worker (issue 16, BENCHMARKS.md).
   PONTIS_VALIDATION_WORKER_BYTES: Joi.number().integer().min(0).default(64 * 1024),
+  // Each worker holds its own copy of the definitions (about 80 MB).
+  PONTIS_VALIDATION_THREADS: Joi.number().integer().min(1).max(64).default(availableParallelism()),
   PONTIS_UNKNOWN_EXTENSIONS: Joi.string().valid('warning', 'error').default('warning'),
   NODE_ENV: Joi.string().default('development'),
   PONTIS_TRUST_LIST: Joi.string().default(DEMO_TRUST_LIST),
@@ -298,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number,
     documentProfile: value.PONTIS_DOCUMENT_PROFILE as string,
     validationWorkerBytes: value.PONTIS_VALIDATION_WORKER_BYTES as number,
+    validationThreads: value.PONTIS_VALIDATION_THREADS as number,
     unknownExtensions: value.PONTIS_UNKNOWN_EXTENSIONS as NodeConfig['unknownExtensions'],
     environment: value.NODE_ENV as string,
     trustListPath: value.PONTIS_TRUST_LIST as string,

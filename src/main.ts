@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   }
   const loadStarted = performance.now();
   const validatorOptions = { unknownExtensions: config.unknownExtensions };
-  const validator = new OffloadingValidator(createValidator(DEFAULT_PROFILE_PACKAGES, validatorOptions), DEFAULT_PROFILE_PACKAGES, config.validationWorkerBytes, validatorOptions);
+  const validator = new OffloadingValidator(createValidator(DEFAULT_PROFILE_PACKAGES, validatorOptions), DEFAULT_PROFILE_PACKAGES, config.validationWorkerBytes, validatorOptions, config.validationThreads);
   logger.info({ ms: Math.round(performance.now() - loadStarted), profileSet: validator.profileSet }, 'profiles loaded');
   if (!validator.knows(config.documentProfile)) {
     process.stderr.write(`pontis: invalid configuration:\n  PONTIS_DOCUMENT_PROFILE: ${config.documentProfile} is not a profile in profiles/\n`);

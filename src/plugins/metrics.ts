@@ -132,9 +132,9 @@ export class NodeMetrics {
       },
       knows: (profile) => validator.knows(profile),
       knowsType: (type) => validator.knowsType(type),
-      validate(resource, profile) {
+      validate(resource, profile, json) {
         const end = histogram.startTimer();
-        const result = validator.validate(resource, profile);
+        const result = validator.validate(resource, profile, json);
         if (Array.isArray(result)) {
           end();
           return result;

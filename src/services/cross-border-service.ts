@@ -148,7 +148,7 @@ export class CrossBorderService {
     let errors = this.verdicts.get(key);
     if (errors === undefined) {
       const { signature: _signature, ...content } = bundle;
-      errors = (await this.validator.validate(content, this.documentProfile)).filter((i) => i.severity === 'error');
+      errors = (await this.validator.validate(content, this.documentProfile, canonical)).filter((i) => i.severity === 'error');
       if (this.verdicts.size >= 10_000) this.verdicts.clear();
       this.verdicts.set(key, errors);
     }

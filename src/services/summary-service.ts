@@ -265,7 +265,8 @@ export class SummaryService {
     if (version.profileSet === this.validator.profileSet) return;
     let problems = this.revalidated.get(version.key);
     if (problems === undefined) {
-      const issues = await this.validator.validate(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, this.documentProfile);
+      const text = version.bytes.toString('utf8');
+      const issues = await this.validator.validate(JSON.parse(text) as Record<string, unknown>, this.documentProfile, text);
       problems = issues.filter((i) => i.severity === 'error');
       if (this.revalidated.size >= 100_000) this.revalidated.clear();
       this.revalidated.set(version.key, problems);

@@ -65,7 +65,8 @@ export type DocumentValidator = Pick<Validator, 'profileSet' | 'validate' | 'che
 /** What the node asks of a validator: ProfileValidator inline, or OffloadingValidator. */
 export interface Validator {
   readonly profileSet: string;
-  validate(resource: Record<string, unknown>, profile?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
+  /** `json`: the JSON text `resource` was parsed from, when the caller has it (OffloadingValidator: its length decides, a worker parses it). */
+  validate(resource: Record<string, unknown>, profile?: string, json?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
   /** A pushed document's issues and content hash, from its JSON text (OffloadingValidator: on a worker thread). */
   checkDocument?(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; contentHash: string }>;
   knows(profile: string): boolean;

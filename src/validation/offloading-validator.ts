@@ -1,23 +1,42 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { documentContentHash } from '../documents/content-hash.js';
+import { fhirError } from '../fhir/operation-outcome.js';
 import { projectRoot } from '../project-root.js';
 import type { ProfileValidator, ValidationIssue, ValidatorOptions } from './profile-validator.js';
+import type { ValidationTask, ValidationVerdict } from './validation-worker.js';
 
-type Pending = { resolve: (verdict: { issues: ValidationIssue[]; contentHash?: string }) => void; reject: (error: Error) => void };
+/** How many worker threads validate by default: one per core (the event loop shares them). */
+export function defaultValidationThreads(): number {
+  return availableParallelism();
+}
 
 /**
- * Validation that keeps the event loop free: documents whose JSON is at least `thresholdBytes`
- * are validated on a worker thread (one, started on first use; validating a 100 KB document
- * takes about 10 ms, a 5 MB one would hold every other request for half a second); smaller ones
- * inline. Verdicts are the same either way: the worker loads the same definitions.
+ * The answer when a worker thread stopped (crashed, ran out of memory, was terminated) while it
+ * held a document: nothing was stored and the client may retry; the pool starts a new worker.
+ */
+function workerLost(): Error {
+  const error = fhirError(503, {
+    code: 'transient',
+    message: 'the document could not be validated: the validation worker stopped while checking it; nothing was stored, retry',
+  });
+  error.output.headers['Retry-After'] = '1';
+  return error;
+}
+
+/**
+ * Validation that keeps the event loop free: documents whose JSON text is at least
+ * `thresholdBytes` long are validated (and, pushed, hashed) on a piscina pool of worker threads,
+ * from that text; smaller ones inline, where the hand-over would cost more than it frees. The
+ * pool starts with the first such document, each worker loading the same definitions once, so
+ * verdicts are the same either way (a worker answering from other definitions is refused). A
+ * worker that dies fails the documents it held with a 503 (never a hang) and is replaced.
  */
 export class OffloadingValidator {
-  private worker: Worker | undefined;
-  private ready: Promise<void> | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
+  private pool: Piscina<ValidationTask, ValidationVerdict> | undefined;
 
   /** The compiled worker script; undefined when running from sources without a build (some tests). */
   private readonly script: string | undefined;
@@ -26,8 +45,10 @@ export class OffloadingValidator {
     private readonly inline: ProfileValidator,
     private readonly packages: readonly string[],
     private readonly thresholdBytes: number,
-    /** The options the inline validator was created with: the worker creates its own alike. */
+    /** The options the inline validator was created with: the workers create theirs alike. */
     private readonly options: Pick<ValidatorOptions, 'unknownExtensions'> = {},
+    /** Worker threads in the pool. */
+    private readonly threads: number = defaultValidationThreads(),
   ) {
     const script = join(projectRoot(), 'dist', 'src', 'validation', 'validation-worker.js');
     this.script = existsSync(script) ? script : undefined;
@@ -45,71 +66,64 @@ export class OffloadingValidator {
     return this.inline.knowsType(type);
   }
 
-  async validate(resource: Record<string, unknown>, profile?: string): Promise<ValidationIssue[]> {
-    if (!this.script) return this.inline.validate(resource, profile);
-    const json = JSON.stringify(resource);
-    if (json.length < this.thresholdBytes) return this.inline.validate(resource, profile);
-    return (await this.post(this.script, json, profile, false)).issues;
+  /**
+   * Validates a resource; on the pool when the caller gives the JSON text it was parsed from
+   * (`json`) and that is at least the threshold long, else inline. The size is learnt from that
+   * text only: serialising the resource again just to measure it would cost the event loop about
+   * what validating a small one does.
+   */
+  async validate(resource: Record<string, unknown>, profile?: string, json?: string): Promise<ValidationIssue[]> {
+    if (!this.script || json === undefined || json.length < this.thresholdBytes) return this.inline.validate(resource, profile);
+    return (await this.run(this.script, { json, ...(profile === undefined ? {} : { profile }) })).issues;
   }
 
   /**
-   * A pushed document, given as the JSON text it was parsed from (`parsed`): its issues and its
-   * content hash. From the threshold up both are computed on the worker thread from the text,
-   * while the event loop goes on with the request's other checks and other requests: a push
-   * then uses both cores. Smaller ones inline, on `parsed`.
+   * A pushed document, given as the JSON text of the request (`json`, whose length decides) and
+   * as parsed from it (`parsed`): its issues and its content hash. From the threshold up both are
+   * computed on a worker from one parse of the text, while the event loop goes on with the
+   * request's other checks and other requests; smaller ones inline, on `parsed`.
    */
   async checkDocument(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; contentHash: string }> {
     if (!this.script || json.length < this.thresholdBytes) return { issues: this.inline.validate(parsed, profile), contentHash: documentContentHash(parsed) };
-    const verdict = await this.post(this.script, json, profile, true);
+    const verdict = await this.run(this.script, { json, ...(profile === undefined ? {} : { profile }), contentHash: true });
     return { issues: verdict.issues, contentHash: verdict.contentHash! };
   }
 
-  private async post(script: string, json: string, profile: string | undefined, contentHash: boolean): Promise<{ issues: ValidationIssue[]; contentHash?: string }> {
-    await this.start(script);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, json, ...(profile === undefined ? {} : { profile }), ...(contentHash ? { contentHash } : {}) });
+  private async run(script: string, task: ValidationTask): Promise<{ issues: ValidationIssue[]; contentHash?: string }> {
+    this.pool ??= new Piscina<ValidationTask, ValidationVerdict>({
+      filename: script,
+      // Every worker kept: each holds its own copy of the definitions (about 80 MB, 0.3-0.7 s to load).
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      workerData: { packages: [...this.packages], options: { ...this.options } },
     });
+    let verdict: ValidationVerdict;
+    try {
+      verdict = await this.pool.run(task);
+    } catch {
+      // The task function never throws (validator errors come back as `failure`): the pool lost
+      // the worker that held this document.
+      throw workerLost();
+    }
+    if (verdict.profileSet !== this.inline.profileSet) throw new Error('a validation worker loaded other definitions than the node');
+    if ('failure' in verdict) throw new Error(`validation failed on a worker thread: ${verdict.failure}`);
+    return verdict;
   }
 
-  /** Whether a worker thread is running (for tests and health). */
+  /** Whether the worker pool has been started (for tests and health). */
   get started(): boolean {
-    return this.worker !== undefined;
+    return this.pool !== undefined;
   }
 
-  private start(script: string): Promise<void> {
-    if (this.ready) return this.ready;
-    this.ready = new Promise<void>((resolve, reject) => {
-      const worker = new Worker(script, { workerData: { packages: [...this.packages], options: { ...this.options } } });
-      worker.unref();
-      worker.on('message', (message: { ready?: string; id?: number; issues?: ValidationIssue[]; contentHash?: string; error?: string }) => {
-        if (message.ready !== undefined) {
-          if (message.ready !== this.inline.profileSet) reject(new Error('validation worker loaded other definitions'));
-          else resolve();
-          return;
-        }
-        const waiting = this.pending.get(message.id!);
-        this.pending.delete(message.id!);
-        if (message.error !== undefined) waiting?.reject(new Error(message.error));
-        else waiting?.resolve({ issues: message.issues!, ...(message.contentHash === undefined ? {} : { contentHash: message.contentHash }) });
-      });
-      worker.on('error', (error) => {
-        reject(error);
-        for (const waiting of this.pending.values()) waiting.reject(error);
-        this.pending.clear();
-        this.worker = undefined;
-        this.ready = undefined;
-      });
-      this.worker = worker;
-    });
-    return this.ready;
+  /** The pool's worker threads, for tests that stop one. */
+  get workerThreads(): readonly Worker[] {
+    return this.pool?.threads ?? [];
   }
 
-  /** Stops the worker thread, if any. */
+  /** Stops the worker threads, if any; documents still on them fail. */
   async close(): Promise<void> {
-    await this.worker?.terminate();
-    this.worker = undefined;
-    this.ready = undefined;
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.destroy();
   }
 }

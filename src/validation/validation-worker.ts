@@ -1,18 +1,39 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'piscina';
 import { documentContentHash } from '../documents/content-hash.js';
 import { createValidator, type ValidatorOptions } from './index.js';
+import type { ValidationIssue } from './profile-validator.js';
 
-/** A worker thread that validates large documents off the main event loop (see OffloadingValidator). */
+/** What the pool sends a worker: a document's JSON text, and whether its content hash is wanted too. */
+export interface ValidationTask {
+  json: string;
+  profile?: string;
+  contentHash?: boolean;
+}
+
+/**
+ * A worker's answer. `profileSet` names the definitions it validated against (the caller refuses
+ * any other); `failure` is a validator error, which this function never throws: a rejected task
+ * then always means that the pool lost the worker.
+ */
+export type ValidationVerdict =
+  | { profileSet: string; issues: ValidationIssue[]; contentHash?: string }
+  | { profileSet: string; failure: string };
+
+// Loaded once per worker thread, when piscina starts it (before its first task).
 const { packages, options } = workerData as { packages: string[]; options: Pick<ValidatorOptions, 'unknownExtensions'> };
 const validator = createValidator(packages, options);
-parentPort!.on('message', (message: { id: number; json: string; profile?: string; contentHash?: boolean }) => {
+
+/**
+ * A piscina task (see OffloadingValidator): a document validated, and for pushes its content
+ * hashed, from one parse of its text, off the node's event loop.
+ */
+export default function validateDocument(task: ValidationTask): ValidationVerdict {
   try {
-    const resource = JSON.parse(message.json) as Record<string, unknown>;
-    const issues = validator.validate(resource, message.profile);
-    // Pushes also have their content hash computed here, off the event loop.
-    parentPort!.postMessage({ id: message.id, issues, ...(message.contentHash ? { contentHash: documentContentHash(resource) } : {}) });
+    const resource = JSON.parse(task.json) as Record<string, unknown>;
+    const issues = validator.validate(resource, task.profile);
+    return { profileSet: validator.profileSet, issues, ...(task.contentHash ? { contentHash: documentContentHash(resource) } : {}) };
   } catch (error) {
-    parentPort!.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) });
+    // The message only: a validator's error never quotes document content (it names paths and rules).
+    return { profileSet: validator.profileSet, failure: error instanceof Error ? error.message : String(error) };
   }
-});
-parentPort!.postMessage({ ready: validator.profileSet });
+}

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { documentContentHash } from '../../src/documents/content-hash.js';
 import { DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from '../../src/validation/index.js';
 import { allSections, minimal, sharedValidator, type Json } from '../support/test-node.js';
 
@@ -21,34 +22,62 @@ function largeDocument(): Json {
   return bundle;
 }
 
-describe('validation of large documents on a worker thread', () => {
-  it('gives the same verdicts as inline validation', async () => {
-    const offloading = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 0);
+describe('validation of large documents on a worker pool', () => {
+  it('gives the same verdicts and content hash as inline validation', async () => {
+    const offloading = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 0, {}, 1);
     workers.push(offloading);
     const broken = minimal();
     delete broken['entry'][0].resource.status;
-    const viaWorker = await offloading.validate(broken);
+    const viaWorker = await offloading.checkDocument(JSON.stringify(broken), broken);
     expect(offloading.started).toBe(true);
-    expect(viaWorker).toEqual(sharedValidator().validate(broken));
-    expect(viaWorker.filter((i) => i.severity === 'error').map((i) => i.expression)).toContain('Bundle.entry[0].resource.status');
+    expect(viaWorker.issues).toEqual(sharedValidator().validate(broken));
+    expect(viaWorker.issues.filter((i) => i.severity === 'error').map((i) => i.expression)).toContain('Bundle.entry[0].resource.status');
+    expect(viaWorker.contentHash).toBe(documentContentHash(broken));
+    expect(await offloading.validate(broken, undefined, JSON.stringify(broken))).toEqual(viaWorker.issues);
   });
 
   it('keeps the event loop free while a large document is validated', async () => {
-    const offloading = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 256 * 1024);
+    const offloading = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 256 * 1024, {}, 1);
     workers.push(offloading);
-    await offloading.validate(largeDocument()); // start the worker and warm it up
+    const large = largeDocument();
+    await offloading.checkDocument(JSON.stringify(large), large); // start the worker and warm it up
     const events: string[] = [];
     const ticks = setInterval(() => events.push('tick'), 1);
-    const verdict = offloading.validate(largeDocument()).then(() => events.push('validated'));
+    const verdict = offloading.checkDocument(JSON.stringify(large), large).then(() => events.push('validated'));
     await verdict;
     clearInterval(ticks);
     expect(events.indexOf('validated')).toBeGreaterThan(2);
   });
 
-  it('validates small documents inline', async () => {
-    const offloading = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 10 * 1024 * 1024);
+  it('validates small documents, and documents given without their text, inline', async () => {
+    const offloading = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 64 * 1024, {}, 1);
     workers.push(offloading);
-    await offloading.validate(minimal());
+    const small = minimal();
+    await offloading.checkDocument(JSON.stringify(small), small);
+    await offloading.validate(largeDocument());
     expect(offloading.started).toBe(false);
+  });
+
+  it('answers 503 for the documents a dying worker held, never hangs, and validates again on a new worker', async () => {
+    const offloading = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 0, {}, 1);
+    workers.push(offloading);
+    const large = largeDocument();
+    const text = JSON.stringify(large);
+    await offloading.checkDocument(text, large); // the worker is up and has its definitions
+    const [worker] = offloading.workerThreads;
+    const held = offloading.checkDocument(text, large).then(
+      () => 'validated',
+      (error: unknown) => error,
+    );
+    await worker!.terminate();
+    const refusal = (await held) as { isBoom?: boolean; output?: { statusCode: number; headers: Record<string, string> }; data?: { code: string; message: string }[] };
+    expect(refusal.isBoom).toBe(true);
+    expect(refusal.output?.statusCode).toBe(503);
+    expect(refusal.output?.headers['Retry-After']).toBe('1');
+    expect(refusal.data?.[0]?.code).toBe('transient');
+    expect(refusal.data?.[0]?.message).toMatch(/validation worker stopped/);
+    const again = await offloading.checkDocument(text, large);
+    expect(again.contentHash).toBe(documentContentHash(large));
+    expect(offloading.workerThreads[0]).not.toBe(worker);
   });
 });

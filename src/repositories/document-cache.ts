@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /** A cached document version. */
 export interface CachedVersion {
   bytes: Buffer;
@@ -7,40 +9,30 @@ export interface CachedVersion {
 
 /**
  * Serialised document versions by `<id>@<version>`, least recently used evicted first, bounded
- * in bytes. Safe across node instances because such a key names one immutable version.
+ * in bytes (lru-cache's `maxSize`). Safe across node instances because such a key names one
+ * immutable version.
  */
 export class DocumentCache {
-  private readonly entries = new Map<string, CachedVersion>();
-  private bytes = 0;
+  private readonly entries: LRUCache<string, CachedVersion>;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(maxBytes: number) {
+    // lru-cache wants a positive size per entry; a version larger than the whole bound is not kept.
+    this.entries = new LRUCache({ maxSize: Math.max(1, maxBytes), sizeCalculation: (version) => Math.max(1, version.bytes.length) });
+  }
 
+  /** The version, marked most recently used; undefined when not held. */
   get(key: string): CachedVersion | undefined {
-    const hit = this.entries.get(key);
-    if (hit) {
-      // re-insert to mark as most recently used
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
+    return this.entries.get(key);
   }
 
   /** Forgets a version (bytes written that nothing will point at). */
   delete(key: string): void {
-    const hit = this.entries.get(key);
-    if (!hit) return;
     this.entries.delete(key);
-    this.bytes -= hit.bytes.length;
   }
 
+  /** Keeps a version, evicting the least recently used beyond the bound; a key already held is left as it is (versions never change). */
   set(key: string, version: CachedVersion): void {
-    if (version.bytes.length > this.maxBytes || this.entries.has(key)) return;
+    if (this.entries.has(key)) return;
     this.entries.set(key, version);
-    this.bytes += version.bytes.length;
-    for (const [oldest, value] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= value.bytes.length;
-    }
   }
 }

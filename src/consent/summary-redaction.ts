@@ -7,6 +7,8 @@
  * never what.
  */
 
+import { visitReferences } from '../documents/reference-resolver.js';
+
 type Json = Record<string, unknown>;
 
 const WITHHELD = {
@@ -24,18 +26,6 @@ const NARRATIVE = {
 function sectionCode(section: Json): string | undefined {
   const code = section['code'] as { coding?: Array<{ system?: string; code?: string }> } | undefined;
   return code?.coding?.find((c) => c.system === 'http://loinc.org')?.code;
-}
-
-/** Every `reference` string anywhere in a value. */
-function collectReferences(value: unknown, into: Set<string>): void {
-  if (Array.isArray(value)) {
-    for (const v of value) collectReferences(v, into);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'reference' && typeof v === 'string') into.add(v);
-      else collectReferences(v, into);
-    }
-  }
 }
 
 /** Resolves a reference to the fullUrl it names in this Bundle. */
@@ -80,7 +70,7 @@ export function withholdSections(bundle: Json, withheld: ReadonlySet<string>): J
   const queue = [entries[0]!];
   while (queue.length > 0) {
     const refs = new Set<string>();
-    collectReferences(queue.pop()!['resource'], refs);
+    visitReferences(queue.pop()!['resource'], (reference) => refs.add(reference));
     for (const ref of refs) {
       const url = targetOf(ref, fullUrls);
       if (url !== undefined && !kept.has(url)) {

@@ -1,6 +1,6 @@
 import type { Problem } from '../fhir/operation-outcome.js';
 import { isNonEmptyString, isObject, parseInstant } from './fhir-primitives.js';
-import { BundleReferenceResolver } from './reference-resolver.js';
+import { BundleReferenceResolver, visitReferences } from './reference-resolver.js';
 
 /** What the storage layer needs to know of a document that passed the rules. */
 export interface DocumentFacts {
@@ -19,23 +19,6 @@ export type DocumentCheck = { ok: true; facts: DocumentFacts } | { ok: false; pr
 
 const invalid = (expression: string, message: string): Problem => ({ code: 'invalid', expression, message });
 const required = (expression: string, message: string): Problem => ({ code: 'required', expression, message });
-
-/** Visits every `reference` string in a resource, with its FHIRPath. */
-function visitReferences(
-  node: unknown,
-  path: string,
-  visit: (reference: string, path: string) => void,
-): void {
-  if (Array.isArray(node)) {
-    node.forEach((item, i) => visitReferences(item, `${path}[${i}]`, visit));
-    return;
-  }
-  if (!isObject(node)) return;
-  for (const [key, value] of Object.entries(node)) {
-    if (key === 'reference' && typeof value === 'string') visit(value, `${path}.reference`);
-    else if (typeof value === 'object' && value !== null) visitReferences(value, `${path}.${key}`, visit);
-  }
-}
 
 function containedIds(resource: Record<string, unknown>): Set<string> {
   const ids = new Set<string>();
@@ -141,7 +124,7 @@ export function checkDocumentRules(bundle: Record<string, unknown>): DocumentChe
     const resource = isObject(entry) ? entry['resource'] : undefined;
     if (!isObject(resource)) return;
     const local = containedIds(resource);
-    visitReferences(resource, `Bundle.entry[${i}].resource`, (reference, path) => {
+    visitReferences(resource, (reference, path) => {
       if (reference.startsWith('#')) {
         if (reference !== '#' && !local.has(reference.slice(1))) {
           problems.push(invalid(path, 'contained reference resolves to no contained resource'));
@@ -151,7 +134,7 @@ export function checkDocumentRules(bundle: Record<string, unknown>): DocumentChe
       if (resolver.resolve(reference, i) === undefined) {
         problems.push(invalid(path, 'reference does not resolve to an entry of this document (documents must be self-contained)'));
       }
-    });
+    }, `Bundle.entry[${i}].resource`);
   });
 
   if (problems.length > 0 || !documentIdentifier || timestampMs === undefined || patientIndex === undefined) {

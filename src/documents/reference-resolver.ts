@@ -9,6 +9,24 @@ interface EntryView {
   id: string | undefined;
 }
 
+/**
+ * Visits every `reference` string in a value (a resource, or any part of one), in document order.
+ * With `path` (the FHIRPath of `node`), each visit gets the reference's FHIRPath; without it no
+ * paths are built. The one walk of references: document rules and section withholding use it.
+ */
+export function visitReferences(node: unknown, visit: (reference: string, path: string) => void, path?: string): void {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) visitReferences(node[i], visit, path === undefined ? undefined : `${path}[${i}]`);
+    return;
+  }
+  if (!isObject(node)) return;
+  for (const key of Object.keys(node)) {
+    const value = node[key];
+    if (key === 'reference' && typeof value === 'string') visit(value, path === undefined ? '' : `${path}.reference`);
+    else if (typeof value === 'object' && value !== null) visitReferences(value, visit, path === undefined ? undefined : `${path}.${key}`);
+  }
+}
+
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const HISTORY_SUFFIX = /\/_history\/[A-Za-z0-9\-.]{1,64}$/;

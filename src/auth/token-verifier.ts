@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { ISCO_08, type IssuerKind, type PurposeOfUse, type Requester } from './requester.js';
 import { intersectScopes, parseScopes } from './scopes.js';
@@ -20,6 +21,37 @@ export interface ReplayGuard {
   /** Resolves to false when `jti` of `issuer` was already seen. */
   firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean>;
 }
+
+/**
+ * How a token's use is named where it is claimed (`token_uses`, or the audit record of the
+ * request): sha256 of issuer and jti, since the token id is the issuer's, not ours to keep verbatim.
+ */
+export function tokenUseId(issuer: string, jti: string): string {
+  return createHash('sha256').update(issuer).update('\n').update(jti).digest('base64url');
+}
+
+/** Tokens whose single use is claimed by their request's audit record, not up front. */
+const claimedByAudit = new WeakMap<Requester, string>();
+
+/**
+ * The token use the audit record of this requester's request must claim (unique), when the
+ * token was not claimed up front: a token that cannot write (its SMART scopes grant no create,
+ * update or delete). Such a request changes nothing before its record, and its record is
+ * durable before its response, so the record's unique insert is the single-use check: a replay
+ * at any instance is refused before anything leaves. Undefined: the token was claimed up front.
+ * Routes that write no audit record must refuse such a token (the audit plugin does).
+ */
+export function auditClaimOf(requester: Requester): string | undefined {
+  return claimedByAudit.get(requester);
+}
+
+/** Whether the scopes let their bearer change nothing: at least one SMART scope, none with c, u or d. */
+function cannotWrite(requester: Requester): boolean {
+  return requester.scopes.length > 0 && requester.scopes.every((s) => !s.permissions.has('c') && !s.permissions.has('u') && !s.permissions.has('d'));
+}
+
+/** Why a token used a second time is refused (401), wherever the replay is caught. */
+export const TOKEN_REPLAYED = 'this token was already used (jti): each token is good for one request';
 
 /** Longest token lifetime accepted: bounds how long a stolen token is worth anything. */
 export const MAX_TOKEN_LIFETIME_S = 3600;
@@ -118,8 +150,11 @@ export class TokenVerifier {
     if (!mayActHere(issuer.kind, issuer.country, this.nodeCountry)) {
       throw new TokenRefused(`a ${issuer.kind} of ${issuer.country} may not act at the node of ${this.nodeCountry}`, 403);
     }
-    if (!(await this.replay.firstUse(issuer.issuer, requester.tokenId, new Date((exp + CLOCK_TOLERANCE_S) * 1000)))) {
-      throw new TokenRefused('this token was already used (jti): each token is good for one request');
+    if (cannotWrite(requester)) {
+      // Claimed by the request's audit record (one insert instead of two): see auditClaimOf.
+      claimedByAudit.set(requester, tokenUseId(issuer.issuer, requester.tokenId));
+    } else if (!(await this.replay.firstUse(issuer.issuer, requester.tokenId, new Date((exp + CLOCK_TOLERANCE_S) * 1000)))) {
+      throw new TokenRefused(TOKEN_REPLAYED);
     }
     return requester;
   }

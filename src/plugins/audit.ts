@@ -4,9 +4,10 @@ import type { Plugin } from '@hapi/hapi';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { accessOf } from '../access/access-context.js';
+import { auditClaimOf, TOKEN_REPLAYED } from '../auth/token-verifier.js';
 import { auditEventOf } from '../audit/audit-event.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { operationOutcome } from '../fhir/operation-outcome.js';
+import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
 import { loggableError } from '../logger.js';
 import { requestIdOf } from './request-id.js';
 
@@ -15,6 +16,11 @@ import { requestIdOf } from './request-id.js';
  * `plugins.pontis.audit`), refused ones included, and holds the response until the record is
  * durable. If it cannot be written, the response becomes a 503 and no data leaves.
  * Registered after the operation-outcome plugin: responses are final when it sees them.
+ *
+ * A token that cannot write is claimed by its request's record (`tokenUse`, unique) rather than
+ * up front: when the record is refused because the token was used before (at any instance), the
+ * response becomes the 401 of a replayed token, recorded as such. Routes that write no record
+ * refuse such tokens (their single use could not be claimed).
  */
 export const auditPlugin: Plugin<{ trail: AuditTrail; logger: Logger; country: string; baseUrl: string }> = {
   name: 'pontis-audit',
@@ -30,6 +36,14 @@ export const auditPlugin: Plugin<{ trail: AuditTrail; logger: Logger; country: s
         throw new Error(`routes must declare plugins.pontis.audit (what they audit, or false when they serve no patient data): ${undeclared.join(', ')}`);
       }
     });
+    server.ext('onPostAuth', (request, h) => {
+      const requester = request.auth.credentials?.requester;
+      if (request.route.settings.plugins?.pontis?.audit || !requester || auditClaimOf(requester) === undefined) return h.continue;
+      throw fhirError(403, {
+        code: 'forbidden',
+        message: 'this operation needs a token that is claimed before use: a token granting no create, update or delete is good for one audited request only',
+      });
+    });
     server.ext('onPreResponse', async (request, h) => {
       const settings = request.route.settings.plugins?.pontis?.audit;
       if (!settings) return h.continue;
@@ -42,13 +56,27 @@ export const auditPlugin: Plugin<{ trail: AuditTrail; logger: Logger; country: s
       }
       const requestId = requestIdOf(request);
       const access = accessOf(request, requestId);
-      const event = auditEventOf(
-        { access, interaction: settings.interaction, action: settings.action, resourceType: settings.resourceType, status, nodeCountry: country, nodeBaseUrl: baseUrl, ...(outcomeMessage ? { outcomeMessage } : {}) },
-        randomUUID(),
-        new Date(),
-      );
+      const eventOf = (answered: number, message: string | undefined) =>
+        auditEventOf(
+          { access, interaction: settings.interaction, action: settings.action, resourceType: settings.resourceType, status: answered, nodeCountry: country, nodeBaseUrl: baseUrl, ...(message ? { outcomeMessage: message } : {}) },
+          randomUUID(),
+          new Date(),
+        );
+      const entry = { patientIds: [...access.patients], breakGlass: access.decision?.breakGlass === true && access.decision.outcome === 'permit' };
+      const tokenUse = access.requester ? auditClaimOf(access.requester) : undefined;
       try {
-        await trail.record({ event, patientIds: [...access.patients], breakGlass: access.decision?.breakGlass === true && access.decision.outcome === 'permit' });
+        const outcome = await trail.record({ event: eventOf(status, outcomeMessage), ...entry, ...(tokenUse === undefined ? {} : { tokenUse }) });
+        if (outcome === 'token-replayed') {
+          // Nothing leaves: the answer is the replayed token's 401, and that is what is recorded.
+          await trail.record({ event: eventOf(401, TOKEN_REPLAYED), ...entry });
+          return h
+            .response(operationOutcome([{ code: 'login', message: TOKEN_REPLAYED }]))
+            .code(401)
+            .type('application/fhir+json')
+            .header('WWW-Authenticate', 'Bearer error="invalid_token"')
+            .header('X-Request-Id', requestId)
+            .takeover();
+        }
       } catch (error) {
         logger.error({ requestId, err: loggableError(error) }, 'audit record could not be written; response withheld');
         return h

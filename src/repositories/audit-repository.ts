@@ -16,9 +16,19 @@ export interface AuditRecord {
   hash: string;
   /** The AuditEvent, serialised. */
   json: string;
+  /**
+   * The request's token use (as `token_uses` names it), unique: a token that was not claimed up
+   * front is claimed by its request's record. Absent when the token was claimed up front or none
+   * authenticated the request.
+   */
+  tokenUse?: string;
 }
 
-/** The last record a chain's writer made durable: its end cannot be cut off unnoticed. */
+/**
+ * A chain's registration and its head: a record its writer made durable, advanced off the request
+ * path (at most about once a second, and at shutdown), so the chain's end up to the head cannot be
+ * cut off unnoticed.
+ */
 export interface AuditChainHead {
   _id: string;
   headSeq: number;
@@ -41,6 +51,8 @@ export class AuditRepository {
       // Single-field: FerretDB 1.x fails re-creating a compound index over an array field with data.
       { name: 'patient', keys: { patientIds: 1 } },
       { name: 'chain_seq', keys: { chain: 1, seq: 1 } },
+      // A token's single use, claimed by the record of the request it authenticated.
+      { name: 'token_use', keys: { tokenUse: 1 }, unique: true, sparse: true },
     ]);
   }
 
@@ -49,12 +61,21 @@ export class AuditRepository {
     await this.chains.insertOne(head);
   }
 
-  /** Appends records (in chain order), then advances the chain's head to the last of them. */
+  /**
+   * Appends records (in chain order): one insert. The head is moved by {@link advanceHead}, not
+   * here, so that a request's audit costs one round trip.
+   */
   async append(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.records.insertMany(records);
-    const last = records[records.length - 1]!;
-    await this.chains.updateOne({ _id: last.chain }, { $set: { headSeq: last.seq, headHash: last.hash } });
+  }
+
+  /**
+   * Moves a chain's head forward to a durable record. Only the chain's own writer calls it, one
+   * call at a time, so the conditional update has no racing writer (FerretDB does not make it atomic).
+   */
+  async advanceHead(chain: string, seq: number, hash: string): Promise<void> {
+    await this.chains.updateOne({ _id: chain, headSeq: { $lt: seq } }, { $set: { headSeq: seq, headHash: hash } });
   }
 
   /** Every chain's head. */

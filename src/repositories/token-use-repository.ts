@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { ReplayGuard } from '../auth/token-verifier.js';
+import { tokenUseId, type ReplayGuard } from '../auth/token-verifier.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
 import { GroupWriter } from './group-writer.js';
 
@@ -10,6 +9,7 @@ interface TokenUse {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+
 
 /**
  * Token ids seen, until the token expires. Kept in the database, so that instances sharing it
@@ -33,7 +33,6 @@ export class TokenUseRepository implements ReplayGuard {
       // Expired ids can never be replayed (the token is refused as expired first).
       void this.uses.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
     }
-    const _id = createHash('sha256').update(issuer).update('\n').update(jti).digest('base64url');
-    return this.batcher.submit({ _id, expiresAt });
+    return this.batcher.submit({ _id: tokenUseId(issuer, jti), expiresAt });
   }
 }

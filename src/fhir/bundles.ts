@@ -1,10 +1,12 @@
+import type { Bundle, BundleEntry } from 'fhir/r4.js';
+
 /** An entry of a Bundle assembled from already-serialised resources. */
 export interface SerialisedEntry {
   fullUrl: string;
   /** The resource, serialised JSON. */
   resource: Buffer | string;
   /** Extra entry members (`search`, `request`, `response`), serialised after the resource. */
-  extra?: Record<string, unknown>;
+  extra?: Pick<BundleEntry, 'search' | 'request' | 'response'>;
 }
 
 /**
@@ -17,9 +19,10 @@ export function serialiseBundle(
   links: readonly { relation: string; url: string }[],
   entries: readonly SerialisedEntry[],
 ): Buffer {
-  const head: Record<string, unknown> = { resourceType: 'Bundle', type };
-  if (total !== undefined) head['total'] = total;
-  if (links.length > 0) head['link'] = links;
+  // The Bundle without its entries, which are written around the stored bytes below.
+  const head: Bundle = { resourceType: 'Bundle', type };
+  if (total !== undefined) head.total = total;
+  if (links.length > 0) head.link = [...links];
   // No entries, no "entry": FHIR JSON has no empty arrays.
   if (entries.length === 0) return Buffer.from(JSON.stringify(head), 'utf8');
   const parts: (Buffer | string)[] = [JSON.stringify(head).slice(0, -1), ',"entry":['];

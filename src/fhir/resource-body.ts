@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import Bourne from '@hapi/bourne';
 import { fhirError } from './operation-outcome.js';
+import { isResourceOf, type ResourceOf } from './resources.js';
 
 /** Deeper than any FHIR resource nests (about 20 levels in practice); bounds recursive walks. */
 export const MAX_NESTING = 100;
@@ -58,9 +59,10 @@ export function bodyText(payload: unknown): string {
 /**
  * Parses a request body as one FHIR JSON resource of the expected type. Malformed JSON, a body
  * that is not an object, or another resource type are 400s that say what is wrong without
- * echoing the content.
+ * echoing the content. This is where a request body becomes a FHIR type: its resource type is
+ * checked here, its elements by the profile validator later (see {@link isResourceOf}).
  */
-export function parseResourceBody(payload: unknown, expectedType: string, alsoAccepted: readonly string[] = []): Record<string, unknown> {
+export function parseResourceBody<T extends string, A extends string = never>(payload: unknown, expectedType: T, alsoAccepted: readonly A[] = []): ResourceOf<T | A> {
   // Bytes that are not UTF-8 would be replaced by U+FFFD, silently changing the document.
   if (Buffer.isBuffer(payload) && !isUtf8(payload)) {
     throw fhirError(400, { code: 'structure', message: 'the request body is not valid UTF-8' });
@@ -90,17 +92,17 @@ export function parseResourceBody(payload: unknown, expectedType: string, alsoAc
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw fhirError(400, { code: 'structure', message: `the request body must be a JSON object, a FHIR ${expectedType}` });
   }
-  const resourceType = (parsed as Record<string, unknown>)['resourceType'];
+  const resourceType = 'resourceType' in parsed ? parsed.resourceType : undefined;
   if (SURROGATE_ESCAPE.test(text)) {
     const at = illFormedString(parsed, typeof resourceType === 'string' && /^[A-Z][A-Za-z]{0,63}$/.test(resourceType) ? resourceType : expectedType);
     if (at !== undefined) throw fhirError(400, { code: 'invalid', expression: at, message: 'strings must be well-formed Unicode: this one holds a lone surrogate (\\uD800-\\uDFFF)' });
   }
-  if (resourceType !== expectedType && !alsoAccepted.includes(String(resourceType))) {
+  if (!isResourceOf<T | A>(parsed, expectedType, ...alsoAccepted)) {
     throw fhirError(400, {
       code: 'invalid',
       expression: 'resourceType',
       message: `this endpoint takes a ${expectedType}, not ${typeof resourceType === 'string' ? resourceType : 'a body without resourceType'}`,
     });
   }
-  return parsed as Record<string, unknown>;
+  return parsed;
 }

@@ -1,14 +1,18 @@
+import type { Resource } from 'fhir/r4.js';
+
 /** Copies a resource with the server's id and meta in front, keeping the client's other meta. */
-export function withServerMeta(
-  resource: Record<string, unknown>,
-  resourceType: string,
+export function withServerMeta<R extends Resource>(
+  resource: R,
+  resourceType: R['resourceType'],
   id: string,
   meta: { versionId?: string; lastUpdated: string },
-): Record<string, unknown> {
+): Resource {
   const { resourceType: _t, id: _i, meta: clientMeta, ...rest } = resource;
+  // The client's meta is what it wrote: an object when valid, but read as any JSON value.
+  const written: unknown = clientMeta;
   const kept =
-    clientMeta !== null && typeof clientMeta === 'object'
-      ? Object.fromEntries(Object.entries(clientMeta).filter(([k]) => k !== 'versionId' && k !== 'lastUpdated'))
+    written !== null && typeof written === 'object'
+      ? Object.fromEntries(Object.entries(written).filter(([k]) => k !== 'versionId' && k !== 'lastUpdated'))
       : {};
   return { resourceType, id, meta: { ...meta, ...kept }, ...rest };
 }

@@ -103,7 +103,7 @@ export function auditWitnessRoutes(witness: CheckpointWitness): ServerRoute[] {
         const body = parseResourceBody(request.payload, 'Parameters');
         const { error } = checkpointBody.validate(body);
         if (error) throw fhirError(400, { code: 'invalid', expression: CHECKPOINT_PARAMETER, message: `the body must be a Parameters with one "checkpoint" valueString: ${error.message}` });
-        const jws = (body['parameter'] as ParametersParameter[])[0]!.valueString!;
+        const jws = body.parameter![0]!.valueString!;
         const access = accessContextOf(request);
         const outcome = await witness.receive(jws, access.requester, access.requestId);
         const answer: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'outcome', valueCode: outcome }] };

@@ -55,7 +55,7 @@ export function consentRoutes(ctx: RouteContext): ServerRoute[] {
         const id = request.params['id'] as string;
         const expected = expectedVersion(request);
         const consent = parseResourceBody(request.payload, 'Consent');
-        if (consent['id'] !== id) throw fhirError(400, { code: 'invalid', expression: 'Consent.id', message: 'Consent.id must equal the id in the URL' });
+        if (consent.id !== id) throw fhirError(400, { code: 'invalid', expression: 'Consent.id', message: 'Consent.id must equal the id in the URL' });
         return answer(h, (await ctx.consents.replace(id, expected, consent, accessContextOf(request))).consent);
       },
     },

@@ -1,9 +1,10 @@
 import type { ServerRoute } from '@hapi/hapi';
-import type { OperationDefinition } from 'fhir/r4.js';
+import type { FhirResource, OperationDefinition } from 'fhir/r4.js';
 import Joi from 'joi';
 import { checkDocumentRules } from '../documents/document-rules.js';
 import { fhirError, operationOutcome, type Problem } from '../fhir/operation-outcome.js';
 import { parseResourceBody } from '../fhir/resource-body.js';
+import { isResourceOf } from '../fhir/resources.js';
 import type { RouteContext } from './route-context.js';
 import { failAction, fhirJsonPayload, querySchema } from './validation.js';
 
@@ -28,19 +29,20 @@ export const validateOperation: OperationDefinition = {
   ],
 };
 
-type Json = Record<string, unknown>;
-
-/** The resource and profile of a `$validate` body: a raw resource, or Parameters carrying them. */
-function unwrap(body: Json, type: string): { resource: Json; profile?: string } {
-  if (body['resourceType'] !== 'Parameters' || type === 'Parameters') return { resource: body };
-  const parameters = Array.isArray(body['parameter']) ? (body['parameter'] as Json[]) : [];
-  const resource = parameters.find((p) => p['name'] === 'resource')?.['resource'];
-  const profileParam = parameters.find((p) => p['name'] === 'profile');
-  const profile = profileParam?.['valueUri'] ?? profileParam?.['valueCanonical'] ?? profileParam?.['valueString'];
+/**
+ * The resource and profile of a `$validate` body: a raw resource, or Parameters carrying them.
+ * Nothing here is validated yet, so each element is tested before use.
+ */
+function unwrap(body: FhirResource, type: string): { resource: object; profile?: string } {
+  if (body.resourceType !== 'Parameters' || type === 'Parameters') return { resource: body };
+  const parameters = Array.isArray(body.parameter) ? body.parameter : [];
+  const resource: unknown = parameters.find((p) => p.name === 'resource')?.resource;
+  const profileParam = parameters.find((p) => p.name === 'profile');
+  const profile: unknown = profileParam?.valueUri ?? profileParam?.valueCanonical ?? profileParam?.valueString;
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
     throw fhirError(400, { code: 'required', expression: 'Parameters.parameter', message: 'Parameters needs a "resource" parameter with the resource to validate' });
   }
-  return { resource: resource as Json, ...(typeof profile === 'string' ? { profile } : {}) };
+  return { resource, ...(typeof profile === 'string' ? { profile } : {}) };
 }
 
 /**
@@ -48,8 +50,8 @@ function unwrap(body: Json, type: string): { resource: Json; profile?: string } 
  * (identity, one Patient, self-contained references) join the profile validator's findings, each
  * problem once (the validator reports dangling references at the same FHIRPath).
  */
-function withDocumentRules(resource: Json, issues: readonly Problem[]): readonly Problem[] {
-  if (resource['resourceType'] !== 'Bundle' || resource['type'] !== 'document') return issues;
+function withDocumentRules(resource: FhirResource, issues: readonly Problem[]): readonly Problem[] {
+  if (resource.resourceType !== 'Bundle' || resource.type !== 'document') return issues;
   const check = checkDocumentRules(resource);
   if (check.ok) return issues;
   const reported = new Set(issues.filter((i) => (i.severity ?? 'error') === 'error').map((i) => i.expression));
@@ -80,11 +82,11 @@ export function resourceValidateRoute(ctx: RouteContext): ServerRoute {
       if (profile !== undefined && !ctx.validator.knows(profile)) {
         throw fhirError(400, { code: 'not-supported', expression: 'profile', message: `profile ${profile} is not known to this node` });
       }
-      if (resource['resourceType'] !== type) {
-        throw fhirError(400, { code: 'invalid', expression: 'resourceType', message: `this endpoint validates ${type}, not ${String(resource['resourceType'])}` });
+      if (!isResourceOf(resource, type)) {
+        throw fhirError(400, { code: 'invalid', expression: 'resourceType', message: `this endpoint validates ${type}, not ${String('resourceType' in resource ? resource.resourceType : undefined)}` });
       }
       // A document is judged as a push would judge it: against the node's document profile too.
-      const document = resource['resourceType'] === 'Bundle' && resource['type'] === 'document';
+      const document = resource.resourceType === 'Bundle' && resource.type === 'document';
       const issues = await ctx.validator.validate(resource, profile ?? (document ? ctx.config.documentProfile : undefined));
       return h.response(operationOutcome(withDocumentRules(resource, issues)));
     },

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localSystemAccess } from '../access/system-access.js';
 import { identifierKey } from '../documents/patient-facts.js';
+import { isResourceOf } from '../fhir/resources.js';
 import { projectRoot } from '../project-root.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
 import type { ConsentService } from '../services/consent-service.js';
@@ -50,9 +51,10 @@ export async function loadSeed(targets: SeedTargets, country: string): Promise<S
   const consentDir = join(directory, 'consents');
   if (!existsSync(consentDir)) return report;
   for (const file of (await readdir(consentDir)).filter((f) => f.endsWith('.json')).sort()) {
-    const consent = JSON.parse(await readFile(join(consentDir, file), 'utf8')) as Json;
-    const identifier = (consent['patient'] as { identifier?: { system: string; value: string } } | undefined)?.identifier;
-    if (!identifier) throw new Error(`seed consent ${file} must name its patient by identifier`);
+    const consent: unknown = JSON.parse(await readFile(join(consentDir, file), 'utf8'));
+    if (!isResourceOf(consent, 'Consent')) throw new Error(`seed consent ${file} must be a FHIR Consent`);
+    const identifier = consent.patient?.identifier;
+    if (identifier?.system === undefined || identifier.value === undefined) throw new Error(`seed consent ${file} must name its patient by identifier`);
     const patientId = await targets.patients.patientIdByIdentifier(identifierKey(identifier.system, identifier.value));
     if (!patientId) throw new Error(`seed consent ${file} names a patient without a seed document`);
     const access = localSystemAccess(country, 'pontis-seed');

@@ -1,3 +1,4 @@
+import type { Consent } from 'fhir/r4.js';
 import { mayManageConsents, mayReadConsentsWithoutData } from '../access/access-policy.js';
 import { randomUUID } from 'node:crypto';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
@@ -40,7 +41,7 @@ export class ConsentService {
    * R4 profile and the patient's existence: a requester who may not write learns nothing more.
    */
   private async checked(
-    resource: Record<string, unknown>,
+    resource: Consent,
     admit: (patientId: string) => Promise<void>,
   ): Promise<{ patientId: string; dateTimeMs: number; status: string; notes: Problem[] }> {
     const rules = checkConsentRules(resource);
@@ -54,12 +55,12 @@ export class ConsentService {
     return { ...rules, notes: issues };
   }
 
-  private serialise(resource: Record<string, unknown>, id: string, versionId: number, lastUpdated: Date): string {
+  private serialise(resource: Consent, id: string, versionId: number, lastUpdated: Date): string {
     return JSON.stringify(withServerMeta(resource, 'Consent', id, { versionId: String(versionId), lastUpdated: lastUpdated.toISOString() }));
   }
 
   /** Stores a new Consent, at version 1. */
-  async create(resource: Record<string, unknown>, access: Access): Promise<{ consent: ConsentVersion; notes: Problem[] }> {
+  async create(resource: Consent, access: Access): Promise<{ consent: ConsentVersion; notes: Problem[] }> {
     const facts = await this.checked(resource, (patientId) => this.admit(access, patientId, true));
     const id = randomUUID();
     const consent = this.version(id, 1, facts, resource);
@@ -73,7 +74,7 @@ export class ConsentService {
    * (optimistic locking): of racing writers of one version exactly one succeeds, the others get
    * 412. Its patient cannot change.
    */
-  async replace(id: string, expectedVersion: number, resource: Record<string, unknown>, access: Access): Promise<{ consent: ConsentVersion; notes: Problem[] }> {
+  async replace(id: string, expectedVersion: number, resource: Consent, access: Access): Promise<{ consent: ConsentVersion; notes: Problem[] }> {
     const existing = await this.read(id, access, true);
     if (existing.versionId !== expectedVersion) throw this.stale(existing);
     const facts = await this.checked(resource, async (patientId) => {
@@ -118,7 +119,7 @@ export class ConsentService {
     return found;
   }
 
-  private version(id: string, versionId: number, facts: { patientId: string; status: string; dateTimeMs: number }, resource: Record<string, unknown>): ConsentVersion {
+  private version(id: string, versionId: number, facts: { patientId: string; status: string; dateTimeMs: number }, resource: Consent): ConsentVersion {
     const lastUpdated = new Date();
     return {
       _id: consentVersionKey(id, versionId),

@@ -1,4 +1,5 @@
 import type { Server, ServerInjectOptions, ServerInjectResponse } from '@hapi/hapi';
+import type { Consent } from 'fhir/r4.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,8 +146,8 @@ export function documentFor(nationalId: string, timestamp: string, documentId = 
   return bundle;
 }
 
-/** A privacy Consent of patient `patientId` (the shape this node evaluates) with `provision`. */
-export function privacyConsent(patientId: string, provision: Json): Json {
+/** A privacy Consent of patient `patientId` (the shape this node evaluates) with `provision`; loosely typed too, for tests that mutate it. */
+export function privacyConsent(patientId: string, provision: Json): Consent & Json {
   return {
     resourceType: 'Consent',
     status: 'active',

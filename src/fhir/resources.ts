@@ -1,0 +1,19 @@
+import type { FhirResource } from 'fhir/r4.js';
+
+/** The name of an R4 resource type, such as `Consent`. */
+export type ResourceType = FhirResource['resourceType'];
+
+/** The R4 resource a `resourceType` names: `ResourceOf<'Consent'>` is `Consent`; `ResourceOf<string>` any of them. */
+export type ResourceOf<T extends string> = Extract<FhirResource, { resourceType: T }>;
+
+/**
+ * Whether parsed JSON is a resource of one of `types`: a JSON object whose `resourceType` is one
+ * of them. This is where JSON becomes a FHIR type (see DEVELOPERS.md, "FHIR types"): what it
+ * tells is the resource type only; the elements are what the sender wrote until the profile
+ * validator has judged them, so code before validation still reads them defensively.
+ */
+export function isResourceOf<T extends string>(value: unknown, ...types: readonly T[]): value is ResourceOf<T> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !('resourceType' in value)) return false;
+  const { resourceType } = value;
+  return typeof resourceType === 'string' && (types as readonly string[]).includes(resourceType);
+}

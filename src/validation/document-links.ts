@@ -1,15 +1,12 @@
 import { BundleReferenceResolver } from '../documents/reference-resolver.js';
+import { isObject, type JsonObject } from './json-values.js';
 import { narrativeFindings } from './narrative.js';
 import type { ValidationIssue } from './validation-issue.js';
-
-type Json = Record<string, unknown>;
 
 /** Extensions that point into a narrative with `#anchor`. */
 export const NARRATIVE_LINK = 'http://hl7.org/fhir/StructureDefinition/narrativeLink';
 export const ORIGINAL_TEXT = 'http://hl7.org/fhir/StructureDefinition/originalText';
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\S/;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * What the validator's walk collects for the checks only the whole document can make (a second
@@ -18,11 +15,11 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  */
 export interface Links {
   /** Literal references, with the FHIRPath of their `reference`. */
-  references: { owner: Json; path: string; reference: string }[];
+  references: { owner: JsonObject; path: string; reference: string }[];
   /** Every `Narrative.div` string. */
   narratives: string[];
   /** `narrativeLink` and `originalText` extensions pointing to `#anchor`. */
-  anchorLinks: { owner: Json; path: string; target: string }[];
+  anchorLinks: { owner: JsonObject; path: string; target: string }[];
 }
 
 /** Collected links, empty. */
@@ -31,16 +28,16 @@ export function noLinks(): Links {
 }
 
 /** The `#anchor` a narrativeLink or originalText extension points to, if it is one of those. */
-export function anchorTarget(extension: Json, url: string): string | undefined {
+export function anchorTarget(extension: JsonObject, url: string): string | undefined {
   if (url !== NARRATIVE_LINK && url !== ORIGINAL_TEXT) return undefined;
   const target = url === NARRATIVE_LINK ? extension['valueUrl'] : (extension['valueString'] ?? extension['valueUrl']);
   return typeof target === 'string' && target.startsWith('#') ? target.slice(1) : undefined;
 }
 
 /** Where each resource of the document is (its FHIRPath) and which entry holds it. */
-function placesOf(resource: Json, path: string, entries: unknown[] | undefined): Map<Json, { path: string; entry: number }> {
-  const places = new Map<Json, { path: string; entry: number }>();
-  const place = (owner: Json, at: string, entry: number): void => {
+function placesOf(resource: JsonObject, path: string, entries: unknown[] | undefined): Map<JsonObject, { path: string; entry: number }> {
+  const places = new Map<JsonObject, { path: string; entry: number }>();
+  const place = (owner: JsonObject, at: string, entry: number): void => {
     places.set(owner, { path: at, entry });
     const contained = owner['contained'];
     if (Array.isArray(contained)) contained.forEach((c, j) => isObject(c) && places.set(c, { path: `${at}.contained[${j}]`, entry }));
@@ -63,7 +60,7 @@ function placesOf(resource: Json, path: string, entries: unknown[] | undefined):
  * it); `narrativeLink` and `originalText` point to an anchor of a narrative of the document (or
  * resource): a warning, as the HL7 validator accepts a dangling one.
  */
-export function checkDocumentLinks(resource: Json, path: string, links: Links, relativeTo: string): ValidationIssue[] {
+export function checkDocumentLinks(resource: JsonObject, path: string, links: Links, relativeTo: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const entries = resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry']) ? (resource['entry'] as unknown[]) : undefined;
   const document = entries !== undefined && resource['type'] === 'document';

@@ -148,3 +148,15 @@ export function findByPath(root: ElementNode, path: string): ElementNode | undef
   }
   return undefined;
 }
+
+const typeProfiles = new WeakMap<ElementNode, [string[], string[]]>();
+
+/** The profiles (or, with `targets`, the target profiles of references) of an element's types, computed once per element. */
+export function profilesOf(element: ElementNode, targets: boolean): string[] {
+  let both = typeProfiles.get(element);
+  if (!both) {
+    both = [element.types.flatMap((t) => t.profiles), element.types.flatMap((t) => t.targetProfiles)];
+    typeProfiles.set(element, both);
+  }
+  return both[targets ? 1 : 0];
+}

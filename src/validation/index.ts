@@ -66,7 +66,8 @@ export type DocumentValidator = Pick<Validator, 'profileSet' | 'validate' | 'che
 export interface Validator {
   readonly profileSet: string;
   /** `json`: the JSON text `resource` was parsed from, when the caller has it (OffloadingValidator: its length decides, a worker parses it). */
-  validate(resource: Record<string, unknown>, profile?: string, json?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
+  /** `resource` as parsed from JSON: anything may arrive, and what is not a resource is reported. */
+  validate(resource: unknown, profile?: string, json?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
   /** A pushed document's issues and content hash, from its JSON text (OffloadingValidator: on a worker thread). */
   checkDocument?(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; contentHash: string }>;
   knows(profile: string): boolean;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4/index.js';
-import { NATIVE_INVARIANTS } from '../../src/validation/profile-validator.js';
+import { NATIVE_INVARIANTS } from '../../src/validation/native-invariants.js';
 import { compileExistenceInvariant, type PathModel } from '../../src/validation/existence-invariants.js';
 import { createValidator, DEFAULT_PROFILE_PACKAGES } from '../../src/validation/index.js';
 import { mutations } from './mutation-cases.js';

@@ -84,7 +84,8 @@ describe('PONTIS_UNKNOWN_EXTENSIONS', () => {
     try {
       const bundle = minimal();
       patientOf(bundle)['extension'] = [{ url: 'http://example.org/fhir/StructureDefinition/favourite-colour', valueString: 'blue' }];
-      const issues = await offloading.validate(bundle);
+      // The JSON text decides whether a document goes to a worker (threshold 0: always).
+      const issues = await offloading.validate(bundle, undefined, JSON.stringify(bundle));
       expect(offloading.started).toBe(true);
       expect(issues.filter((i) => i.severity === 'error').map((i) => i.expression)).toEqual(['Bundle.entry[1].resource.extension[0]']);
     } finally {

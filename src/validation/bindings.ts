@@ -1,0 +1,107 @@
+import { canonicalUrl } from './definitions.js';
+import type { ElementNode } from './element-tree.js';
+import { BCP_47, LANGUAGE_VALUE_SETS, languageTagProblem } from './identifier-formats.js';
+import { isObject, type JsonObject } from './json-values.js';
+import { notInValueSet, oldIpsCodeSystem, systemIsValueSet, unexpandableValueSet, unknownCodeSystemVersion, valueProblem } from './messages.js';
+import type { Expansion, Terminology } from './terminology.js';
+import type { Run } from './validation-run.js';
+
+/** An element's binding: strength and value set. */
+export type Binding = NonNullable<ElementNode['binding']>;
+
+const OLD_IPS_CODE_SYSTEMS = 'http://hl7.org/fhir/uv/ips/CodeSystem/';
+
+/**
+ * What is checked against the terminology loaded here (terminology.ts), without a terminology
+ * server: codes against the value sets their elements are bound to, and every Coding's system
+ * and version against the code systems known.
+ */
+export class BindingRules {
+  private readonly expansions = new WeakMap<object, Expansion | undefined>();
+
+  constructor(private readonly terminology: Terminology | undefined) {}
+
+  /**
+   * Bindings, when the value set can be expanded from the packages: required ones are errors,
+   * extensible and preferred ones warnings. A value set that cannot be expanded here (filters,
+   * code systems not shipped) is said once per validation as information; nothing is fetched.
+   */
+  checkBinding(value: unknown, binding: Binding, type: string, path: string, run: Run): void {
+    if (!this.terminology || !binding.valueSet || binding.strength === 'example') return;
+    const codings =
+      type === 'Coding' ? [value] : type === 'CodeableConcept' && isObject(value) && Array.isArray(value['coding']) ? value['coding'] : undefined;
+    if (!(type === 'code' && typeof value === 'string') && codings === undefined) return;
+    if (type === 'code' && typeof value === 'string' && binding.valueSet.includes('languages') && LANGUAGE_VALUE_SETS.has(canonicalUrl(binding.valueSet))) {
+      const problem = languageTagProblem(value);
+      if (problem) {
+        run.issues.push(valueProblem(path, problem));
+        return;
+      }
+    }
+    let keyed: JsonObject[] | undefined;
+    if (codings !== undefined) {
+      keyed = [];
+      for (const c of codings) if (isObject(c) && typeof c['system'] === 'string' && typeof c['code'] === 'string') keyed.push(c);
+      if (keyed.length === 0 && binding.strength !== 'required') return; // text only is allowed
+    }
+    const expansion = this.expansionOf(binding);
+    if (!expansion) {
+      const url = canonicalUrl(binding.valueSet);
+      if (!run.unexpandable.has(url)) {
+        run.unexpandable.add(url);
+        run.issues.push(unexpandableValueSet(path, url));
+      }
+      return;
+    }
+    const inSet =
+      keyed === undefined ? expansion.codes.has(value as string) : keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
+    if (!inSet) run.issues.push(notInValueSet(path, binding.strength, canonicalUrl(binding.valueSet)));
+  }
+
+  /**
+   * Whether a CodeableConcept can meet a required binding: false only when the value set expands
+   * here and the concept has codings, none of them in it (what checkBinding reports as an error).
+   */
+  mayBeIn(concept: unknown, binding: Binding): boolean {
+    if (!this.terminology || !binding.valueSet || !isObject(concept) || !Array.isArray(concept['coding'])) return true;
+    const keyed = concept['coding'].filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
+    if (keyed.length === 0) return true;
+    const expansion = this.expansionOf(binding);
+    return !expansion || keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
+  }
+
+  /**
+   * What the HL7 validator checks of every Coding without a terminology server: its system is a
+   * code system (not a ValueSet), of a version that exists when the code system is known here,
+   * not one of the IPS 1.x code systems that 2.0.0 no longer has, and a BCP-47 code in urn:ietf:bcp:47.
+   */
+  checkCoding(coding: JsonObject, path: string, run: Run): void {
+    const system = coding['system'];
+    if (typeof system !== 'string') return;
+    if (this.terminology?.isValueSet(system) || (system.includes('/ValueSet/') && !this.terminology?.knowsCodeSystem(system))) {
+      run.issues.push(systemIsValueSet(`${path}.system`, system));
+      return;
+    }
+    if (system.startsWith(OLD_IPS_CODE_SYSTEMS) && !this.terminology?.knowsCodeSystem(system)) {
+      run.issues.push(oldIpsCodeSystem(`${path}.system`, system));
+      return;
+    }
+    const version = coding['version'];
+    if (typeof version === 'string') {
+      const known = this.terminology?.codeSystemVersion(system);
+      if (known !== undefined && known !== version) run.issues.push(unknownCodeSystemVersion(`${path}.version`, system, version, known));
+    }
+    if (system === BCP_47 && typeof coding['code'] === 'string') {
+      const problem = languageTagProblem(coding['code']);
+      if (problem) run.issues.push(valueProblem(`${path}.code`, problem));
+    }
+  }
+
+  /** The expansion of a binding's value set (undefined when it cannot be expanded), per binding. */
+  private expansionOf(binding: Binding): Expansion | undefined {
+    if (this.expansions.has(binding)) return this.expansions.get(binding);
+    const expansion = binding.valueSet ? this.terminology?.expand(binding.valueSet) : undefined;
+    this.expansions.set(binding, expansion);
+    return expansion;
+  }
+}

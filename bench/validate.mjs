@@ -6,6 +6,9 @@
 // 6.9.4, scripts/conformance) on the same files in a warm JVM, same run. BENCH_HL7=0 skips the
 // HL7 validator (its JVM starts in 20-60 s); BENCH_HL7_RUNS sets its timed runs (default 10).
 // BENCH_BASELINE=<folder with an earlier build's dist/> also times that build's validator, same run.
+// Start-up: BENCH_STARTS (default 15) fresh processes per build, alternating with the baseline's,
+// each importing the validator, building it and validating the all-sections document once.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +18,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const HL7 = process.env.BENCH_HL7 !== '0';
 const HL7_RUNS = Number(process.env.BENCH_HL7_RUNS ?? 10);
+const STARTS = Number(process.env.BENCH_STARTS ?? 15);
 const EXAMPLES = join(ROOT, 'profiles/hl7.fhir.uv.ips-2.0.0/package/example');
 
 const gc = () => globalThis.gc?.();
@@ -127,6 +131,35 @@ const narrativeCold = measure(() => {
   for (const n of narratives) checkNarrative(n);
 });
 
+/**
+ * What constructing the validator costs a process that has loaded nothing yet: a fresh `node -e`
+ * imports the validator module, builds it (`createValidator()`: definitions, terminology,
+ * fingerprint), then validates the all-sections document once (what is loaded lazily is paid
+ * there). Builds alternate, so load on the machine falls on both alike.
+ */
+function timeStartups(root) {
+  const script = `
+    const t0 = performance.now();
+    const { createValidator, IPS_BUNDLE_PROFILE } = await import(${JSON.stringify(join(root, 'dist/src/validation/index.js'))});
+    const validator = createValidator();
+    const built = performance.now() - t0;
+    const document = JSON.parse((await import('node:fs')).readFileSync(${JSON.stringify(join(EXAMPLES, 'Bundle-bundle-ips-all-sections.json'))}, 'utf8'));
+    const t1 = performance.now();
+    validator.validate(document, IPS_BUNDLE_PROFILE);
+    process.stdout.write(JSON.stringify({ built, first: performance.now() - t1 }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+}
+const startups = { ours: [], baseline: [] };
+for (let i = 0; i < STARTS; i++) {
+  startups.ours.push(timeStartups(ROOT));
+  if (BASELINE) startups.baseline.push(timeStartups(BASELINE));
+}
+const startupFigures = (runs) => {
+  const built = runs.map((r) => r.built).sort((a, b) => a - b);
+  const first = runs.map((r) => r.first).sort((a, b) => a - b);
+  return { built: percentile(built, 50), builtP90: percentile(built, 90), first: percentile(first, 50) };
+};
+
 // The HL7 validator on the same documents, after the same warm-up, timed inside its JVM.
 let hl7Startup;
 if (HL7) {
@@ -148,7 +181,15 @@ if (HL7) {
 }
 
 process.stdout.write(`\n${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, one core used, ${SECONDS} s per measurement\n`);
-process.stdout.write(`Pontis validator start-up: ${startupMs.toFixed(0)} ms (FHIR R4 base + IPS 2.0.0 + EU rules, with terminology), heap after load ${heapMb.toFixed(0)} MB\n`);
+process.stdout.write(`Pontis validator start-up in the bench process: ${startupMs.toFixed(0)} ms (FHIR R4 base + IPS 2.0.0 + EU rules, with terminology), heap after load ${heapMb.toFixed(0)} MB\n`);
+{
+  const ours = startupFigures(startups.ours);
+  process.stdout.write(`Pontis validator start-up in a fresh process (${STARTS} processes, p50): import and construction ${ours.built.toFixed(0)} ms (p90 ${ours.builtP90.toFixed(0)} ms), then first all-sections validation ${ours.first.toFixed(1)} ms\n`);
+  if (BASELINE) {
+    const before = startupFigures(startups.baseline);
+    process.stdout.write(`  earlier build (${BASELINE}), alternating: import and construction ${before.built.toFixed(0)} ms (p90 ${before.builtP90.toFixed(0)} ms), first validation ${before.first.toFixed(1)} ms; ratio ${(before.built / ours.built).toFixed(2)}×\n`);
+  }
+}
 process.stdout.write(`@medplum/core 4.5 start-up (base definitions only): ${medplumStartupMs.toFixed(0)} ms\n`);
 if (hl7Startup !== undefined) process.stdout.write(`HL7 validator 6.9.4 start-up (JVM, R4 core + IPS 2.0.0 packages, offline): ${(hl7Startup / 1000).toFixed(1)} s\n`);
 process.stdout.write(`Narrative checks of all-sections without their memo (${narratives.length} narratives): p50 ${fmt(narrativeCold.p50)} ms\n\n`);

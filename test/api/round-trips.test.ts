@@ -41,7 +41,7 @@ describe.each(backends)('database operations per request on the $name', (backend
     expect(operations).toEqual([
       'token_uses.insertEach',
       'patient_identifiers.insertOne',
-      'consent_versions.find',
+      'consent_changes.findOne',
       'summary_versions.insertOne',
       'summaries.insertOne',
       'patients.insertOne',
@@ -96,7 +96,7 @@ describe.each(backends)('database operations per request on the $name', (backend
       node.server.inject({ url: `/fhir/Patient/${patientId}/$summary`, headers: { authorization: `Bearer ${await mintDemoToken({ audience: node.config.baseUrl })}` } });
     await read();
     const operations = await operationsOf(read, 200);
-    expect(operations).toEqual(['consent_versions.find', 'audit_events.insertMany']);
+    expect(operations).toEqual(['consent_changes.findOne', 'audit_events.insertMany']);
   });
 
   it("the audit chain's head moves off the request path, at most about once a second", async () => {

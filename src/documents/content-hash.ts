@@ -1,11 +1,23 @@
 import { createHash } from 'node:crypto';
 
-/** A copy with object keys in sorted order (null-prototype objects, so `__proto__` stays a key). */
+/**
+ * A copy with object keys in sorted order. Plain objects, because JSON.stringify walks them about
+ * a third faster than null-prototype ones (which V8 keeps as dictionaries); a `__proto__` member
+ * is defined as an own property, so it stays a key instead of becoming the copy's prototype.
+ */
 function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = sortedKeys(value[i]);
+    return out;
+  }
   if (value !== null && typeof value === 'object') {
-    const out = Object.create(null) as Record<string, unknown>;
-    for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const sorted = sortedKeys((value as Record<string, unknown>)[key]);
+      if (key === '__proto__') Object.defineProperty(out, key, { value: sorted, enumerable: true, writable: true, configurable: true });
+      else out[key] = sorted;
+    }
     return out;
   }
   return value;
@@ -14,6 +26,7 @@ function sortedKeys(value: unknown): unknown {
 /**
  * Hash of a document's content, blind to key order and to what the server assigns (`id`,
  * `meta.versionId`, `meta.lastUpdated`): equal hashes mean a push is a retry of a stored document.
+ * Stored records keep it, so its value must never change for the same content (the tests pin it).
  */
 export function documentContentHash(bundle: Record<string, unknown>): string {
   const { id: _id, meta, ...rest } = bundle;

@@ -14,6 +14,14 @@ export interface PatientRecord extends PatientFacts {
   /** False until the first document of the patient is stored: such a patient is invisible. */
   hasSummary: boolean;
   lastUpdated: Date;
+  /**
+   * Every prefix of the family, given names and birth date, searched by equality
+   * ({@link searchKeysOf}). Absent in records of earlier releases until the store opens.
+   */
+  familyPrefixes?: string[];
+  givenPrefixes?: string[];
+  birthDatePrefixes?: string[];
+  searchKeysVersion?: number;
 }
 
 /** Claim of one identifier by one patient: `_id` uniqueness makes concurrent claims safe. */
@@ -35,6 +43,42 @@ export interface PatientCriteria {
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Names are indexed by their prefixes up to this length; longer searches also match the name itself. */
+const MAX_NAME_PREFIX = 24;
+/** Version of {@link searchKeysOf}'s keys: records without it are given them when the store opens. */
+const SEARCH_KEYS_VERSION = 1;
+
+/**
+ * The keys a demographic search finds a patient by, each an equality: every prefix (1 to
+ * {@link MAX_NAME_PREFIX} characters) of each normalised family and given name, and the birth
+ * date's year, year-month and date. A "starts with" search is then one equality per criterion,
+ * which an index answers on every store: FerretDB 1.x pushes down equality only, never `$regex`,
+ * so a regex scans every patient there, while its PostgreSQL backend answers an equality from an
+ * index (docs/operations.md).
+ */
+export function searchKeysOf(facts: Pick<PatientFacts, 'family' | 'given' | 'birthDate'>): Required<Pick<PatientRecord, 'familyPrefixes' | 'givenPrefixes' | 'birthDatePrefixes'>> & { searchKeysVersion: number } {
+  const prefixes = (names: readonly string[]): string[] => {
+    const all = new Set<string>();
+    for (const name of names) {
+      const chars = Array.from(name); // code points: a prefix never splits a character
+      for (let n = 1; n <= Math.min(chars.length, MAX_NAME_PREFIX); n++) all.add(chars.slice(0, n).join(''));
+    }
+    return [...all];
+  };
+  const date = facts.birthDate ?? '';
+  const datePrefixes = /^\d{4}(-\d{2}(-\d{2})?)?$/.test(date) ? [date.slice(0, 4), date.slice(0, 7), date.slice(0, 10)].filter((d, i, all) => all.indexOf(d) === i) : [];
+  return { familyPrefixes: prefixes(facts.family), givenPrefixes: prefixes(facts.given), birthDatePrefixes: datePrefixes, searchKeysVersion: SEARCH_KEYS_VERSION };
+}
+
+/** A "starts with" criterion on a normalised name: its prefix key, and the name itself beyond the keys' length. */
+function namePrefixFilter(keys: 'familyPrefixes' | 'givenPrefixes', names: 'family' | 'given', prefix: string): Filter {
+  const chars = Array.from(prefix);
+  // Nothing left once normalised (only combining marks): any name starts with it, as before.
+  if (chars.length === 0) return { [names]: { $regex: '^' } };
+  if (chars.length <= MAX_NAME_PREFIX) return { [keys]: prefix };
+  return { [keys]: chars.slice(0, MAX_NAME_PREFIX).join(''), [names]: { $regex: `^${escapeRegex(prefix)}` } };
 }
 
 const VISIBLE: Filter = { hasSummary: true };
@@ -64,7 +108,26 @@ export class PatientRepository {
       { name: 'family', keys: { family: 1 } },
       { name: 'given', keys: { given: 1 } },
       { name: 'birth_date', keys: { birthDate: 1 } },
+      { name: 'family_prefixes', keys: { familyPrefixes: 1 } },
+      { name: 'given_prefixes', keys: { givenPrefixes: 1 } },
+      { name: 'birth_date_prefixes', keys: { birthDatePrefixes: 1 } },
     ]);
+    await this.addSearchKeys();
+  }
+
+  /**
+   * Gives patients of earlier releases their search keys ({@link searchKeysOf}), which the
+   * demographic search needs to find them. `$ne` rather than `$exists`: FerretDB's PostgreSQL
+   * backend filters it in the database, so a store with nothing to do reads no patient.
+   */
+  private async addSearchKeys(): Promise<void> {
+    const outdated = await this.patients.find({ searchKeysVersion: { $ne: SEARCH_KEYS_VERSION } }, { fields: ['family', 'given', 'birthDate'] });
+    for (const patient of outdated) {
+      // Only while still without keys: a push storing newer demographics meanwhile stores their keys
+      // with them. (FerretDB 1.x does not apply such a condition atomically; the window is this
+      // one update, once, when a store of an earlier release first opens.)
+      await this.patients.updateOne({ _id: patient._id, searchKeysVersion: { $ne: SEARCH_KEYS_VERSION } }, { $set: searchKeysOf({ family: patient.family ?? [], given: patient.given ?? [], birthDate: patient.birthDate ?? null }) });
+    }
   }
 
   /**
@@ -182,6 +245,7 @@ export class PatientRepository {
       given: facts.given,
       birthDate: facts.birthDate,
       gender: facts.gender,
+      ...searchKeysOf(facts),
     };
     const whole = (): PatientRecord => ({
       _id: patientId,
@@ -246,13 +310,14 @@ export class PatientRepository {
     }
     if (criteria.identifierSystem !== undefined) filter['identifierSystems'] = criteria.identifierSystem;
     if (criteria.identifierValue !== undefined) filter['identifierValues'] = criteria.identifierValue;
-    if (criteria.familyPrefix !== undefined) filter['family'] = { $regex: `^${escapeRegex(criteria.familyPrefix)}` };
-    if (criteria.givenPrefix !== undefined) filter['given'] = { $regex: `^${escapeRegex(criteria.givenPrefix)}` };
+    if (criteria.familyPrefix !== undefined) Object.assign(filter, namePrefixFilter('familyPrefixes', 'family', criteria.familyPrefix));
+    if (criteria.givenPrefix !== undefined) Object.assign(filter, namePrefixFilter('givenPrefixes', 'given', criteria.givenPrefix));
     if (criteria.gender !== undefined) filter['gender'] = criteria.gender;
     if (criteria.birthDate !== undefined) {
       const { op, value } = criteria.birthDate;
-      filter['birthDate'] =
-        op === 'eq' ? { $regex: `^${escapeRegex(value)}` } : { [`$${op === 'ge' ? 'gte' : op === 'le' ? 'lte' : op}`]: value };
+      // eq: the date and every more precise date within it (1980-05 finds 1980-05-12), one key each.
+      if (op === 'eq' && /^\d{4}(-\d{2}(-\d{2})?)?$/.test(value)) filter['birthDatePrefixes'] = value;
+      else filter['birthDate'] = op === 'eq' ? { $regex: `^${escapeRegex(value)}` } : { [`$${op === 'ge' ? 'gte' : op === 'le' ? 'lte' : op}`]: value };
     }
     const [total, patients] = await Promise.all([
       this.patients.count(filter),

@@ -12,8 +12,9 @@ import {
 const DUPLICATE_KEY = 11000;
 
 function translate(error: unknown): unknown {
-  // FerretDB 1.x reports a unique clash in an update as InternalError with SQLite's message.
-  if (error instanceof MongoServerError && (error.code === DUPLICATE_KEY || /UNIQUE constraint failed/.test(error.message))) {
+  // FerretDB 1.x reports a unique clash in an update as InternalError with its backend's message
+  // (SQLite's, or PostgreSQL's unique_violation, SQLSTATE 23505).
+  if (error instanceof MongoServerError && (error.code === DUPLICATE_KEY || /UNIQUE constraint failed|SQLSTATE 23505/.test(error.message))) {
     return new DuplicateKeyError('duplicate key');
   }
   return error;

@@ -6,20 +6,32 @@
 // at a time), the load rate and the store's size on disk.
 //
 //   BENCH_SCALE_SIZES=1000,10000,100000   sizes to reach (default 1000,10000)
-//   BENCH_SCALE_CONCURRENCY=8              pushes in flight while loading
+//   BENCH_SCALE_CONCURRENCY=32             pushes in flight while loading
 //   BENCH_SCALE_REQUESTS=200               requests per latency measurement
+//   BENCH_BACKEND=sqlite | postgresql      FerretDB's backend (default sqlite, as the tests; or
+//                                          MONGODB_URI's server). postgresql: a throw-away cluster
+//                                          (scripts/ferretdb-postgres.mjs) with the GIN indexes of
+//                                          scripts/ferretdb-postgres-indexes.sql; BENCH_PG_GIN=0
+//                                          without them (FerretDB's own B-trees only)
+//
+// The latency requests of a size are measured after its load, with nothing else running; the
+// patients asked for are drawn from all those loaded, so most are not in any cache.
 import { MongoClient } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
+import { postgresDatabaseBytes, startFerretDbOnPostgres, stopFerretDbOnPostgres } from '../scripts/ferretdb-postgres.mjs';
 import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
 import { machine, startProcess } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number);
-const CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 8);
+const CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 32);
+const BACKEND = process.env.BENCH_BACKEND ?? 'sqlite';
+if (!['sqlite', 'postgresql'].includes(BACKEND)) throw new Error(`BENCH_BACKEND must be sqlite or postgresql, not ${BACKEND}`);
+const GIN = process.env.BENCH_PG_GIN !== '0';
 const REQUESTS = Number(process.env.BENCH_SCALE_REQUESTS ?? 200);
 const PORT = 18191;
 const BASE = `http://127.0.0.1:${PORT}/fhir`;
@@ -111,13 +123,15 @@ function folderBytes(folder) {
 }
 
 async function main() {
-  const mongo = await startMongoTestServer();
+  const postgres = BACKEND === 'postgresql' && !process.env.MONGODB_URI ? await startFerretDbOnPostgres({ ginIndexes: GIN }) : undefined;
+  const mongo = postgres ?? (await startMongoTestServer());
   if (!mongo) throw new Error(NO_SERVER_HELP);
   let child;
   try {
     const client = new MongoClient(mongo.uri);
     const info = await client.db('admin').command({ buildInfo: 1 });
-    const server = info.ferretdbVersion ? `FerretDB ${info.ferretdbVersion} (SQLite backend)` : `MongoDB ${info.version}`;
+    const backend = postgres ? `PostgreSQL ${postgres.version.split(' ')[0]} backend, ${GIN ? 'GIN indexes beside FerretDB\'s' : 'FerretDB\'s B-tree indexes only'}` : mongo.dataDir ? 'SQLite backend' : 'backend as given';
+    const server = info.ferretdbVersion ? `FerretDB ${info.ferretdbVersion} (${backend})` : `MongoDB ${info.version}`;
     const database = `pontis_scale_${randomUUID().slice(0, 8)}`;
     ({ child } = await startProcess([join(ROOT, 'dist/src/main.js')], {
       PORT: String(PORT), HOST: '127.0.0.1', MONGODB_URI: mongo.uri, MONGODB_DATABASE: database, PONTIS_SEED: '0', LOG_LEVEL: 'warn',
@@ -126,25 +140,35 @@ async function main() {
     const rows = [];
     let loaded = 0;
     for (const size of SIZES) {
+      const loadStarted = performance.now();
       const rate = await loadRange(loaded, size);
+      const loadSeconds = (performance.now() - loadStarted) / 1000;
       loaded = size;
       const summary = await latency(loaded, (p) => `${BASE}/Patient/$summary?identifier=${encodeURIComponent(`${SYSTEM}|${p.value}`)}`, undefined, (b) => b.includes('"Composition"'));
       const search = await latency(loaded, (p) => `${BASE}/Patient?family=${encodeURIComponent(p.family)}&birthdate=${p.birthDate}`, 'system/Patient.rs', (b) => b.includes('"searchset"'));
       const stats = await client.db(database).command({ dbStats: 1 }).catch(() => undefined);
-      const row = { patients: loaded, pushesPerSecond: rate, summary, search, storeBytes: mongo.dataDir ? folderBytes(mongo.dataDir) : stats?.storageSize };
+      const storeBytes = postgres ? postgresDatabaseBytes(postgres, database) : mongo.dataDir ? folderBytes(mongo.dataDir) : stats?.storageSize;
+      const row = { patients: loaded, pushesPerSecond: rate, loadSeconds, summary, search, storeBytes };
       process.stdout.write(`${JSON.stringify(row)}\n`);
       rows.push(row);
     }
     await client.close();
     const mb = (b) => (b === undefined ? '?' : `${(b / 2 ** 20).toFixed(0)} MB`);
     process.stdout.write(`\n${machine()}; store: ${server}; ${CONCURRENCY} pushes in flight while loading; ${REQUESTS} requests per latency, one at a time\n\n`);
-    process.stdout.write('| patients | load rate (pushes/s) | $summary by identifier p50 / p95 ms | Patient?family&birthdate p50 / p95 ms | store on disk |\n|---|---|---|---|---|\n');
+    process.stdout.write('| patients | load rate (pushes/s) | load time | $summary by identifier p50 / p95 ms | Patient?family&birthdate p50 / p95 ms | store on disk |\n|---|---|---|---|---|---|\n');
     for (const r of rows) {
-      process.stdout.write(`| ${r.patients} | ${r.pushesPerSecond.toFixed(0)} | ${r.summary.p50.toFixed(1)} / ${r.summary.p95.toFixed(1)} | ${r.search.p50.toFixed(1)} / ${r.search.p95.toFixed(1)} | ${mb(r.storeBytes)} |\n`);
+      process.stdout.write(`| ${r.patients} | ${r.pushesPerSecond.toFixed(0)} | ${(r.loadSeconds / 60).toFixed(1)} min | ${r.summary.p50.toFixed(1)} / ${r.summary.p95.toFixed(1)} | ${r.search.p50.toFixed(1)} / ${r.search.p95.toFixed(1)} | ${mb(r.storeBytes)} |\n`);
+    }
+    if (rows.length > 1) {
+      // Flat means the largest store answers as fast as the smallest: the ratio of their p50s.
+      const [first, last] = [rows[0], rows.at(-1)];
+      const ratio = (a, b) => (b / a).toFixed(2);
+      process.stdout.write(`\n${last.patients} against ${first.patients} patients (p50 ratio): $summary ${ratio(first.summary.p50, last.summary.p50)}×, search ${ratio(first.search.p50, last.search.p50)}×; load rate ${ratio(first.pushesPerSecond, last.pushesPerSecond)}×\n`);
     }
   } finally {
     child?.kill('SIGTERM');
-    await stopMongoTestServer(mongo);
+    if (postgres) await stopFerretDbOnPostgres(postgres);
+    else await stopMongoTestServer(mongo);
   }
 }
 

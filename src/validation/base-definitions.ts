@@ -35,7 +35,8 @@ function installedVersion(): string {
 
 const ELEMENT_KEYS = new Set(['id', 'path', 'sliceName', 'min', 'max', 'base', 'type', 'contentReference', 'slicing', 'constraint', 'binding']);
 
-function trimElement(e: ElementDefinition): ElementDefinition {
+/** What the validator reads of an element definition. */
+export function trimElement(e: ElementDefinition): ElementDefinition {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(e)) {
     if (ELEMENT_KEYS.has(key) || key.startsWith('fixed') || key.startsWith('pattern')) out[key] = value;
@@ -49,7 +50,8 @@ function trimElement(e: ElementDefinition): ElementDefinition {
 type Concept = { code: string; concept?: Concept[] };
 const trimConcepts = (concepts: Concept[]): Concept[] => concepts.map((c) => (c.concept ? { code: c.code, concept: trimConcepts(c.concept) } : { code: c.code }));
 
-function trimTerminology(r: Record<string, unknown>): unknown {
+/** What the terminology reads of a ValueSet or CodeSystem. */
+export function trimTerminology(r: Record<string, unknown>): unknown {
   if (r['resourceType'] === 'CodeSystem') {
     return {
       resourceType: 'CodeSystem',

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../project-root.js';
 import { loadBaseDefinitions } from './base-definitions.js';
-import { DefinitionRegistry, type StructureDefinition } from './definitions.js';
+import { DefinitionRegistry } from './definitions.js';
+import { loadPackages } from './package-definitions.js';
 import { ProfileValidator, type ValidationIssue, type ValidatorOptions } from './profile-validator.js';
 import { Terminology } from './terminology.js';
 
@@ -37,20 +38,9 @@ export function createValidator(
   const thoBytes = readFileSync(join(projectRoot(), 'profiles', 'tho-code-system-versions.json'));
   const terminology = Terminology.fhirR4(base).withVersions((JSON.parse(thoBytes.toString('utf8')) as { versions: Record<string, string> }).versions);
   const fingerprint = createHash('sha256').update(`engine ${ENGINE_VERSION}; base ${medplumDefinitionsVersion()}`).update(thoBytes);
-  for (const folder of packages) {
-    // Each file is read once: its bytes feed the fingerprint, its resource the registry or terminology.
-    const path = join(projectRoot(), 'profiles', folder);
-    const resources = readdirSync(path)
-      .filter((f) => f.endsWith('.json'))
-      .sort()
-      .map((file) => {
-        const bytes = readFileSync(join(path, file));
-        fingerprint.update(`${folder}/${file}\u0000`).update(bytes);
-        return JSON.parse(bytes.toString('utf8')) as { resourceType?: string };
-      });
-    registry.add(resources.filter((r): r is StructureDefinition => r.resourceType === 'StructureDefinition'));
-    terminology.add(resources);
-  }
+  // Every package file is read, its bytes feeding the fingerprint; what the validator reads of them
+  // comes from dist/profile-packages.json when that was built from the same bytes (package-definitions.ts).
+  for (const content of loadPackages(packages, registry, fingerprint)) terminology.add(content.terminology);
   // The severity of unknown extensions changes verdicts, so it is part of the profile set.
   fingerprint.update(`unknown extensions ${options.unknownExtensions ?? 'warning'}`);
   return new ProfileValidator(registry, terminology, fingerprint.digest('base64url').slice(0, 22), { ...options, knownExtensions: new Set(base.extensionUrls) });

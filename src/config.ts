@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import Joi from 'joi';
 import type { BudgetLimits } from './access/request-budget.js';
 import type { ConsentPolicy } from './consent/consent-policy.js';
@@ -40,6 +41,11 @@ export interface NodeConfig {
   currentSummaryTtlMs: number;
   /** Bytes of serialised documents kept in memory (immutable versions only). */
   documentCacheBytes: number;
+  /**
+   * The most the embedded store holds (estimated heap bytes), so that a full store refuses
+   * writes with 507 instead of the process running out of memory; ignored on MongoDB.
+   */
+  embeddedMaxBytes: number;
   /** Canonical of the profile every stored document must meet (IPS Bundle, or the EU rules). */
   documentProfile: string;
   /** Documents at least this large (JSON bytes) are validated on a worker thread. */
@@ -124,6 +130,15 @@ const ISO_ALPHA2 = /^[A-Z]{2}$/;
 /** The demo trust set-up of seed/trust (refused in production). */
 export const DEMO_TRUST_LIST = join(projectRoot(), 'seed', 'trust', 'trust-list.json');
 
+/** The V8 heap this process may grow to (`--max-old-space-size`, else V8's default for the machine). */
+const HEAP_LIMIT_BYTES = getHeapStatistics().heap_size_limit;
+/**
+ * The embedded store's default bound: half the heap. The rest holds the profile definitions,
+ * caches and requests under way, and the estimate counts about three quarters of what the heap
+ * really spends per stored document (BENCHMARKS.md, issue 16).
+ */
+export const DEFAULT_EMBEDDED_MAX_BYTES = Math.floor(HEAP_LIMIT_BYTES / 2);
+
 /** Environment variables understood by the node, with their rules. Unknown variables are ignored. */
 const environmentSchema = Joi.object({
   PORT: Joi.number().integer().min(0).max(65535).default(8080),
@@ -200,6 +215,12 @@ const environmentSchema = Joi.object({
     .integer()
     .min(0)
     .default(64 * 1024 * 1024),
+  PONTIS_EMBEDDED_MAX_BYTES: Joi.number()
+    .integer()
+    .min(1024 * 1024)
+    .max(Math.floor(HEAP_LIMIT_BYTES * 0.8))
+    .default(DEFAULT_EMBEDDED_MAX_BYTES)
+    .messages({ 'number.max': `"PONTIS_EMBEDDED_MAX_BYTES" must be at most 80 % of the heap limit (${Math.floor(HEAP_LIMIT_BYTES * 0.8)} bytes); raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>` }),
   PONTIS_AUDIT_CHECKPOINT_RECORDS: Joi.number().integer().min(1).max(1_000_000).default(1000),
   PONTIS_AUDIT_CHECKPOINT_MS: Joi.number().integer().min(100).max(86_400_000).default(60_000),
   PONTIS_TERMINOLOGY: Joi.string().default(join(projectRoot(), 'terminology')),
@@ -301,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     seedOnStart: value.PONTIS_SEED as boolean | undefined,
     currentSummaryTtlMs: value.PONTIS_CURRENT_SUMMARY_TTL_MS as number,
     documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number,
+    embeddedMaxBytes: value.PONTIS_EMBEDDED_MAX_BYTES as number,
     documentProfile: value.PONTIS_DOCUMENT_PROFILE as string,
     validationWorkerBytes: value.PONTIS_VALIDATION_WORKER_BYTES as number,
     validationThreads: value.PONTIS_VALIDATION_THREADS as number,

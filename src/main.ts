@@ -7,8 +7,7 @@ import { createServer, createServices } from './server.js';
 import { TrustList } from './auth/trust-list.js';
 import { NodeIdentity } from './exchange/node-identity.js';
 import { PeerDirectory } from './exchange/peer-directory.js';
-import { startPortal, type RunningPortal } from './portal/index.js';
-import { PortalKeyError } from './portal/portal-tokens.js';
+import type { RunningPortal } from './portal/index.js';
 import { loadTerminologyCatalogue } from './terminology/catalogue-loader.js';
 import type { TerminologyCatalogue } from './terminology/terminology-catalogue.js';
 import { createValidator, DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from './validation/index.js';
@@ -77,28 +76,20 @@ async function main(): Promise<void> {
   } else {
     logger.info({ store: storeDescription }, 'connected to MongoDB');
   }
-  if (config.seedOnStart ?? store.database.kind === 'embedded') {
-    const services = createServices({ config, store, validator });
-    const report = await loadSeed({ ...services, patients: store.patients }, config.country);
-    logger.info({ created: report.created, unchanged: report.unchanged, consents: report.consents, country: config.country }, 'seed documents loaded');
-  }
-  const server = await createServer({ config, store, logger, validator, trust, exchange, terminology });
+  // The seed documents are stored, and the portal started, after the node listens: the
+  // CapabilityStatement, health and every other route answer meanwhile, and /health/ready says
+  // `seed: loading` (`portal: starting`) until they are.
+  const seeding = config.seedOnStart ?? store.database.kind === 'embedded';
+  let seedState: string | undefined = 'loading';
+  let portalState: string | undefined = 'starting';
+  const startupChecks = [
+    ...(seeding ? [{ name: 'seed', check: () => seedState }] : []),
+    ...(config.portal ? [{ name: 'portal', check: () => portalState }] : []),
+  ];
+  const server = await createServer({ config, store, logger, validator, trust, exchange, terminology, startupChecks });
   await server.start();
-  logger.info({ url: server.info.uri, fhirBase: config.baseUrl, country: config.country }, 'Pontis node listening');
-  // The portal (docs/portal.md): pages over the node's own API, started before the node says it listens.
+  logger.info({ url: server.info.uri, fhirBase: config.baseUrl, country: config.country, ms: Math.round(performance.now()) }, 'Pontis node listening');
   let portal: RunningPortal | undefined;
-  if (config.portal) {
-    try {
-      portal = await startPortal({ config: { ...config, portal: config.portal }, api: server, trust, directory: exchange.directory, logger });
-    } catch (error) {
-      if (!(error instanceof PortalKeyError)) throw error;
-      process.stderr.write(`pontis: invalid configuration:\n  PONTIS_PORTAL_TOKEN_KEY: ${error.message}\n`);
-      process.exit(2);
-    }
-    process.stdout.write(`Pontis ${config.country} portal: ${portal.url} (sign-in: ${portal.issuer}${portal.demoIdentityProvider ? ', DEMO identity provider' : ''})\n`);
-  }
-  process.stdout.write(`Pontis ${config.country} node: FHIR API at ${config.baseUrl} (listening on ${server.info.uri})\n`);
-
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -118,6 +109,37 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (seeding) {
+    try {
+      // Through the same services as the API: every seed document is validated and stored as a push is.
+      const services = createServices({ config, store, validator });
+      const report = await loadSeed({ ...services, patients: store.patients }, config.country);
+      seedState = undefined;
+      logger.info({ created: report.created, unchanged: report.unchanged, consents: report.consents, country: config.country }, 'seed documents loaded');
+    } catch (error) {
+      // Never ready with half the seed: the node stops, as it did when the seed came before listening.
+      seedState = 'failed';
+      throw error;
+    }
+  }
+  // The portal (docs/portal.md): pages over the node's own API, started before the node says it is ready.
+  if (config.portal) {
+    // Loaded only when configured: its pages, sanitiser and sign-in are a tenth of a start-up.
+    const { startPortal } = await import('./portal/index.js');
+    const { PortalKeyError } = await import('./portal/portal-tokens.js');
+    try {
+      portal = await startPortal({ config: { ...config, portal: config.portal }, api: server, trust, directory: exchange.directory, logger });
+    } catch (error) {
+      if (!(error instanceof PortalKeyError)) throw error;
+      process.stderr.write(`pontis: invalid configuration:\n  PONTIS_PORTAL_TOKEN_KEY: ${error.message}\n`);
+      process.exit(2);
+    }
+    portalState = undefined;
+    process.stdout.write(`Pontis ${config.country} portal: ${portal.url} (sign-in: ${portal.issuer}${portal.demoIdentityProvider ? ', DEMO identity provider' : ''})\n`);
+  }
+  // Printed once the node is ready (seed stored, portal up): scripts and tests wait for this line.
+  logger.info({ ms: Math.round(performance.now()) }, 'Pontis node ready');
+  process.stdout.write(`Pontis ${config.country} node: FHIR API at ${config.baseUrl} (listening on ${server.info.uri})\n`);
 }
 
 main().catch((error: unknown) => {

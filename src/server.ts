@@ -17,10 +17,11 @@ import { contentNegotiationPlugin } from './plugins/content-negotiation.js';
 import { loggingPlugin } from './plugins/logging.js';
 import { metricsPlugin, NodeMetrics } from './plugins/metrics.js';
 import { SpanExporter, tracingPlugin } from './plugins/tracing.js';
-import { healthRoutes, Readiness, storeCheck } from './routes/health.js';
+import { healthRoutes, Readiness, storeCheck, type ReadinessCheck } from './routes/health.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { operationOutcomePlugin } from './plugins/operation-outcome.js';
 import { requestIdPlugin } from './plugins/request-id.js';
+import { storageAdmissionPlugin } from './plugins/storage-admission.js';
 import type { Store } from './repositories/store.js';
 import { fhirRoutes, methodNotAllowed } from './routes/index.js';
 import { CrossBorderService } from './services/cross-border-service.js';
@@ -46,6 +47,8 @@ export interface ServerDependencies {
   exchange?: Exchange;
   /** The translation catalogue (PONTIS_TERMINOLOGY); absent, summaries are served as written. */
   terminology?: TerminologyCatalogue;
+  /** Parts the node readies after it listens (the seed documents), reported by `/health/ready`. */
+  startupChecks?: readonly ReadinessCheck[];
 }
 
 
@@ -111,7 +114,7 @@ export function createServices({
  * patient-data gate takes the consent decision → validation of what leaves → audit record
  * (durable before the response) → OperationOutcome for any error.
  */
-export async function createServer({ config, store, logger, validator, trust, exchange, terminology }: ServerDependencies): Promise<Hapi.Server> {
+export async function createServer({ config, store, logger, validator, trust, exchange, terminology, startupChecks = [] }: ServerDependencies): Promise<Hapi.Server> {
   // Node's parser enforces the header size and the time allowed for headers and the whole
   // request; what it refuses is answered by the client-errors plugin.
   const listener = createHttpListener({
@@ -152,6 +155,7 @@ export async function createServer({ config, store, logger, validator, trust, ex
     { name: 'profiles', check: () => (validator.knows(config.documentProfile) ? undefined : 'document profile not loaded') },
     { name: 'trust-list', check: () => (trust.size > 0 ? undefined : 'no trusted issuer') },
     { name: 'peer-directory', check: () => (exchange === undefined || exchange.directory.peers().length > 0 ? undefined : 'no peer') },
+    ...startupChecks,
   ]);
   server.app.readiness = readiness;
   server.app.metrics = metrics;
@@ -168,6 +172,8 @@ export async function createServer({ config, store, logger, validator, trust, ex
     { plugin: auditPlugin, options: { trail, logger, country: config.country, baseUrl: config.baseUrl } },
     { plugin: authenticationPlugin, options: { verifier } },
     { plugin: abuseGuardPlugin, options: { budget: services.budget } },
+    // An embedded store's bound: a write of patient data that may not fit is refused before any work (507).
+    { plugin: storageAdmissionPlugin, options: { database: store.database, maxPayloadBytes: config.maxPayloadBytes, logger } },
     // After authentication: a 406 is answered to an authenticated requester only, and audited.
     { plugin: contentNegotiationPlugin },
   ]);

@@ -3,7 +3,10 @@ import type { Plugin } from '@hapi/hapi';
 import type { Logger } from 'pino';
 import { operationOutcome, problemsOf, type IssueCode, type Problem } from '../fhir/operation-outcome.js';
 import { loggableError } from '../logger.js';
+import { StoreFullError } from '../repositories/document-collection.js';
 import { requestIdOf } from './request-id.js';
+
+const STORE_FULL_MIDWAY: Problem = { severity: 'error', code: 'no-store', message: "this node's store is full: the write was not completed. The operator must move the node to MongoDB or raise its bound (PONTIS_EMBEDDED_MAX_BYTES)." };
 
 /** Issue code for an HTTP error raised by hapi itself rather than by our handlers. */
 function codeForStatus(status: number): IssueCode {
@@ -52,8 +55,10 @@ export const operationOutcomePlugin: Plugin<{ logger: Logger; maxPayloadBytes: n
     server.ext('onPreResponse', (request, h) => {
       const response = request.response;
       if (!Boom.isBoom(response)) return h.continue;
-      const status = response.output.statusCode;
-      const deliberate = problemsOf(response);
+      // The embedded store's own bound, met by a write its admission could not foresee: 507 too.
+      const full = response instanceof StoreFullError;
+      const status = full ? 507 : response.output.statusCode;
+      const deliberate = full ? [STORE_FULL_MIDWAY] : problemsOf(response);
       if (status >= 500) {
         // A refusal we chose (peer down, store unreachable) is a warning with its issue code; an
         // unexpected exception an error, as class, code and stack frames (messages may quote requests).

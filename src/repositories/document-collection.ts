@@ -33,6 +33,30 @@ export class DuplicateKeyError extends Error {
   override name = 'DuplicateKeyError';
 }
 
+/**
+ * Raised when a write would take the embedded store past its bound (`PONTIS_EMBEDDED_MAX_BYTES`):
+ * nothing of that write was stored. Answered as 507 Insufficient Storage.
+ */
+export class StoreFullError extends Error {
+  override name = 'StoreFullError';
+}
+
+/** How much a store that lives in the node's memory holds, and may hold. */
+export interface StoreCapacity {
+  /** The most the store holds, in estimated heap bytes: documents, patients, Consents and records. */
+  readonly maxBytes: number;
+  /**
+   * Patient data (documents, patients, identifiers, Consents) stops here; the rest up to
+   * {@link maxBytes} is kept for the records every request writes (audit, token uses, budgets),
+   * so that reads go on once documents are refused.
+   */
+  readonly patientDataBytes: number;
+  /** Estimated heap bytes held now. */
+  readonly usedBytes: number;
+  /** Bytes promised to writes under way ({@link DocumentDatabase.reserve}). */
+  readonly reservedBytes: number;
+}
+
 /** A collection of documents keyed by a string `_id`. */
 export interface DocumentCollection<T extends { _id: string }> {
   findOne(filter: Filter, options?: FindOptions): Promise<T | null>;
@@ -67,6 +91,15 @@ export interface DocumentDatabase {
   describe(): Promise<string>;
   /** One round trip to the server (readiness): resolves when it answers. */
   ping(): Promise<void>;
+  /** How much the store holds and may hold, when it lives in the node's memory; absent for a database server. */
+  capacity?(): StoreCapacity;
+  /**
+   * Sets aside room for one write of patient data before any of it is stored, or throws
+   * {@link StoreFullError}; the returned function releases the room once the write is over
+   * (stored or not). What a write stores is counted as used meanwhile, so the bound errs on the safe side.
+   * Absent for a database server (its disk is its operator's bound).
+   */
+  reserve?(bytes: number): () => void;
   /** Removes every collection (tests and `pontis seed --reset`). */
   drop(): Promise<void>;
   close(): Promise<void>;

@@ -7,25 +7,23 @@
  * never what.
  */
 
+import type { Bundle, BundleEntry, CodeableConcept, Coding, Composition, CompositionSection, Narrative } from 'fhir/r4.js';
 import { visitReferences } from '../documents/reference-resolver.js';
 
-type Json = Record<string, unknown>;
-
-const WITHHELD = {
+const WITHHELD: CodeableConcept = {
   coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'withheld', display: 'Information Withheld' }],
   text: 'withheld at the patient\'s request',
 };
-const REDACTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
-const NARRATIVE = {
+const REDACTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
+const NARRATIVE: Narrative = {
   status: 'generated',
   // Written here in English, whatever the document's language: it says so (a translated copy names
   // the language of every narrative that does not).
   div: '<div xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">This section is withheld at the patient\'s request.</div>',
 };
 
-function sectionCode(section: Json): string | undefined {
-  const code = section['code'] as { coding?: Array<{ system?: string; code?: string }> } | undefined;
-  return code?.coding?.find((c) => c.system === 'http://loinc.org')?.code;
+function sectionCode(section: CompositionSection): string | undefined {
+  return section.code?.coding?.find((c) => c.system === 'http://loinc.org')?.code;
 }
 
 /** Resolves a reference to the fullUrl it names in this Bundle. */
@@ -34,43 +32,43 @@ function targetOf(reference: string, fullUrls: ReadonlyMap<string, string>): str
 }
 
 /**
- * A copy of `bundle` with the sections whose LOINC code is in `withheld` emptied, and the
- * resources only they referenced removed. The input is not changed.
+ * A copy of `bundle` (a stored IPS document, so valid) with the sections whose LOINC code is in
+ * `withheld` emptied, and the resources only they referenced removed. The input is not changed.
  */
-export function withholdSections(bundle: Json, withheld: ReadonlySet<string>): Json {
-  const copy = structuredClone(bundle);
-  const entries = (copy['entry'] as Json[] | undefined) ?? [];
-  const composition = entries[0]?.['resource'] as Json | undefined;
-  const sections = (composition?.['section'] as Json[] | undefined) ?? [];
+export function withholdSections<T extends object = Bundle>(bundle: T, withheld: ReadonlySet<string>): T {
+  const original = structuredClone(bundle);
+  const copy = original as Bundle;
+  const entries: BundleEntry[] = copy.entry ?? [];
+  const composition = entries[0]?.resource as Composition | undefined;
+  const sections = composition?.section ?? [];
   let changed = false;
   for (const section of sections) {
     const code = sectionCode(section);
     if (code === undefined || !withheld.has(code)) continue;
-    delete section['entry'];
-    delete section['section'];
-    section['text'] = NARRATIVE;
-    section['emptyReason'] = WITHHELD;
+    delete section.entry;
+    delete section.section;
+    section.text = NARRATIVE;
+    section.emptyReason = WITHHELD;
     changed = true;
   }
-  if (!changed) return copy;
+  if (!changed) return original;
 
   // Keep what is reachable from the Composition, following references through kept resources.
   const fullUrls = new Map<string, string>();
   entries.forEach((e) => {
-    const fullUrl = e['fullUrl'];
-    const resource = e['resource'] as Json | undefined;
+    const { fullUrl, resource } = e;
     if (typeof fullUrl !== 'string' || !resource) return;
     fullUrls.set(fullUrl, fullUrl);
-    if (typeof resource['resourceType'] === 'string' && typeof resource['id'] === 'string') {
-      fullUrls.set(`${resource['resourceType']}/${resource['id']}`, fullUrl);
+    if (typeof resource.resourceType === 'string' && typeof resource.id === 'string') {
+      fullUrls.set(`${resource.resourceType}/${resource.id}`, fullUrl);
     }
   });
-  const byUrl = new Map(entries.map((e) => [e['fullUrl'] as string, e]));
-  const kept = new Set<string>([entries[0]!['fullUrl'] as string]);
+  const byUrl = new Map(entries.map((e) => [e.fullUrl, e]));
+  const kept = new Set<string | undefined>([entries[0]!.fullUrl]);
   const queue = [entries[0]!];
   while (queue.length > 0) {
     const refs = new Set<string>();
-    visitReferences(queue.pop()!['resource'], (reference) => refs.add(reference));
+    visitReferences(queue.pop()!.resource, (reference) => refs.add(reference));
     for (const ref of refs) {
       const url = targetOf(ref, fullUrls);
       if (url !== undefined && !kept.has(url)) {
@@ -79,9 +77,9 @@ export function withholdSections(bundle: Json, withheld: ReadonlySet<string>): J
       }
     }
   }
-  copy['entry'] = entries.filter((e) => kept.has(e['fullUrl'] as string));
-  const meta = (copy['meta'] as Json | undefined) ?? {};
-  const security = ((meta['security'] as Json[] | undefined) ?? []).filter((s) => s['code'] !== REDACTED.code);
-  copy['meta'] = { ...meta, security: [...security, REDACTED] };
-  return copy;
+  copy.entry = entries.filter((e) => kept.has(e.fullUrl));
+  const meta = copy.meta ?? {};
+  const security = (meta.security ?? []).filter((s) => s.code !== REDACTED.code);
+  copy.meta = { ...meta, security: [...security, REDACTED] };
+  return original;
 }

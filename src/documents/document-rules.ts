@@ -1,3 +1,4 @@
+import type { Patient } from 'fhir/r4.js';
 import type { Problem } from '../fhir/operation-outcome.js';
 import { isNonEmptyString, isObject, parseInstant } from './fhir-primitives.js';
 import { BundleReferenceResolver, visitReferences } from './reference-resolver.js';
@@ -10,8 +11,11 @@ export interface DocumentFacts {
   timestampMs: number;
   /** Index in `Bundle.entry` of the one Patient, the document's subject. */
   patientIndex: number;
-  /** The Patient resource (not copied). */
-  patient: Record<string, unknown>;
+  /**
+   * The Patient resource (not copied; its resourceType checked, the rest by profile validation).
+   * Also a plain JSON object, for the readers of its facts (documents/patient-facts.ts).
+   */
+  patient: Patient & Record<string, unknown>;
 }
 
 /** Outcome of {@link checkDocumentRules}: facts when the document is safe to store, else problems. */
@@ -35,8 +39,10 @@ function containedIds(resource: Record<string, unknown>): Set<string> {
  * Composition is about, and every entry addressable with every reference resolving inside.
  * Problems are listed in document order, each located by FHIRPath.
  */
-export function checkDocumentRules(bundle: Record<string, unknown>): DocumentCheck {
+export function checkDocumentRules(document: unknown): DocumentCheck {
   const problems: Problem[] = [];
+  // What the requester wrote: nothing about its shape is assumed until checked here.
+  const bundle = isObject(document) ? document : {};
 
   if (bundle['type'] !== 'document') {
     problems.push(invalid('Bundle.type', 'Bundle.type must be "document": Pontis stores IPS documents only'));
@@ -140,6 +146,6 @@ export function checkDocumentRules(bundle: Record<string, unknown>): DocumentChe
   if (problems.length > 0 || !documentIdentifier || timestampMs === undefined || patientIndex === undefined) {
     return { ok: false, problems };
   }
-  const patient = (entries[patientIndex] as Record<string, unknown>)['resource'] as Record<string, unknown>;
+  const patient = (entries[patientIndex] as Record<string, unknown>)['resource'] as Patient & Record<string, unknown>;
   return { ok: true, facts: { identifier: documentIdentifier, timestampMs, patientIndex, patient } };
 }

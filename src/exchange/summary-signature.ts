@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { flattenedVerify } from 'jose';
+import type { Bundle, Signature } from 'fhir/r4.js';
 import type { TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from './node-identity.js';
 
 /**
- * Summaries a home node sends to a peer are signed (docs/exchange.md): a detached JWS with
- * unencoded payload (RFC 7515 Appendix F, `b64: false`) over the UTF-8 bytes of the Bundle as
- * `JSON.stringify` writes it without `signature`, carried in `Bundle.signature` (`sigFormat`
- * `application/jose`, `data` the base64 of the compact detached JWS, `who` the home node). The
- * receiver removes `signature`, serialises the rest the same way (member order kept), and
- * verifies with the key the trust list holds for the home node's issuer.
+ * Summaries a home node sends to a peer are signed (docs/exchange.md, "Signed summaries"): a
+ * detached JWS with unencoded payload (RFC 7515 Appendix F, `b64: false`) over the UTF-8 bytes of
+ * the Bundle without `signature` in its RFC 8785 canonical form (JCS: members sorted by UTF-16
+ * code units, no whitespace, ECMAScript number and string forms), carried in `Bundle.signature`
+ * (`sigFormat` `application/jose`, `data` the base64 of the compact detached JWS, `who` the home
+ * node). Canonical, so that any node can verify what it received however it parses and
+ * re-serialises JSON: the receiver removes `signature`, canonicalises the rest and verifies with
+ * the key the trust list holds for the home node's issuer.
  */
 
 const SIGNATURE_TYPE = { system: 'urn:iso-astm:E1762-95:2013', code: '1.2.840.10065.1.12.1.5', display: 'Verification Signature' };
@@ -19,16 +23,41 @@ export function signingKeysUrl(nodeBaseUrl: string): string {
   return `${nodeBaseUrl}/.well-known/jwks.json`;
 }
 
+/** Why a received summary's signature was refused. */
+export class SignatureRefused extends Error {
+  override name = 'SignatureRefused';
+}
+
 /**
- * Appends `Bundle.signature` to serialised bytes (the stored form): no parse, no re-serialise.
- * The JWS header names the signing time (`sigT`, JAdES) and where the key `kid` is published
- * (`jku`, this node's JWK Set), so that a verifier outside the trust list can find it.
+ * The RFC 8785 canonical form of a JSON value (the `canonicalize` package, by one of the RFC's
+ * authors). Throws on what JCS cannot represent (a lone surrogate in a string, a number that is
+ * not finite).
+ */
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new Error('nothing to canonicalise');
+  return text;
+}
+
+/** What a summary's signature covers: its Bundle without `signature`, canonical (RFC 8785), as UTF-8. */
+export function signedContent(bundle: object): string {
+  const { signature: _signature, ...content } = bundle as { signature?: unknown };
+  return canonicalJson(content);
+}
+
+/**
+ * Appends `Bundle.signature` to serialised bytes (the stored form, a Bundle without signature);
+ * what is sent is those bytes with the signature, never re-serialised. The JWS is over the
+ * canonical form of the same content. Its header names the signing time (`sigT`, JAdES) and where
+ * the key `kid` is published (`jku`, this node's JWK Set), so that a verifier outside the trust
+ * list can find it.
  */
 export async function signSummary(bytes: Buffer, identity: NodeIdentity, nodeBaseUrl: string): Promise<Buffer> {
   // To the second, and the same in both places: verifiers compare `when` with `sigT` exactly.
   const signedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const jws = await identity.signDetached(bytes, { sigT: signedAt, jku: signingKeysUrl(nodeBaseUrl) });
-  const signature = {
+  const payload = Buffer.from(signedContent(JSON.parse(bytes.toString('utf8')) as Bundle), 'utf8');
+  const jws = await identity.signDetached(payload, { sigT: signedAt, jku: signingKeysUrl(nodeBaseUrl) });
+  const signature: Signature = {
     type: [SIGNATURE_TYPE],
     when: signedAt,
     who: { identifier: { system: 'urn:ietf:rfc:3986', value: nodeBaseUrl }, display: `Pontis node ${identity.country}` },
@@ -39,60 +68,48 @@ export async function signSummary(bytes: Buffer, identity: NodeIdentity, nodeBas
   return Buffer.concat([bytes.subarray(0, end), Buffer.from(`,"signature":${JSON.stringify(signature)}}`, 'utf8')]);
 }
 
-/** Why a received summary's signature was refused. */
-export class SignatureRefused extends Error {
-  override name = 'SignatureRefused';
-}
-
-/** A verified summary: when it was signed, the signed serialisation, and its SHA-256. */
+/** A verified summary: when it was signed, the signed canonical form, and its SHA-256. */
 export interface VerifiedSummary {
   signedAt: string;
-  /** The Bundle without `signature`, as `JSON.stringify` writes it: what was signed. */
+  /** The Bundle without `signature` in its RFC 8785 canonical form: what was signed. */
   canonical: string;
-  /** SHA-256 of `canonical` (base64url). */
+  /** SHA-256 of `canonical` (base64url): the content's identity, whatever its serialisation. */
   digest: string;
 }
 
 /**
- * Verifies the signature of a summary received from the node whose issuer is `issuer`; resolves
- * to when it was signed and the signed serialisation (the Bundle without `signature`). Throws
- * {@link SignatureRefused} when missing, malformed, by another key, or not matching the content.
- * `verified` remembers content and signature pairs already verified: a home node reuses a signed
- * copy for a while, and the same pair verifies the same way again (the trust list does not
- * change while the node runs).
+ * Verifies the signature of a summary received from the node whose issuer is `issuer` (`bundle`
+ * as parsed from what arrived, nothing about it assumed); resolves to when it was signed and the
+ * signed canonical form. Throws {@link SignatureRefused} when missing, malformed, by another key,
+ * or not matching the content.
  */
-export async function verifySummary(bundle: Record<string, unknown>, issuer: string, trust: TrustList, verified?: Set<string>): Promise<VerifiedSummary> {
-  const { signature, ...content } = bundle;
-  const sig = signature as { sigFormat?: string; data?: string; when?: string } | undefined;
+export async function verifySummary(bundle: unknown, issuer: string, trust: TrustList): Promise<VerifiedSummary> {
+  if (bundle === null || typeof bundle !== 'object' || Array.isArray(bundle)) throw new SignatureRefused('the summary is not a JSON object');
+  const sig = (bundle as { signature?: unknown }).signature as { sigFormat?: unknown; data?: unknown; when?: unknown } | undefined;
   if (!sig || sig.sigFormat !== 'application/jose' || typeof sig.data !== 'string') throw new SignatureRefused('the summary carries no JWS signature');
   const compact = Buffer.from(sig.data, 'base64').toString('utf8');
   const [protectedHeader, empty, signatureValue] = compact.split('.');
   if (protectedHeader === undefined || empty !== '' || signatureValue === undefined) throw new SignatureRefused('the summary signature is not a detached JWS');
   const trusted = trust.issuer(issuer);
-  let header: { kid?: string; alg?: string };
+  let header: { kid?: unknown; alg?: unknown };
   try {
-    header = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8')) as { kid?: string; alg?: string };
+    header = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8')) as { kid?: unknown; alg?: unknown };
   } catch {
     throw new SignatureRefused('the summary signature header is malformed');
   }
-  const key = header.kid ? trusted?.keys.get(header.kid) : undefined;
+  const key = typeof header.kid === 'string' ? trusted?.keys.get(header.kid) : undefined;
   if (!key || key.alg !== header.alg) throw new SignatureRefused('the summary is not signed by a key of its home node');
-  const canonical = JSON.stringify(content);
-  const digest = createHash('sha256').update(canonical).digest('base64url');
-  const pair = `${issuer}\n${compact}\n${digest}`;
-  if (!verified?.has(pair)) {
-    try {
-      await flattenedVerify({ protected: protectedHeader, signature: signatureValue, payload: Buffer.from(canonical, 'utf8') }, key.key, {
-        algorithms: [key.alg],
-        crit: { b64: true },
-      });
-    } catch {
-      throw new SignatureRefused('the summary signature does not match its content (altered in transit?)');
-    }
-    if (verified) {
-      if (verified.size >= 10_000) verified.clear();
-      verified.add(pair);
-    }
+  let canonical: string;
+  try {
+    canonical = signedContent(bundle);
+  } catch {
+    throw new SignatureRefused('the summary cannot be put in canonical form (RFC 8785)');
   }
-  return { signedAt: sig.when ?? '', canonical, digest };
+  const payload = Buffer.from(canonical, 'utf8');
+  try {
+    await flattenedVerify({ protected: protectedHeader, signature: signatureValue, payload }, key.key, { algorithms: [key.alg], crit: { b64: true } });
+  } catch {
+    throw new SignatureRefused('the summary signature does not match its content (altered in transit?)');
+  }
+  return { signedAt: typeof sig.when === 'string' ? sig.when : '', canonical, digest: createHash('sha256').update(payload).digest('base64url') };
 }

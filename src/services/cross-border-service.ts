@@ -1,15 +1,16 @@
+import { createHash } from 'node:crypto';
 import { mayFetchAbroad } from '../access/access-policy.js';
 import Boom from '@hapi/boom';
+import type { Bundle, Patient } from 'fhir/r4.js';
+import { LRUCache } from 'lru-cache';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import type { TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from '../exchange/node-identity.js';
-import type { PeerClient } from '../exchange/peer-client.js';
+import type { PeerClient, PeerResource } from '../exchange/peer-client.js';
 import type { PeerDirectory, PeerNode } from '../exchange/peer-directory.js';
 import { SignatureRefused, verifySummary } from '../exchange/summary-signature.js';
 import type { Access } from '../access/access-context.js';
 import type { DocumentValidator } from '../validation/index.js';
-
-type Json = Record<string, unknown>;
 
 /** Demographics that narrow an identification at the home node (PDQm style). */
 export interface Demographics {
@@ -25,8 +26,14 @@ export const IDENTIFICATION_REUSE_MS = 5 * 60_000;
 /** Refusals of a summary read by id that may mean the identification is stale: identify again. */
 const STALE_IDENTIFICATION = new Set([403, 404, 410]);
 
-/** Elements of a foreign Patient passed on to confirm identity, and nothing more. */
-const MINIMAL_PATIENT = ['resourceType', 'id', 'identifier', 'name', 'birthDate', 'gender'];
+/** Bytes held of summaries received and accepted (about 3,000 all-sections documents). */
+const ACCEPTED_COPIES_BYTES = 32 * 2 ** 20;
+
+/** A summary as it arrived from its home node, to be checked. */
+interface Arrival {
+  home: PeerNode;
+  resource: PeerResource;
+}
 
 /**
  * The clinician's side of the exchange: a patient whose identifier belongs to another Member
@@ -35,16 +42,26 @@ const MINIMAL_PATIENT = ['resourceType', 'id', 'identifier', 'name', 'birthDate'
  * checked before it is passed on: the home node's signature, then the document profile.
  */
 export class CrossBorderService {
-  /** Validation verdicts of received documents, by content hash and profile set. */
-  private readonly verdicts = new Map<string, Problem[]>();
-  /** Content and signature pairs already verified (see verifySummary). */
-  private readonly verifiedSignatures = new Set<string>();
+  /**
+   * Validation verdicts of received documents (errors only), by the SHA-256 of their signed
+   * canonical content and the profile set: the same document arrives again and again, re-signed.
+   * Concurrent first reads of one document validate it once (fetchMethod).
+   */
+  private readonly verdicts: LRUCache<string, Problem[], Bundle>;
+  /**
+   * Summaries received and accepted (signature verified, content valid), by the home node's
+   * issuer, the profile set and the SHA-256 of the bytes as received: what is passed on. A home
+   * node reuses a signed copy for a while, so the same bytes arrive again and again; bytes
+   * identical to ones checked need no second parse, verification or validation, and concurrent
+   * first arrivals of one copy are checked once (fetchMethod). Any other bytes are checked.
+   */
+  private readonly accepted: LRUCache<string, Buffer, Arrival>;
   /**
    * Identifications made by each clinician, by everything that shapes the home node's answer
    * (clinician, role, purpose, break-glass, identifier, demographics): the patient's id there,
-   * and until when it is reused.
+   * reused for {@link IDENTIFICATION_REUSE_MS}.
    */
-  private readonly identifications = new Map<string, { id: string; until: number }>();
+  private readonly identifications = new LRUCache<string, string>({ max: 10_000, ttl: IDENTIFICATION_REUSE_MS });
 
   constructor(
     private readonly directory: PeerDirectory,
@@ -53,7 +70,17 @@ export class CrossBorderService {
     private readonly trust: TrustList,
     private readonly validator: DocumentValidator,
     private readonly documentProfile: string,
-  ) {}
+  ) {
+    this.verdicts = new LRUCache({
+      max: 10_000,
+      fetchMethod: async (_key, _stale, { context }) => (await this.validator.validate(context, this.documentProfile)).filter((i) => i.severity === 'error'),
+    });
+    this.accepted = new LRUCache({
+      maxSize: ACCEPTED_COPIES_BYTES,
+      sizeCalculation: (bytes) => Math.max(1, bytes.length),
+      fetchMethod: (_key, _stale, { context }) => this.check(context),
+    });
+  }
 
   /**
    * The home node of an identifier system when it is another Member State's; undefined when the
@@ -83,30 +110,37 @@ export class CrossBorderService {
   }
 
   /** Identifies the patient at `home`: their Patient there, exactly one, or an OperationOutcome. */
-  async identify(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): Promise<Json> {
+  async identify(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): Promise<Patient> {
     this.requireClinician(access);
     const params: Record<string, string> = { identifier: `${system}|${value}` };
     for (const [k, v] of Object.entries(demographics)) if (v !== undefined) params[k] = v;
     access.resources.push(`${home.baseUrl}/Patient?identifier`);
     const found = await this.peers.search(home, params, this.call(home, access));
-    if (found['resourceType'] !== 'Bundle') throw fhirError(502, { code: 'exception', message: `the node of ${home.country} answered a search with a ${String(found['resourceType'])}` });
-    const entries = ((found['entry'] as Json[] | undefined) ?? []).map((e) => e['resource'] as Json).filter((r) => r?.['resourceType'] === 'Patient');
+    if (found.resourceType !== 'Bundle') throw fhirError(502, { code: 'exception', message: `the node of ${home.country} answered a search with a ${found.resourceType}` });
+    // A searchset as the peer wrote it: each entry is looked at before it is taken for a Patient.
+    const entry: unknown = found['entry'];
+    const entries = (Array.isArray(entry) ? (entry as unknown[]) : [])
+      .map((e) => (e !== null && typeof e === 'object' ? (e as { resource?: unknown }).resource : undefined))
+      .filter((r): r is Patient => r !== null && typeof r === 'object' && (r as { resourceType?: unknown }).resourceType === 'Patient');
     if (entries.length === 0) throw fhirError(404, { code: 'not-found', expression: 'identifier', message: `the node of ${home.country} has no summary it can release for this patient` });
     if (entries.length > 1) {
       throw fhirError(409, { code: 'multiple-matches', message: `the node of ${home.country} matched ${entries.length} patients; narrow with family, given, birthdate or gender` });
     }
     const patient = entries[0]!;
-    if (typeof patient['id'] === 'string') {
-      if (this.identifications.size >= 10_000) this.identifications.clear();
-      this.identifications.set(identificationKey(home, system, value, demographics, access), { id: patient['id'], until: Date.now() + IDENTIFICATION_REUSE_MS });
-    }
+    if (typeof patient.id === 'string') this.identifications.set(identificationKey(home, system, value, demographics, access), patient.id);
     return patient;
   }
 
-  /** The patient's Patient at their home node, reduced to what confirms identity. */
-  async minimalPatient(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): Promise<Json> {
+  /** The patient's Patient at their home node, reduced to what confirms identity (id, identifier, name, birthDate, gender), and nothing more. */
+  async minimalPatient(home: PeerNode, system: string, value: string, demographics: Demographics, access: Access): Promise<Patient> {
     const patient = await this.identify(home, system, value, demographics, access);
-    return Object.fromEntries(MINIMAL_PATIENT.filter((k) => patient[k] !== undefined).map((k) => [k, patient[k]]));
+    const minimal: Patient = { resourceType: 'Patient' };
+    if (patient.id !== undefined) minimal.id = patient.id;
+    if (patient.identifier !== undefined) minimal.identifier = patient.identifier;
+    if (patient.name !== undefined) minimal.name = patient.name;
+    if (patient.birthDate !== undefined) minimal.birthDate = patient.birthDate;
+    if (patient.gender !== undefined) minimal.gender = patient.gender;
+    return minimal;
   }
 
   /**
@@ -120,46 +154,59 @@ export class CrossBorderService {
     this.requireClinician(access);
     const key = identificationKey(home, system, value, demographics, access);
     const known = this.identifications.get(key);
-    if (known && known.until > Date.now()) {
+    if (known !== undefined) {
       try {
-        return await this.summaryOf(home, known.id, access);
+        return await this.summaryOf(home, known, access);
       } catch (error) {
         if (!Boom.isBoom(error) || !STALE_IDENTIFICATION.has(error.output.statusCode)) throw error;
       }
     }
     this.identifications.delete(key);
     const patient = await this.identify(home, system, value, demographics, access);
-    return this.summaryOf(home, String(patient['id']), access);
+    return this.summaryOf(home, String(patient.id), access);
   }
 
   private async summaryOf(home: PeerNode, id: string, access: Access): Promise<Buffer> {
     access.resources.push(`${home.baseUrl}/Patient/${id}/$summary`);
-    const bundle = await this.peers.summary(home, id, this.call(home, access));
-    let canonical: string;
+    let key = '';
+    let known: Buffer | undefined;
+    const answer = await this.peers.summary(home, id, this.call(home, access), (bytes) => {
+      key = `${home.issuer}\n${this.validator.profileSet}\n${createHash('sha256').update(bytes).digest('base64url')}`;
+      known = this.accepted.get(key);
+      return known !== undefined;
+    });
+    // Bytes known byte for byte come back unparsed: they were checked when they first arrived.
+    if (known !== undefined) return known;
+    const copy = await this.accepted.fetch(key, { context: { home, resource: answer.resource! } });
+    if (copy === undefined) throw new Error('a received summary was neither accepted nor refused');
+    return copy;
+  }
+
+  /**
+   * Checks a summary that arrived from its home node before anything of it is passed on: the
+   * home node's signature over its canonical content, then the document profile in force here.
+   * Resolves to the bytes passed on: the Bundle as received, serialised once.
+   */
+  private async check({ home, resource }: Arrival): Promise<Buffer> {
     let digest: string;
     try {
-      ({ canonical, digest } = await verifySummary(bundle, home.issuer, this.trust, this.verifiedSignatures));
+      ({ digest } = await verifySummary(resource, home.issuer, this.trust));
     } catch (error) {
       if (!(error instanceof SignatureRefused)) throw error;
       throw fhirError(502, { code: 'security', message: `the summary from the node of ${home.country} is refused: ${error.message}` });
     }
-    // The same document arrives again and again: its verdict is remembered by content hash.
-    const key = `${digest}\n${this.validator.profileSet}`;
-    let errors = this.verdicts.get(key);
-    if (errors === undefined) {
-      const { signature: _signature, ...content } = bundle;
-      errors = (await this.validator.validate(content, this.documentProfile, canonical)).filter((i) => i.severity === 'error');
-      if (this.verdicts.size >= 10_000) this.verdicts.clear();
-      this.verdicts.set(key, errors);
-    }
+    const { signature: _signature, ...content } = resource;
+    // A signed resource whose type is not Bundle is refused by the profile (Bundle) below.
+    const errors = (await this.verdicts.fetch(`${digest}\n${this.validator.profileSet}`, { context: content as unknown as Bundle }))!;
     if (errors.length > 0) {
       throw fhirError(502, [
         { code: 'invalid', message: `the summary from the node of ${home.country} does not meet the profiles in force here; it is not passed on` },
         ...errors,
       ]);
     }
-    // The signed serialisation with its signature appended: the Bundle as received, serialised once.
-    return Buffer.from(`${canonical.slice(0, -1)},"signature":${JSON.stringify(bundle['signature'])}}`, 'utf8');
+    // Serialised from what was parsed, so that the bytes passed on say exactly what was checked
+    // (a duplicate member, which JSON.parse resolves one way, cannot be read another way later).
+    return Buffer.from(JSON.stringify(resource), 'utf8');
   }
 }
 

@@ -1,9 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { CircuitBreaker } from '../../src/exchange/circuit-breaker.js';
 import { NodeIdentity } from '../../src/exchange/node-identity.js';
 import { PeerDirectory, PeerDirectoryError } from '../../src/exchange/peer-directory.js';
-import { SignatureRefused, signSummary, verifySummary } from '../../src/exchange/summary-signature.js';
+import { signSummary } from '../../src/exchange/summary-signature.js';
 import { DEMO_TRUST_LIST } from '../../src/config.js';
 import { TrustList } from '../../src/auth/trust-list.js';
 import { projectRoot } from '../../src/project-root.js';
@@ -15,30 +14,6 @@ import { fhirError } from '../../src/fhir/operation-outcome.js';
 
 const key = (name: string) => `${projectRoot()}/seed/trust/demo-keys/${name}.json`;
 const directoryFile = `${projectRoot()}/seed/trust/peer-directory.json`;
-
-describe('summary signatures', () => {
-  it('verify what the home node signed, and refuse it altered, unsigned or signed by another node', async () => {
-    const trust = await TrustList.load(DEMO_TRUST_LIST);
-    const at = await NodeIdentity.load(key('ncp-at'));
-    const bytes = Buffer.from(JSON.stringify(minimal()), 'utf8');
-    const signed = JSON.parse((await signSummary(bytes, at, 'http://at.example/fhir')).toString('utf8')) as Json;
-    expect(signed['signature']).toMatchObject({ sigFormat: 'application/jose', who: { identifier: { value: 'http://at.example/fhir' } } });
-    await expect(verifySummary(signed, 'https://ncp.at.demo.pontis.example', trust)).resolves.toEqual({
-      signedAt: signed['signature'].when,
-      canonical: bytes.toString('utf8'),
-      digest: createHash('sha256').update(bytes).digest('base64url'),
-    });
-    // A pair verified once is remembered; altered content is a different pair and is checked again.
-    const verified = new Set<string>();
-    await verifySummary(signed, 'https://ncp.at.demo.pontis.example', trust, verified);
-    expect(verified.size).toBe(1);
-    await expect(verifySummary({ ...signed, timestamp: '2000-01-01T00:00:00Z' }, 'https://ncp.at.demo.pontis.example', trust, verified)).rejects.toThrow(/does not match its content/);
-    await expect(verifySummary({ ...signed, timestamp: '2000-01-01T00:00:00Z' }, 'https://ncp.at.demo.pontis.example', trust)).rejects.toThrow(/does not match its content/);
-    const { signature: _s, ...unsigned } = signed;
-    await expect(verifySummary(unsigned, 'https://ncp.at.demo.pontis.example', trust)).rejects.toBeInstanceOf(SignatureRefused);
-    await expect(verifySummary(signed, 'https://ncp.pt.demo.pontis.example', trust)).rejects.toThrow(/not signed by a key of its home node/);
-  });
-});
 
 describe('the peer directory', () => {
   it('finds the home node of an identifier system and knows its own entry', async () => {
@@ -97,17 +72,17 @@ describe("a clinician's identification at the home node", () => {
     const trust = await TrustList.load(DEMO_TRUST_LIST);
     const directory = PeerDirectory.load(directoryFile, 'PT', trust, { AT: 'http://at.example/fhir' });
     const at = await NodeIdentity.load(key('ncp-at'));
-    const signed = JSON.parse((await signSummary(Buffer.from(JSON.stringify(minimal()), 'utf8'), at, 'http://at.example/fhir')).toString('utf8')) as Json;
+    const bytes = await signSummary(Buffer.from(JSON.stringify(minimal()), 'utf8'), at, 'http://at.example/fhir');
     const asked: string[] = [];
     const peers = {
       search: async () => {
         asked.push('search');
         return { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient', id: ids.shift() } }] };
       },
-      summary: async (_home: unknown, id: string) => {
+      summary: async (_home: unknown, id: string, _call: unknown, known?: (bytes: Buffer) => boolean) => {
         asked.push(`summary ${id}`);
         if (stale.has(id)) throw fhirError(403, { code: 'forbidden', message: 'refused' });
-        return signed;
+        return { bytes, resource: known?.(bytes) ? undefined : (JSON.parse(bytes.toString('utf8')) as Json) };
       },
     } as unknown as PeerClient;
     const pt = await NodeIdentity.load(key('ncp-pt'));
@@ -131,5 +106,60 @@ describe("a clinician's identification at the home node", () => {
     const bytes = await crossBorder.summary(home, AT_SYSTEM, '1', {}, clinician('221'));
     expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({ resourceType: 'Bundle' });
     expect(asked).toEqual(['search', 'summary p1', 'summary p1', 'search', 'summary p2']);
+  });
+});
+
+describe('summaries received at the clinician node', () => {
+  const AT_SYSTEM = 'urn:oid:1.2.40.0.10.1.4.3.1';
+  const access = (): Access => ({
+    requester: { issuer: 'https://idp.pt.demo.pontis.example', issuerKind: 'identity-provider', subject: 'dr-silva', clientId: 'portal', tokenId: 'j', country: 'PT', scopes: [], context: 'user', role: '221', purpose: 'TREAT' },
+    requestId: 'r',
+    at: new Date(),
+    patients: new Set(),
+    resources: [],
+  });
+
+  it('are checked once per copy: the same bytes again pass unparsed, a re-signed copy is verified again, altered bytes are refused', async () => {
+    const trust = await TrustList.load(DEMO_TRUST_LIST);
+    const directory = PeerDirectory.load(directoryFile, 'PT', trust, { AT: 'http://at.example/fhir' });
+    const at = await NodeIdentity.load(key('ncp-at'));
+    const stored = Buffer.from(JSON.stringify(minimal()), 'utf8');
+    let sending = await signSummary(stored, at, 'http://at.example/fhir');
+    const recognised: boolean[] = [];
+    const peers = {
+      search: async () => ({ resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient', id: 'p1' } }] }),
+      summary: async (_home: unknown, _id: string, _call: unknown, known: (bytes: Buffer) => boolean) => {
+        const bytes = Buffer.from(sending);
+        recognised.push(known(bytes));
+        return { bytes, resource: recognised.at(-1) ? undefined : (JSON.parse(bytes.toString('utf8')) as Json) };
+      },
+    } as unknown as PeerClient;
+    let validations = 0;
+    const validator = { profileSet: 'test', validate: async () => (validations++, []) };
+    const crossBorder = new CrossBorderService(directory, peers, await NodeIdentity.load(key('ncp-pt')), trust, validator, 'ips');
+    const home = directory.homeOf(AT_SYSTEM)!;
+
+    // Concurrent first arrivals of one copy are checked once.
+    const first = await Promise.all([1, 2, 3].map(() => crossBorder.summary(home, AT_SYSTEM, '1', {}, access())));
+    expect(validations).toBe(1);
+    expect(first[0]!.equals(sending)).toBe(true);
+    const again = await crossBorder.summary(home, AT_SYSTEM, '1', {}, access());
+    expect(recognised.at(-1)).toBe(true);
+    expect(again.equals(sending)).toBe(true);
+
+    // A copy signed later (another `when`): other bytes, verified; same content, verdict reused.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    sending = await signSummary(stored, at, 'http://at.example/fhir');
+    const resigned = await crossBorder.summary(home, AT_SYSTEM, '1', {}, access());
+    expect(recognised.at(-1)).toBe(false);
+    expect(resigned.equals(sending)).toBe(true);
+    expect(validations).toBe(1);
+
+    // Altered in transit: other bytes, checked, refused; and refused again (a refusal is not remembered as accepted).
+    sending = Buffer.from(sending.toString('utf8').replace('"timestamp":"', '"timestamp":"1'), 'utf8');
+    for (let i = 0; i < 2; i++) {
+      await expect(crossBorder.summary(home, AT_SYSTEM, '1', {}, access())).rejects.toMatchObject({ output: { statusCode: 502 } });
+      expect(recognised.at(-1)).toBe(false);
+    }
   });
 });

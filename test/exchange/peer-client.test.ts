@@ -10,9 +10,8 @@ import type { PeerNode } from '../../src/exchange/peer-directory.js';
 import { freePort } from '../support/node-process.js';
 
 /**
- * Calls to real sockets on loopback: what a peer that misbehaves at the HTTP level gets. (The
- * size limit is tested between real node processes, test/exchange/cross-border.test.ts: under
- * jest's module sandbox, fetch loses undici's reason for cutting an answer short.)
+ * Calls to real sockets on loopback: what a peer that misbehaves at the HTTP level gets (the
+ * size limit is also tested between real node processes, test/exchange/cross-border.test.ts).
  */
 
 const call = { token: async () => 'token', requestId: 'peer-client-test' };
@@ -32,8 +31,8 @@ function peerAt(port: number): PeerNode {
   return { country: 'FR', baseUrl: `http://127.0.0.1:${port}/fhir`, issuer: 'https://ncp.fr.demo.pontis.example', identifierSystems: [] };
 }
 
-function client(): PeerClient {
-  const c = new PeerClient(limits);
+function client(overrides: Partial<typeof limits> = {}): PeerClient {
+  const c = new PeerClient({ ...limits, ...overrides });
   clients.push(c);
   return c;
 }
@@ -100,5 +99,53 @@ describe('calls to a peer', () => {
       frozen.kill('SIGKILL');
       for (const s of fillers) s.destroy();
     }
+  });
+
+  it('pass on the bytes of a summary as received, and leave unparsed bytes the caller knows', async () => {
+    const body = '{ "resourceType": "Bundle", "type": "document" }';
+    const { port } = await httpPeer((res) => res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(body));
+    const peer = client();
+    const answer = await peer.summary(peerAt(port), 'p/1', call);
+    expect(answer.bytes.toString('utf8')).toBe(body);
+    expect(answer.resource).toEqual({ resourceType: 'Bundle', type: 'document' });
+    await expect(peer.summary(peerAt(port), 'p1', call, (bytes) => bytes.toString('utf8') === body)).resolves.toMatchObject({ resource: undefined });
+  });
+
+  it('cut an answer off at the size limit, while reading it', async () => {
+    const { port } = await httpPeer((res) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.end(`{"resourceType":"Bundle","pad":"${'x'.repeat(50_000)}"}`);
+    });
+    const { status, message } = await refusal(client().summary(peerAt(port), 'p1', call));
+    expect(status).toBe(502);
+    expect(message).toMatch(/answered more than 10000 bytes; nothing is passed on/);
+  });
+
+  it("pass on a peer's refusal with its status, and name its own failure or a non-FHIR answer as 502", async () => {
+    const outcome = (code: string, diagnostics: string) => JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] });
+    const refused = await httpPeer((res) => res.writeHead(404, { 'content-type': 'application/fhir+json' }).end(outcome('not-found', 'no such patient')));
+    expect(await refusal(client().summary(peerAt(refused.port), 'p1', call))).toEqual({ status: 404, message: expect.stringMatching(/refused: no such patient/) });
+    const failing = await httpPeer((res) => res.writeHead(500, { 'content-type': 'application/fhir+json' }).end(outcome('exception', 'store down')));
+    expect(await refusal(client().summary(peerAt(failing.port), 'p1', call))).toEqual({ status: 502, message: expect.stringMatching(/failed with HTTP 500; nothing is passed on/) });
+    const html = await httpPeer((res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>'));
+    expect(await refusal(client().summary(peerAt(html.port), 'p1', call))).toEqual({ status: 502, message: expect.stringMatching(/answered something that is not a FHIR answer/) });
+    const redirect = await httpPeer((res) => res.writeHead(302, { location: 'http://elsewhere.example/' }).end());
+    expect(await refusal(client().summary(peerAt(redirect.port), 'p1', call))).toEqual({ status: 502, message: expect.stringMatching(/answered HTTP 302 that is not a FHIR answer/) });
+  });
+
+  it('give up on a peer that accepted the call but does not answer, at the total timeout', async () => {
+    const { port } = await httpPeer(() => undefined);
+    const started = Date.now();
+    const { status, message } = await refusal(client({ timeoutMs: 400 }).summary(peerAt(port), 'p1', call));
+    expect(status).toBe(504);
+    expect(message).toMatch(/did not answer within 400 ms/);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('try a GET once more when nothing came back, then say the peer cannot be reached', async () => {
+    const port = await freePort();
+    const { status, message } = await refusal(client().summary(peerAt(port), 'p1', call));
+    expect(status).toBe(502);
+    expect(message).toMatch(/cannot be reached/);
   });
 });

@@ -10,7 +10,11 @@
 // BENCH_BASELINE=<folder with an earlier build (dist/, node_modules)> measures it beside this
 // build, runs alternating; BENCH_BASELINE_NAME names it in the report. BENCH_SECONDS (10),
 // BENCH_CONCURRENCY (1,10), BENCH_STORES (embedded,ferretdb), BENCH_WORKLOADS
-// (minimal,all-sections,summary) narrow the run. BENCH_STORED=<n> first pushes n documents into
+// (minimal,all-sections,summary) narrow the run. BENCH_ENV / BENCH_BASELINE_ENV
+// (`NAME=value,NAME=value`) add to the environment of this build's / the baseline's node: with
+// BENCH_BASELINE set to this very folder, two settings are compared in the same run.
+// BENCH_WARMUP (40) pushes of each document warm each node up (JIT, the validation workers) first.
+// BENCH_CPU_PROF=<folder> runs the nodes under `node --cpu-prof` (one .cpuprofile per thread, written at exit). BENCH_STORED=<n> first pushes n documents into
 // each node's store (the cost as the store grows; the node's memory after them is reported).
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
@@ -30,10 +34,16 @@ const STORES = (process.env.BENCH_STORES ?? 'embedded,ferretdb').split(',');
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'minimal,all-sections,summary').split(',');
 const COUNTED = Number(process.env.BENCH_COUNTED ?? 20);
 const STORED = Number(process.env.BENCH_STORED ?? 0);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 40);
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
-const builds = [{ name: 'this version', root: ROOT }];
-if (process.env.BENCH_BASELINE) builds.push({ name: process.env.BENCH_BASELINE_NAME ?? `previous (${process.env.BENCH_BASELINE})`, root: process.env.BENCH_BASELINE });
+/** `NAME=value,NAME=value` as an environment. */
+const environment = (list) => Object.fromEntries((list ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+const builds = [{ name: 'this version', root: ROOT, env: environment(process.env.BENCH_ENV) }];
+if (process.env.BENCH_BASELINE) {
+  builds.push({ name: process.env.BENCH_BASELINE_NAME ?? `previous (${process.env.BENCH_BASELINE})`, root: process.env.BENCH_BASELINE, env: environment(process.env.BENCH_BASELINE_ENV) });
+}
+const PROFILE = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 
 const documents = {
   minimal: JSON.parse(readFileSync(join(EXAMPLES, 'Bundle-bundle-minimal.json'), 'utf8')),
@@ -66,11 +76,11 @@ const PUSH_HEADERS = { 'content-type': 'application/fhir+json', 'accept-encoding
 
 /** Starts a node of `build` on `mongodbUri` ('' for the embedded store); stores a patient with a permitting Consent. */
 async function startNode(build, port, mongodbUri, env = {}) {
-  const { child } = await startProcess([join(build.root, 'dist/src/main.js')], {
+  const { child } = await startProcess([...PROFILE, join(build.root, 'dist/src/main.js')], {
     PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongodbUri, MONGODB_DATABASE: `pontis_push_${randomUUID().slice(0, 8)}`,
     PONTIS_SEED: '0', LOG_LEVEL: 'warn', PONTIS_COUNTRY: 'AT',
     // Limits high enough never to refuse: their counting is part of what is measured.
-    PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000', ...env,
+    PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000', ...build.env, ...env,
   }, /listening on/);
   const his = async (scope) => ({ authorization: `Bearer ${await hisToken(port, scope)}`, 'content-type': 'application/fhir+json' });
   const pushed = await (await fetch(`${base(port)}/Bundle`, { method: 'POST', headers: await his('system/Bundle.c'), body: JSON.stringify(documents['all-sections']) })).json();
@@ -93,6 +103,17 @@ async function workload(name, node, connections) {
     headers: PUSH_HEADERS,
     requests: [{ setupRequest: (req) => ({ ...req, body: freshBody(template) }) }],
   }, (name === 'minimal' ? 500 : 300) * DURATION, () => hisToken(node.port, 'system/Bundle.c'));
+}
+
+/** BENCH_WARMUP pushes of each measured document, two at a time: compiled code and started workers in every build alike. */
+async function warmUp(node) {
+  for (const name of WORKLOADS.filter((w) => w in documents)) {
+    const options = await withTokens({
+      url: `${base(node.port)}/Bundle`, connections: 2, amount: WARMUP, method: 'POST', headers: PUSH_HEADERS,
+      requests: [{ setupRequest: (req) => ({ ...req, body: freshBody(documents[name]) }) }],
+    }, WARMUP, () => hisToken(node.port, 'system/Bundle.c'));
+    if (WARMUP > 0) await autocannon({ ...options, timeout: 60 });
+  }
 }
 
 /** BENCH_STORED documents (minimal, each of a new patient) pushed before measuring: does the cost grow with the store? */
@@ -154,11 +175,13 @@ async function main() {
       const nodes = [];
       for (const build of builds) nodes.push({ build, node: await startNode(build, port++, store === 'embedded' ? '' : mongo.uri) });
       for (const { build, node } of nodes) await preload(build, node);
+      for (const { node } of nodes) await warmUp(node);
       try {
         for (const name of WORKLOADS) {
           for (const connections of CONCURRENCY) {
             for (const { build, node } of nodes) {
               const options = await workload(name, node, connections);
+              const loadAverage = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
               const before = { node: cpuSeconds(node.child.pid), loop: cpuSeconds(node.child.pid, true), db: cpuSeconds(dbPid), at: performance.now() };
               const row = await load(LABELS[name], options);
               const seconds = (performance.now() - before.at) / 1000;
@@ -172,6 +195,7 @@ async function main() {
                 eventLoopCpuMsPerRequest: (loopCpu * 1000) / requests,
                 dbCpuMsPerRequest: (dbCpu * 1000) / requests,
                 nodeCores: nodeCpu / seconds,
+                loadAverage,
               });
             }
           }
@@ -190,13 +214,13 @@ async function main() {
   writeFileSync(join(ROOT, 'bench/results/push.json'), `${JSON.stringify(report, null, 2)}\n`);
   const f = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '');
   process.stdout.write(`\n${machine()}; ${DURATION} s per run; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
-  process.stdout.write('| what | store | build | conn. | req/s | p50 ms | p95 ms | p99 ms | node CPU ms/req | of it event loop | FerretDB CPU ms/req | node cores | vs previous: req/s, CPU/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| what | store | build | conn. | req/s | p50 ms | p95 ms | p99 ms | node CPU ms/req | of it event loop | FerretDB CPU ms/req | node cores | load avg. | vs previous: req/s, CPU/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     const previous = builds.length > 1 && r.build === builds[0].name
       ? rows.find((p) => p.build === builds[1].name && p.store === r.store && p.workload === r.workload && p.connections === r.connections)
       : undefined;
     const vs = previous ? `${f(r.rps / previous.rps)}×, ${f(r.nodeCpuMsPerRequest / previous.nodeCpuMsPerRequest)}×` : '';
-    process.stdout.write(`| ${r.name} | ${r.store} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.nodeCpuMsPerRequest)} | ${f(r.eventLoopCpuMsPerRequest)} | ${f(r.dbCpuMsPerRequest)} | ${f(r.nodeCores)} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
+    process.stdout.write(`| ${r.name} | ${r.store} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.nodeCpuMsPerRequest)} | ${f(r.eventLoopCpuMsPerRequest)} | ${f(r.dbCpuMsPerRequest)} | ${f(r.nodeCores)} | ${f(r.loadAverage, 1)} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
   }
   process.stdout.write('\nDatabase commands per request, counted on the wire (FerretDB):\n\n| build | request | commands | by command |\n|---|---|---|---|\n');
   for (const [build, kinds] of Object.entries(roundTrips)) {

@@ -1,4 +1,4 @@
-import type { FhirResource } from 'fhir/r4.js';
+import type { FhirResource, Resource } from 'fhir/r4.js';
 
 /** The name of an R4 resource type, such as `Consent`. */
 export type ResourceType = FhirResource['resourceType'];
@@ -16,4 +16,13 @@ export function isResourceOf<T extends string>(value: unknown, ...types: readonl
   if (value === null || typeof value !== 'object' || Array.isArray(value) || !('resourceType' in value)) return false;
   const { resourceType } = value;
   return typeof resourceType === 'string' && (types as readonly string[]).includes(resourceType);
+}
+
+/**
+ * Whether parsed JSON is a FHIR resource of some type: a JSON object with a string
+ * `resourceType`. For answers that may be any resource (a result, or an OperationOutcome); narrow
+ * further with {@link isResourceOf}.
+ */
+export function isResource(value: unknown): value is Resource {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && 'resourceType' in value && typeof value.resourceType === 'string';
 }

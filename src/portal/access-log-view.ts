@@ -1,4 +1,5 @@
 import type { AuditEvent, Bundle } from 'fhir/r4.js';
+import { isResourceOf } from '../fhir/resources.js';
 
 /** One line of a patient's access log, as the page shows it. */
 export interface AccessLogRow {
@@ -38,8 +39,8 @@ function whatOf(event: AuditEvent): AccessLogRow['what'] {
  */
 export function accessLogRows(bundle: Bundle, self: { issuer: string; subject: string }): AccessLogRow[] {
   return (bundle.entry ?? [])
-    .map((e) => e.resource as AuditEvent | undefined)
-    .filter((e): e is AuditEvent => e?.resourceType === 'AuditEvent')
+    .map((e) => e.resource)
+    .filter((e): e is AuditEvent => isResourceOf(e, 'AuditEvent'))
     .map((event) => {
       const requester = event.agent?.find((a) => a.requestor);
       const organisation = event.agent?.find((a) => a.type?.coding?.some((c) => c.code === 'PROV'));

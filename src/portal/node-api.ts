@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from '@hapi/hapi';
+import type { Resource } from 'fhir/r4.js';
+import { isResource } from '../fhir/resources.js';
 import type { ClinicalPurpose, PortalTokenSigner } from './portal-tokens.js';
 import type { SignedInPerson } from './session.js';
-
-type Json = Record<string, unknown>;
 
 /** What the node answered a portal call. */
 export interface NodeAnswer {
   status: number;
-  body: Json | undefined;
+  /** The resource answered (the result, or an OperationOutcome); undefined when the body is none. */
+  body: Resource | undefined;
   headers: Record<string, string>;
 }
 
@@ -39,11 +40,11 @@ export class NodeApi {
   }
 
   /** `POST` or `PUT` of a resource as `caller`. */
-  async write(method: 'POST' | 'PUT', path: string, resource: Json, caller: Caller, ifMatch?: string): Promise<NodeAnswer> {
+  async write(method: 'POST' | 'PUT', path: string, resource: Resource, caller: Caller, ifMatch?: string): Promise<NodeAnswer> {
     return this.call(method, path, {}, caller, resource, { 'content-type': 'application/fhir+json', prefer: 'return=representation', ...(ifMatch ? { 'if-match': ifMatch } : {}) });
   }
 
-  private async call(method: string, path: string, query: Record<string, string | undefined>, caller: Caller, payload: Json | undefined, extra: Record<string, string>): Promise<NodeAnswer> {
+  private async call(method: string, path: string, query: Record<string, string | undefined>, caller: Caller, payload: Resource | undefined, extra: Record<string, string>): Promise<NodeAnswer> {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') search.set(k, v);
     const qs = search.toString();
@@ -53,9 +54,11 @@ export class NodeApi {
       headers: { authorization: `Bearer ${await this.token(caller)}`, accept: 'application/fhir+json', 'x-request-id': randomUUID(), ...extra },
       ...(payload ? { payload: JSON.stringify(payload) } : {}),
     });
-    let body: Json | undefined;
+    // Where the node's answer enters the portal as JSON, and becomes a FHIR type.
+    let body: Resource | undefined;
     try {
-      body = response.payload ? (JSON.parse(response.payload) as Json) : undefined;
+      const parsed: unknown = response.payload ? JSON.parse(response.payload) : undefined;
+      body = isResource(parsed) ? parsed : undefined;
     } catch {
       body = undefined;
     }

@@ -1,4 +1,5 @@
 import type { Request } from '@hapi/hapi';
+import { isResourceOf } from '../fhir/resources.js';
 import type { MessageKey } from './i18n/en.js';
 import type { NodeAnswer } from './node-api.js';
 import { languageOf } from './portal-context.js';
@@ -13,7 +14,7 @@ export interface RefusalView {
 
 /** The first message of an OperationOutcome, for refusals that are the clinician's to fix (400). */
 function outcomeMessage(answer: NodeAnswer): string {
-  const issue = (answer.body?.['issue'] as Array<{ diagnostics?: string }> | undefined)?.[0];
+  const issue = isResourceOf(answer.body, 'OperationOutcome') ? answer.body.issue?.[0] : undefined;
   return (issue?.diagnostics ?? '').slice(0, 300);
 }
 

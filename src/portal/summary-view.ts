@@ -1,4 +1,5 @@
-import type { Bundle, CodeableConcept, Coding, Composition, CompositionSection, Extension, FhirResource } from 'fhir/r4.js';
+import type { Bundle, CodeableConcept, Coding, Element, Extension, Identifier, MedicationRequest, MedicationStatement, Period, Quantity, Resource } from 'fhir/r4.js';
+import { isResourceOf } from '../fhir/resources.js';
 import { sanitiseNarrative } from './narrative.js';
 
 /**
@@ -72,10 +73,8 @@ export interface SummaryView {
   untranslatedCount: number;
 }
 
-type Json = Record<string, unknown>;
-
-function translationOf(companion: unknown, reader: string): { text: string; lang: string } | undefined {
-  const extensions = (companion as { extension?: Extension[] } | undefined)?.extension ?? [];
+function translationOf(companion: Element | undefined, reader: string): { text: string; lang: string } | undefined {
+  const extensions = companion?.extension ?? [];
   const primary = reader.split('-')[0]!.toLowerCase();
   let best: { text: string; lang: string } | undefined;
   for (const e of extensions) {
@@ -89,12 +88,12 @@ function translationOf(companion: unknown, reader: string): { text: string; lang
   return best;
 }
 
-function isUntranslated(companion: unknown): boolean {
-  return ((companion as { extension?: Extension[] } | undefined)?.extension ?? []).some((e) => e.url === UNTRANSLATED);
+function isUntranslated(companion: Element | undefined): boolean {
+  return (companion?.extension ?? []).some((e) => e.url === UNTRANSLATED);
 }
 
 /** A string element (title, display) with its `_element` companion, as a term. */
-function termFromString(value: string, companion: unknown, reader: string, documentLang: string | undefined, coding?: Coding): TermView {
+function termFromString(value: string, companion: Element | undefined, reader: string, documentLang: string | undefined, coding?: Coding): TermView {
   const translated = translationOf(companion, reader);
   return {
     text: translated?.text ?? value,
@@ -110,110 +109,119 @@ function termFromString(value: string, companion: unknown, reader: string, docum
 /** The term of a CodeableConcept: its first coding with a display (translated if it was), else its text. */
 export function termOf(concept: CodeableConcept | undefined, reader: string, documentLang: string | undefined): TermView | undefined {
   if (!concept) return undefined;
-  const codings = (concept.coding ?? []) as Array<Coding & { _display?: unknown }>;
+  const codings = concept.coding ?? [];
   const coding = codings.find((c) => typeof c.display === 'string') ?? codings[0];
   if (coding && typeof coding.display === 'string') return termFromString(coding.display, coding._display, reader, documentLang, coding);
-  if (typeof concept.text === 'string') return termFromString(concept.text, (concept as { _text?: unknown })._text, reader, documentLang, coding);
+  if (typeof concept.text === 'string') return termFromString(concept.text, concept._text, reader, documentLang, coding);
   if (coding?.code) return { text: coding.code, lang: undefined, original: undefined, originalLang: undefined, code: coding.code, system: coding.system, untranslated: false };
   return undefined;
 }
 
 const statusOf = (concept: CodeableConcept | undefined) => concept?.coding?.[0]?.code ?? concept?.text;
 
-function quantityText(q: Json | undefined): string | undefined {
-  if (!q || q['value'] === undefined) return undefined;
-  return `${String(q['value'])}${q['unit'] ? ` ${String(q['unit'])}` : ''}`;
+function quantityText(q: Quantity | undefined): string | undefined {
+  if (!q || q.value === undefined) return undefined;
+  return `${String(q.value)}${q.unit ? ` ${String(q.unit)}` : ''}`;
 }
 
-function periodStart(p: Json | undefined): string | undefined {
-  return (p?.['start'] as string | undefined) ?? (p?.['end'] as string | undefined);
+function periodStart(p: Period | undefined): string | undefined {
+  return p?.start ?? p?.end;
+}
+
+/**
+ * A coded element as the node sent it: the node validated the document, and {@link termOf} reads
+ * every member defensively, so an object is enough.
+ */
+function isConcept(value: unknown): value is CodeableConcept {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The `code` of a resource whose code is coded (most clinical resources). */
+function codeOf(resource: Resource | undefined): CodeableConcept | undefined {
+  const code = resource && 'code' in resource ? resource.code : undefined;
+  return isConcept(code) ? code : undefined;
+}
+
+/** The main term, details, date and status of the entry types a summary page knows. */
+type EntryFacts = Pick<EntryView, 'details' | 'date' | 'status' | 'high'> & { term?: TermView | undefined };
+
+function medicationFacts(resource: MedicationStatement | MedicationRequest, byUrl: Map<string, Resource>, reader: string, lang: string | undefined): EntryFacts {
+  const details: EntryView['details'] = [];
+  const reference = resource.medicationReference?.reference;
+  const medication = reference ? byUrl.get(reference) : undefined;
+  const term = termOf(codeOf(medication) ?? resource.medicationCodeableConcept, reader, lang);
+  const form = termOf(isResourceOf(medication, 'Medication') ? medication.form : undefined, reader, lang);
+  if (form) details.push({ term: form });
+  const dosages = resource.resourceType === 'MedicationStatement' ? resource.dosage : resource.dosageInstruction;
+  for (const d of dosages ?? []) if (typeof d.text === 'string') details.push({ text: d.text });
+  const date = resource.resourceType === 'MedicationStatement' ? (resource.effectiveDateTime ?? periodStart(resource.effectivePeriod)) : resource.authoredOn;
+  return { term, details, date, status: resource.status, high: false };
+}
+
+function knownFacts(resource: Resource, byUrl: Map<string, Resource>, reader: string, lang: string | undefined): EntryFacts | undefined {
+  if (isResourceOf(resource, 'AllergyIntolerance')) {
+    const details: EntryView['details'] = [];
+    for (const reaction of resource.reaction ?? []) {
+      for (const m of reaction.manifestation ?? []) {
+        const t = termOf(m, reader, lang);
+        if (t) details.push({ term: t });
+      }
+    }
+    return { details, status: statusOf(resource.clinicalStatus), high: resource.criticality === 'high', date: resource.onsetDateTime ?? resource.recordedDate };
+  }
+  if (isResourceOf(resource, 'Condition')) {
+    return { details: [], status: statusOf(resource.clinicalStatus), high: false, date: resource.onsetDateTime ?? periodStart(resource.onsetPeriod) ?? resource.recordedDate };
+  }
+  if (isResourceOf(resource, 'MedicationStatement', 'MedicationRequest')) return medicationFacts(resource, byUrl, reader, lang);
+  if (isResourceOf(resource, 'Immunization')) {
+    return { term: termOf(resource.vaccineCode, reader, lang), details: [], status: resource.status, high: false, date: resource.occurrenceDateTime };
+  }
+  if (isResourceOf(resource, 'Observation')) {
+    const details: EntryView['details'] = [];
+    const value = quantityText(resource.valueQuantity) ?? resource.valueString;
+    if (value) details.push({ text: value });
+    const coded = termOf(resource.valueCodeableConcept, reader, lang);
+    if (coded) details.push({ term: coded });
+    return { details, status: resource.status, high: false, date: resource.effectiveDateTime ?? periodStart(resource.effectivePeriod) };
+  }
+  if (isResourceOf(resource, 'Procedure')) {
+    return { details: [], status: resource.status, high: false, date: resource.performedDateTime ?? periodStart(resource.performedPeriod) };
+  }
+  if (isResourceOf(resource, 'DeviceUseStatement')) {
+    const reference = resource.device?.reference;
+    const device = reference ? byUrl.get(reference) : undefined;
+    const term = termOf(isResourceOf(device, 'Device') ? device.type : undefined, reader, lang);
+    return { term, details: [], status: resource.status, high: false, date: resource.timingDateTime ?? periodStart(resource.timingPeriod) };
+  }
+  return undefined;
 }
 
 /** What one entry resource contributes: its main term, details, date and status. */
-function entryOf(resource: Json, byUrl: Map<string, Json>, reader: string, lang: string | undefined): EntryView {
-  const type = String(resource['resourceType']);
-  const concept = (name: string) => resource[name] as CodeableConcept | undefined;
-  const details: EntryView['details'] = [];
-  let term = termOf(concept('code'), reader, lang);
-  let date: string | undefined;
-  let status: string | undefined;
-  let high = false;
-  switch (type) {
-    case 'AllergyIntolerance': {
-      status = statusOf(concept('clinicalStatus'));
-      high = resource['criticality'] === 'high';
-      for (const reaction of (resource['reaction'] as Json[] | undefined) ?? []) {
-        for (const m of (reaction['manifestation'] as CodeableConcept[] | undefined) ?? []) {
-          const t = termOf(m, reader, lang);
-          if (t) details.push({ term: t });
-        }
-      }
-      date = (resource['onsetDateTime'] as string | undefined) ?? (resource['recordedDate'] as string | undefined);
-      break;
-    }
-    case 'Condition':
-      status = statusOf(concept('clinicalStatus'));
-      date = (resource['onsetDateTime'] as string | undefined) ?? periodStart(resource['onsetPeriod'] as Json) ?? (resource['recordedDate'] as string | undefined);
-      break;
-    case 'MedicationStatement':
-    case 'MedicationRequest': {
-      const reference = (resource['medicationReference'] as Json | undefined)?.['reference'] as string | undefined;
-      const medication = reference ? byUrl.get(reference) : undefined;
-      term = termOf((medication?.['code'] as CodeableConcept | undefined) ?? concept('medicationCodeableConcept'), reader, lang);
-      const form = termOf(medication?.['form'] as CodeableConcept | undefined, reader, lang);
-      if (form) details.push({ term: form });
-      for (const d of ((resource['dosage'] ?? resource['dosageInstruction']) as Json[] | undefined) ?? []) if (typeof d['text'] === 'string') details.push({ text: d['text'] });
-      status = resource['status'] as string | undefined;
-      date = (resource['effectiveDateTime'] as string | undefined) ?? periodStart(resource['effectivePeriod'] as Json) ?? (resource['authoredOn'] as string | undefined);
-      break;
-    }
-    case 'Immunization':
-      term = termOf(concept('vaccineCode'), reader, lang);
-      status = resource['status'] as string | undefined;
-      date = resource['occurrenceDateTime'] as string | undefined;
-      break;
-    case 'Observation': {
-      status = resource['status'] as string | undefined;
-      date = (resource['effectiveDateTime'] as string | undefined) ?? periodStart(resource['effectivePeriod'] as Json);
-      const value = quantityText(resource['valueQuantity'] as Json) ?? (resource['valueString'] as string | undefined);
-      if (value) details.push({ text: value });
-      const coded = termOf(concept('valueCodeableConcept'), reader, lang);
-      if (coded) details.push({ term: coded });
-      break;
-    }
-    case 'Procedure':
-      status = resource['status'] as string | undefined;
-      date = (resource['performedDateTime'] as string | undefined) ?? periodStart(resource['performedPeriod'] as Json);
-      break;
-    case 'DeviceUseStatement': {
-      const reference = (resource['device'] as Json | undefined)?.['reference'] as string | undefined;
-      const device = reference ? byUrl.get(reference) : undefined;
-      term = termOf(device?.['type'] as CodeableConcept | undefined, reader, lang);
-      status = resource['status'] as string | undefined;
-      date = (resource['timingDateTime'] as string | undefined) ?? periodStart(resource['timingPeriod'] as Json);
-      break;
-    }
-    default:
-      status = typeof resource['status'] === 'string' ? (resource['status'] as string) : undefined;
-  }
-  return { resourceType: type, term, details, date, status, high };
+function entryOf(resource: Resource, byUrl: Map<string, Resource>, reader: string, lang: string | undefined): EntryView {
+  const known = knownFacts(resource, byUrl, reader, lang);
+  const term = known && 'term' in known ? known.term : termOf(codeOf(resource), reader, lang);
+  if (known) return { resourceType: resource.resourceType, term, details: known.details, date: known.date, status: known.status, high: known.high };
+  const status = 'status' in resource && typeof resource.status === 'string' ? resource.status : undefined;
+  return { resourceType: resource.resourceType, term, details: [], date: undefined, status, high: false };
 }
 
-function displayName(resource: Json | undefined): string | undefined {
-  if (!resource) return undefined;
-  if (typeof resource['name'] === 'string') return resource['name'];
-  const name = (resource['name'] as Json[] | undefined)?.[0];
+/** The name of an author, custodian or patient: an Organization's, or a person's first. */
+function displayName(resource: Resource | undefined): string | undefined {
+  if (!resource || !('name' in resource)) return undefined;
+  if (typeof resource.name === 'string') return resource.name;
+  if (!isResourceOf(resource, 'Patient', 'Practitioner', 'RelatedPerson', 'Person')) return undefined;
+  const name = resource.name?.[0];
   if (!name) return undefined;
-  if (typeof name['text'] === 'string') return name['text'];
-  return [...((name['prefix'] as string[] | undefined) ?? []), ...((name['given'] as string[] | undefined) ?? []), name['family'] as string | undefined].filter(Boolean).join(' ') || undefined;
+  if (typeof name.text === 'string') return name.text;
+  return [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ') || undefined;
 }
 
 function countUntranslated(value: unknown): number {
   if (Array.isArray(value)) return value.reduce((n: number, v) => n + countUntranslated(v), 0);
   if (value === null || typeof value !== 'object') return 0;
   let n = 0;
-  for (const [k, v] of Object.entries(value as Json)) {
-    if (k === 'extension' && Array.isArray(v) && v.some((e) => (e as Extension)?.url === UNTRANSLATED)) n++;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'extension' && Array.isArray(v) && v.some((e: Extension | null) => e?.url === UNTRANSLATED)) n++;
     else n += countUntranslated(v);
   }
   return n;
@@ -228,25 +236,25 @@ function divLanguage(div: string): string | undefined {
 /** The summary page's view of an IPS document, for a reader of language `reader`. */
 export function summaryView(bundle: Bundle, reader: string): SummaryView {
   const entries = bundle.entry ?? [];
-  const byUrl = new Map<string, Json>();
+  const byUrl = new Map<string, Resource>();
   for (const e of entries) {
-    const r = e.resource as Json | undefined;
+    const r = e.resource;
     if (!r) continue;
     if (e.fullUrl) byUrl.set(e.fullUrl, r);
-    if (typeof r['id'] === 'string') byUrl.set(`${String(r['resourceType'])}/${r['id']}`, r);
+    if (typeof r.id === 'string') byUrl.set(`${r.resourceType}/${r.id}`, r);
   }
-  const composition = entries[0]?.resource as (Composition & Json) | undefined;
-  if (composition?.resourceType !== 'Composition') throw new Error('not an IPS document: the first entry is not a Composition');
-  const lang = (bundle.language ?? composition.language) as string | undefined;
-  const patientResource = byUrl.get(composition.subject?.reference ?? '');
-  const sections = ((composition.section ?? []) as Array<CompositionSection & Json>).map((section, i): SectionView => {
+  const composition = entries[0]?.resource;
+  if (!isResourceOf(composition, 'Composition')) throw new Error('not an IPS document: the first entry is not a Composition');
+  const lang = bundle.language ?? composition.language;
+  const subject = byUrl.get(composition.subject?.reference ?? '');
+  const sections = (composition.section ?? []).map((section, i): SectionView => {
     const code = section.code?.coding?.find((c) => c.system === LOINC)?.code ?? section.code?.coding?.[0]?.code;
     const withheld = section.emptyReason?.coding?.some((c) => c.code === 'withheld') ?? false;
     const div = section.text?.div;
-    const resources = (section.entry ?? []).map((ref) => byUrl.get(ref.reference ?? '')).filter((r): r is Json => r !== undefined);
+    const resources = (section.entry ?? []).map((ref) => byUrl.get(ref.reference ?? '')).filter((r) => r !== undefined);
     return {
       code,
-      title: termFromString(section.title ?? code ?? '', section['_title'], reader, lang),
+      title: termFromString(section.title ?? code ?? '', section._title, reader, lang),
       withheld,
       entries: withheld ? [] : resources.map((r) => entryOf(r, byUrl, reader, lang)),
       narrative: div ? sanitiseNarrative(div) : undefined,
@@ -262,9 +270,9 @@ export function summaryView(bundle: Bundle, reader: string): SummaryView {
   const ordered = sections.map((s, i) => ({ s, i })).sort((a, b) => rank(a.s) - rank(b.s) || a.i - b.i).map(({ s }) => s);
   const tags = bundle.meta?.tag ?? [];
   const translatedTag = tags.some((t) => t.code === 'TRSLT');
-  const provenance = entries.map((e) => e.resource as Json | undefined).find((r) => r?.['resourceType'] === 'Provenance');
-  const catalogue = ((provenance?.['entity'] as Json[] | undefined)?.find((e) => e['role'] === 'source')?.['what'] as Json | undefined)?.['display'] as string | undefined;
-  const patient = patientResource ?? {};
+  const provenance = entries.map((e) => e.resource).find((r) => isResourceOf(r, 'Provenance'));
+  const catalogue = isResourceOf(provenance, 'Provenance') ? provenance.entity?.find((e) => e.role === 'source')?.what.display : undefined;
+  const patient = isResourceOf(subject, 'Patient') ? subject : undefined;
   return {
     title: composition.title,
     language: lang,
@@ -273,15 +281,15 @@ export function summaryView(bundle: Bundle, reader: string): SummaryView {
     custodian: displayName(byUrl.get(composition.custodian?.reference ?? '')) ?? composition.custodian?.display,
     patient: {
       name: displayName(patient) ?? '',
-      birthDate: patient['birthDate'] as string | undefined,
-      gender: patient['gender'] as string | undefined,
-      identifiers: ((patient['identifier'] as Array<{ system?: string; value?: string }> | undefined) ?? []).filter((x) => x.system && x.value) as Array<{ system: string; value: string }>,
+      birthDate: patient?.birthDate,
+      gender: patient?.gender,
+      identifiers: (patient?.identifier ?? []).filter((x): x is Identifier & { system: string; value: string } => !!x.system && !!x.value),
     },
     sections: ordered,
     redacted: (bundle.meta?.security ?? []).some((s) => s.code === 'REDACTED'),
     withheldCount: sections.filter((s) => s.withheld).length,
     translated: translatedTag ? { into: readerLanguageOf(bundle), catalogue } : undefined,
-    untranslatedCount: countUntranslated(entries.map((e) => e.resource as FhirResource)),
+    untranslatedCount: countUntranslated(entries.map((e) => e.resource)),
   };
 }
 

@@ -1,13 +1,12 @@
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import type { Bundle } from 'fhir/r4.js';
+import type { Identifier, Patient } from 'fhir/r4.js';
+import { isResourceOf } from '../../fhir/resources.js';
 import type { MessageKey } from '../i18n/en.js';
 import { languageOf, seeOther, textOf, type PortalContext } from '../portal-context.js';
 import { refusalOf } from '../refusals.js';
 import { sessionOfKind, type Consultation, type MinimalPatient, type PortalSession } from '../session.js';
 import { summaryView } from '../summary-view.js';
 import type { Caller } from '../node-api.js';
-
-type Json = Record<string, unknown>;
 
 /** What the find form sends. */
 interface FindForm {
@@ -36,15 +35,16 @@ export function callerOf(session: PortalSession, consultation: Consultation): Ca
   return { person: session.person, purpose: consultation.purpose === 'ETREAT' ? { purpose: 'ETREAT', reason: consultation.reason ?? '' } : { purpose: 'TREAT' } };
 }
 
-function minimalPatientOf(patient: Json): MinimalPatient {
-  const name = (patient['name'] as Array<{ text?: string; family?: string; given?: string[]; prefix?: string[] }> | undefined)?.[0];
+/** An identifier that names its system and value: the ones a clinician can check. */
+const isComplete = (i: Identifier): i is Identifier & { system: string; value: string } => typeof i.system === 'string' && typeof i.value === 'string';
+
+function minimalPatientOf(patient: Patient): MinimalPatient {
+  const name = patient.name?.[0];
   return {
     name: name?.text ?? [...(name?.given ?? []), name?.family].filter(Boolean).join(' '),
-    ...(typeof patient['birthDate'] === 'string' ? { birthDate: patient['birthDate'] } : {}),
-    ...(typeof patient['gender'] === 'string' ? { gender: patient['gender'] } : {}),
-    identifiers: ((patient['identifier'] as Array<{ system?: string; value?: string }> | undefined) ?? [])
-      .filter((i) => typeof i.system === 'string' && typeof i.value === 'string')
-      .slice(0, 5) as MinimalPatient['identifiers'],
+    ...(typeof patient.birthDate === 'string' ? { birthDate: patient.birthDate } : {}),
+    ...(typeof patient.gender === 'string' ? { gender: patient.gender } : {}),
+    identifiers: (patient.identifier ?? []).filter(isComplete).slice(0, 5),
   };
 }
 
@@ -86,11 +86,11 @@ export function clinicianRoutes(ctx: PortalContext): ServerRoute[] {
     if (!consultation?.confirmed) return seeOther(h, '/clinician/find');
     const lang = languageOf(request);
     const answer = await ctx.api.get('Patient/$summary', { identifier: `${consultation.system}|${consultation.value}`, ...demographicsQuery(consultation) }, callerOf(session, consultation), lang);
-    if (answer.status !== 200 || answer.body?.['resourceType'] !== 'Bundle') {
+    if (answer.status !== 200 || !isResourceOf(answer.body, 'Bundle')) {
       const refusal = refusalOf(request, answer, consultation.country);
       return refusalPage(request, h, refusal.status, refusal);
     }
-    const view = summaryView(answer.body as unknown as Bundle, lang);
+    const view = summaryView(answer.body, lang);
     const origin = answer.headers['x-pontis-origin']?.split(' ')[0];
     return h.view(
       template,
@@ -167,7 +167,7 @@ export function clinicianRoutes(ctx: PortalContext): ServerRoute[] {
           const refusal = refusalOf(request, answer, consultation.country);
           return refusalPage(request, h, refusal.status, refusal);
         }
-        const patients = ((answer.body?.['entry'] as Json[] | undefined) ?? []).map((e) => e['resource'] as Json).filter((r) => r?.['resourceType'] === 'Patient');
+        const patients = (isResourceOf(answer.body, 'Bundle') ? (answer.body.entry ?? []) : []).map((e) => e.resource).filter((r): r is Patient => isResourceOf(r, 'Patient'));
         if (patients.length > 1) return findPage(request, h, form, [], 'multiple_matches');
         if (patients.length === 0) {
           const refusal = refusalOf(request, { status: 404, body: undefined, headers: {} }, consultation.country);

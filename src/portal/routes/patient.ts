@@ -1,6 +1,7 @@
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import type { Bundle, Consent } from 'fhir/r4.js';
+import type { Consent, Resource } from 'fhir/r4.js';
 import Joi from 'joi';
+import { isResourceOf } from '../../fhir/resources.js';
 import { accessLogRows } from '../access-log-view.js';
 import { choicesFromConsent, consentFromChoices, HIDEABLE_SECTIONS, type ConsentChoices } from '../consent-choices.js';
 import type { Caller } from '../node-api.js';
@@ -9,10 +10,11 @@ import { refusalOf } from '../refusals.js';
 import { sessionOfKind, type PortalSession } from '../session.js';
 import { summaryView } from '../summary-view.js';
 
-type Json = Record<string, unknown>;
-
 /** A Consent's version from its `meta`, for `If-Match`. */
-const versionOf = (consent: Json) => (consent['meta'] as { versionId?: string } | undefined)?.versionId;
+const versionOf = (consent: Consent) => consent.meta?.versionId;
+
+/** The resources of a searchset the node answered (none when it answered something else). */
+const resourcesOf = (answer: Resource | undefined) => (isResourceOf(answer, 'Bundle') ? (answer.entry ?? []) : []).map((e) => e.resource);
 
 /**
  * The patient's pages: their summary (read-only, in their language), who read it (the access log
@@ -24,25 +26,25 @@ export function patientRoutes(ctx: PortalContext): ServerRoute[] {
   const caller = (session: PortalSession): Caller => ({ person: session.person });
   const countries = () => (ctx.directory?.peers() ?? []).map((n) => n.country);
 
-  const refusal = (request: Request, h: ResponseToolkit, status: number, body?: Json, headers: Record<string, string> = {}) => {
+  const refusal = (request: Request, h: ResponseToolkit, status: number, body?: Resource, headers: Record<string, string> = {}) => {
     const view = refusalOf(request, { status, body, headers }, ctx.country);
     return h.view('refusal', { title: textOf(request, 'refusal_title'), ...view, patientPage: true }).code(view.status);
   };
 
   /** The patient's id at this node, through a search by their own identifier. */
-  async function patientId(session: PortalSession): Promise<{ id?: string; status: number; body?: Json; headers: Record<string, string> }> {
+  async function patientId(session: PortalSession): Promise<{ id?: string; status: number; body?: Resource; headers: Record<string, string> }> {
     const answer = await ctx.api.get('Patient', { identifier: session.person.personId }, caller(session));
     if (answer.status !== 200) return { status: answer.status, ...(answer.body ? { body: answer.body } : {}), headers: answer.headers };
-    const patient = ((answer.body?.['entry'] as Json[] | undefined) ?? []).map((e) => e['resource'] as Json).find((r) => r?.['resourceType'] === 'Patient');
-    return typeof patient?.['id'] === 'string' ? { id: patient['id'], status: 200, headers: {} } : { status: 404, headers: {} };
+    const patient = resourcesOf(answer.body).find((r) => isResourceOf(r, 'Patient'));
+    return typeof patient?.id === 'string' ? { id: patient.id, status: 200, headers: {} } : { status: 404, headers: {} };
   }
 
   /** The patient's Consent in force: the newest active one. */
-  async function consentInForce(session: PortalSession, id: string): Promise<{ consent?: Json; status: number }> {
+  async function consentInForce(session: PortalSession, id: string): Promise<{ consent?: Consent; status: number }> {
     const answer = await ctx.api.get('Consent', { patient: id }, caller(session));
     if (answer.status !== 200) return { status: answer.status };
-    const consents = ((answer.body?.['entry'] as Json[] | undefined) ?? []).map((e) => e['resource'] as Json).filter((r) => r?.['resourceType'] === 'Consent' && r['status'] === 'active');
-    consents.sort((a, b) => Date.parse(String(b['dateTime'])) - Date.parse(String(a['dateTime'])));
+    const consents = resourcesOf(answer.body).filter((r): r is Consent => isResourceOf(r, 'Consent') && r.status === 'active');
+    consents.sort((a, b) => Date.parse(String(b.dateTime)) - Date.parse(String(a.dateTime)));
     return { ...(consents[0] ? { consent: consents[0] } : {}), status: 200 };
   }
 
@@ -54,8 +56,8 @@ export function patientRoutes(ctx: PortalContext): ServerRoute[] {
         const session = sessionOfKind(request, 'patient');
         const lang = languageOf(request);
         const answer = await ctx.api.get('Patient/$summary', { identifier: session.person.personId }, caller(session), lang);
-        if (answer.status !== 200 || answer.body?.['resourceType'] !== 'Bundle') return refusal(request, h, answer.status, answer.body, answer.headers);
-        const view = summaryView(answer.body as unknown as Bundle, lang);
+        if (answer.status !== 200 || !isResourceOf(answer.body, 'Bundle')) return refusal(request, h, answer.status, answer.body, answer.headers);
+        const view = summaryView(answer.body, lang);
         return h.view('patient-summary', { title: textOf(request, 'patient_summary_title'), summary: view, readerDifferent: view.language !== undefined && view.language.split('-')[0] !== lang });
       },
     },
@@ -67,8 +69,8 @@ export function patientRoutes(ctx: PortalContext): ServerRoute[] {
         const found = await patientId(session);
         if (!found.id) return refusal(request, h, found.status, found.body, found.headers);
         const answer = await ctx.api.get('AuditEvent', { patient: found.id, _count: '100' }, caller(session));
-        if (answer.status !== 200) return refusal(request, h, answer.status, answer.body, answer.headers);
-        const rows = accessLogRows(answer.body as unknown as Bundle, { issuer: ctx.tokenIssuer, subject: session.person.subject });
+        if (answer.status !== 200 || !isResourceOf(answer.body, 'Bundle')) return refusal(request, h, answer.status, answer.body, answer.headers);
+        const rows = accessLogRows(answer.body, { issuer: ctx.tokenIssuer, subject: session.person.subject });
         return h.view('access-log', { title: textOf(request, 'log_title'), rows: rows.map((r) => ({ ...r, whatKey: `what_${r.what}` })) });
       },
     },
@@ -82,12 +84,12 @@ export function patientRoutes(ctx: PortalContext): ServerRoute[] {
         if (!found.id) return refusal(request, h, found.status, found.body, found.headers);
         const inForce = await consentInForce(session, found.id);
         if (inForce.status !== 200) return refusal(request, h, inForce.status);
-        const read = inForce.consent ? choicesFromConsent(inForce.consent as unknown as Consent, countries()) : undefined;
+        const read = inForce.consent ? choicesFromConsent(inForce.consent, countries()) : undefined;
         const choices: ConsentChoices = read?.choices ?? { share: ctx.consentDefault === 'opt-out', countries: Object.fromEntries(countries().map((c) => [c, 'all' as const])), hiddenSections: [] };
         return h.view('consent', {
           title: textOf(request, 'consent_title'),
           saved: request.query['saved'] === '1',
-          recorded: inForce.consent?.['dateTime'],
+          recorded: inForce.consent?.dateTime,
           none: !inForce.consent,
           optIn: ctx.consentDefault === 'opt-in',
           unsupported: read?.unsupported ?? false,
@@ -118,11 +120,11 @@ export function patientRoutes(ctx: PortalContext): ServerRoute[] {
         if (!found.id) return refusal(request, h, found.status, found.body, found.headers);
         const inForce = await consentInForce(session, found.id);
         if (inForce.status !== 200) return refusal(request, h, inForce.status);
-        const consent = consentFromChoices(choices, found.id) as unknown as Json;
+        const consent = consentFromChoices(choices, found.id);
         const existing = inForce.consent;
         const answer =
-          existing && typeof existing['id'] === 'string'
-            ? await ctx.api.write('PUT', `Consent/${existing['id']}`, { ...consent, id: existing['id'] }, caller(session), versionOf(existing) ? `W/"${versionOf(existing)}"` : undefined)
+          existing && typeof existing.id === 'string'
+            ? await ctx.api.write('PUT', `Consent/${existing.id}`, { ...consent, id: existing.id }, caller(session), versionOf(existing) ? `W/"${versionOf(existing)}"` : undefined)
             : await ctx.api.write('POST', 'Consent', consent, caller(session));
         if (answer.status !== 200 && answer.status !== 201) return refusal(request, h, answer.status, answer.body, answer.headers);
         return seeOther(h, '/patient/consent?saved=1');

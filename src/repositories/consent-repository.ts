@@ -1,7 +1,7 @@
-import { LRUCache } from 'lru-cache';
 import type { ConsentRules } from '../consent/consent-decision.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
 import { DuplicateKeyError } from './document-collection.js';
+import { PatientChanges } from './patient-changes.js';
 
 /**
  * One version of a Consent, as stored: the resource's bytes and the facts the decision filters
@@ -40,44 +40,6 @@ interface LegacyConsentRecord extends ConsentRecord {
   json: string;
 }
 
-/**
- * One change of a patient's Consents: version `versionId` of `consentId` is (being) written.
- * `_id` is `<patientId>#<n>`, n = 1, 2, ... without gaps: inserting it claims position n, so a
- * reader that saw n entries finds every later change by probing `<patientId>#<n+1>` by `_id`
- * (the only look-up FerretDB 1.x answers without a scan). Inserted before the version itself.
- */
-interface ConsentChange {
-  _id: string;
-  patientId: string;
-  consentId: string;
-  versionId: number;
-}
-
-/** Marks a store whose Consent versions all have their change entries (written once, at upgrade). */
-const CHANGES_COMPLETE = 'changes-complete';
-
-/** `_id` of the n-th change of a patient's Consents. */
-const changeKey = (patientId: string, n: number): string => `${patientId}#${n}`;
-
-/** What the decision needs of one Consent version. */
-type RuleVersion = ConsentRules & { versionId: number };
-
-/**
- * What one instance knows of a patient's Consents: the first `seen` changes read, the newest
- * stored version of each Consent they name, and the changes whose version was not stored yet
- * when read (a writer under way, or one that stopped between the two inserts): asked again each time.
- */
-interface PatientConsents {
-  seen: number;
-  newest: ReadonlyMap<string, RuleVersion>;
-  pending: ReadonlyArray<{ consentId: string; versionId: number }>;
-}
-
-/** Patients whose Consent state one instance remembers; beyond it the least recently used go. */
-const REMEMBERED_PATIENTS = 100_000;
-/** Attempts at appending a change when other writers keep taking the next position. */
-const MAX_APPEND_ATTEMPTS = 20;
-
 /** `_id` of version `versionId` of Consent `consentId`. */
 export const consentVersionKey = (consentId: string, versionId: number): string => `${consentId}@${versionId}`;
 
@@ -102,21 +64,22 @@ function newestOfEach(versions: readonly ConsentVersion[]): ConsentVersion[] {
  *   one is found by walking forward from the record's hint, by `_id`;
  * - the consent decision and searches read versions, never the record: they see each Consent at
  *   its newest complete version, whatever state a crashed or racing writer left the record in;
- * - the decision finds a patient's versions through the patient's change entries
- *   (`consent_changes`, `<patientId>#<n>`, inserted before each version): each instance remembers
- *   what it read and probes the next position by `_id`, so a decision costs one `_id` look-up
- *   (FerretDB 1.x scans for any other filter), and sees every version stored before it started.
+ * - the decision finds a patient's versions through the patient's changes ({@link PatientChanges},
+ *   `<patientId>#<n>`, entered before each version): each instance remembers what it read and
+ *   probes the next position by `_id`, so a decision costs one `_id` look-up (FerretDB 1.x scans
+ *   for any other filter), and sees every version stored before it started.
  */
 export class ConsentRepository {
   private readonly records: DocumentCollection<ConsentRecord>;
   private readonly versions: DocumentCollection<ConsentVersion>;
-  private readonly changes: DocumentCollection<ConsentChange>;
-  private readonly known = new LRUCache<string, PatientConsents>({ max: REMEMBERED_PATIENTS });
 
-  constructor(database: DocumentDatabase) {
+  constructor(
+    database: DocumentDatabase,
+    /** The patients' changes, shared with the store's other repositories. */
+    private readonly changes: PatientChanges = new PatientChanges(database),
+  ) {
     this.records = database.collection<ConsentRecord>('consents');
     this.versions = database.collection<ConsentVersion>('consent_versions');
-    this.changes = database.collection<ConsentChange>('consent_changes');
   }
 
   /**
@@ -126,35 +89,7 @@ export class ConsentRepository {
   async ensureIndexes(): Promise<void> {
     await this.versions.ensureIndexes([{ name: 'patient_consent_version', keys: { patientId: 1, consentId: 1, versionId: -1 } }]);
     await this.upgradeLegacyRecords();
-    await this.recordEarlierChanges();
-  }
-
-  /**
-   * Versions written by earlier releases have no change entry, so the decision would not see
-   * them (a deny among them included): each patient's newest versions not named by an entry get
-   * one. Once per store (a marker says it is done); idempotent, and safe when several instances
-   * start at once (entries are claimed by insert; one naming a version twice is harmless).
-   */
-  private async recordEarlierChanges(): Promise<void> {
-    if (await this.changes.findOne({ _id: CHANGES_COMPLETE })) return;
-    const byPatient = new Map<string, ConsentVersion[]>();
-    for (const v of newestOfEach(await this.versions.find({}, { fields: ['consentId', 'patientId', 'versionId'] }))) {
-      byPatient.set(v.patientId, [...(byPatient.get(v.patientId) ?? []), v]);
-    }
-    for (const [patientId, versions] of byPatient) {
-      const named = new Set<string>();
-      for (let n = 1; ; n++) {
-        const change = await this.changes.findOne({ _id: changeKey(patientId, n) });
-        if (!change) break;
-        named.add(consentVersionKey(change.consentId, change.versionId));
-      }
-      for (const v of versions) if (!named.has(consentVersionKey(v.consentId, v.versionId))) await this.appendChange(patientId, v.consentId, v.versionId);
-    }
-    try {
-      await this.changes.insertOne({ _id: CHANGES_COMPLETE, patientId: '', consentId: '', versionId: 0 });
-    } catch (error) {
-      if (!(error instanceof DuplicateKeyError)) throw error;
-    }
+    await this.changes.recordEarlier();
   }
 
   /**
@@ -252,67 +187,18 @@ export class ConsentRepository {
 
   /**
    * What the decision reads of a patient's Consents: the active ones at their newest stored
-   * versions, found through the patient's change entries. Sees every version stored before the
-   * call; in the steady state one `_id` look-up (the next entry, not there). Throws when the
-   * store cannot be read.
+   * versions, found through the patient's changes. Sees every version stored before the call;
+   * in the steady state one `_id` look-up (the next change, not there). Throws when the store
+   * cannot be read.
    */
   async rulesForPatient(patientId: string): Promise<ConsentRules[]> {
-    const state = await this.refreshed(patientId);
-    return [...state.newest.values()].filter((v) => v.status === 'active').map(({ versionId: _, ...rules }) => rules);
+    const state = await this.changes.refreshed(patientId);
+    return [...state.consents.values()].filter((v) => v.status === 'active').map(({ versionId: _, ...rules }) => rules);
   }
 
-  /** The patient's Consent state brought up to date from what this instance knew. */
-  private async refreshed(patientId: string): Promise<PatientConsents> {
-    const before = this.known.get(patientId) ?? { seen: 0, newest: new Map(), pending: [] };
-    // The next entry and the versions still missing, together: one round trip when nothing changed.
-    const [first, stillPending] = await Promise.all([
-      this.changes.findOne({ _id: changeKey(patientId, before.seen + 1) }),
-      Promise.all(before.pending.map((p) => this.versions.findOne({ _id: consentVersionKey(p.consentId, p.versionId) }))),
-    ]);
-    // Nothing new. (A patient without changes is not remembered: probing their first position
-    // costs the same, and ids asked for at random would otherwise push real patients out.)
-    if (!first && stillPending.every((v) => v === null)) return before;
-    const arrived: ConsentChange[] = [];
-    for (let change = first; change; change = await this.changes.findOne({ _id: changeKey(patientId, before.seen + arrived.length + 1) })) arrived.push(change);
-    const named = await Promise.all(arrived.map((c) => this.versions.findOne({ _id: consentVersionKey(c.consentId, c.versionId) })));
-    const newest = new Map(before.newest);
-    const pending: Array<{ consentId: string; versionId: number }> = [];
-    const candidates = [...before.pending.map((p, i) => ({ change: p, version: stillPending[i] ?? null })), ...arrived.map((c, i) => ({ change: c, version: named[i] ?? null }))];
-    for (const { change, version } of candidates) {
-      if (!version) {
-        pending.push({ consentId: change.consentId, versionId: change.versionId });
-        continue;
-      }
-      const held = newest.get(version.consentId);
-      if (!held || held.versionId < version.versionId) {
-        const resource = JSON.parse(version.json) as { provision?: ConsentRules['provision'] };
-        newest.set(version.consentId, { id: version.consentId, versionId: version.versionId, status: version.status, dateTimeMs: version.dateTimeMs, provision: resource.provision ?? {} });
-      }
-    }
-    // A version found newer than a pending one makes that one moot (versions are gapless).
-    const after: PatientConsents = { seen: before.seen + arrived.length, newest, pending: pending.filter((p) => (newest.get(p.consentId)?.versionId ?? 0) < p.versionId) };
-    // Concurrent refreshes: the one that read further is kept.
-    if ((this.known.get(patientId)?.seen ?? -1) <= after.seen) this.known.set(patientId, after);
-    return after;
-  }
-
-  /**
-   * Claims the next position of the patient's change entries for version `versionId` of
-   * `consentId`: an insert, retried at the next position when another writer took it.
-   */
-  private async appendChange(patientId: string, consentId: string, versionId: number): Promise<void> {
-    let n = (this.known.get(patientId)?.seen ?? 0) + 1;
-    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      try {
-        await this.changes.insertOne({ _id: changeKey(patientId, n), patientId, consentId, versionId });
-        return;
-      } catch (error) {
-        if (!(error instanceof DuplicateKeyError)) throw error;
-        // Taken: learn how far the entries go, then try after them.
-        n = (await this.refreshed(patientId)).seen + 1;
-      }
-    }
-    throw new Error('could not record the Consent change after concurrent attempts');
+  /** Enters the change before its version is stored: whoever sees the version, the decision sees it too. */
+  private appendChange(patientId: string, consentId: string, versionId: number): Promise<void> {
+    return this.changes.append(patientId, { kind: 'consent', consentId, versionId });
   }
 
   /**

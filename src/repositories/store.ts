@@ -8,6 +8,7 @@ import { TokenUseRepository } from './token-use-repository.js';
 import { WitnessRepository } from './witness-repository.js';
 import { DocumentCache } from './document-cache.js';
 import { MemoryDatabase } from './memory-database.js';
+import { PatientChanges } from './patient-changes.js';
 import { PatientRepository } from './patient-repository.js';
 import { SummaryRepository } from './summary-repository.js';
 
@@ -32,9 +33,11 @@ export type StoreOptions = Pick<NodeConfig, 'currentSummaryTtlMs' | 'documentCac
 
 /** Builds the repositories on a database and creates their indexes. */
 export async function storeOn(database: DocumentDatabase, options: StoreOptions): Promise<Store> {
-  const summaries = new SummaryRepository(database, new DocumentCache(options.documentCacheBytes), options.currentSummaryTtlMs);
+  // One view of each patient's changes: the consent decision's read serves the current summary too.
+  const changes = new PatientChanges(database);
+  const summaries = new SummaryRepository(database, new DocumentCache(options.documentCacheBytes), options.currentSummaryTtlMs, changes);
   const patients = new PatientRepository(database);
-  const consents = new ConsentRepository(database);
+  const consents = new ConsentRepository(database, changes);
   const audit = new AuditRepository(database);
   const checkpoints = new CheckpointRepository(database);
   const witnessed = new WitnessRepository(database);

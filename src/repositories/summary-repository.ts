@@ -2,6 +2,7 @@ import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
 import { DuplicateKeyError } from './document-collection.js';
 import type { DocumentCache } from './document-cache.js';
+import { currentOf, PatientChanges } from './patient-changes.js';
 
 /** What is known of a stored IPS document; the bytes of each version live apart. */
 export interface SummaryRecord {
@@ -60,17 +61,20 @@ const versionKey = (summaryId: string, versionId: number): string => `${summaryI
  * - a version's bytes are inserted under `<id>@<version>` before anything points at them, and
  *   that insert is what claims the version, so two writers can never both make version n;
  * - the document record is a repairable index over its versions, rolled forward when found behind;
- * - a patient's current summary is derived (the newest by Bundle.timestamp), not stored.
+ * - a patient's current summary is derived (the newest by Bundle.timestamp), not stored: from the
+ *   patient's changes ({@link PatientChanges}), where each version is entered once the record
+ *   names it, so that it is found by `_id` look-ups only (FerretDB 1.x scans for anything else).
  */
 export class SummaryRepository {
   private readonly summaries: DocumentCollection<SummaryRecord>;
   private readonly versions: DocumentCollection<SummaryVersionRecord>;
-  private readonly currentByPatient = new Map<string, { ref: Promise<CurrentSummaryRef | null>; expires: number }>();
 
   constructor(
     database: DocumentDatabase,
     private readonly cache: DocumentCache,
     private readonly currentSummaryTtlMs: number,
+    /** The patients' changes, shared with the store's other repositories. */
+    private readonly changes: PatientChanges = new PatientChanges(database),
   ) {
     this.summaries = database.collection<SummaryRecord>('summaries');
     this.versions = database.collection<SummaryVersionRecord>('summary_versions');
@@ -82,6 +86,7 @@ export class SummaryRepository {
       { name: 'patient_current', keys: { patientId: 1, timestampMs: -1, lastUpdated: -1 } },
     ]);
     await this.versions.ensureIndexes([{ name: 'summary_versions', keys: { summaryId: 1, versionId: -1 } }]);
+    await this.changes.recordEarlier();
   }
 
   findById(id: string): Promise<SummaryRecord | null> {
@@ -94,35 +99,28 @@ export class SummaryRepository {
 
   /**
    * The patient's current summary: the document with the latest Bundle.timestamp (ties: the
-   * latest stored). Remembered by this instance for the configured TTL; its own writes for the
-   * patient forget it at once. Concurrent misses for one patient share one query, so an expiry
-   * under load costs one database round trip, not one per waiting request.
+   * latest stored), from the patient's changes as this instance read them at most the configured
+   * TTL ago (usually just now, by the consent decision); its own writes are seen at once.
+   * Concurrent readers share one read.
    */
-  currentForPatient(patientId: string): Promise<CurrentSummaryRef | null> {
-    const now = Date.now();
-    const cached = this.currentByPatient.get(patientId);
-    if (cached && cached.expires > now) return cached.ref;
-    const pending = this.queryCurrent(patientId).then((ref) => {
-      if (ref && this.currentSummaryTtlMs > 0 && this.currentByPatient.get(patientId)?.ref === pending) {
-        this.currentByPatient.set(patientId, { ref: Promise.resolve(ref), expires: Date.now() + this.currentSummaryTtlMs });
-      } else if (this.currentByPatient.get(patientId)?.ref === pending) {
-        this.currentByPatient.delete(patientId);
-      }
-      return ref;
-    });
-    if (this.currentByPatient.size >= 100_000) this.currentByPatient.clear();
-    // In flight: later callers wait for this query rather than start their own.
-    this.currentByPatient.set(patientId, { ref: pending, expires: Number.POSITIVE_INFINITY });
-    pending.catch(() => this.currentByPatient.delete(patientId));
-    return pending;
+  async currentForPatient(patientId: string): Promise<CurrentSummaryRef | null> {
+    const current = currentOf(await this.changes.recent(patientId, this.currentSummaryTtlMs));
+    return current ? { summaryId: current.summaryId, versionId: current.versionId, lastUpdated: current.lastUpdated } : null;
   }
 
-  private async queryCurrent(patientId: string): Promise<CurrentSummaryRef | null> {
-    const latest = await this.summaries.findOne(
-      { patientId },
-      { sort: { timestampMs: -1, lastUpdated: -1 }, fields: ['versionId', 'lastUpdated'] },
-    );
-    return latest ? { summaryId: latest._id, versionId: latest.versionId, lastUpdated: latest.lastUpdated } : null;
+  /**
+   * Makes sure the patient's changes name this version of the document (a push or update whose
+   * writer stopped after the record, before the change, is completed by its retry).
+   */
+  async ensureListed(record: SummaryRecord): Promise<void> {
+    const known = (await this.changes.recent(record.patientId, this.currentSummaryTtlMs)).documents.get(record._id);
+    if (known && known.versionId >= record.versionId) return;
+    await this.listed(record);
+  }
+
+  /** Enters the record's version among the patient's changes. */
+  private listed(record: Pick<SummaryRecord, '_id' | 'patientId' | 'versionId' | 'timestampMs' | 'lastUpdated'>): Promise<void> {
+    return this.changes.append(record.patientId, { kind: 'summary', summaryId: record._id, versionId: record.versionId, timestampMs: record.timestampMs, lastUpdated: record.lastUpdated });
   }
 
   /**
@@ -142,7 +140,7 @@ export class SummaryRepository {
       }
       throw error;
     }
-    this.currentByPatient.delete(record.patientId);
+    await this.listed(record);
   }
 
   /**
@@ -157,7 +155,7 @@ export class SummaryRepository {
       return false;
     }
     await this.advance(record._id, next);
-    this.currentByPatient.delete(record.patientId);
+    await this.listed({ ...record, ...next });
     return true;
   }
 
@@ -178,7 +176,7 @@ export class SummaryRepository {
       contentHash: newer.contentHash,
     };
     await this.advance(record._id, next);
-    this.currentByPatient.delete(record.patientId);
+    await this.listed({ ...record, ...next });
     return this.rollForward({ ...record, ...next });
   }
 

@@ -129,7 +129,8 @@ export class SummaryService {
         message: `a different document with this identifier is stored as Bundle/${existing._id}; a document's identity is immutable, give a new document a new identifier`,
       });
     }
-    // The first push may have stopped before indexing the patient: finish it.
+    // The first push may have stopped before listing the document or indexing the patient: finish it.
+    await this.summaries.ensureListed(existing);
     await this.patients.recordDocument(
       existing.patientId,
       existing.timestampMs,

@@ -155,7 +155,7 @@ describe.each(backends)('the Consent API and the access log on the $name', (back
       try {
         const pushed = await send(server, 'POST', '/fhir/Bundle', documentFor('F1', '2024-01-01T10:00:00Z'));
         const id = bodyOf<Json>(pushed)['id'];
-        faulty.failing.add('consent_changes.findOne');
+        faulty.failing.add('patient_changes.findOne');
         const noConsent = await server.inject(`/fhir/Bundle/${id}`);
         expect(noConsent.statusCode).toBe(503);
         expect(noConsent.payload).not.toContain('"entry"');

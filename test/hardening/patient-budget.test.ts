@@ -95,7 +95,7 @@ describe.each([memoryBackend, mongoBackend])('per-patient request budget on the 
     expect((await summaryOf(d.node, UNKNOWN, { subject: 'doctor-rt' })).statusCode).toBe(403);
     const nobody = d.database.operations.sort();
     expect(nobody).toEqual(refused);
-    expect(refused).toContain('consent_changes.findOne');
+    expect(refused).toContain('patient_changes.findOne');
   });
 
   it("one requester's abuse does not lock others out of a patient's summary", async () => {

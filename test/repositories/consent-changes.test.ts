@@ -47,11 +47,11 @@ describe.each(backends)('Consent changes per patient on the $name', (backend) =>
     expect(await typesOf(one, 'p1')).toEqual(['c1:permit']);
     database.operations = [];
     expect(await typesOf(one, 'p1')).toEqual(['c1:permit']);
-    expect(database.operations).toEqual(['consent_changes.findOne']);
+    expect(database.operations).toEqual(['patient_changes.findOne']);
     // A patient without Consents, or nobody: the same one look-up.
     database.operations = [];
     expect(await typesOf(one, 'nobody')).toEqual([]);
-    expect(database.operations).toEqual(['consent_changes.findOne']);
+    expect(database.operations).toEqual(['patient_changes.findOne']);
   });
 
   it("let every instance see another instance's write at its next decision", async () => {
@@ -70,7 +70,7 @@ describe.each(backends)('Consent changes per patient on the $name', (backend) =>
     const expected = Array.from({ length: 6 }, (_, i) => `r${i}:${i % 3 === 0 ? 'deny' : 'permit'}`).sort();
     expect(await typesOf(one, 'p3')).toEqual(expected);
     expect(await typesOf(two, 'p3')).toEqual(expected);
-    const entries = await database.collection<{ _id: string }>('consent_changes').find({ patientId: 'p3' }, { sort: { _id: 1 } });
+    const entries = await database.collection<{ _id: string }>('patient_changes').find({ patientId: 'p3' }, { sort: { _id: 1 } });
     expect(entries.map((e) => e._id)).toEqual(Array.from({ length: 6 }, (_, i) => `p3#${i + 1}`));
   });
 
@@ -78,7 +78,7 @@ describe.each(backends)('Consent changes per patient on the $name', (backend) =>
     await one.create(version('c4', 'p4', 'permit'));
     expect(await typesOf(two, 'p4')).toEqual(['c4:permit']);
     // The entry of version 2, written; its writer stopped before the version itself.
-    await database.collection('consent_changes').insertOne({ _id: 'p4#2', patientId: 'p4', consentId: 'c4', versionId: 2 });
+    await database.collection<{ _id: string; kind: string }>('patient_changes').insertOne({ _id: 'p4#2', patientId: 'p4', kind: 'consent', consentId: 'c4', versionId: 2 } as { _id: string; kind: string });
     expect(await typesOf(two, 'p4')).toEqual(['c4:permit']);
     expect((await two.current('c4'))?.versionId).toBe(1);
     // The next writer of version 2 completes it (its own entry after the stopped one's).
@@ -93,14 +93,14 @@ describe.each(backends)('Consent changes per patient on the $name', (backend) =>
     await versions.insertOne(version('c5', 'p5', 'deny', 2));
     await versions.insertOne(version('c6', 'p5', 'permit'));
     // As the store of an earlier release: no entries, no marker.
-    await database.collection('consent_changes').deleteMany({});
+    await database.collection('patient_changes').deleteMany({});
     const upgraded = new ConsentRepository(database);
     await upgraded.ensureIndexes();
     expect(await typesOf(upgraded, 'p5')).toEqual(['c5:deny', 'c6:permit']);
     // Patients stored by this release before are complete too, and opening again adds nothing.
     expect(await typesOf(upgraded, 'p2')).toEqual(['c2:deny']);
-    const entries = await database.collection('consent_changes').count({});
+    const entries = await database.collection('patient_changes').count({});
     await new ConsentRepository(database).ensureIndexes();
-    expect(await database.collection('consent_changes').count({})).toBe(entries);
+    expect(await database.collection('patient_changes').count({})).toBe(entries);
   });
 });

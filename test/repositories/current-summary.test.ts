@@ -4,28 +4,29 @@ import { DocumentCache } from '../../src/repositories/document-cache.js';
 import { MemoryDatabase } from '../../src/repositories/memory-database.js';
 import { SummaryRepository, type SummaryRecord } from '../../src/repositories/summary-repository.js';
 
-/** A database that counts the queries made on `summaries`. */
-function countingDatabase(): { database: DocumentDatabase; queries: () => number } {
-  const inner = new MemoryDatabase();
+/** A database that counts the look-ups made on the patients' changes, and any query of `summaries`. */
+function countingDatabase(inner: DocumentDatabase = new MemoryDatabase()): { database: DocumentDatabase; queries: () => number; scans: () => number } {
   let count = 0;
+  let scans = 0;
   const database = Object.create(inner) as DocumentDatabase;
   database.collection = <T extends { _id: string }>(name: string): DocumentCollection<T> => {
     const collection = inner.collection<T>(name);
-    if (name !== 'summaries') return collection;
+    if (name !== 'patient_changes' && name !== 'summaries') return collection;
     return Object.assign(Object.create(collection) as DocumentCollection<T>, {
       findOne: (...args: Parameters<DocumentCollection<T>['findOne']>) => {
-        count++;
+        if (name === 'summaries') scans++;
+        else count++;
         return collection.findOne(...args);
       },
     });
   };
-  return { database, queries: () => count };
+  return { database, queries: () => count, scans: () => scans };
 }
 
-const record = (id: string, timestampMs: number): SummaryRecord => ({
+const record = (id: string, timestampMs: number, patientId = 'patient-1'): SummaryRecord => ({
   _id: id,
   identifierKey: `urn:test|${id}`,
-  patientId: 'patient-1',
+  patientId,
   timestampMs,
   versionId: 1,
   lastUpdated: new Date(),
@@ -33,33 +34,44 @@ const record = (id: string, timestampMs: number): SummaryRecord => ({
 });
 
 describe("a patient's current summary", () => {
-  it('is asked of the database once for concurrent readers, then reused within the TTL', async () => {
-    const { database, queries } = countingDatabase();
+  it('is read by _id from the patient\'s changes, once for concurrent readers, then reused within the TTL', async () => {
+    const { database, queries, scans } = countingDatabase();
+    const writer = new SummaryRepository(database, new DocumentCache(1024), 60_000);
+    await writer.create(record('a', 1), '{}', 'test');
     const summaries = new SummaryRepository(database, new DocumentCache(1024), 60_000);
-    await summaries.create(record('a', 1), '{}', 'test');
     const answers = await Promise.all(Array.from({ length: 50 }, () => summaries.currentForPatient('patient-1')));
     expect(new Set(answers.map((a) => a?.summaryId))).toEqual(new Set(['a']));
-    expect(queries()).toBe(1);
+    // The first change, then the next position (not there).
+    expect(queries()).toBe(2);
     await summaries.currentForPatient('patient-1');
-    expect(queries()).toBe(1);
+    expect(queries()).toBe(2);
+    expect(scans()).toBe(0);
   });
 
-  it("is asked again after this instance's own write for the patient", async () => {
-    const { database, queries } = countingDatabase();
+  it("is this instance's own newest write at once", async () => {
+    const { database } = countingDatabase();
     const summaries = new SummaryRepository(database, new DocumentCache(1024), 60_000);
     await summaries.create(record('a', 1), '{}', 'test');
     expect((await summaries.currentForPatient('patient-1'))?.summaryId).toBe('a');
     await summaries.create(record('b', 2), '{}', 'test');
     expect((await summaries.currentForPatient('patient-1'))?.summaryId).toBe('b');
-    expect(queries()).toBe(2);
+    // An older document pushed later does not replace the newer one.
+    await summaries.create(record('c', 0), '{}', 'test');
+    expect((await summaries.currentForPatient('patient-1'))?.summaryId).toBe('b');
   });
 
-  it('is asked every time with a TTL of 0', async () => {
-    const { database, queries } = countingDatabase();
-    const summaries = new SummaryRepository(database, new DocumentCache(1024), 0);
-    await summaries.create(record('a', 1), '{}', 'test');
-    await summaries.currentForPatient('patient-1');
-    await summaries.currentForPatient('patient-1');
-    expect(queries()).toBe(2);
+  it("is another instance's write once the TTL has passed, and every time with a TTL of 0", async () => {
+    const shared = new MemoryDatabase();
+    const { database, queries } = countingDatabase(shared);
+    const writer = new SummaryRepository(shared, new DocumentCache(1024), 0);
+    const reader = new SummaryRepository(database, new DocumentCache(1024), 0);
+    await writer.create(record('a', 1, 'patient-2'), '{}', 'test');
+    expect((await reader.currentForPatient('patient-2'))?.summaryId).toBe('a');
+    await writer.create(record('b', 2, 'patient-2'), '{}', 'test');
+    const before = queries();
+    expect((await reader.currentForPatient('patient-2'))?.summaryId).toBe('b');
+    await reader.currentForPatient('patient-2');
+    // Each read probes again: one position found, one not, then one not.
+    expect(queries() - before).toBe(3);
   });
 });

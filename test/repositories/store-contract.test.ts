@@ -99,10 +99,10 @@ describe.each(backends)('storage contract on the $name', (backend) => {
       // Versions 2 and 3 stored (each after the patient's change entry naming it), the record never
       // moved: as if their writers died right after the insert.
       const versions = database.collection<ConsentVersion>('consent_versions');
-      const changes = database.collection<{ _id: string; patientId: string; consentId: string; versionId: number }>('consent_changes');
-      await changes.insertOne({ _id: 'pb#2', patientId: 'pb', consentId: 'k7', versionId: 2 });
+      const changes = database.collection<{ _id: string; patientId: string; kind: string; consentId: string; versionId: number }>('patient_changes');
+      await changes.insertOne({ _id: 'pb#2', patientId: 'pb', kind: 'consent', consentId: 'k7', versionId: 2 });
       await versions.insertOne(version('k7', 'pb', '2025-01-01T00:00:00Z', 'deny', 'active', 2));
-      await changes.insertOne({ _id: 'pb#3', patientId: 'pb', consentId: 'k7', versionId: 3 });
+      await changes.insertOne({ _id: 'pb#3', patientId: 'pb', kind: 'consent', consentId: 'k7', versionId: 3 });
       await versions.insertOne(version('k7', 'pb', '2025-01-01T00:00:00Z', 'permit', 'inactive', 3));
       expect(await records().findOne({ _id: 'k7' })).toMatchObject({ versionId: 1 });
       expect(await store.consents.rulesForPatient('pb')).toEqual([]);

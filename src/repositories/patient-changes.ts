@@ -1,0 +1,258 @@
+import { LRUCache } from 'lru-cache';
+import type { ConsentRules } from '../consent/consent-decision.js';
+import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
+
+/**
+ * One change of a patient's data that a request's look-ups depend on: a version of one of their
+ * Consents (entered before the version is stored, so a reader may find it not stored yet), or a
+ * version of one of their documents (entered once the document record names it).
+ */
+export type PatientChange =
+  | { kind: 'consent'; consentId: string; versionId: number }
+  | { kind: 'summary'; summaryId: string; versionId: number; timestampMs: number; lastUpdated: Date };
+
+/**
+ * A change as stored: `_id` is `<patientId>#<n>`, n = 1, 2, ... without gaps. Inserting it claims
+ * position n, so a reader that has seen n changes finds every later one by probing
+ * `<patientId>#<n+1>` by `_id`, the only look-up FerretDB 1.x answers without a scan.
+ */
+type StoredChange = PatientChange & { _id: string; patientId: string };
+
+/** What the consent decision needs of one Consent version. */
+export type RuleVersion = ConsentRules & { versionId: number };
+
+/** The newest version of one of the patient's documents this instance knows of. */
+export interface DocumentState {
+  summaryId: string;
+  versionId: number;
+  timestampMs: number;
+  lastUpdated: Date;
+}
+
+/**
+ * What one instance knows of a patient: the first `seen` changes, the newest stored version of
+ * each of their Consents and documents among them, the Consent changes whose version was not
+ * stored when read (a writer under way, or one that stopped between its two inserts: asked again
+ * at every read), and when the changes were last read.
+ */
+export interface PatientState {
+  seen: number;
+  consents: ReadonlyMap<string, RuleVersion>;
+  pending: ReadonlyArray<{ consentId: string; versionId: number }>;
+  documents: ReadonlyMap<string, DocumentState>;
+  readAtMs: number;
+}
+
+interface ConsentVersionFacts {
+  _id: string;
+  consentId: string;
+  patientId: string;
+  versionId: number;
+  status: string;
+  dateTimeMs: number;
+  json: string;
+}
+
+interface SummaryFacts {
+  _id: string;
+  patientId: string;
+  versionId: number;
+  timestampMs: number;
+  lastUpdated: Date;
+}
+
+/** Marks a store whose Consent versions and documents all have their change entries. */
+const CHANGES_COMPLETE = 'changes-complete';
+/** Patients whose state one instance remembers; beyond it the least recently used go. */
+const REMEMBERED_PATIENTS = 100_000;
+/** Attempts at appending a change when other writers keep taking the next position. */
+const MAX_APPEND_ATTEMPTS = 20;
+
+const changeKey = (patientId: string, n: number): string => `${patientId}#${n}`;
+const consentVersionKey = (consentId: string, versionId: number): string => `${consentId}@${versionId}`;
+const nothingKnown = (): PatientState => ({ seen: 0, consents: new Map(), pending: [], documents: new Map(), readAtMs: 0 });
+
+/** Of two document versions, the one that is the patient's current summary: the latest Bundle.timestamp, then the latest stored. */
+function later(a: DocumentState, b: DocumentState): DocumentState {
+  return b.timestampMs > a.timestampMs || (b.timestampMs === a.timestampMs && b.lastUpdated.getTime() > a.lastUpdated.getTime()) ? b : a;
+}
+
+/** The patient's current summary among the documents known: the newest by Bundle.timestamp. */
+export function currentOf(state: PatientState): DocumentState | undefined {
+  let current: DocumentState | undefined;
+  for (const d of state.documents.values()) current = current ? later(current, d) : d;
+  return current;
+}
+
+/**
+ * Each patient's changes (`patient_changes`), through which the per-request look-ups by patient
+ * (the consent decision, the current summary) are made by `_id` only: every instance remembers
+ * what it read of a patient and probes the next position, so in the steady state a request
+ * costs one `_id` miss, and sees every change stored before it started. Several instances on one
+ * database stay correct: positions are claimed by unique insert (FerretDB's conditional updates
+ * and `$inc` are not atomic under concurrency), never updated.
+ */
+export class PatientChanges {
+  private readonly changes: DocumentCollection<StoredChange>;
+  private readonly consentVersions: DocumentCollection<ConsentVersionFacts>;
+  private readonly summaries: DocumentCollection<SummaryFacts>;
+  private readonly known = new LRUCache<string, PatientState>({ max: REMEMBERED_PATIENTS });
+  /** Reads under way that callers content with a recent state may share. */
+  private readonly reading = new Map<string, Promise<PatientState>>();
+
+  constructor(database: DocumentDatabase) {
+    this.changes = database.collection<StoredChange>('patient_changes');
+    this.consentVersions = database.collection<ConsentVersionFacts>('consent_versions');
+    this.summaries = database.collection<SummaryFacts>('summaries');
+  }
+
+  /**
+   * The patient's state with every change stored before the call. Steady state: one `_id` look-up
+   * (the next position, not there), plus one per Consent change still pending.
+   */
+  async refreshed(patientId: string): Promise<PatientState> {
+    const readAtMs = Date.now();
+    const before = this.known.get(patientId) ?? nothingKnown();
+    // The next position and the versions still missing, together: one round trip when nothing changed.
+    const [first, stillPending] = await Promise.all([
+      this.changes.findOne({ _id: changeKey(patientId, before.seen + 1) }),
+      Promise.all(before.pending.map((p) => this.consentVersions.findOne({ _id: consentVersionKey(p.consentId, p.versionId) }))),
+    ]);
+    if (!first && stillPending.every((v) => v === null)) {
+      const same = { ...before, readAtMs };
+      // A patient without changes is not remembered: probing their first position costs the same,
+      // and ids asked for at random would otherwise push real patients out.
+      if (before.seen > 0 || before.pending.length > 0) this.keep(patientId, same);
+      return same;
+    }
+    const arrived: StoredChange[] = [];
+    for (let change = first; change; change = await this.changes.findOne({ _id: changeKey(patientId, before.seen + arrived.length + 1) })) arrived.push(change);
+    const consentChanges = [
+      ...before.pending.map((p, i) => ({ change: p, version: Promise.resolve(stillPending[i] ?? null) })),
+      ...arrived
+        .filter((c): c is StoredChange & { kind: 'consent' } => c.kind === 'consent')
+        .map((c) => ({ change: c, version: this.consentVersions.findOne({ _id: consentVersionKey(c.consentId, c.versionId) }) })),
+    ];
+    const versions = await Promise.all(consentChanges.map((c) => c.version));
+    const consents = new Map(before.consents);
+    const pending: Array<{ consentId: string; versionId: number }> = [];
+    consentChanges.forEach(({ change }, i) => {
+      const version = versions[i];
+      if (!version) {
+        pending.push({ consentId: change.consentId, versionId: change.versionId });
+        return;
+      }
+      const held = consents.get(version.consentId);
+      if (held && held.versionId >= version.versionId) return;
+      const resource = JSON.parse(version.json) as { provision?: ConsentRules['provision'] };
+      consents.set(version.consentId, { id: version.consentId, versionId: version.versionId, status: version.status, dateTimeMs: version.dateTimeMs, provision: resource.provision ?? {} });
+    });
+    const documents = new Map(before.documents);
+    for (const c of arrived) if (c.kind === 'summary') this.noteDocument(documents, c);
+    const after: PatientState = {
+      seen: before.seen + arrived.length,
+      consents,
+      // A pending version made moot by a newer one found (versions are gapless) is dropped.
+      pending: pending.filter((p) => (consents.get(p.consentId)?.versionId ?? 0) < p.versionId),
+      documents,
+      readAtMs,
+    };
+    this.keep(patientId, after);
+    return after;
+  }
+
+  /**
+   * The patient's state as read at most `maxAgeMs` ago (the current summary may be that stale on
+   * another instance's writes; this instance's own are seen at once). Concurrent callers share one read.
+   */
+  recent(patientId: string, maxAgeMs: number): Promise<PatientState> {
+    const known = this.known.get(patientId);
+    if (known && Date.now() - known.readAtMs < maxAgeMs) return Promise.resolve(known);
+    let reading = this.reading.get(patientId);
+    if (!reading) {
+      reading = this.refreshed(patientId).finally(() => this.reading.delete(patientId));
+      this.reading.set(patientId, reading);
+    }
+    return reading;
+  }
+
+  /**
+   * Claims the next position of the patient's changes for `change`: an insert, retried at the
+   * position after the last one when another writer took it.
+   */
+  async append(patientId: string, change: PatientChange): Promise<void> {
+    let n = (this.known.get(patientId)?.seen ?? 0) + 1;
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      try {
+        await this.changes.insertOne({ ...change, _id: changeKey(patientId, n), patientId });
+        this.learnOwn(patientId, n, change);
+        return;
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+        // Taken: learn how far the changes go, then try after them.
+        n = (await this.refreshed(patientId)).seen + 1;
+      }
+    }
+    throw new Error('could not record the change of the patient after concurrent attempts');
+  }
+
+  /**
+   * Gives Consent versions and documents stored before change entries existed their entries:
+   * without them the decision and the current summary would not see them. Once per store (a
+   * marker says it is done); safe to repeat and when several instances start at once (a change
+   * entered twice is harmless).
+   */
+  async recordEarlier(): Promise<void> {
+    if (await this.changes.findOne({ _id: CHANGES_COMPLETE })) return;
+    const byPatient = new Map<string, PatientChange[]>();
+    const add = (patientId: string, change: PatientChange) => byPatient.set(patientId, [...(byPatient.get(patientId) ?? []), change]);
+    const newestConsents = new Map<string, ConsentVersionFacts>();
+    for (const v of await this.consentVersions.find({}, { fields: ['consentId', 'patientId', 'versionId'] })) {
+      if ((newestConsents.get(v.consentId)?.versionId ?? 0) < v.versionId) newestConsents.set(v.consentId, v);
+    }
+    for (const v of newestConsents.values()) add(v.patientId, { kind: 'consent', consentId: v.consentId, versionId: v.versionId });
+    for (const s of await this.summaries.find({}, { fields: ['patientId', 'versionId', 'timestampMs', 'lastUpdated'] })) {
+      add(s.patientId, { kind: 'summary', summaryId: s._id, versionId: s.versionId, timestampMs: s.timestampMs, lastUpdated: s.lastUpdated });
+    }
+    for (const [patientId, wanted] of byPatient) {
+      const state = await this.refreshed(patientId);
+      const named = new Set([...state.consents.values()].map((c) => `c ${c.id}@${c.versionId}`));
+      for (const p of state.pending) named.add(`c ${p.consentId}@${p.versionId}`);
+      for (const d of state.documents.values()) named.add(`s ${d.summaryId}@${d.versionId}`);
+      for (const change of wanted) {
+        const key = change.kind === 'consent' ? `c ${change.consentId}@${change.versionId}` : `s ${change.summaryId}@${change.versionId}`;
+        if (!named.has(key)) await this.append(patientId, change);
+      }
+    }
+    try {
+      await this.changes.insertOne({ _id: CHANGES_COMPLETE, patientId: '', kind: 'consent', consentId: '', versionId: 0 });
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+    }
+  }
+
+  /** This instance's own change at position n: known at once when it knows everything before it. */
+  private learnOwn(patientId: string, n: number, change: PatientChange): void {
+    const known = this.known.get(patientId);
+    if (change.kind === 'summary' && (known?.seen ?? 0) === n - 1) {
+      const documents = new Map(known?.documents ?? []);
+      this.noteDocument(documents, change);
+      this.keep(patientId, { ...(known ?? nothingKnown()), seen: n, documents, readAtMs: known?.readAtMs ?? 0 });
+    } else if (known) {
+      // Read again before the state is reused (a Consent's version is stored after its entry).
+      this.known.set(patientId, { ...known, readAtMs: 0 });
+    }
+  }
+
+  private noteDocument(documents: Map<string, DocumentState>, change: PatientChange & { kind: 'summary' }): void {
+    const held = documents.get(change.summaryId);
+    if (held && held.versionId >= change.versionId) return;
+    documents.set(change.summaryId, { summaryId: change.summaryId, versionId: change.versionId, timestampMs: change.timestampMs, lastUpdated: new Date(change.lastUpdated) });
+  }
+
+  /** Keeps the state that has read further (concurrent reads of one patient may finish in any order). */
+  private keep(patientId: string, state: PatientState): void {
+    const held = this.known.get(patientId);
+    if (!held || held.seen < state.seen || (held.seen === state.seen && held.readAtMs <= state.readAtMs)) this.known.set(patientId, state);
+  }
+}

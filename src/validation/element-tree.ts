@@ -43,9 +43,27 @@ export interface ElementNode {
   /** Scratch of the validator: which object's members it was last found among, and where. */
   stamp: number;
   slot: number;
-  /** Kept by the validator on the node (a property read is cheaper than a WeakMap lookup): its children per type, its invariant plans. */
-  childLists: Map<string | undefined, { children: ElementNode[]; root: ElementNode }> | undefined;
+  /** The type of the element when it has exactly one (most elements), else undefined. */
+  typeName: string | undefined;
+  /**
+   * Kept by the validator on the node (a property read is cheaper than a WeakMap lookup): how an
+   * object of the node's own type is walked, the same for other types (choices), its invariant plans.
+   */
+  shape: ObjectShape | undefined;
+  shapes: Map<string | undefined, ObjectShape> | undefined;
   plans: unknown[] | undefined;
+}
+
+/** How the validator walks an object of one type at one element, worked out on its first visit. */
+export interface ObjectShape {
+  /** The type is a resource's: the object is validated as a resource of its own. */
+  resource: boolean;
+  /** The elements that define its members (the snapshot's, or its type's), and the tree they belong to. */
+  children: ElementNode[];
+  root: ElementNode;
+  /** JSON member name → element; the children with a minimum cardinality. */
+  members: Map<string, ElementNode>;
+  required: ElementNode[];
 }
 
 const FHIR_TYPE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -99,7 +117,9 @@ function toNode(e: ElementDefinition): ElementNode {
     slicing: e.slicing ? { discriminators: e.slicing.discriminator ?? [], rules: e.slicing.rules ?? 'open' } : undefined,
     stamp: 0,
     slot: 0,
-    childLists: undefined,
+    typeName: e.type?.length === 1 ? typeCode(e.type[0]!) : undefined,
+    shape: undefined,
+    shapes: undefined,
     plans: undefined,
   };
   if (isChoice) for (const t of node.types) node.choiceKeys.set(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1), t.code);

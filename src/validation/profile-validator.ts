@@ -1,7 +1,7 @@
 import { BindingRules } from './bindings.js';
 import { canonicalUrl, type DefinitionRegistry, type StructureDefinition } from './definitions.js';
 import { anchorTarget, checkDocumentLinks } from './document-links.js';
-import { compileElementTree, findByPath, profilesOf, type ElementNode } from './element-tree.js';
+import { compileElementTree, findByPath, profilesOf, type ElementNode, type ObjectShape } from './element-tree.js';
 import { ExtensionRules } from './extensions.js';
 import { rfc3986ValueProblem, urnProblem } from './identifier-formats.js';
 import { InvariantChecker } from './invariants.js';
@@ -176,11 +176,12 @@ export class ProfileValidator {
 
   /** Checks one value (already known to be a single item) against an element node. */
   private validateElement(value: unknown, node: ElementNode, path: string, treeRoot: ElementNode, run: Run, type?: string): void {
-    const typeName = type ?? (node.types.length === 1 ? node.types[0]!.code : undefined);
+    const typeName = type ?? node.typeName;
     if (node.fixed !== undefined && !deepEqual(value, node.fixed)) run.issues.push(messages.notFixedValue(path, node.fixed));
     if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) run.issues.push(messages.notPattern(path, node.pattern));
     if (node.binding && typeName !== undefined) this.bindings.checkBinding(value, node.binding, typeName, path, run);
-    if (typeName !== undefined && isPrimitiveType(typeName) && node !== treeRoot && !isObject(value)) {
+    const object = isObject(value);
+    if (!object && typeName !== undefined && node !== treeRoot && isPrimitiveType(typeName)) {
       if (typeName === 'xhtml' && typeof value === 'string') {
         if (run.collect) run.links.narratives.push(value);
         const findings = narrativeFindings(value);
@@ -196,11 +197,12 @@ export class ProfileValidator {
       if (problem) run.issues.push(messages.badPrimitive(path, problem));
       return;
     }
-    if (!isObject(value)) {
+    if (!object) {
       run.issues.push(messages.notAnObject(path, typeName));
       return;
     }
-    if (typeName !== undefined && node !== treeRoot && this.isResourceType(typeName)) {
+    const shape = typeName === node.typeName ? (node.shape ??= this.shapeOf(node, typeName, treeRoot)) : this.otherShape(node, typeName, treeRoot);
+    if (node !== treeRoot && shape.resource) {
       this.validateResource(value, path, profilesOf(node, false), run);
       return;
     }
@@ -219,24 +221,33 @@ export class ProfileValidator {
       const target = run.collect ? anchorTarget(value, value['url']) : undefined;
       if (target !== undefined) run.links.anchorLinks.push({ owner: run.resource, path, target });
     }
-    const { children, root } = this.childrenFor(node, typeName, treeRoot);
-    this.validateChildren(value, children, path, root, run, node === treeRoot);
+    this.validateChildren(value, shape, path, run, node === treeRoot);
     this.invariants.check(value, node, path, run);
   }
 
-  /** {@link childrenOf}, remembered per node and type (a node belongs to one tree). */
-  private childrenFor(node: ElementNode, type: string | undefined, treeRoot: ElementNode): { children: ElementNode[]; root: ElementNode } {
-    let byType = node.childLists;
+  /** {@link shapeOf} for a type other than the node's own (a choice's), remembered per node and type. */
+  private otherShape(node: ElementNode, type: string | undefined, treeRoot: ElementNode): ObjectShape {
+    let byType = node.shapes;
     if (!byType) {
       byType = new Map();
-      node.childLists = byType;
+      node.shapes = byType;
     }
-    let found = byType.get(type);
-    if (!found) {
-      found = this.childrenOf(node, type, treeRoot);
-      byType.set(type, found);
+    let shape = byType.get(type);
+    if (!shape) {
+      shape = this.shapeOf(node, type, treeRoot);
+      byType.set(type, shape);
     }
-    return found;
+    return shape;
+  }
+
+  /** How an object of `type` at `node` is walked (a node belongs to one tree, so `treeRoot` is always the same). */
+  private shapeOf(node: ElementNode, type: string | undefined, treeRoot: ElementNode): ObjectShape {
+    if (type !== undefined && this.isResourceType(type)) {
+      // Validated as a resource of its own (validateResource), unless it is the tree's root.
+      if (node !== treeRoot) return { resource: true, children: [], root: treeRoot, members: new Map(), required: [] };
+    }
+    const { children, root } = this.childrenOf(node, type, treeRoot);
+    return { resource: false, children, root, members: this.memberIndex(children), required: this.requiredOf(children) };
   }
 
   /** The children that define an object's members: the snapshot's, or its type's. */
@@ -253,12 +264,12 @@ export class ProfileValidator {
     return { children: root.children, root };
   }
 
-  private validateChildren(value: JsonObject, children: ElementNode[], path: string, treeRoot: ElementNode, run: Run, isResourceRoot: boolean): void {
+  private validateChildren(value: JsonObject, shape: ObjectShape, path: string, run: Run, isResourceRoot: boolean): void {
     // One pass over the object's members finds each member's element (a stamp on the element marks
     // it present: objects have a few members, definitions dozens of children); then the required
     // children that are absent; then each present element, in the order of the members. Unknown
     // members are reported last. No recursion happens before the stamps have been read.
-    const members = this.memberIndex(children);
+    const { members, root: treeRoot } = shape;
     const stamp = ++this.stamp;
     const found: ElementNode[] = [];
     const keysOf: (string | string[])[] = [];
@@ -288,7 +299,7 @@ export class ProfileValidator {
         keys.push(name);
       }
     }
-    for (const child of this.requiredOf(children)) {
+    for (const child of shape.required) {
       // Absent (most children of most objects): only its minimum cardinality can fail.
       if (child.stamp !== stamp) {
         run.issues.push(messages.missing(`${path}.${child.name}${child.isChoice ? '[x]' : ''}`, child, 0));
@@ -389,5 +400,4 @@ export class ProfileValidator {
       this.members.set(children, index);
     }
     return index;
-  }
-}
+  }}

@@ -23,11 +23,9 @@ export interface ConsentRules {
   status: string;
   /** Consent.dateTime in ms: the newest active Consent of a patient is the one in force. */
   dateTimeMs: number;
-  provision: Provision;
+  /** One level of nested provisions is evaluated; deeper ones are refused on write. */
+  provision: ConsentProvision;
 }
-
-/** A Consent.provision, as FHIR R4 has it (one level of nested provisions is evaluated; deeper ones are refused on write). */
-export type Provision = ConsentProvision;
 
 /** The patient as the decision needs them: node id and the identifiers they are known by. */
 export interface PatientForDecision {
@@ -46,11 +44,11 @@ function within(period: Period | undefined, at: number): boolean {
   return true;
 }
 
-function loincCodes(provision: Provision): string[] {
+function loincCodes(provision: ConsentProvision): string[] {
   return (provision.code ?? []).flatMap((c) => (c.coding ?? []).filter((k) => k.system === LOINC && k.code).map((k) => k.code!));
 }
 
-function actorMatches(actor: NonNullable<Provision['actor']>[number], requester: Requester): boolean {
+function actorMatches(actor: NonNullable<ConsentProvision['actor']>[number], requester: Requester): boolean {
   const roles = (actor.role?.coding ?? []).filter((c) => c.system === ISCO_08 && c.code).map((c) => c.code!);
   if (roles.length > 0 && !roles.some((r) => roleMatches(r, requester.role))) return false;
   const id = actor.reference?.identifier;
@@ -59,7 +57,7 @@ function actorMatches(actor: NonNullable<Provision['actor']>[number], requester:
   return requester.organizationId !== undefined && (requester.organizationId === id.value || requester.organizationId === `${id.system}|${id.value}`);
 }
 
-function applies(provision: Provision, requester: Requester, at: number): boolean {
+function applies(provision: ConsentProvision, requester: Requester, at: number): boolean {
   if (!within(provision.period, at)) return false;
   const purposes = (provision.purpose ?? []).map((p) => p.code);
   if (purposes.length > 0 && !purposes.includes(requester.purpose)) return false;

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isResourceOf } from '../fhir/resources.js';
 import { projectRoot } from '../project-root.js';
 
 /** A person who can sign in at the demo identity provider. */
@@ -45,11 +46,6 @@ const GENERIC: Array<Omit<DemoUser, 'subject' | 'kind' | 'country' | 'name'>> = 
   { username: 'nurse', givenName: 'Demo', familyName: 'Nurse', role: '2221', organization: 'Demo Hospital' },
 ];
 
-interface SeedPatient {
-  identifier?: Array<{ system?: string; value?: string }>;
-  name?: Array<{ family?: string; given?: string[] }>;
-}
-
 /** A sign-in name from a person's names: lower case ASCII, `given.family`. */
 function usernameOf(given: string, family: string): string {
   const ascii = (s: string) =>
@@ -78,8 +74,9 @@ export function demoUsers(country: string): DemoUser[] {
     // A country without seed documents has clinicians only.
   }
   const patients = files.flatMap((file): DemoUser[] => {
-    const bundle = JSON.parse(readFileSync(join(folder, file), 'utf8')) as { entry?: Array<{ resource?: SeedPatient & { resourceType?: string } }> };
-    const patient = bundle.entry?.map((e) => e.resource).find((r) => r?.resourceType === 'Patient');
+    const bundle: unknown = JSON.parse(readFileSync(join(folder, file), 'utf8'));
+    const entries = isResourceOf(bundle, 'Bundle') ? (bundle.entry ?? []) : [];
+    const patient = entries.map((e) => e.resource).find((r) => isResourceOf(r, 'Patient'));
     const identifier = patient?.identifier?.[0];
     const name = patient?.name?.[0];
     if (!identifier?.system || !identifier.value || !name?.family || !name.given?.[0]) return [];

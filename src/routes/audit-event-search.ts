@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { serialiseBundle } from '../fhir/bundles.js';
 import { fhirError } from '../fhir/operation-outcome.js';
+import { isResourceOf } from '../fhir/resources.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { elementsParam, offsetParam, pagingLinks, summaryCountParam, withElements } from './search-paging.js';
@@ -19,6 +20,12 @@ const recordedUntil = Joi.string()
 
 /** Most records on one page of the access log. */
 export const MAX_AUDIT_PAGE = 500;
+
+/** The id of a stored AuditEvent, from its bytes. */
+function idOf(json: string): string | undefined {
+  const event: unknown = JSON.parse(json);
+  return isResourceOf(event, 'AuditEvent') ? event.id : undefined;
+}
 
 /**
  * `GET /fhir/AuditEvent?patient=<id>[&_count][&_offset][&_summary=count]`: the patient's access
@@ -67,7 +74,7 @@ export function auditEventSearchRoute(ctx: RouteContext): ServerRoute {
           total,
           [{ relation: 'self', url: selfUrl }, ...(onlyCount ? [] : pagingLinks(pageUrl, offset, count, records.length, total).slice(1))],
           records.map((r) => ({
-            fullUrl: `${ctx.config.baseUrl}/AuditEvent/${(JSON.parse(r.json) as { id: string }).id}`,
+            fullUrl: `${ctx.config.baseUrl}/AuditEvent/${idOf(r.json)}`,
             resource: withElements(r.json, elements),
             extra: { search: { mode: 'match' } },
           })),

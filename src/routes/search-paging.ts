@@ -1,4 +1,6 @@
+import type { Coding, Resource } from 'fhir/r4.js';
 import Joi from 'joi';
+import { isResource } from '../fhir/resources.js';
 
 /** `_summary=count`: the total only, no entries (every search accepts it). */
 export const summaryCountParam = Joi.string().valid('count').messages({ 'any.only': '"_summary" supports only count here' });
@@ -24,7 +26,7 @@ export const elementsParam = Joi.string()
   .message('"_elements" must be element names separated by commas, such as id,status');
 
 /** Marks a resource returned with only some of its elements. */
-const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' };
+const SUBSETTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' };
 
 /**
  * Elements kept whatever `_elements` asks: what the resource must have (R4 minimum 1), and what
@@ -43,16 +45,14 @@ const MANDATORY: Record<string, readonly string[]> = {
  */
 export function withElements(json: string, elements: string | undefined): string {
   if (elements === undefined) return json;
-  const resource = JSON.parse(json) as Record<string, unknown>;
-  const type = String(resource['resourceType']);
-  const keep = new Set(['resourceType', 'id', 'meta', ...(MANDATORY[type] ?? []), ...elements.split(',')]);
-  const reduced: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(resource)) {
-    // A primitive's extension sibling (`_birthDate`) goes with it.
-    if (keep.has(k) || (k.startsWith('_') && keep.has(k.slice(1)))) reduced[k] = v;
-  }
-  const meta = (reduced['meta'] as Record<string, unknown> | undefined) ?? {};
-  const tags = Array.isArray(meta['tag']) ? (meta['tag'] as unknown[]) : [];
-  reduced['meta'] = { ...meta, tag: [...tags, SUBSETTED] };
+  // Bytes this node stored: a resource it wrote.
+  const resource: unknown = JSON.parse(json);
+  if (!isResource(resource)) return json;
+  const keep = new Set(['resourceType', 'id', 'meta', ...(MANDATORY[resource.resourceType] ?? []), ...elements.split(',')]);
+  // A primitive's extension sibling (`_birthDate`) goes with it.
+  const kept = Object.entries(resource).filter(([k]) => keep.has(k) || (k.startsWith('_') && keep.has(k.slice(1))));
+  const { meta } = resource;
+  // Members keep the stored order; meta is replaced where it stands.
+  const reduced: Resource = { ...Object.fromEntries<unknown>(kept), resourceType: resource.resourceType, meta: { ...meta, tag: [...(meta?.tag ?? []), SUBSETTED] } };
   return JSON.stringify(reduced);
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Requester } from '../../src/auth/requester.js';
 import { parseScopes } from '../../src/auth/scopes.js';
-import { decideConsent, type ConsentRules, type Provision } from '../../src/consent/consent-decision.js';
+import type { ConsentProvision } from 'fhir/r4.js';
+import { decideConsent, type ConsentRules } from '../../src/consent/consent-decision.js';
 import type { ConsentPolicy } from '../../src/consent/consent-policy.js';
 
 const OPT_IN: ConsentPolicy = { defaultDecision: 'opt-in', breakGlass: 'refused', readRoles: ['221', '2221'] };
@@ -25,7 +26,7 @@ function clinician(overrides: Partial<Requester> = {}): Requester {
   };
 }
 
-function consent(provision: Provision, dateTime = '2026-01-01T00:00:00Z', id = 'c1'): ConsentRules {
+function consent(provision: ConsentProvision, dateTime = '2026-01-01T00:00:00Z', id = 'c1'): ConsentRules {
   return { id, status: 'active', dateTimeMs: Date.parse(dateTime), provision };
 }
 const section = (code: string) => ({ coding: [{ system: 'http://loinc.org', code }] });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry, Coding, Extension, Provenance } from 'fhir/r4.js';
+import type { Bundle, Coding, CompositionSection, Element, Extension, Provenance } from 'fhir/r4.js';
 import { isLanguageTag } from './language-tags.js';
 import { codeKey, type TerminologyCatalogue } from './terminology-catalogue.js';
 
@@ -44,15 +44,16 @@ export interface TranslationRequest {
   now?: Date;
 }
 
-type Json = Record<string, unknown>;
+/** An element of any type as JSON: the walk visits every one, whatever its type. */
+type JsonObject = Record<string, unknown>;
 type Lookup = { language: string; map: Map<string, string> }[];
 
 /** The language a document is written in: `Bundle.language`, else its Composition's. */
-export function documentLanguage(bundle: Json): string | undefined {
-  const own = bundle['language'];
+export function documentLanguage(bundle: Bundle): string | undefined {
+  const own: unknown = bundle.language;
   if (typeof own === 'string') return own;
-  const composition = ((bundle['entry'] as BundleEntry[] | undefined)?.[0]?.resource ?? undefined) as Json | undefined;
-  const language = composition?.['resourceType'] === 'Composition' ? composition['language'] : undefined;
+  const composition = bundle.entry?.[0]?.resource;
+  const language: unknown = composition?.resourceType === 'Composition' ? composition.language : undefined;
   return typeof language === 'string' ? language : undefined;
 }
 
@@ -61,15 +62,15 @@ function translation(language: string, content: string): Extension {
 }
 
 /** Whether a primitive's `_element` already carries a translation into `language`. */
-function hasTranslation(companion: Json | undefined, language: string): boolean {
-  const extensions = companion?.['extension'] as Extension[] | undefined;
+function hasTranslation(companion: Element | undefined, language: string): boolean {
+  const extensions = companion?.extension;
   return extensions?.some((e) => e.url === TRANSLATION_EXTENSION && e.extension?.some((x) => x.url === 'lang' && x.valueCode === language)) ?? false;
 }
 
 /** Adds an extension to the `_name` companion of a primitive element. */
-function extend(element: Json, name: string, extension: Extension): void {
+function extend(element: JsonObject, name: string, extension: Extension): void {
   const key = `_${name}`;
-  const companion = element[key] as Json | undefined;
+  const companion = element[key] as JsonObject | undefined;
   if (companion === undefined || companion === null || typeof companion !== 'object') {
     element[key] = { extension: [extension] };
     return;
@@ -108,7 +109,7 @@ class Walk {
       return;
     }
     if (value === null || typeof value !== 'object') return;
-    const element = value as Json;
+    const element = value as JsonObject;
     const own = element['language'];
     // A resource's narrative is in its own language when it names one.
     const here = typeof element['resourceType'] === 'string' && typeof own === 'string' ? own : language;
@@ -126,10 +127,10 @@ class Walk {
     if (element['resourceType'] === 'Composition') this.sections(element['section']);
   }
 
-  private code(element: Json, name: 'display' | 'unit', key: string): void {
+  private code(element: JsonObject, name: 'display' | 'unit', key: string): void {
     this.counts.codes.total++;
     const language = this.request.language;
-    if (hasTranslation(element[`_${name}`] as Json | undefined, language)) {
+    if (hasTranslation(element[`_${name}`] as Element | undefined, language)) {
       this.counts.codes.translated++;
       return;
     }
@@ -144,29 +145,29 @@ class Walk {
 
   private sections(sections: unknown): void {
     if (!Array.isArray(sections)) return;
-    for (const section of sections as Json[]) {
+    for (const section of sections as CompositionSection[]) {
       if (section === null || typeof section !== 'object') continue;
-      if (typeof section['title'] === 'string') {
+      if (typeof section.title === 'string') {
         this.counts.titles.total++;
-        const codings = ((section['code'] as Json | undefined)?.['coding'] as Coding[] | undefined) ?? [];
+        const codings = section.code?.coding ?? [];
         let found: { language: string; value: string } | undefined;
         for (const c of codings) {
           if (typeof c?.system === 'string' && typeof c.code === 'string') found ??= find(this.titles, codeKey(c.system, c.code));
         }
-        if (hasTranslation(section['_title'] as Json | undefined, this.request.language)) this.counts.titles.translated++;
+        if (hasTranslation(section._title, this.request.language)) this.counts.titles.translated++;
         else if (found) {
           this.counts.titles.translated++;
-          extend(section, 'title', translation(found.language, found.value));
+          extend(section as JsonObject, 'title', translation(found.language, found.value));
         } else {
-          extend(section, 'title', { url: UNTRANSLATED_EXTENSION, valueCode: this.request.language });
+          extend(section as JsonObject, 'title', { url: UNTRANSLATED_EXTENSION, valueCode: this.request.language });
         }
       }
-      this.sections(section['section']);
+      this.sections(section.section);
     }
   }
 
   /** Narrative is not translated: its `div` names the language it is written in, when it does not already. */
-  private nameNarrativeLanguage(narrative: Json, language: string | undefined): void {
+  private nameNarrativeLanguage(narrative: JsonObject, language: string | undefined): void {
     const tag = language ?? this.documentLanguage;
     const div = narrative['div'] as string;
     if (tag === undefined || !isLanguageTag(tag) || !div.startsWith('<div')) return;
@@ -186,19 +187,19 @@ const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').
  * returns how much was translated. The home node's `signature` is removed: it signs the original,
  * which stays available untranslated, and would not verify over the translated copy.
  */
-export function translateSummary(bundle: Json, request: TranslationRequest): TranslationCounts {
+export function translateSummary(bundle: Bundle, request: TranslationRequest): TranslationCounts {
   const original = documentLanguage(bundle);
-  const signature = bundle['signature'] as Bundle['signature'];
-  delete bundle['signature'];
+  const signature = bundle.signature;
+  delete bundle.signature;
   const walk = new Walk(request, original);
   walk.visit(bundle, original);
   const counts = walk.counts;
 
-  const meta = (bundle['meta'] ??= {}) as Json;
-  const tags = (meta['tag'] ??= []) as Coding[];
+  const meta = (bundle.meta ??= {});
+  const tags = (meta.tag ??= []);
   if (!tags.some((t) => t.system === TRANSLATED_TAG.system && t.code === TRANSLATED_TAG.code)) tags.push({ ...TRANSLATED_TAG });
 
-  const entries = (bundle['entry'] ??= []) as BundleEntry[];
+  const entries = (bundle.entry ??= []);
   const composition = entries[0];
   const target = composition?.fullUrl ?? (composition?.resource?.id ? `Composition/${composition.resource.id}` : undefined);
   const { catalogue, translator, language } = request;
@@ -215,7 +216,7 @@ export function translateSummary(bundle: Json, request: TranslationRequest): Tra
         `(${counts.codes.translated} of ${counts.codes.total} codes, ${counts.titles.translated} of ${counts.titles.total} titles) by Pontis node ${escapeXml(translator.country)} ` +
         `with the terminology catalogue ${escapeXml(catalogue.citation)}. Every original display and title is kept; narrative is not translated.</div>`,
     },
-    target: [{ reference: target ?? `Bundle/${String(bundle['id'] ?? '')}` }],
+    target: [{ reference: target ?? `Bundle/${bundle.id ?? ''}` }],
     recorded: (request.now ?? new Date()).toISOString(),
     activity: {
       coding: [
@@ -233,7 +234,7 @@ export function translateSummary(bundle: Json, request: TranslationRequest): Tra
       {
         role: 'derivation',
         what: {
-          ...(bundle['identifier'] ? { identifier: bundle['identifier'] as Bundle['identifier'] } : {}),
+          ...(bundle.identifier ? { identifier: bundle.identifier } : {}),
           display: `the original document (${from})${signedBy ? `, signed by ${signedBy}` : ''}`,
         },
       },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { Bundle } from 'fhir/r4.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withholdSections } from '../../src/consent/summary-redaction.js';
@@ -37,7 +38,7 @@ describe('the demo catalogue covers', () => {
     const withheld = withholdSections(seed, new Set(['11450-4', '10160-0'])) as Json;
     for (const language of DEMO_LANGUAGES) {
       const copy = structuredClone(withheld);
-      const counts = translateSummary(copy, { catalogue: demoTerminology(), language, chain: [language], translator: { baseUrl: 'http://pt.example/fhir', country: 'PT' } });
+      const counts = translateSummary(copy as Bundle, { catalogue: demoTerminology(), language, chain: [language], translator: { baseUrl: 'http://pt.example/fhir', country: 'PT' } });
       expect({ language, ...counts.codes }).toEqual({ language, translated: counts.codes.total, total: counts.codes.total });
       expect(copy['meta'].security.find((s: Json) => s['code'] === 'REDACTED')._display).toBeDefined();
       // The withheld notice is English, and says so; the document's own narrative is German.

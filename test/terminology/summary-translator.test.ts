@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { Bundle } from 'fhir/r4.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/project-root.js';
@@ -22,7 +23,7 @@ function translated(bundle: Json, range: string): { copy: Json; counts: Translat
   const copy = structuredClone(bundle);
   const choice = chooseLanguage([range], undefined, demoTerminology().languages);
   if (!choice.translate) throw new Error(`the demo catalogue has no ${range}`);
-  return { copy, counts: translateSummary(copy, { catalogue: demoTerminology(), language: choice.language, chain: choice.chain, translator: TRANSLATOR }) };
+  return { copy, counts: translateSummary(copy as Bundle, { catalogue: demoTerminology(), language: choice.language, chain: choice.chain, translator: TRANSLATOR }) };
 }
 
 /** The seed documents of every country. */

@@ -55,12 +55,17 @@ export class SummaryService {
 
   /**
    * Checks the document rules, then the node's document profile (and every profile the
-   * document declares): the facts, any warnings and the content hash, or a 422 naming every
-   * problem. Given the JSON text the document was parsed from, profile validation and hashing
-   * run on the validator's worker thread meanwhile the rules are checked here.
+   * document declares): the facts, any warnings and (`hashed`) the content hash, else '', or a
+   * 422 naming every problem. Given the JSON text the document was parsed from, profile
+   * validation and hashing run on the validator's worker thread meanwhile the rules are checked here.
    */
-  private async checked(bundle: Record<string, unknown>, json?: string): Promise<DocumentFacts & { notes: Problem[]; contentHash: string }> {
-    const offloaded = json !== undefined && this.validator.checkDocument ? this.validator.checkDocument(json, bundle, this.documentProfile) : undefined;
+  private async checked(bundle: Record<string, unknown>, json: string | undefined, hashed: boolean): Promise<DocumentFacts & { notes: Problem[]; contentHash: string }> {
+    const offloaded =
+      json === undefined
+        ? undefined
+        : hashed && this.validator.checkDocument
+          ? this.validator.checkDocument(json, bundle, this.documentProfile)
+          : Promise.resolve(this.validator.validate(bundle, this.documentProfile, json)).then((issues) => ({ issues, contentHash: hashed ? documentContentHash(bundle) : '' }));
     // Settled here so that a refusal by the rules leaves no rejection unhandled.
     const verdict = offloaded?.then((v) => ({ ok: true as const, ...v }), (error: unknown) => ({ ok: false as const, error }));
     const check = checkDocumentRules(bundle);
@@ -73,7 +78,7 @@ export class SummaryService {
       ({ issues, contentHash } = settled);
     } else {
       issues = await this.validator.validate(bundle, this.documentProfile);
-      contentHash = documentContentHash(bundle);
+      contentHash = hashed ? documentContentHash(bundle) : '';
     }
     // A ValidationIssue is a Problem: it goes into the OperationOutcome as it is.
     if (issues.some((i) => i.severity === 'error')) throw fhirError(422, issues);
@@ -85,7 +90,8 @@ export class SummaryService {
    * `text`: the JSON text `bundle` was parsed from, when the caller has it (checked off the event loop).
    */
   async push(bundle: Record<string, unknown>, access: Access, text?: string): Promise<PushResult> {
-    const facts = await this.checked(bundle, text);
+    // No content hash: only a refused insert (a retry or a conflict) needs one, see sameContent.
+    const facts = await this.checked(bundle, text, false);
     const key = identifierKey(facts.identifier.system, facts.identifier.value);
     const hash = facts.contentHash;
     // No look-up of the identifier first: the record's insert is unique on it, so a retry (or a
@@ -115,14 +121,14 @@ export class SummaryService {
       if (!winner) throw error;
       // The audit record names the stored document, not the id this push would have had.
       access.resources[entity] = `Bundle/${winner._id}`;
-      return this.retried(winner, hash, facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
+      return this.retried(winner, bundle, facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
     }
     await this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now), newPatient);
     return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }
 
-  private async retried(existing: SummaryRecord, hash: string, facts: DocumentFacts & { notes: Problem[]; contentHash: string }, disclosure: Disclosure): Promise<PushResult> {
-    if (existing.contentHash !== hash) {
+  private async retried(existing: SummaryRecord, bundle: Record<string, unknown>, facts: DocumentFacts & { notes: Problem[]; contentHash: string }, disclosure: Disclosure): Promise<PushResult> {
+    if (!(await this.sameContent(existing, bundle, facts.contentHash, disclosure))) {
       throw fhirError(409, {
         code: 'duplicate',
         expression: 'Bundle.identifier',
@@ -148,7 +154,7 @@ export class SummaryService {
     const existing = await this.summaries.rollForward(await this.requireRecord(id, access));
     const disclosure = await this.gate.open(access, existing.patientId);
     if (existing.versionId !== expectedVersion) throw this.stale(existing);
-    const facts = await this.checked(bundle, text);
+    const facts = await this.checked(bundle, text, true);
     if (identifierKey(facts.identifier.system, facts.identifier.value) !== existing.identifierKey) {
       throw fhirError(409, {
         code: 'conflict',
@@ -165,7 +171,7 @@ export class SummaryService {
       });
     }
     const hash = facts.contentHash;
-    if (hash === existing.contentHash) return { created: false, ...(await this.latest(existing, disclosure)), notes: facts.notes };
+    if (await this.sameContent(existing, bundle, hash, disclosure)) return { created: false, ...(await this.latest(existing, disclosure)), notes: facts.notes };
 
     const next = { versionId: existing.versionId + 1, lastUpdated: new Date(), timestampMs: facts.timestampMs, contentHash: hash };
     const json = JSON.stringify(
@@ -177,6 +183,23 @@ export class SummaryService {
     await this.patients.recordDocument(existing.patientId, facts.timestampMs, patient, this.patientJson(facts, existing.patientId, next.lastUpdated));
     const record: SummaryRecord = { ...existing, ...next };
     return { created: false, record, versionId: next.versionId, lastUpdated: next.lastUpdated, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
+  }
+
+  /**
+   * Whether `bundle` (content hash `hash`, or '' when not computed) has the content of
+   * `existing`'s latest version. A push stores no content hash ('', since only a retry, a
+   * conflicting push or an update ever compares it): it is then taken from the stored bytes,
+   * which hash alike, the hash ignoring what the server assigns.
+   */
+  private async sameContent(existing: SummaryRecord, bundle: Record<string, unknown>, hash: string, disclosure: Disclosure): Promise<boolean> {
+    let stored = existing.contentHash;
+    if (stored === '') {
+      const version = await this.summaries.version({ summaryId: existing._id, patientId: existing.patientId }, existing.versionId, disclosure);
+      // Bytes are written before anything points at them, so this is corruption, not a client error.
+      if (!version) throw new Error('stored document version is missing');
+      stored = documentContentHash(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>);
+    }
+    return stored === (hash === '' ? documentContentHash(bundle) : hash);
   }
 
   /** The latest version of document `id`; 404 (or, to others than its source, 403) when unknown. */

@@ -1,3 +1,4 @@
+import type { CodeSystem, CodeSystemConcept, CodeSystemConceptDesignation, ValueSet, ValueSetExpansionContains } from 'fhir/r4.js';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -44,14 +45,22 @@ const text = Joi.string()
 const coding = Joi.object({ system: uri, code, display: Joi.string() }).unknown(true);
 const designation = Joi.object({ language: language.required(), use: coding, value: text.required() }).unknown(true);
 
-const concept = Joi.object({
-  code: code.required(),
-  display: text,
-  designation: Joi.array().items(designation),
-  concept: Joi.array().items(Joi.link('#codeSystemConcept')),
-})
-  .id('codeSystemConcept')
-  .unknown(true);
+/**
+ * A concept with designations, nesting concepts of its own kind under `nested`: a CodeSystem's
+ * `concept` and a ValueSet expansion's `contains` have this shape.
+ */
+function designatedConcept(id: string, nested: string, identity: Joi.PartialSchemaMap): Joi.ObjectSchema {
+  return Joi.object({
+    ...identity,
+    display: text,
+    designation: Joi.array().items(designation),
+    [nested]: Joi.array().items(Joi.link(`#${id}`)),
+  })
+    .id(id)
+    .unknown(true);
+}
+
+const concept = designatedConcept('codeSystemConcept', 'concept', { code: code.required() });
 
 const codeSystem = Joi.object({
   resourceType: Joi.string().valid('CodeSystem').required(),
@@ -65,15 +74,7 @@ const codeSystem = Joi.object({
   concept: Joi.array().items(concept),
 }).unknown(true);
 
-const contains = Joi.object({
-  system: uri,
-  code,
-  display: text,
-  designation: Joi.array().items(designation),
-  contains: Joi.array().items(Joi.link('#expansionContains')),
-})
-  .id('expansionContains')
-  .unknown(true);
+const contains = designatedConcept('expansionContains', 'contains', { system: uri, code });
 
 const valueSet = Joi.object({
   resourceType: Joi.string().valid('ValueSet').required(),
@@ -107,22 +108,8 @@ const manifest = Joi.object({
   description: Joi.string(),
 }).unknown(true);
 
-type Json = Record<string, unknown>;
-interface Designation {
-  language: string;
-  use?: { system?: string; code?: string };
-  value: string;
-}
-interface Concept {
-  code: string;
-  display?: string;
-  designation?: Designation[];
-  concept?: Concept[];
-}
-interface Contains extends Partial<Concept> {
-  system?: string;
-  contains?: Contains[];
-}
+/** What a CodeSystem concept, a ValueSet's included concept and an expansion's entry have in common here. */
+type DesignatedConcept = Pick<CodeSystemConcept, 'display' | 'designation'> & { code?: string | undefined };
 
 /** The FHIRPath of a joi error path within a resource: `CodeSystem.concept[3].designation[1].language`. */
 function fhirPath(resourceType: string, path: readonly (string | number)[]): string {
@@ -130,7 +117,7 @@ function fhirPath(resourceType: string, path: readonly (string | number)[]): str
 }
 
 /** What a designation is: a display, a section title, or something the translation does not use. */
-function kindOf(d: Designation): 'display' | 'title' | undefined {
+function kindOf(d: CodeSystemConceptDesignation): 'display' | 'title' | undefined {
   if (d.use === undefined) return 'display';
   if (d.use.system === DISPLAY_USE.system && d.use.code === DISPLAY_USE.code) return 'display';
   if (d.use.system === SECTION_TITLE_USE.system && d.use.code === SECTION_TITLE_USE.code) return 'title';
@@ -163,7 +150,7 @@ export function loadTerminologyCatalogue(folder: string): TerminologyCatalogue {
   const report = (problem: string) => problems.push(problem);
   const fingerprint = createHash('sha256');
   let identity: Pick<CatalogueIdentity, 'name' | 'version' | 'description'> | undefined;
-  const resources: { file: string; resource: Json }[] = [];
+  const resources: { file: string; resource: CodeSystem | ValueSet }[] = [];
 
   for (const name of names) {
     const file = join(folder, name);
@@ -182,7 +169,7 @@ export function loadTerminologyCatalogue(folder: string): TerminologyCatalogue {
       else identity = { name: value.name as string, version: value.version as string, description: value.description as string | undefined };
       continue;
     }
-    const resourceType = (json as Json | null)?.['resourceType'];
+    const resourceType = json !== null && typeof json === 'object' ? (json as { resourceType?: unknown }).resourceType : undefined;
     const schema = resourceType === 'CodeSystem' ? codeSystem : resourceType === 'ValueSet' ? valueSet : undefined;
     if (!schema) {
       report(`${file}: resourceType: must be CodeSystem or ValueSet, is ${JSON.stringify(resourceType ?? null)}`);
@@ -193,7 +180,8 @@ export function loadTerminologyCatalogue(folder: string): TerminologyCatalogue {
       for (const d of error.details) report(`${file}: ${fhirPath(resourceType as string, d.path)}: ${d.message}`);
       continue;
     }
-    resources.push({ file, resource: json as Json });
+    // Checked by the schema above: what the catalogue reads is there, with the types it reads.
+    resources.push({ file, resource: json as CodeSystem | ValueSet });
   }
 
   const catalogue = new TerminologyCatalogue(
@@ -201,7 +189,7 @@ export function loadTerminologyCatalogue(folder: string): TerminologyCatalogue {
       name: identity?.name ?? basename(folder),
       version: identity?.version ?? `sha256:${fingerprint.digest('base64url').slice(0, 16)}`,
       description: identity?.description,
-      experimental: resources.some(({ resource }) => resource['experimental'] === true),
+      experimental: resources.some(({ resource }) => resource.experimental === true),
     },
     resources.length,
   );
@@ -216,38 +204,40 @@ export function loadTerminologyCatalogue(folder: string): TerminologyCatalogue {
       origins.set(key, where);
     }
   };
-  const addConcept = (c: Partial<Concept>, system: string, resourceLanguage: string | undefined, where: string) => {
+  const addConcept = (c: DesignatedConcept, system: string, resourceLanguage: string | undefined, where: string) => {
     if (c.code === undefined) return;
     if (c.display !== undefined && resourceLanguage !== undefined) add('display', system, c.code, resourceLanguage, c.display, `${where}.display`);
     c.designation?.forEach((d, i) => {
       const kind = kindOf(d);
-      if (kind) add(kind, system, c.code!, d.language, d.value, `${where}.designation[${i}]`);
+      // The schema requires a designation's language.
+      if (kind) add(kind, system, c.code!, d.language!, d.value, `${where}.designation[${i}]`);
     });
   };
 
   for (const { file, resource } of resources) {
-    const resourceLanguage = resource['language'] as string | undefined;
-    if (resource['resourceType'] === 'CodeSystem') {
-      const system = systemOf((resource['supplements'] as string | undefined) ?? (resource['url'] as string));
-      const walk = (concepts: Concept[] | undefined, path: string) =>
+    const resourceLanguage = resource.language;
+    if (resource.resourceType === 'CodeSystem') {
+      // The schema requires `url`.
+      const system = systemOf(resource.supplements ?? resource.url!);
+      const walk = (concepts: CodeSystemConcept[] | undefined, path: string) =>
         concepts?.forEach((c, i) => {
           addConcept(c, system, resourceLanguage, `${file}: ${path}[${i}]`);
           walk(c.concept, `${path}[${i}].concept`);
         });
-      walk(resource['concept'] as Concept[] | undefined, 'CodeSystem.concept');
+      walk(resource.concept, 'CodeSystem.concept');
     } else {
-      const include = ((resource['compose'] as Json | undefined)?.['include'] as { system?: string; concept?: Concept[] }[] | undefined) ?? [];
+      const include = resource.compose?.include ?? [];
       include.forEach((inc, i) => {
         if (inc.system === undefined) return;
         const system = systemOf(inc.system);
         inc.concept?.forEach((c, j) => addConcept(c, system, resourceLanguage, `${file}: ValueSet.compose.include[${i}].concept[${j}]`));
       });
-      const walk = (items: Contains[] | undefined, path: string) =>
+      const walk = (items: ValueSetExpansionContains[] | undefined, path: string) =>
         items?.forEach((c, i) => {
           if (c.system !== undefined) addConcept(c, systemOf(c.system), resourceLanguage, `${file}: ${path}[${i}]`);
           walk(c.contains, `${path}[${i}].contains`);
         });
-      walk((resource['expansion'] as Json | undefined)?.['contains'] as Contains[] | undefined, 'ValueSet.expansion.contains');
+      walk(resource.expansion?.contains, 'ValueSet.expansion.contains');
     }
   }
 

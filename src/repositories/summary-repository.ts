@@ -115,17 +115,19 @@ export class SummaryRepository {
   async ensureListed(record: SummaryRecord): Promise<void> {
     const known = (await this.changes.recent(record.patientId, this.currentSummaryTtlMs)).documents.get(record._id);
     if (known && known.versionId >= record.versionId) return;
-    await this.listed(record);
+    await this.list(record);
   }
 
-  /** Enters the record's version among the patient's changes. */
-  private listed(record: Pick<SummaryRecord, '_id' | 'patientId' | 'versionId' | 'timestampMs' | 'lastUpdated'>): Promise<void> {
+  /** Enters the record's version among the patient's changes: it may now be the current summary. */
+  list(record: Pick<SummaryRecord, '_id' | 'patientId' | 'versionId' | 'timestampMs' | 'lastUpdated'>): Promise<void> {
     return this.changes.append(record.patientId, { kind: 'summary', summaryId: record._id, versionId: record.versionId, timestampMs: record.timestampMs, lastUpdated: record.lastUpdated });
   }
 
   /**
    * Stores a new document: version 1's bytes, then the record (the commit point). Throws
-   * DuplicateKeyError when a document with the same identifier was stored meanwhile.
+   * DuplicateKeyError when a document with the same identifier was stored meanwhile. The caller
+   * then enters it among the patient's changes ({@link list}): until then it is stored but not
+   * yet anyone's current summary (a retry completes it, {@link ensureListed}).
    */
   async create(record: SummaryRecord, json: string, profileSet: string): Promise<void> {
     await this.insertVersion(record._id, record, json, profileSet);
@@ -140,7 +142,6 @@ export class SummaryRepository {
       }
       throw error;
     }
-    await this.listed(record);
   }
 
   /**
@@ -155,7 +156,7 @@ export class SummaryRepository {
       return false;
     }
     await this.advance(record._id, next);
-    await this.listed({ ...record, ...next });
+    await this.list({ ...record, ...next });
     return true;
   }
 
@@ -176,7 +177,7 @@ export class SummaryRepository {
       contentHash: newer.contentHash,
     };
     await this.advance(record._id, next);
-    await this.listed({ ...record, ...next });
+    await this.list({ ...record, ...next });
     return this.rollForward({ ...record, ...next });
   }
 

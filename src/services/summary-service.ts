@@ -123,7 +123,11 @@ export class SummaryService {
       access.resources[entity] = `Bundle/${winner._id}`;
       return this.retried(winner, bundle, facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
     }
-    await this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now), newPatient);
+    // After the commit point, independent of each other: one round trip's wait for both.
+    await Promise.all([
+      this.summaries.list(record),
+      this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now), newPatient),
+    ]);
     return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }
 

@@ -33,11 +33,17 @@ const record = (id: string, timestampMs: number, patientId = 'patient-1'): Summa
   contentHash: id,
 });
 
+/** A push's storage steps: the document, then its entry among the patient's changes. */
+async function stored(summaries: SummaryRepository, document: SummaryRecord): Promise<void> {
+  await summaries.create(document, '{}', 'test');
+  await summaries.list(document);
+}
+
 describe("a patient's current summary", () => {
   it('is read by _id from the patient\'s changes, once for concurrent readers, then reused within the TTL', async () => {
     const { database, queries, scans } = countingDatabase();
     const writer = new SummaryRepository(database, new DocumentCache(1024), 60_000);
-    await writer.create(record('a', 1), '{}', 'test');
+    await stored(writer, record('a', 1));
     const summaries = new SummaryRepository(database, new DocumentCache(1024), 60_000);
     const answers = await Promise.all(Array.from({ length: 50 }, () => summaries.currentForPatient('patient-1')));
     expect(new Set(answers.map((a) => a?.summaryId))).toEqual(new Set(['a']));
@@ -51,12 +57,12 @@ describe("a patient's current summary", () => {
   it("is this instance's own newest write at once", async () => {
     const { database } = countingDatabase();
     const summaries = new SummaryRepository(database, new DocumentCache(1024), 60_000);
-    await summaries.create(record('a', 1), '{}', 'test');
+    await stored(summaries, record('a', 1));
     expect((await summaries.currentForPatient('patient-1'))?.summaryId).toBe('a');
-    await summaries.create(record('b', 2), '{}', 'test');
+    await stored(summaries, record('b', 2));
     expect((await summaries.currentForPatient('patient-1'))?.summaryId).toBe('b');
     // An older document pushed later does not replace the newer one.
-    await summaries.create(record('c', 0), '{}', 'test');
+    await stored(summaries, record('c', 0));
     expect((await summaries.currentForPatient('patient-1'))?.summaryId).toBe('b');
   });
 
@@ -65,9 +71,9 @@ describe("a patient's current summary", () => {
     const { database, queries } = countingDatabase(shared);
     const writer = new SummaryRepository(shared, new DocumentCache(1024), 0);
     const reader = new SummaryRepository(database, new DocumentCache(1024), 0);
-    await writer.create(record('a', 1, 'patient-2'), '{}', 'test');
+    await stored(writer, record('a', 1, 'patient-2'));
     expect((await reader.currentForPatient('patient-2'))?.summaryId).toBe('a');
-    await writer.create(record('b', 2, 'patient-2'), '{}', 'test');
+    await stored(writer, record('b', 2, 'patient-2'));
     const before = queries();
     expect((await reader.currentForPatient('patient-2'))?.summaryId).toBe('b');
     await reader.currentForPatient('patient-2');

@@ -337,14 +337,15 @@ describe.each(backends)('storage contract on the $name', (backend) => {
         contentHash: documentContentHash(bundle),
       };
       await store.summaries.create(record, JSON.stringify({ ...bundle, id: 'interrupted-1' }), sharedValidator().profileSet);
-      // The document is stored and already the patient's current summary; the patient is not yet
-      // findable by search.
-      expect(await currentId(patientId)).toBe('interrupted-1');
+      // The document is stored, but neither entered among the patient's changes (not yet their
+      // current summary) nor is the patient findable by search.
+      await expect(currentId(patientId)).rejects.toMatchObject({ output: { statusCode: 404 } });
       expect(await store.patients.identity(patientId)).toBeNull();
 
       const retried = await service.push(bundle, system());
       expect(retried.created).toBe(false);
       expect((await store.patients.identity(patientId))?.identifierKeys).toEqual(['urn:test:national|P6']);
+      expect(await currentId(patientId)).toBe('interrupted-1');
     });
 
     it('append versions under optimistic locking and keep every version readable', async () => {

@@ -46,7 +46,9 @@ export interface WitnessCallLimits {
   maxBytes: number;
 }
 
-type Json = Record<string, unknown>;
+/** A witness's answer: a JSON object naming a resource type, its members as the peer wrote them. */
+type WitnessAnswer = { resourceType: string } & Record<string, unknown>;
+/** A Parameters.parameter as a peer wrote it: read member by member, nothing assumed. */
 type Parameter = { name?: unknown; valueString?: unknown; valueCode?: unknown; part?: Parameter[] };
 
 /** Most pages of heads read from one witness (a million heads): a witness cannot keep us paging. */
@@ -106,7 +108,7 @@ export class WitnessClient {
     }
   }
 
-  private async call(peer: PeerNode, method: 'GET' | 'POST', operation: string, body?: string): Promise<{ status: number; json: Json | undefined }> {
+  private async call(peer: PeerNode, method: 'GET' | 'POST', operation: string, body?: string): Promise<{ status: number; json: WitnessAnswer | undefined }> {
     const url = `${peer.baseUrl}/${operation}`;
     let response: Response;
     try {
@@ -132,17 +134,17 @@ export class WitnessClient {
     }
     const text = await readLimited(response, this.limits.maxBytes).catch(() => undefined);
     if (text === undefined) throw new WitnessUnavailable(`${nameOf(peer)} answered more than ${this.limits.maxBytes} bytes, or broke off`);
-    let json: Json | undefined;
+    let parsed: unknown;
     try {
-      const parsed: unknown = JSON.parse(text);
-      json = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Json) : undefined;
+      parsed = JSON.parse(text);
     } catch {
-      json = undefined;
+      parsed = undefined;
     }
-    if (response.status >= 500 || json === undefined || typeof json['resourceType'] !== 'string') {
-      throw new WitnessUnavailable(`${nameOf(peer)} answered HTTP ${response.status}${json === undefined ? ', not FHIR' : ''}`);
+    const object = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    if (response.status >= 500 || object === undefined || typeof object['resourceType'] !== 'string') {
+      throw new WitnessUnavailable(`${nameOf(peer)} answered HTTP ${response.status}${object === undefined ? ', not FHIR' : ''}`);
     }
-    return { status: response.status, json };
+    return { status: response.status, json: object as WitnessAnswer };
   }
 }
 
@@ -150,9 +152,9 @@ function nameOf(peer: PeerNode): string {
   return `the node of ${peer.country} (${peer.baseUrl})`;
 }
 
-function refusal(peer: PeerNode, status: number, json: Json | undefined): Error {
-  const issue = (json?.['issue'] as Json[] | undefined)?.[0];
-  const reason = typeof issue?.['diagnostics'] === 'string' ? issue['diagnostics'].slice(0, 300) : 'no reason given';
+function refusal(peer: PeerNode, status: number, json: WitnessAnswer | undefined): Error {
+  const issue = (json?.['issue'] as Array<{ diagnostics?: unknown } | undefined> | undefined)?.[0];
+  const reason = typeof issue?.diagnostics === 'string' ? issue.diagnostics.slice(0, 300) : 'no reason given';
   if (status >= 400 && status < 500) return new WitnessRefused(`${nameOf(peer)} refused (HTTP ${status}): ${reason}`, status);
   return new WitnessUnavailable(`${nameOf(peer)} answered HTTP ${status} unexpectedly`);
 }

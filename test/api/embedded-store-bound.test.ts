@@ -98,16 +98,16 @@ describe('MemoryDatabase capacity', () => {
     expect(await versions.count({})).toBe(1);
     expect(await versions.findOne({ _id: 'b@1' })).toBeNull();
     // Records (audit) may still use the eighth kept for them.
-    await database.collection('audit_events').insertOne({ _id: 'chain:1', text: 'y'.repeat(8000) });
+    await database.collection<{ _id: string; text: string }>('audit_events').insertOne({ _id: 'chain:1', text: 'y'.repeat(8000) });
     expect(database.capacity().usedBytes).toBeGreaterThan(database.capacity().patientDataBytes);
-    await expect(database.collection('audit_events').insertOne({ _id: 'chain:2', text: 'y'.repeat(20_000) })).rejects.toBeInstanceOf(StoreFullError);
+    await expect(database.collection<{ _id: string; text: string }>('audit_events').insertOne({ _id: 'chain:2', text: 'y'.repeat(20_000) })).rejects.toBeInstanceOf(StoreFullError);
   });
 
   it('counts characters beyond Latin-1 twice, as V8 keeps them', async () => {
     const database = new MemoryDatabase();
-    await database.collection('patients').insertOne({ _id: 'latin', name: 'é'.repeat(10_000) });
+    await database.collection<{ _id: string; name: string }>('patients').insertOne({ _id: 'latin', name: 'é'.repeat(10_000) });
     const latin = database.capacity().usedBytes;
-    await database.collection('patients').insertOne({ _id: 'greek', name: 'Ω'.repeat(10_000) });
+    await database.collection<{ _id: string; name: string }>('patients').insertOne({ _id: 'greek', name: 'Ω'.repeat(10_000) });
     expect(database.capacity().usedBytes - latin).toBeGreaterThan(1.9 * latin);
   });
 

@@ -97,21 +97,21 @@ export class Formats {
 
   /** Name of a language tag (`de-AT` → "German (Austria)" in English). */
   languageName(tag: string | undefined): string {
-    if (!tag) return '';
-    try {
-      return this.languages.of(tag) ?? tag;
-    } catch {
-      return tag;
-    }
+    return displayName(this.languages, tag);
   }
 
   /** Name of a country by ISO 3166 code. */
   countryName(code: string | undefined): string {
-    if (!code) return '';
-    try {
-      return this.regions.of(code) ?? code;
-    } catch {
-      return code;
-    }
+    return displayName(this.regions, code);
+  }
+}
+
+/** The name `names` gives `code`; the code itself when it has none or is not well-formed. */
+function displayName(names: Intl.DisplayNames, code: string | undefined): string {
+  if (!code) return '';
+  try {
+    return names.of(code) ?? code;
+  } catch {
+    return code;
   }
 }

@@ -17,7 +17,8 @@ const OLD_IPS_CODE_SYSTEMS = 'http://hl7.org/fhir/uv/ips/CodeSystem/';
  * and version against the code systems known.
  */
 export class BindingRules {
-  private readonly expansions = new WeakMap<object, Expansion | undefined>();
+  /** Per binding: its value set's expansion, null when it cannot be expanded here. */
+  private readonly expansions = new WeakMap<object, Expansion | null>();
 
   constructor(private readonly terminology: Terminology | undefined) {}
 
@@ -99,9 +100,11 @@ export class BindingRules {
 
   /** The expansion of a binding's value set (undefined when it cannot be expanded), per binding. */
   private expansionOf(binding: Binding): Expansion | undefined {
-    if (this.expansions.has(binding)) return this.expansions.get(binding);
-    const expansion = binding.valueSet ? this.terminology?.expand(binding.valueSet) : undefined;
-    this.expansions.set(binding, expansion);
-    return expansion;
+    let expansion = this.expansions.get(binding);
+    if (expansion === undefined) {
+      expansion = (binding.valueSet ? this.terminology?.expand(binding.valueSet) : undefined) ?? null;
+      this.expansions.set(binding, expansion);
+    }
+    return expansion ?? undefined;
   }
 }

@@ -52,6 +52,8 @@ export interface ElementNode {
   shape: ObjectShape | undefined;
   shapes: Map<string | undefined, ObjectShape> | undefined;
   plans: unknown[] | undefined;
+  /** Kept by slicing on a slice's node: the element at each discriminator path (null: none). */
+  atPath: Map<string, ElementNode | null> | undefined;
 }
 
 /** How the validator walks an object of one type at one element, worked out on its first visit. */
@@ -121,6 +123,7 @@ function toNode(e: ElementDefinition): ElementNode {
     shape: undefined,
     shapes: undefined,
     plans: undefined,
+    atPath: undefined,
   };
   if (isChoice) for (const t of node.types) node.choiceKeys.set(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1), t.code);
   return node;

@@ -3,9 +3,16 @@ import { deepEqual, isObject, type JsonObject } from './json-values.js';
 const noContained = (v: JsonObject): boolean | undefined => (v['contained'] === undefined ? true : undefined);
 const has = (v: JsonObject, key: string): boolean => v[key] !== undefined && !(Array.isArray(v[key]) && (v[key] as unknown[]).length === 0);
 const entriesOf = (v: JsonObject): JsonObject[] => (Array.isArray(v['entry']) ? (v['entry'] as unknown[]).filter(isObject) : []);
+/** The resourceType of the first entry that is an object (asked of every Bundle twice: no array built). */
 const firstResourceType = (v: JsonObject): unknown => {
-  const resource = entriesOf(v)[0]?.['resource'];
-  return isObject(resource) ? resource['resourceType'] : undefined;
+  const entries = v['entry'];
+  if (!Array.isArray(entries)) return undefined;
+  for (const entry of entries) {
+    if (!isObject(entry)) continue;
+    const resource = entry['resource'];
+    return isObject(resource) ? resource['resourceType'] : undefined;
+  }
+  return undefined;
 };
 
 /**

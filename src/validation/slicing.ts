@@ -7,6 +7,8 @@ import { outsideClosedSlicing, outsideOpenSlicing, sliceMissing, sliceTooMany } 
 import type { ValidationIssue } from './validation-issue.js';
 import type { Run } from './validation-run.js';
 
+const NONE: readonly unknown[] = [];
+
 /** A discriminator of a slicing: how the slice of an item is told. */
 type Discriminator = { type: string; path: string };
 
@@ -24,8 +26,6 @@ export interface ProfileWalk {
  * necessary conditions that rule most candidates out.
  */
 export class SliceMatcher {
-  /** Element of a slice at a discriminator path, per slice and path (definitions never change). */
-  private readonly discriminatorElements = new WeakMap<ElementNode, Map<string, ElementNode | null>>();
   private readonly decisive = new WeakMap<ElementNode, ElementNode[]>();
   private readonly sliceCandidates = new WeakMap<ElementNode, Map<string, ElementNode[]>>();
   /** Resource types an element admits, directly and after resolve(). */
@@ -229,10 +229,10 @@ export class SliceMatcher {
 
   /** The element of a slice at a discriminator path (`url`, `code.coding`, `resource`, `resolve()`). */
   private elementAt(slice: ElementNode, path: string): ElementNode | undefined {
-    let byPath = this.discriminatorElements.get(slice);
+    let byPath = slice.atPath;
     if (!byPath) {
       byPath = new Map();
-      this.discriminatorElements.set(slice, byPath);
+      slice.atPath = byPath;
     }
     let found = byPath.get(path);
     if (found === undefined) {
@@ -276,10 +276,16 @@ export class SliceMatcher {
     return segments;
   }
 
-  /** Values at a discriminator path inside an item. */
-  private valuesAt(item: unknown, path: string, run: Run): unknown[] {
+  /** Values at a discriminator path inside an item (read only: may be the item's own array). */
+  private valuesAt(item: unknown, path: string, run: Run): readonly unknown[] {
+    const segments = this.segmentsOf(path);
+    if (segments.length === 1 && segments[0] !== '$this' && segments[0] !== 'resolve()') {
+      // One member (`url`, `code`, `resource`: most discriminators): no array built.
+      const member = isObject(item) ? item[segments[0]!] : undefined;
+      return member === undefined ? NONE : Array.isArray(member) ? member : [member];
+    }
     let values: unknown[] = [item];
-    for (const segment of this.segmentsOf(path)) {
+    for (const segment of segments) {
       if (segment === '$this') continue;
       const next: unknown[] = [];
       for (const v of values) {

@@ -10,7 +10,9 @@ const RESTFUL_TAIL = /^[a-z][a-z0-9+.-]*:\/\/.*\/([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]
 
 /**
  * State of one validation run, shared by the walk, slicing, bindings and invariants. Everything
- * remembered here lives as long as the run: a validation never reuses another's verdicts.
+ * remembered here lives as long as the run: a validation never reuses another's verdicts. What
+ * it keeps per object is in Maps, not WeakMaps: the run dies with its validation, and weak
+ * tables cost the garbage collector more.
  */
 export interface Run {
   issues: ValidationIssue[];
@@ -23,18 +25,18 @@ export interface Run {
   /** `Type/id` of the entries with a RESTful fullUrl, for relative references in discriminators. */
   relative: Map<string, JsonObject>;
   /** Whether a resource meets a profile, per resource and profile, once asked. */
-  conformance: WeakMap<object, Map<string, boolean>>;
+  conformance: Map<object, Map<string, boolean>>;
   /** References, narratives and narrative links met on the walk, for the whole-document checks. */
   links: Links;
   /** Whether this walk collects links (the first walk of its resource), and the resources walked so. */
   collect: boolean;
-  linked: WeakSet<object>;
+  linked: Set<object>;
   /** Value sets already reported as not expandable here, and HL7 extensions as not loaded. */
   unexpandable: Set<string>;
   /** Invariant verdicts already reached: element → invariant (path and expression) → holds. */
-  verdicts: WeakMap<object, Map<string, boolean>>;
+  verdicts: Map<object, Map<string, boolean>>;
   /** Issues of a resource against a profile, already computed, relative to the resource (`\u0000`). */
-  profileIssues: WeakMap<object, Map<string, ValidationIssue[]>>;
+  profileIssues: Map<object, Map<string, ValidationIssue[]>>;
 }
 
 /** A run over `resource`: a Bundle's entries are indexed by fullUrl (and RESTful `Type/id`) for slicing's `resolve()`. */
@@ -45,12 +47,12 @@ export function startRun(resource: JsonObject): Run {
     resource,
     entries: new Map(),
     relative: new Map(),
-    conformance: new WeakMap(),
+    conformance: new Map(),
     links: noLinks(),
     collect: true,
-    linked: new WeakSet(),
-    profileIssues: new WeakMap(),
-    verdicts: new WeakMap(),
+    linked: new Set(),
+    profileIssues: new Map(),
+    verdicts: new Map(),
     unexpandable: new Set(),
   };
   if (resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry'])) {

@@ -3,7 +3,15 @@
 // patient's summary through the PT node (identification at AT, summary from AT, AT's signature
 // and the IPS profile checked at PT, audit at both), against the local read of the same summary
 // at AT by a clinician of AT, in the same run. Two node processes, embedded stores, seed data.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Per run: requests/s, p50/p95/p99, and the CPU both node processes used per request (all their
+// threads, from /proc/<pid>/stat): a local read costs AT's CPU, a cross-border read AT's and PT's
+// together (issue 16's goal: ≤ 2 × the local read).
+//
+// BENCH_BASELINE=<folder with an earlier build (dist/, node_modules)> measures that build's pair
+// of nodes beside this build's, runs alternating; BENCH_BASELINE_NAME names it. BENCH_SECONDS
+// (10) and BENCH_CONCURRENCY (1,10,100) narrow the run.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
@@ -12,38 +20,87 @@ import { concurrency, DURATION, load, machine, startProcess, withTokens } from '
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONCURRENCY = concurrency('1,10,100');
 const GRUBER = 'urn:oid:1.2.40.0.10.1.4.3.1|1238140358';
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const url = (port) => `http://127.0.0.1:${port}/fhir`;
 
-function startNode(country, port, peerUrls) {
-  return startProcess([join(ROOT, 'dist/src/main.js')], {
+const builds = [{ name: 'this version', root: ROOT, ports: [18281, 18282] }];
+if (process.env.BENCH_BASELINE) {
+  builds.push({ name: process.env.BENCH_BASELINE_NAME ?? `previous (${process.env.BENCH_BASELINE})`, root: process.env.BENCH_BASELINE, ports: [18283, 18284] });
+}
+
+/** CPU seconds a process (all its threads) has used, from /proc/<pid>/stat (utime + stime). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+function startNode(root, country, port, peerUrls) {
+  return startProcess([join(root, 'dist/src/main.js')], {
     PORT: String(port), HOST: '127.0.0.1', PONTIS_COUNTRY: country, PONTIS_BASE_URL: url(port), PONTIS_PEER_URLS: peerUrls, PONTIS_SEED: '1', LOG_LEVEL: 'warn', MONGODB_URI: '',
     PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000',
   }, /listening on/).then((started) => started.child);
 }
 
 /** A clinician of `country` reading `target`; single-use tokens, enough for the fastest rows (local reads at up to about 2,500/s). */
-async function read(name, target, connections, country) {
+async function read(name, target, connections, country, nodes) {
   const options = await withTokens({ url: target.url, connections }, 3500 * DURATION, () => mintDemoToken({ audience: target.aud, country, ttlSeconds: 3600 }));
-  return load(name, options);
+  const before = nodes.map((n) => cpuSeconds(n.pid));
+  const row = await load(name, options);
+  const cpu = nodes.map((n, i) => cpuSeconds(n.pid) - before[i]);
+  const requests = row.rps * DURATION;
+  return { ...row, cpuMsPerRequest: (cpu.reduce((a, b) => a + b, 0) * 1000) / requests, byNode: cpu.map((c) => (c * 1000) / requests) };
+}
+
+/** Sequential reads for a few seconds, so that the measured runs see a node as it is in service. */
+async function warmUp(target, country) {
+  const until = performance.now() + Number(process.env.BENCH_WARMUP_SECONDS ?? 3) * 1000;
+  while (performance.now() < until) {
+    const response = await fetch(target.url, { headers: { authorization: `Bearer ${await mintDemoToken({ audience: target.aud, country, ttlSeconds: 60 })}` } });
+    if (response.status !== 200) throw new Error(`warm-up: ${response.status} ${await response.text()}`);
+    await response.arrayBuffer();
+  }
 }
 
 async function main() {
-  const peerUrls = `AT=${url(18281)},PT=${url(18282)}`;
   const children = [];
+  const rows = [];
   try {
-    children.push(await startNode('AT', 18281, peerUrls), await startNode('PT', 18282, peerUrls));
+    for (const build of builds) {
+      const [at, pt] = build.ports;
+      const peerUrls = `AT=${url(at)},PT=${url(pt)}`;
+      const atNode = await startNode(build.root, 'AT', at, peerUrls);
+      const ptNode = await startNode(build.root, 'PT', pt, peerUrls);
+      children.push(atNode, ptNode);
+      build.nodes = { at: atNode, pt: ptNode };
+    }
     const query = `/Patient/$summary?identifier=${encodeURIComponent(GRUBER)}`;
-    const rows = [];
+    // Warm-up, not reported: code optimised, pools and workers started, caches as in service.
+    for (const build of builds) {
+      const [at, pt] = build.ports;
+      await warmUp({ url: `${url(at)}${query}`, aud: url(at) }, 'AT');
+      await warmUp({ url: `${url(pt)}${query}`, aud: url(pt) }, 'PT');
+    }
     for (const connections of CONCURRENCY) {
-      rows.push(await read('local $summary at AT (AT clinician)', { url: `${url(18281)}${query}`, aud: url(18281) }, connections, 'AT'));
-      rows.push(await read('cross-border $summary: PT clinician → PT node → AT node', { url: `${url(18282)}${query}`, aud: url(18282) }, connections, 'PT'));
+      for (const build of builds) {
+        const [at, pt] = build.ports;
+        const { at: atNode, pt: ptNode } = build.nodes;
+        const local = await read('local $summary at AT (AT clinician)', { url: `${url(at)}${query}`, aud: url(at) }, connections, 'AT', [atNode]);
+        rows.push({ ...local, build: build.name, kind: 'local' });
+        const remote = await read('cross-border $summary: PT clinician → PT node → AT node', { url: `${url(pt)}${query}`, aud: url(pt) }, connections, 'PT', [atNode, ptNode]);
+        rows.push({ ...remote, build: build.name, kind: 'cross-border' });
+      }
     }
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/exchange.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), durationSeconds: DURATION, rows }, null, 2)}\n`);
-    process.stdout.write(`\n${machine()}; ${DURATION} s per run; both nodes and the load generator on this machine\n\n| what | conn. | req/s | p50 ms | p95 ms | p99 ms | vs local | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|\n`);
+    const f = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '');
+    process.stdout.write(`\n${machine()}; ${DURATION} s per run; both nodes and the load generator on this machine; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
+    process.stdout.write('| what | build | conn. | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req (AT + PT) | vs local: req/s, CPU | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
     for (const r of rows) {
-      const local = rows.find((b) => b.connections === r.connections && b.name.startsWith('local'));
-      process.stdout.write(`| ${r.name} | ${r.connections} | ${r.rps} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} | ${r === local ? '' : `${((r.rps / local.rps) * 100).toFixed(0)} %`} | ${r.non2xx} | ${r.errors} |\n`);
+      const local = rows.find((b) => b.build === r.build && b.connections === r.connections && b.kind === 'local');
+      const cpu = r.kind === 'local' ? f(r.cpuMsPerRequest) : `${f(r.cpuMsPerRequest)} (${f(r.byNode[0])} + ${f(r.byNode[1])})`;
+      const vs = r === local ? '' : `${((r.rps / local.rps) * 100).toFixed(0)} %, ${f(r.cpuMsPerRequest / local.cpuMsPerRequest)}×`;
+      process.stdout.write(`| ${r.name} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${cpu} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
     }
   } finally {
     for (const c of children) c.kill('SIGTERM');

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { fhirError, type Problem } from '../fhir/operation-outcome.js';
 import { StoreFullError, type DocumentDatabase } from '../repositories/document-collection.js';
 
-/** Writes that store patient data: documents and Consents, created or updated. */
-const PATIENT_DATA_WRITE = /^\/fhir\/(Bundle|Consent)(\/|$)/;
+/** The routes that store patient data: documents and Consents, created or updated (not `$validate`, which stores nothing). */
+const PATIENT_DATA_WRITES = new Set(['post /fhir/Bundle', 'put /fhir/Bundle/{id}', 'post /fhir/Consent', 'put /fhir/Consent/{id}']);
 
 /**
  * The most one write stores per byte received, and besides: the document's text (two bytes a
@@ -51,7 +51,7 @@ export const storageAdmissionPlugin: Plugin<{ database: DocumentDatabase; maxPay
     if (!reserve) return;
     let warned = false;
     server.ext('onPostAuth', (request, h) => {
-      if ((request.method !== 'post' && request.method !== 'put') || !PATIENT_DATA_WRITE.test(request.path)) return h.continue;
+      if (!PATIENT_DATA_WRITES.has(`${request.method} ${request.route.path}`)) return h.continue;
       try {
         const release = reserve(sizeOf(request, maxPayloadBytes) * BYTES_PER_BYTE_RECEIVED + BYTES_BESIDES);
         (request.plugins as Record<string, Admitted>)['pontis-storage-admission'] = { release };

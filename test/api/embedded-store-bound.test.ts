@@ -81,6 +81,9 @@ describe('the embedded store bound (PONTIS_EMBEDDED_MAX_BYTES)', () => {
     }
     const search = await node.server.inject({ method: 'GET', url: '/fhir/Patient?identifier=urn:test:national|nobody' });
     expect(search.statusCode).toBe(200);
+    // $validate stores nothing: it is answered as usual.
+    const validated = await send(node.server, 'POST', '/fhir/Bundle/$validate', documentFor(`bound-${randomUUID()}`, '2026-01-01T00:00:00Z'));
+    expect(validated.statusCode).toBe(200);
   });
 
   it('refuses an unauthenticated write with 401, not with the state of the store', async () => {

@@ -8,6 +8,7 @@
 //   BENCH_SCALE_SIZES=1000,10000,100000   sizes to reach (default 1000,10000)
 //   BENCH_SCALE_CONCURRENCY=32             pushes in flight while loading
 //   BENCH_SCALE_REQUESTS=200               requests per latency measurement
+//   BENCH_SCALE_PORT=18191                 the node's port
 //   BENCH_BACKEND=sqlite | postgresql      FerretDB's backend (default sqlite, as the tests; or
 //                                          MONGODB_URI's server). postgresql: a throw-away cluster
 //                                          (scripts/ferretdb-postgres.mjs) with the GIN indexes of
@@ -33,7 +34,7 @@ const BACKEND = process.env.BENCH_BACKEND ?? 'sqlite';
 if (!['sqlite', 'postgresql'].includes(BACKEND)) throw new Error(`BENCH_BACKEND must be sqlite or postgresql, not ${BACKEND}`);
 const GIN = process.env.BENCH_PG_GIN !== '0';
 const REQUESTS = Number(process.env.BENCH_SCALE_REQUESTS ?? 200);
-const PORT = 18191;
+const PORT = Number(process.env.BENCH_SCALE_PORT ?? 18191); // two runs side by side need two ports
 const BASE = `http://127.0.0.1:${PORT}/fhir`;
 const SYSTEM = 'urn:oid:1.2.40.0.10.1.4.3.1'; // the Austrian social security number, as in the seed
 

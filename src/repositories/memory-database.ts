@@ -221,7 +221,7 @@ class Ledger implements StoreCapacity {
  * The collections of patient data, bounded by {@link StoreCapacity.patientDataBytes}
  * (DEVELOPERS.md, storage); every other collection holds records bounded by the whole store.
  */
-const PATIENT_DATA = new Set(['summary_versions', 'summaries', 'patients', 'patient_identifiers', 'consent_versions', 'consents']);
+const PATIENT_DATA = new Set(['summary_versions', 'summaries', 'patients', 'patient_identifiers', 'patient_changes', 'consent_versions', 'consents']);
 
 /**
  * In-process collection with MongoDB query and update semantics (mingo for the general case).

@@ -21,7 +21,7 @@ function boundedBackend(maxBytes: number): Backend & { database?: MemoryDatabase
 
 /** How many documents each collection of patient data holds. */
 async function patientDataCounts(database: MemoryDatabase): Promise<Record<string, number>> {
-  const names = ['summary_versions', 'summaries', 'patients', 'patient_identifiers'];
+  const names = ['summary_versions', 'summaries', 'patients', 'patient_identifiers', 'patient_changes'];
   const counts = await Promise.all(names.map((name) => database.collection(name).count({})));
   return Object.fromEntries(names.map((name, i) => [name, counts[i]!]));
 }
@@ -62,7 +62,7 @@ describe('the embedded store bound (PONTIS_EMBEDDED_MAX_BYTES)', () => {
     expect(outcome['issue'][0].diagnostics).toMatch(/full.*nothing of this write was stored/);
   });
 
-  it('stores nothing of a refused push: no version, record, patient or identifier claim', async () => {
+  it('stores nothing of a refused push: no version, record, patient, identifier claim or change entry', async () => {
     expect(await patientDataCounts(backend.database!)).toEqual(before);
     // Only its audit record was written, into the room kept for records.
     const capacity = backend.database!.capacity();

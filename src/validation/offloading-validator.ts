@@ -15,6 +15,15 @@ export function defaultValidationThreads(): number {
 }
 
 /**
+ * Whether `json` is at least `bytes` long in UTF-8, the encoding it arrived in, without encoding
+ * it: a UTF-16 unit of a string is 1 to 3 bytes, so only a text between a third of the threshold
+ * and the threshold is counted.
+ */
+function utf8AtLeast(json: string, bytes: number): boolean {
+  return json.length >= bytes || (json.length * 3 >= bytes && Buffer.byteLength(json, 'utf8') >= bytes);
+}
+
+/**
  * The answer when a worker thread stopped (crashed, ran out of memory, was terminated) while it
  * held a document: nothing was stored and the client may retry; the pool starts a new worker.
  */
@@ -73,18 +82,18 @@ export class OffloadingValidator {
    * what validating a small one does.
    */
   async validate(resource: Record<string, unknown>, profile?: string, json?: string): Promise<ValidationIssue[]> {
-    if (!this.script || json === undefined || json.length < this.thresholdBytes) return this.inline.validate(resource, profile);
+    if (!this.script || json === undefined || !utf8AtLeast(json, this.thresholdBytes)) return this.inline.validate(resource, profile);
     return (await this.run(this.script, { json, ...(profile === undefined ? {} : { profile }) })).issues;
   }
 
   /**
-   * A pushed document, given as the JSON text of the request (`json`, whose length decides) and
+   * A document, given as the JSON text of the request (`json`, whose UTF-8 length decides) and
    * as parsed from it (`parsed`): its issues and its content hash. From the threshold up both are
    * computed on a worker from one parse of the text, while the event loop goes on with the
    * request's other checks and other requests; smaller ones inline, on `parsed`.
    */
   async checkDocument(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; contentHash: string }> {
-    if (!this.script || json.length < this.thresholdBytes) return { issues: this.inline.validate(parsed, profile), contentHash: documentContentHash(parsed) };
+    if (!this.script || !utf8AtLeast(json, this.thresholdBytes)) return { issues: this.inline.validate(parsed, profile), contentHash: documentContentHash(parsed) };
     const verdict = await this.run(this.script, { json, ...(profile === undefined ? {} : { profile }), contentHash: true });
     return { issues: verdict.issues, contentHash: verdict.contentHash! };
   }

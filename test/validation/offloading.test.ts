@@ -58,6 +58,21 @@ describe('validation of large documents on a worker pool', () => {
     expect(offloading.started).toBe(false);
   });
 
+  it('measures a document by the UTF-8 bytes of its text, not by its length in characters', async () => {
+    const document = minimal();
+    document['entry'][0].resource.title = 'Patientenübersicht '.repeat(200);
+    const text = JSON.stringify(document);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    expect(text.length).toBeLessThan(bytes);
+    const under = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, bytes + 1, {}, 1);
+    const at = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, bytes, {}, 1);
+    workers.push(under, at);
+    await under.checkDocument(text, document);
+    await at.checkDocument(text, document);
+    expect(under.started).toBe(false);
+    expect(at.started).toBe(true);
+  });
+
   it('answers 503 for the documents a dying worker held, never hangs, and validates again on a new worker', async () => {
     const offloading = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 0, {}, 1);
     workers.push(offloading);

@@ -134,8 +134,8 @@ export const DEMO_TRUST_LIST = join(projectRoot(), 'seed', 'trust', 'trust-list.
 const HEAP_LIMIT_BYTES = getHeapStatistics().heap_size_limit;
 /**
  * The embedded store's default bound: half the heap. The rest holds the profile definitions,
- * caches and requests under way, and the estimate counts about three quarters of what the heap
- * really spends per stored document (BENCHMARKS.md, issue 16).
+ * caches and requests under way, and the estimate counts 85–95 % of what the heap really spends
+ * per stored document (BENCHMARKS.md, issue 16).
  */
 export const DEFAULT_EMBEDDED_MAX_BYTES = Math.floor(HEAP_LIMIT_BYTES / 2);
 

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import Bourne from '@hapi/bourne';
 import { fhirError } from './operation-outcome.js';
-import { isResourceOf, type ResourceOf } from './resources.js';
+import { isJsonObject, isResourceOf, type ResourceAsWritten } from './resources.js';
 
 /** Deeper than any FHIR resource nests (about 20 levels in practice); bounds recursive walks. */
 export const MAX_NESTING = 100;
@@ -60,9 +60,10 @@ export function bodyText(payload: unknown): string {
  * Parses a request body as one FHIR JSON resource of the expected type. Malformed JSON, a body
  * that is not an object, or another resource type are 400s that say what is wrong without
  * echoing the content. This is where a request body becomes a FHIR type: its resource type is
- * checked here, its elements by the profile validator later (see {@link isResourceOf}).
+ * checked here, its elements by the profile validator later (see {@link isResourceOf}); until
+ * then it is typed as written, every member it was sent with included.
  */
-export function parseResourceBody<T extends string, A extends string = never>(payload: unknown, expectedType: T, alsoAccepted: readonly A[] = []): ResourceOf<T | A> {
+export function parseResourceBody<T extends string, A extends string = never>(payload: unknown, expectedType: T, alsoAccepted: readonly A[] = []): ResourceAsWritten<T | A> {
   // Bytes that are not UTF-8 would be replaced by U+FFFD, silently changing the document.
   if (Buffer.isBuffer(payload) && !isUtf8(payload)) {
     throw fhirError(400, { code: 'structure', message: 'the request body is not valid UTF-8' });
@@ -89,10 +90,10 @@ export function parseResourceBody<T extends string, A extends string = never>(pa
   if (depthExceeds(parsed, MAX_NESTING)) {
     throw fhirError(400, { code: 'too-costly', message: `the request body nests deeper than ${MAX_NESTING} levels` });
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (!isJsonObject(parsed)) {
     throw fhirError(400, { code: 'structure', message: `the request body must be a JSON object, a FHIR ${expectedType}` });
   }
-  const resourceType = 'resourceType' in parsed ? parsed.resourceType : undefined;
+  const resourceType = parsed['resourceType'];
   if (SURROGATE_ESCAPE.test(text)) {
     const at = illFormedString(parsed, typeof resourceType === 'string' && /^[A-Z][A-Za-z]{0,63}$/.test(resourceType) ? resourceType : expectedType);
     if (at !== undefined) throw fhirError(400, { code: 'invalid', expression: at, message: 'strings must be well-formed Unicode: this one holds a lone surrogate (\\uD800-\\uDFFF)' });

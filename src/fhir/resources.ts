@@ -6,6 +6,20 @@ export type ResourceType = FhirResource['resourceType'];
 /** The R4 resource a `resourceType` names: `ResourceOf<'Consent'>` is `Consent`; `ResourceOf<string>` any of them. */
 export type ResourceOf<T extends string> = Extract<FhirResource, { resourceType: T }>;
 
+/** A JSON object as parsed: any member names, any JSON values. */
+export type JsonObject = { readonly [member: string]: unknown };
+
+/**
+ * A resource as a client or peer wrote it: the R4 type its `resourceType` names, and every member
+ * it was sent with, whatever its name and value until the profile validator has judged them.
+ */
+export type ResourceAsWritten<T extends string> = ResourceOf<T> & JsonObject;
+
+/** Whether parsed JSON is an object (not null, not an array). */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /**
  * Whether parsed JSON is a resource of one of `types`: a JSON object whose `resourceType` is one
  * of them. This is where JSON becomes a FHIR type (see DEVELOPERS.md, "FHIR types"): what it

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isResource, isResourceOf } from '../../src/fhir/resources.js';
+import { isJsonObject, isResource, isResourceOf } from '../../src/fhir/resources.js';
 
 describe('parsed JSON becoming a FHIR type', () => {
   it('is a resource of the named types when it is a JSON object whose resourceType is one of them', () => {
@@ -18,5 +18,11 @@ describe('parsed JSON becoming a FHIR type', () => {
   it('is some resource, of a type to narrow later, whatever its resourceType names', () => {
     expect(isResource({ resourceType: 'OperationOutcome', issue: [] })).toBe(true);
     expect(isResource({ resourceType: 'Bundle' })).toBe(true);
+  });
+
+  it('is a JSON object when it is an object, neither null nor an array', () => {
+    expect(isJsonObject({})).toBe(true);
+    expect(isJsonObject({ resourceType: 'Bundle' })).toBe(true);
+    for (const value of [null, undefined, [], 'x', 1, true]) expect(isJsonObject(value)).toBe(false);
   });
 });

@@ -60,13 +60,15 @@ function isFhirResource(value: unknown): value is PeerResource {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { resourceType?: unknown }).resourceType === 'string';
 }
 
-function parsedResource(bytes: Buffer): PeerResource | undefined {
+/** The resource `bytes` hold; `undefined` for JSON that is not a resource, `null` for what is not JSON. */
+function parsedResource(bytes: Buffer): PeerResource | undefined | null {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(bytes.toString('utf8'));
-    return isFhirResource(value) ? value : undefined;
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
-    return undefined;
+    return null;
   }
+  return isFhirResource(value) ? value : undefined;
 }
 
 /** undici's reasons for giving up on a call that are ours to name, by code and by error class. */
@@ -210,7 +212,9 @@ export class PeerClient {
     }
     if (known?.(bytes)) return { bytes, resource: undefined };
     const resource = parsedResource(bytes);
-    if (!resource) throw new CallFailed({ notFhir: true });
+    // Not JSON at all is named with the status it came with; JSON that is no resource as "something".
+    if (resource === null) throw new CallFailed({ status: response.statusCode });
+    if (resource === undefined) throw new CallFailed({ notFhir: true });
     return { bytes, resource };
   }
 

@@ -128,7 +128,7 @@ describe('calls to a peer', () => {
     const failing = await httpPeer((res) => res.writeHead(500, { 'content-type': 'application/fhir+json' }).end(outcome('exception', 'store down')));
     expect(await refusal(client().summary(peerAt(failing.port), 'p1', call))).toEqual({ status: 502, message: expect.stringMatching(/failed with HTTP 500; nothing is passed on/) });
     const html = await httpPeer((res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>'));
-    expect(await refusal(client().summary(peerAt(html.port), 'p1', call))).toEqual({ status: 502, message: expect.stringMatching(/answered something that is not a FHIR answer/) });
+    expect(await refusal(client().summary(peerAt(html.port), 'p1', call))).toEqual({ status: 502, message: expect.stringMatching(/answered HTTP 200 that is not a FHIR answer/) });
     const redirect = await httpPeer((res) => res.writeHead(302, { location: 'http://elsewhere.example/' }).end());
     expect(await refusal(client().summary(peerAt(redirect.port), 'p1', call))).toEqual({ status: 502, message: expect.stringMatching(/answered HTTP 302 that is not a FHIR answer/) });
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { flattenedVerify, importJWK, type JWK } from 'jose';
 import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { ACT_REASON } from '../../src/auth/requester.js';
@@ -85,7 +86,8 @@ describe('two nodes', () => {
     expect(key).toBeDefined();
     expect(Object.keys(key!)).not.toEqual(expect.arrayContaining(['d']));
     await expect(
-      flattenedVerify({ protected: protectedHeader!, signature: signatureValue!, payload: Buffer.from(JSON.stringify(content), 'utf8') }, await importJWK(key!, key!.alg), { crit: { b64: true } }),
+      // As a verifier outside this codebase does (docs/exchange.md): the content in RFC 8785 canonical form.
+      flattenedVerify({ protected: protectedHeader!, signature: signatureValue!, payload: Buffer.from(canonicalize(content)!, 'utf8') }, await importJWK(key!, key!.alg), { crit: { b64: true } }),
     ).resolves.toBeDefined();
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { patientFacts } from '../../src/documents/patient-facts.js';
 import type { DocumentDatabase } from '../../src/repositories/document-collection.js';
-import { PatientRepository, searchKeysOf, type PatientCriteria } from '../../src/repositories/patient-repository.js';
+import { PatientRepository, searchKeysOf, type PatientCriteria, type PatientRecord } from '../../src/repositories/patient-repository.js';
 import { backends } from '../support/stores.js';
 
 // The demographic Patient search finds patients through equality keys (every prefix of their
@@ -103,7 +103,7 @@ describe.each(backends)('Patient search by demographics on the $name', (backend)
     const id = randomUUID();
     const legacy = { family: ['legacy-family'], given: ['olga'], birthDate: '1944-07-08' };
     // As an earlier release stored a patient: demographics, but none of the keys the search uses.
-    await database.collection('patients').insertOne({
+    await database.collection<PatientRecord>('patients').insertOne({
       _id: id, identifierKeys: ['urn:test:national|S6'], identifierSystems: ['urn:test:national'], identifierValues: ['S6'],
       ...legacy, gender: 'female', json: '{}', sourceTimestampMs: 0, hasSummary: true, lastUpdated: new Date(),
     });
@@ -111,7 +111,7 @@ describe.each(backends)('Patient search by demographics on the $name', (backend)
     await reopened.ensureIndexes();
     const { patients: page } = await reopened.search({ familyPrefix: 'legacy-f', givenPrefix: 'ol', birthDate: { op: 'eq', value: '1944-07' } }, 0, 10);
     expect(page.map((p) => p._id)).toEqual([id]);
-    expect(await database.collection('patients').findOne({ _id: id })).toMatchObject(searchKeysOf(legacy));
+    expect(await database.collection<PatientRecord>('patients').findOne({ _id: id })).toMatchObject(searchKeysOf(legacy));
   });
 });
 

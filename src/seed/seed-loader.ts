@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localSystemAccess } from '../access/system-access.js';
 import { identifierKey } from '../documents/patient-facts.js';
-import { isResourceOf } from '../fhir/resources.js';
+import { isJsonObject, isResourceOf } from '../fhir/resources.js';
 import { projectRoot } from '../project-root.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
 import type { ConsentService } from '../services/consent-service.js';
@@ -29,8 +29,6 @@ export interface SeedTargets {
   patients: PatientRepository;
 }
 
-type Json = Record<string, unknown>;
-
 /**
  * Pushes every `*.json` document of the country's seed folder through the same path as the API,
  * so seed data meets the same rules; then the demo Consents of `consents/`, which name their
@@ -43,7 +41,8 @@ export async function loadSeed(targets: SeedTargets, country: string): Promise<S
   if (!existsSync(directory)) return report;
   const files = (await readdir(directory)).filter((f) => f.endsWith('.json')).sort();
   for (const file of files) {
-    const bundle = JSON.parse(await readFile(join(directory, file), 'utf8')) as Json;
+    const bundle: unknown = JSON.parse(await readFile(join(directory, file), 'utf8'));
+    if (!isJsonObject(bundle) || !isResourceOf(bundle, 'Bundle')) throw new Error(`seed document ${file} must be a FHIR Bundle`);
     const result = await targets.summaries.push(bundle, localSystemAccess(country, 'pontis-seed'));
     if (result.created) report.created++;
     else report.unchanged++;

@@ -7,16 +7,16 @@ export type ResourceType = FhirResource['resourceType'];
 export type ResourceOf<T extends string> = Extract<FhirResource, { resourceType: T }>;
 
 /** A JSON object as parsed: any member names, any JSON values. */
-export type JsonObject = { readonly [member: string]: unknown };
+export type ParsedObject = { readonly [member: string]: unknown };
 
 /**
  * A resource as a client or peer wrote it: the R4 type its `resourceType` names, and every member
  * it was sent with, whatever its name and value until the profile validator has judged them.
  */
-export type ResourceAsWritten<T extends string> = ResourceOf<T> & JsonObject;
+export type ResourceAsWritten<T extends string> = ResourceOf<T> & ParsedObject;
 
 /** Whether parsed JSON is an object (not null, not an array). */
-export function isJsonObject(value: unknown): value is JsonObject {
+export function isJsonObject(value: unknown): value is ParsedObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 

@@ -214,15 +214,26 @@ export class PatientChanges {
     for (const s of await this.summaries.find({}, { fields: ['patientId', 'versionId', 'timestampMs', 'lastUpdated'] })) {
       add(s.patientId, { kind: 'summary', summaryId: s._id, versionId: s.versionId, timestampMs: s.timestampMs, lastUpdated: s.lastUpdated });
     }
+    // What is entered already, read once (not a probe per patient: this may be a large store).
+    const keyOf = (change: PatientChange): string => (change.kind === 'consent' ? `c ${change.consentId}@${change.versionId}` : `s ${change.summaryId}@${change.versionId}`);
+    const entered = new Map<string, { named: Set<string>; last: number }>();
+    for (const c of await this.changes.find({ patientId: { $ne: '' } })) {
+      const held = entered.get(c.patientId) ?? { named: new Set<string>(), last: 0 };
+      held.named.add(keyOf(c));
+      held.last = Math.max(held.last, Number(c._id.slice(c._id.lastIndexOf('#') + 1)));
+      entered.set(c.patientId, held);
+    }
+    const missing: StoredChange[] = [];
     for (const [patientId, wanted] of byPatient) {
-      const state = await this.refreshed(patientId);
-      const named = new Set([...state.consents.values()].map((c) => `c ${c.id}@${c.versionId}`));
-      for (const p of state.pending) named.add(`c ${p.consentId}@${p.versionId}`);
-      for (const d of state.documents.values()) named.add(`s ${d.summaryId}@${d.versionId}`);
-      for (const change of wanted) {
-        const key = change.kind === 'consent' ? `c ${change.consentId}@${change.versionId}` : `s ${change.summaryId}@${change.versionId}`;
-        if (!named.has(key)) await this.append(patientId, change);
-      }
+      const held = entered.get(patientId) ?? { named: new Set<string>(), last: 0 };
+      for (const change of wanted) if (!held.named.has(keyOf(change))) missing.push({ ...change, _id: changeKey(patientId, ++held.last), patientId });
+    }
+    // All at once; a position another instance took meanwhile is appended after its entries.
+    const inserted = missing.length > 0 ? await this.changes.insertEach(missing) : [];
+    for (const [i, change] of missing.entries()) {
+      if (inserted[i]) continue;
+      const { _id: _, patientId, ...rest } = change;
+      await this.append(patientId, rest as PatientChange);
     }
     try {
       await this.changes.insertOne({ _id: CHANGES_COMPLETE, patientId: '', kind: 'consent', consentId: '', versionId: 0 });

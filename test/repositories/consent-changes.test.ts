@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConsentRepository, type ConsentVersion } from '../../src/repositories/consent-repository.js';
+import { DocumentCache } from '../../src/repositories/document-cache.js';
+import { SummaryRepository, type SummaryRecord } from '../../src/repositories/summary-repository.js';
 import { counting, type CountingDatabase } from '../support/counting-database.js';
 import { backends } from '../support/stores.js';
 
@@ -92,11 +94,19 @@ describe.each(backends)('Consent changes per patient on the $name', (backend) =>
     await versions.insertOne(version('c5', 'p5', 'permit'));
     await versions.insertOne(version('c5', 'p5', 'deny', 2));
     await versions.insertOne(version('c6', 'p5', 'permit'));
-    // As the store of an earlier release: no entries, no marker.
+    const document: SummaryRecord = { _id: 's5', identifierKey: 'urn:test|s5', patientId: 'p5', timestampMs: 1, versionId: 2, lastUpdated: new Date(), contentHash: 'h' };
+    await database.collection<SummaryRecord>('summaries').insertOne(document);
+    // As the store of an earlier release: no entries, no marker; but p6's first change was entered.
     await database.collection('patient_changes').deleteMany({});
+    await database.collection<{ _id: string; kind: string }>('patient_changes').insertOne({ _id: 'p6#1', patientId: 'p6', kind: 'consent', consentId: 'c7', versionId: 1 } as { _id: string; kind: string });
+    await versions.insertOne(version('c7', 'p6', 'permit'));
+    await versions.insertOne(version('c7', 'p6', 'deny', 2));
     const upgraded = new ConsentRepository(database);
     await upgraded.ensureIndexes();
     expect(await typesOf(upgraded, 'p5')).toEqual(['c5:deny', 'c6:permit']);
+    expect(await typesOf(upgraded, 'p6')).toEqual(['c7:deny']);
+    expect(await database.collection('patient_changes').findOne({ _id: 'p6#2' })).toMatchObject({ consentId: 'c7', versionId: 2 });
+    expect(await new SummaryRepository(database, new DocumentCache(1024), 0).currentForPatient('p5')).toMatchObject({ summaryId: 's5', versionId: 2 });
     // Patients stored by this release before are complete too, and opening again adds nothing.
     expect(await typesOf(upgraded, 'p2')).toEqual(['c2:deny']);
     const entries = await database.collection('patient_changes').count({});

@@ -1,5 +1,5 @@
 import { writeCompactBaseDefinitions } from '../validation/base-definitions.js';
-import { DEFAULT_PROFILE_PACKAGES } from '../validation/index.js';
+import { DEFAULT_PROFILE_PACKAGES } from '../validation/create-validator.js';
 import { writeCompactPackages } from '../validation/package-definitions.js';
 
 // Run after `tsc` by `npm run build`: see src/validation/base-definitions.ts and package-definitions.ts.

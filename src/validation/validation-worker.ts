@@ -1,6 +1,7 @@
 import { workerData } from 'piscina';
 import { documentContentHash } from '../documents/content-hash.js';
-import { createValidator, type ValidatorOptions } from './index.js';
+import { createValidator } from './create-validator.js';
+import type { ValidatorOptions } from './profile-validator.js';
 import type { ValidationIssue } from './profile-validator.js';
 
 /** What the pool sends a worker: a document's JSON text, and whether its content hash is wanted too. */

@@ -11,7 +11,8 @@
 -- (the `_id` index of every collection, and the first field of each declared index), a GIN index
 -- (`jsonb_path_ops`) on the same expression, which answers `@>` (3 ms on the same 20,000). Run it in
 -- FerretDB's PostgreSQL database before FerretDB creates its collections. FerretDB does not list
--- these indexes (`listIndexes` reads its own metadata) and drops them with their table.
+-- these indexes (`listIndexes` reads its own metadata) and drops them with their table (not with
+-- `dropIndexes`: a GIN left then only costs writes; drop it by hand).
 --
 -- FerretDB passes the field name as a query parameter (`_jsonb -> $1`): only a plan made for the
 -- actual values can match the index expression, so the server needs
@@ -33,9 +34,10 @@ BEGIN
     -- A top-level field: `((_jsonb -> 'name'::text))`. Dotted paths are pushed down as `#>`, not here.
     field := substring(key FROM '^\(+_jsonb -> ''((?:[^'']|'''')*)''::text\)+$');
     CONTINUE WHEN field IS NULL;
+    -- Unnamed: PostgreSQL picks a free name (<table>_expr_idx<n>); FerretDB's own names are long
+    -- enough that a suffix could cut their hash and make two collide.
     EXECUTE format(
-      'CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb -> %L) jsonb_path_ops)',
-      left((SELECT relname FROM pg_class WHERE oid = command.objid), 59) || '_gin',
+      'CREATE INDEX ON %s USING gin ((_jsonb -> %L) jsonb_path_ops)',
       (SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = command.objid),
       replace(field, '''''', '''')
     );

@@ -1,3 +1,4 @@
+import { Client } from 'fhir-kit-client';
 import { Agent } from 'undici';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { childTraceparent } from '../plugins/tracing.js';
@@ -49,7 +50,7 @@ export interface PeerCall {
 /** A JSON object naming a FHIR resource type: all a peer's answer is known to be before it is checked. */
 export type PeerResource = { resourceType: string } & Record<string, unknown>;
 
-/** A peer's answer: the bytes as received, and the resource they hold (not parsed when the caller knew the bytes). */
+/** A peer's answer: the resource and its bytes (`resource` left out when the caller knew the bytes). */
 export interface PeerAnswer {
   bytes: Buffer;
   /** Undefined only when `known` recognised the bytes (see {@link PeerClient.summary}). */
@@ -58,17 +59,6 @@ export interface PeerAnswer {
 
 function isFhirResource(value: unknown): value is PeerResource {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { resourceType?: unknown }).resourceType === 'string';
-}
-
-/** The resource `bytes` hold; `undefined` for JSON that is not a resource, `null` for what is not JSON. */
-function parsedResource(bytes: Buffer): PeerResource | undefined | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return null;
-  }
-  return isFhirResource(value) ? value : undefined;
 }
 
 /** undici's reasons for giving up on a call that are ours to name, by code and by error class. */
@@ -113,24 +103,22 @@ class CallFailed extends Error {
 }
 
 /**
- * Calls to the FHIR API of the other Member States' nodes, with undici's `request` (the HTTP
- * client Node's own fetch is built on, without the WHATWG layers: measured at a third of the
- * CPU per call of fhir-kit-client over fetch, BENCHMARKS.md): a connection pool per peer (so
- * that a slow peer holds no connection another needs), a connect timeout and a total timeout per
- * call, a size limit enforced while reading, one retry with jitter of an idempotent GET that
- * failed for want of an answer, and a circuit breaker per peer. Failures are OperationOutcome
- * errors naming the peer: 502 (it answered wrongly), 504 (it did not accept a connection or
- * answer in time), 503 (its circuit is open). A refusal by the peer (4xx) is passed on with its
- * status. Redirects are not followed (a token is never sent elsewhere).
+ * Calls to the FHIR API of the other Member States' nodes, with fhir-kit-client over an undici
+ * connection pool per peer (so that a slow peer holds no connection another needs): a connect
+ * timeout and a total timeout per call, a size limit enforced while reading, one retry with
+ * jitter of an idempotent GET that failed for want of an answer, and a circuit breaker per peer.
+ * Failures are OperationOutcome errors naming the peer: 502 (it answered wrongly), 504 (it did
+ * not accept a connection or answer in time), 503 (its circuit is open). A refusal by the peer
+ * (4xx) is passed on with its status. Redirects are not followed (a token is never sent elsewhere).
  */
 export class PeerClient {
-  private readonly pools = new Map<string, { pool: Agent; origin: string; path: string }>();
+  private readonly clients = new Map<string, { client: Client; pool: Agent }>();
   private readonly breakers = new Map<string, CircuitBreaker>();
 
   constructor(private readonly limits: PeerCallLimits) {}
 
-  private poolFor(peer: PeerNode): { pool: Agent; origin: string; path: string } {
-    let entry = this.pools.get(peer.country);
+  private clientFor(peer: PeerNode): Client {
+    let entry = this.clients.get(peer.country);
     if (!entry) {
       const pool = new Agent({
         connect: { timeout: this.limits.connectTimeoutMs },
@@ -139,16 +127,22 @@ export class PeerClient {
         headersTimeout: this.limits.timeoutMs,
         bodyTimeout: this.limits.timeoutMs,
       });
-      const base = new URL(peer.baseUrl);
-      entry = { pool, origin: base.origin, path: base.pathname.replace(/\/$/, '') };
-      this.pools.set(peer.country, entry);
+      // Uncompressed answers, so that the size limit bounds what is read and decoded (no gzip bombs);
+      // redirects not followed, so that a token is never sent elsewhere.
+      const client = new Client({
+        baseUrl: peer.baseUrl,
+        customHeaders: { accept: 'application/fhir+json', 'accept-encoding': 'identity' },
+        requestOptions: { dispatcher: pool, redirect: 'manual' },
+      });
+      entry = { client, pool };
+      this.clients.set(peer.country, entry);
     }
-    return entry;
+    return entry.client;
   }
 
   /** Closes the connections to peers (shutdown); calls still under way are abandoned, not awaited. */
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map(({ pool }) => pool.destroy()));
+    await Promise.all([...this.clients.values()].map(({ pool }) => pool.destroy()));
   }
 
   private breakerFor(peer: PeerNode): CircuitBreaker {
@@ -195,27 +189,28 @@ export class PeerClient {
     }
   }
 
-  /** One HTTP exchange: the bytes of a 2xx FHIR answer, or a {@link CallFailure} thrown. */
+  /**
+   * One HTTP exchange through fhir-kit-client: the resource of a 2xx FHIR answer and its bytes
+   * (serialised once from what was parsed: the signature covers the canonical form, not the
+   * bytes), or a {@link CallFailure} thrown.
+   */
   private async exchange(peer: PeerNode, path: string, headers: Record<string, string>, known?: (bytes: Buffer) => boolean): Promise<PeerAnswer> {
-    const { pool, origin, path: base } = this.poolFor(peer);
-    const response = await pool.request({ origin, path: `${base}${path}`, method: 'GET', headers, signal: AbortSignal.timeout(this.limits.timeoutMs) });
-    const encoding = response.headers['content-encoding'];
-    if (encoding !== undefined && encoding !== 'identity') {
-      // A peer that compresses anyway escapes the size limit on what is decoded: refused unread.
-      response.body.on('error', () => undefined).destroy();
-      throw new CallFailed({ compressed: String(encoding) });
+    let answer: unknown;
+    try {
+      answer = await this.clientFor(peer).request(path.replace(/^\//, ''), { options: { headers, signal: AbortSignal.timeout(this.limits.timeoutMs) } });
+    } catch (error) {
+      const response = (error as { response?: { status?: unknown; data?: unknown } }).response;
+      if (typeof response?.status !== 'number') throw error;
+      // fhir-kit-client hands a body that is not JSON back as text: only a resource is kept.
+      throw new CallFailed({ status: response.status, ...(isFhirResource(response.data) ? { answer: response.data } : {}) });
     }
-    const bytes = Buffer.from(await response.body.arrayBuffer());
-    if (response.statusCode >= 300) {
-      const answer = parsedResource(bytes);
-      throw new CallFailed({ status: response.statusCode, ...(answer ? { answer } : {}) });
-    }
+    const encoding = Client.httpFor(answer as never).response?.headers.get('content-encoding');
+    // A peer that compresses anyway escapes the size limit on what is decoded: refused.
+    if (encoding && encoding !== 'identity') throw new CallFailed({ compressed: encoding });
+    if (!isFhirResource(answer)) throw new CallFailed({ notFhir: true });
+    const bytes = Buffer.from(JSON.stringify(answer), 'utf8');
     if (known?.(bytes)) return { bytes, resource: undefined };
-    const resource = parsedResource(bytes);
-    // Not JSON at all is named with the status it came with; JSON that is no resource as "something".
-    if (resource === null) throw new CallFailed({ status: response.statusCode });
-    if (resource === undefined) throw new CallFailed({ notFhir: true });
-    return { bytes, resource };
+    return { bytes, resource: answer };
   }
 
   private async attempt(peer: PeerNode, call: PeerCall, path: string, known?: (bytes: Buffer) => boolean): Promise<PeerAnswer> {
@@ -233,9 +228,6 @@ export class PeerClient {
       const traced = (failed: boolean) => this.limits.traced?.({ country: peer.country, traceparent, parent: call.traceparent, startMs, endMs: Date.now(), failed });
       try {
         const headers = {
-          accept: 'application/fhir+json',
-          // Uncompressed answers, so that the size limit bounds what is read and decoded (no gzip bombs).
-          'accept-encoding': 'identity',
           authorization: `Bearer ${await call.token()}`,
           'x-request-id': call.requestId,
           traceparent,

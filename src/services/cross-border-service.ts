@@ -33,6 +33,8 @@ const ACCEPTED_COPIES_BYTES = 32 * 2 ** 20;
 interface Arrival {
   home: PeerNode;
   resource: PeerResource;
+  /** `resource` serialised once, by the peer client: what is passed on when it is accepted. */
+  bytes: Buffer;
 }
 
 /**
@@ -50,7 +52,8 @@ export class CrossBorderService {
   private readonly verdicts: LRUCache<string, Problem[], Bundle>;
   /**
    * Summaries received and accepted (signature verified, content valid), by the home node's
-   * issuer, the profile set and the SHA-256 of the bytes as received: what is passed on. A home
+   * issuer, the profile set and the SHA-256 of its bytes (serialised once from what was parsed):
+   * what is passed on. A home
    * node reuses a signed copy for a while, so the same bytes arrive again and again; bytes
    * identical to ones checked need no second parse, verification or validation, and concurrent
    * first arrivals of one copy are checked once (fetchMethod). Any other bytes are checked.
@@ -177,7 +180,7 @@ export class CrossBorderService {
     });
     // Bytes known byte for byte come back unparsed: they were checked when they first arrived.
     if (known !== undefined) return known;
-    const copy = await this.accepted.fetch(key, { context: { home, resource: answer.resource! } });
+    const copy = await this.accepted.fetch(key, { context: { home, resource: answer.resource!, bytes: answer.bytes } });
     if (copy === undefined) throw new Error('a received summary was neither accepted nor refused');
     return copy;
   }
@@ -185,9 +188,9 @@ export class CrossBorderService {
   /**
    * Checks a summary that arrived from its home node before anything of it is passed on: the
    * home node's signature over its canonical content, then the document profile in force here.
-   * Resolves to the bytes passed on: the Bundle as received, serialised once.
+   * Resolves to the bytes passed on: the Bundle as parsed, serialised once.
    */
-  private async check({ home, resource }: Arrival): Promise<Buffer> {
+  private async check({ home, resource, bytes }: Arrival): Promise<Buffer> {
     let digest: string;
     try {
       ({ digest } = await verifySummary(resource, home.issuer, this.trust));
@@ -206,7 +209,7 @@ export class CrossBorderService {
     }
     // Serialised from what was parsed, so that the bytes passed on say exactly what was checked
     // (a duplicate member, which JSON.parse resolves one way, cannot be read another way later).
-    return Buffer.from(JSON.stringify(resource), 'utf8');
+    return bytes;
   }
 }
 

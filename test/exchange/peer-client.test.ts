@@ -10,8 +10,10 @@ import type { PeerNode } from '../../src/exchange/peer-directory.js';
 import { freePort } from '../support/node-process.js';
 
 /**
- * Calls to real sockets on loopback: what a peer that misbehaves at the HTTP level gets (the
- * size limit is also tested between real node processes, test/exchange/cross-border.test.ts).
+ * Calls to real sockets on loopback: what a peer that misbehaves at the HTTP level gets. (The
+ * size limit is tested between real node processes, test/exchange/cross-border.test.ts: under
+ * jest's module sandbox, fetch, which fhir-kit-client calls, loses undici's reason for cutting
+ * an answer short.)
  */
 
 const call = { token: async () => 'token', requestId: 'peer-client-test' };
@@ -101,24 +103,15 @@ describe('calls to a peer', () => {
     }
   });
 
-  it('pass on the bytes of a summary as received, and leave unparsed bytes the caller knows', async () => {
+  it('hand back a summary with its bytes serialised once, and leave unparsed what the caller knows', async () => {
     const body = '{ "resourceType": "Bundle", "type": "document" }';
     const { port } = await httpPeer((res) => res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(body));
     const peer = client();
     const answer = await peer.summary(peerAt(port), 'p/1', call);
-    expect(answer.bytes.toString('utf8')).toBe(body);
     expect(answer.resource).toEqual({ resourceType: 'Bundle', type: 'document' });
-    await expect(peer.summary(peerAt(port), 'p1', call, (bytes) => bytes.toString('utf8') === body)).resolves.toMatchObject({ resource: undefined });
-  });
-
-  it('cut an answer off at the size limit, while reading it', async () => {
-    const { port } = await httpPeer((res) => {
-      res.writeHead(200, { 'content-type': 'application/fhir+json' });
-      res.end(`{"resourceType":"Bundle","pad":"${'x'.repeat(50_000)}"}`);
-    });
-    const { status, message } = await refusal(client().summary(peerAt(port), 'p1', call));
-    expect(status).toBe(502);
-    expect(message).toMatch(/answered more than 10000 bytes; nothing is passed on/);
+    expect(answer.bytes.toString('utf8')).toBe(JSON.stringify(JSON.parse(body)));
+    const known = answer.bytes.toString('utf8');
+    await expect(peer.summary(peerAt(port), 'p1', call, (bytes) => bytes.toString('utf8') === known)).resolves.toMatchObject({ resource: undefined });
   });
 
   it("pass on a peer's refusal with its status, and name its own failure or a non-FHIR answer as 502", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { memoryBackend } from '../support/stores.js';
 import { bodyOf, buildTestNode, ipsExample, send, type Json, type TestNode } from '../support/test-node.js';
 
@@ -46,5 +47,16 @@ describe('POST /fhir/{type}/$validate', () => {
   it('refuses a resource of another type (400) and an unknown type (404)', async () => {
     expect((await send(node.server, 'POST', '/fhir/Observation/$validate', ipsExample('Patient-66033.json'))).statusCode).toBe(400);
     expect((await send(node.server, 'POST', '/fhir/Unicorn/$validate', { resourceType: 'Unicorn' })).statusCode).toBe(404);
+  });
+
+  it('refuses a read-only token (403): it is claimed by an audit record, and $validate writes none', async () => {
+    // Otherwise one token could serve here once (claimed up front) and once more for an audited read.
+    const token = await mintDemoToken({ audience: node.config.baseUrl, scope: 'system/Patient.rs' });
+    const validate = await send(node.server, 'POST', '/fhir/Patient/$validate', ipsExample('Patient-66033.json'), { authorization: `Bearer ${token}` });
+    expect(validate.statusCode).toBe(403);
+    expect(bodyOf<Json>(validate)['issue'][0].diagnostics).toMatch(/good for one audited request only/);
+    const read = () => node.server.inject({ url: '/fhir/Patient?identifier=urn:test:national|nobody', headers: { authorization: `Bearer ${token}` } });
+    expect((await read()).statusCode).toBe(200);
+    expect((await read()).statusCode).toBe(401);
   });
 });

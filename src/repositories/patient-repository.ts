@@ -105,8 +105,7 @@ export class PatientRepository {
     await this.patients.ensureIndexes([
       { name: 'identifier_keys', keys: { identifierKeys: 1 } },
       { name: 'identifier_values', keys: { identifierValues: 1 } },
-      { name: 'family', keys: { family: 1 } },
-      { name: 'given', keys: { given: 1 } },
+      // Names are found by their prefix keys (an index on the names themselves would serve no query).
       { name: 'birth_date', keys: { birthDate: 1 } },
       { name: 'family_prefixes', keys: { familyPrefixes: 1 } },
       { name: 'given_prefixes', keys: { givenPrefixes: 1 } },

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import { randomUUID } from 'node:crypto';
 import type { PatientFacts } from '../documents/patient-facts.js';
@@ -95,7 +96,7 @@ export class PatientRepository {
    * or removed, so remembering it is always right, across instances too: a known patient's push
    * needs no look-up. (Reads by identifier still ask: see {@link patientIdByIdentifier}.)
    */
-  private readonly holders = new Map<string, string>();
+  private readonly holders = new LRUCache<string, string>({ max: MAX_REMEMBERED_CLAIMS });
   constructor(database: DocumentDatabase) {
     this.patients = database.collection<PatientRecord>('patients');
     this.claims = database.collection<IdentifierClaim>('patient_identifiers');
@@ -190,7 +191,6 @@ export class PatientRepository {
   }
 
   private remember(identifierKey: string, patientId: string): void {
-    if (this.holders.size >= MAX_REMEMBERED_CLAIMS) this.holders.clear();
     this.holders.set(identifierKey, patientId);
   }
 

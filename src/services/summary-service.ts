@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import type { Access } from '../access/access-context.js';
 import type { Disclosure } from '../access/disclosure.js';
@@ -47,11 +48,14 @@ export class SummaryService {
     private readonly documentProfile: string = IPS_BUNDLE_PROFILE,
   ) {}
 
-  /** Verdicts on redacted variants (version and withheld sections): their bytes, or their errors. */
-  private readonly redacted = new Map<string, Buffer | Problem[]>();
+  /**
+   * Verdicts on redacted variants (version and withheld sections): their bytes, or their errors;
+   * the least recently used go first, beyond 10,000 variants or 256 MB of bytes.
+   */
+  private readonly redacted = new LRUCache<string, Buffer | Problem[]>({ max: 10_000, maxSize: 256 * 1024 * 1024, sizeCalculation: (v) => (Buffer.isBuffer(v) ? Math.max(1, v.length) : 1) });
 
   /** Verdicts on versions stored under another profile set: their errors, or none. */
-  private readonly revalidated = new Map<string, Problem[]>();
+  private readonly revalidated = new LRUCache<string, Problem[]>({ max: 100_000 });
 
   /**
    * Checks the document rules, then the node's document profile (and every profile the
@@ -276,7 +280,6 @@ export class SummaryService {
       const redacted = withholdSections(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, new Set(withheld));
       const errors = (await this.validator.validate(redacted, this.documentProfile)).filter((i) => i.severity === 'error');
       verdict = errors.length > 0 ? errors : Buffer.from(JSON.stringify(redacted), 'utf8');
-      if (this.redacted.size >= 10_000) this.redacted.clear();
       this.redacted.set(key, verdict);
     }
     if (!Buffer.isBuffer(verdict)) {
@@ -296,7 +299,6 @@ export class SummaryService {
       const text = version.bytes.toString('utf8');
       const issues = await this.validator.validate(JSON.parse(text) as Record<string, unknown>, this.documentProfile, text);
       problems = issues.filter((i) => i.severity === 'error');
-      if (this.revalidated.size >= 100_000) this.revalidated.clear();
       this.revalidated.set(version.key, problems);
     }
     if (problems.length > 0) {

@@ -1,25 +1,10 @@
 import type { ConsentRules } from '../consent/consent-decision.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
 import { DuplicateKeyError } from './document-collection.js';
+import type { ConsentVersion } from './consent-version.js';
 import { PatientChanges } from './patient-changes.js';
 
-/**
- * One version of a Consent, as stored: the resource's bytes and the facts the decision filters
- * on. Written once, never changed; `_id` is `<consentId>@<versionId>`, and inserting it is what
- * claims the version.
- */
-export interface ConsentVersion {
-  _id: string;
-  consentId: string;
-  /** The patient the Consent belongs to; the same in every version. */
-  patientId: string;
-  versionId: number;
-  status: string;
-  dateTimeMs: number;
-  lastUpdated: Date;
-  /** The Consent resource, serialised with server id and meta. */
-  json: string;
-}
+export type { ConsentVersion } from './consent-version.js';
 
 /**
  * What is known of a Consent apart from its versions: whose it is, and the newest version known

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ConsentRules } from '../consent/consent-decision.js';
+import type { ConsentVersion } from './consent-version.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
 
 /**
@@ -43,15 +44,8 @@ export interface PatientState {
   readAtMs: number;
 }
 
-interface ConsentVersionFacts {
-  _id: string;
-  consentId: string;
-  patientId: string;
-  versionId: number;
-  status: string;
-  dateTimeMs: number;
-  json: string;
-}
+/** What the decision reads of a stored Consent version. */
+type ConsentVersionFacts = Omit<ConsentVersion, 'lastUpdated'>;
 
 interface SummaryFacts {
   _id: string;

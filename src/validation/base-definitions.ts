@@ -35,6 +35,22 @@ function installedVersion(): string {
 
 const ELEMENT_KEYS = new Set(['id', 'path', 'sliceName', 'min', 'max', 'base', 'type', 'contentReference', 'slicing', 'constraint', 'binding']);
 
+/** What the validator reads of a StructureDefinition: its identity, derivation and trimmed snapshot. */
+export function compactStructureDefinition(sd: StructureDefinition): StructureDefinition {
+  const { url, name, type, kind, abstract, baseDefinition, derivation } = sd;
+  return {
+    resourceType: 'StructureDefinition' as const,
+    url,
+    name,
+    type,
+    kind,
+    ...(abstract === undefined ? {} : { abstract }),
+    ...(baseDefinition ? { baseDefinition } : {}),
+    ...(derivation ? { derivation } : {}),
+    snapshot: { element: (sd.snapshot?.element ?? []).map(trimElement) },
+  };
+}
+
 /** What the validator reads of an element definition. */
 export function trimElement(e: ElementDefinition): ElementDefinition {
   const out: Record<string, unknown> = {};
@@ -73,21 +89,7 @@ export function readFull(): BaseDefinitions {
   const vitalSigns = read('profiles-others.json').filter((r) => r['url'] === VITAL_SIGNS || r['baseDefinition'] === VITAL_SIGNS);
   const structureDefinitions = [...read('profiles-types.json'), ...read('profiles-resources.json'), ...vitalSigns]
     .filter((r) => r['resourceType'] === 'StructureDefinition')
-    .map((r) => {
-      const sd = r as unknown as StructureDefinition;
-      const { url, name, type, kind, abstract, baseDefinition, derivation } = sd;
-      return {
-        resourceType: 'StructureDefinition' as const,
-        url,
-        name,
-        type,
-        kind,
-        ...(abstract === undefined ? {} : { abstract }),
-        ...(baseDefinition ? { baseDefinition } : {}),
-        ...(derivation ? { derivation } : {}),
-        snapshot: { element: (sd.snapshot?.element ?? []).map(trimElement) },
-      };
-    });
+    .map((r) => compactStructureDefinition(r as unknown as StructureDefinition));
   const terminology = [...read('valuesets.json'), ...read('v3-codesystems.json')]
     .filter((r) => r['resourceType'] === 'ValueSet' || r['resourceType'] === 'CodeSystem')
     .map(trimTerminology);

@@ -4,7 +4,7 @@ import type { ElementNode, Invariant } from './element-tree.js';
 import type { JsonObject } from './json-values.js';
 import { invariantFails } from './messages.js';
 import { NATIVE_INVARIANTS } from './native-invariants.js';
-import type { Run } from './validation-run.js';
+import { rememberedOf, type Run } from './validation-run.js';
 
 type Evaluator = (value: unknown, env: Record<string, unknown>) => unknown[];
 
@@ -89,11 +89,7 @@ export class InvariantChecker {
         continue;
       }
       // The same element meets the same invariant whichever profile asks: checked once per run.
-      let verdicts = run.verdicts.get(value);
-      if (!verdicts) {
-        verdicts = new Map();
-        run.verdicts.set(value, verdicts);
-      }
+      const verdicts = rememberedOf(run.verdicts, value);
       let holds = verdicts.get(cacheKey);
       if (holds === undefined) {
         const evaluate = this.compiled(invariant, node, cacheKey);

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../project-root.js';
-import { loadBaseDefinitions, trimElement, trimTerminology } from './base-definitions.js';
+import { compactStructureDefinition, loadBaseDefinitions, trimTerminology } from './base-definitions.js';
 import type { StructureDefinition } from './definition-shapes.js';
 import { DefinitionRegistry } from './definitions.js';
 
@@ -100,20 +100,7 @@ export function writeCompactPackages(folders: readonly string[]): string {
   const registry = DefinitionRegistry.fhirR4(loadBaseDefinitions());
   const packages = parsePackages(folders, bytes, registry).map((p) => ({
     folder: p.folder,
-    structureDefinitions: p.structureDefinitions.map((sd) => {
-      const { url, name, type, kind, abstract, baseDefinition, derivation } = sd;
-      return {
-        resourceType: 'StructureDefinition' as const,
-        url,
-        name,
-        type,
-        kind,
-        ...(abstract === undefined ? {} : { abstract }),
-        ...(baseDefinition ? { baseDefinition } : {}),
-        ...(derivation ? { derivation } : {}),
-        snapshot: { element: (sd.snapshot?.element ?? []).map(trimElement) },
-      };
-    }),
+    structureDefinitions: p.structureDefinitions.map(compactStructureDefinition),
     terminology: (p.terminology as Record<string, unknown>[]).filter((r) => r['resourceType'] === 'ValueSet' || r['resourceType'] === 'CodeSystem').map(trimTerminology),
   }));
   const path = COMPACT();

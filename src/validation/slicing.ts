@@ -5,7 +5,7 @@ import type { ExtensionRules } from './extensions.js';
 import { deepEqual, isObject, matchesPattern, type JsonObject } from './json-values.js';
 import { outsideClosedSlicing, outsideOpenSlicing, sliceMissing, sliceTooMany } from './messages.js';
 import type { ValidationIssue } from './validation-issue.js';
-import type { Run } from './validation-run.js';
+import { rememberedOf, type Run } from './validation-run.js';
 
 const NONE: readonly unknown[] = [];
 
@@ -165,11 +165,7 @@ export class SliceMatcher {
 
   /** Whether a resource meets a profile (no errors), asked once per run and pair. */
   private conforms(resource: JsonObject, profile: string, run: Run): boolean {
-    let byProfile = run.conformance.get(resource);
-    if (!byProfile) {
-      byProfile = new Map();
-      run.conformance.set(resource, byProfile);
-    }
+    const byProfile = rememberedOf(run.conformance, resource);
     let answer = byProfile.get(profile);
     if (answer === undefined) {
       const sd = this.registry.get(profile);

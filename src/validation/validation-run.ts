@@ -70,3 +70,13 @@ export function startRun(resource: JsonObject): Run {
   }
   return run;
 }
+
+/** What a run remembers of one object (`verdicts`, `conformance`), made on first use. */
+export function rememberedOf(memory: Map<object, Map<string, boolean>>, value: object): Map<string, boolean> {
+  let remembered = memory.get(value);
+  if (!remembered) {
+    remembered = new Map();
+    memory.set(value, remembered);
+  }
+  return remembered;
+}

@@ -4,6 +4,10 @@
 // group and per rule class, with every disagreement listed.
 //
 //   node scripts/conformance/run.mjs [--only official,mutations,rules,generated] [--limit N]
+//                                    [--every N] [--min-agreement PCT]
+//
+// --every N keeps every N-th file of the corpus (all groups and rule classes, in order): the
+// bounded set CI runs. --min-agreement PCT exits 1 when the overall agreement is below PCT.
 //
 // Corpus (written to .cache/conformance/corpus/): the 44 official IPS 2.0.0 examples, every
 // mutation of the test suite (test/validation/mutation-cases.ts), the rule-class cases
@@ -30,6 +34,10 @@ const arg = (name) => {
 };
 const only = arg('only')?.split(',');
 const limit = Number(arg('limit') ?? Infinity);
+const every = Number(arg('every') ?? 1);
+const minAgreement = arg('min-agreement') === undefined ? undefined : Number(arg('min-agreement'));
+if (!Number.isInteger(every) || every < 1) throw new Error('--every takes a whole number of at least 1');
+if (minAgreement !== undefined && !(minAgreement >= 0 && minAgreement <= 100)) throw new Error('--min-agreement takes a percentage');
 
 const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 70);
 
@@ -71,7 +79,7 @@ async function writeCorpus() {
     const { generatedCases } = await import('../../test/validation/generated-cases.ts');
     for (const c of generatedCases()) put('generated', c.name, c.document, { ruleClass: c.ruleClass, intended: c.valid });
   }
-  return files.slice(0, limit);
+  return files.filter((_, i) => i % every === 0).slice(0, limit);
 }
 
 const started = performance.now();
@@ -156,3 +164,7 @@ const lines = [
   `Report: .cache/conformance/report.json (${report.seconds} s)`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
+if (minAgreement !== undefined && report.overall.pct < minAgreement) {
+  process.stderr.write(`conformance: agreement ${report.overall.pct.toFixed(1)} % is below the required ${minAgreement} %\n`);
+  process.exit(1);
+}

@@ -26,7 +26,9 @@ export const loggingPlugin: Plugin<{ logger: Logger }> = {
         statusCode,
         ms: Date.now() - request.info.received,
       };
-      if (statusCode >= 500) logger.error(line, 'request failed');
+      // "Not ready" is the readiness probe's designed answer (seed loading, draining), not a failure.
+      const notReady = request.route.path === '/health/ready' && statusCode === 503;
+      if (statusCode >= 500 && !notReady) logger.error(line, 'request failed');
       else logger.info(line, 'request');
     });
   },

@@ -46,4 +46,23 @@ describe('logs', () => {
     const text = JSON.stringify(lines);
     for (const secret of [FAMILY, NATIONAL_ID, 'DOC-LOG-1', patientId, bundleId, 'Secret']) expect(text).not.toContain(secret);
   });
+
+  it("log a readiness probe's 503 (not ready yet) as a request, not as a failure", async () => {
+    const readyLines: Json[] = [];
+    const readySink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line.trim()) readyLines.push(JSON.parse(line) as Json);
+        done();
+      },
+    });
+    const starting = await buildTestNode(memoryBackend, {}, pino({ level: 'info' }, readySink), { startupChecks: [{ name: 'seed', check: () => 'loading' }] });
+    try {
+      expect((await starting.server.inject('/health/ready')).statusCode).toBe(503);
+      const probe = readyLines.filter((l) => l['route'] === '/health/ready');
+      expect(probe).toEqual([expect.objectContaining({ level: 30, statusCode: 503, msg: 'request' })]);
+      expect(readyLines.filter((l) => l['level'] >= 50)).toEqual([]);
+    } finally {
+      await starting.cleanup();
+    }
+  });
 });

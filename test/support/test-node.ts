@@ -8,7 +8,7 @@ import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { TrustList } from '../../src/auth/trust-list.js';
 import { DEMO_TRUST_LIST, loadConfig, type NodeConfig } from '../../src/config.js';
 import { storeOn, type Store } from '../../src/repositories/store.js';
-import { createServer } from '../../src/server.js';
+import { createServer, type ServerDependencies } from '../../src/server.js';
 import { loadTerminologyCatalogue } from '../../src/terminology/catalogue-loader.js';
 import type { TerminologyCatalogue } from '../../src/terminology/terminology-catalogue.js';
 import { createValidator, type ProfileValidator } from '../../src/validation/index.js';
@@ -75,6 +75,8 @@ export function demoTerminology(): TerminologyCatalogue {
 export interface TestNodeOptions {
   /** A translation catalogue: `$summary` then honours Accept-Language. */
   terminology?: TerminologyCatalogue;
+  /** Parts readied after the start (as the seed is), reported by `/health/ready`. */
+  startupChecks?: ServerDependencies['startupChecks'];
 }
 
 /** Builds a node on a fresh database of the backend, with silent logs. */

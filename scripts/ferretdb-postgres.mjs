@@ -14,10 +14,9 @@
 // FerretDB is the binary built by scripts/install-ferretdb.sh.
 import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FERRETDB_BIN } from './mongo-test-server.mjs';
+import { FERRETDB_BIN, freePort, waitForPort } from './mongo-test-server.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -29,38 +28,6 @@ function postgresBin() {
   if (versions.length === 0) throw new Error('ferretdb-postgres: no PostgreSQL binaries in /usr/lib/postgresql/*/bin; set PONTIS_PG_BIN');
   versions.sort((a, b) => Number(b) - Number(a));
   return join(base, versions[0], 'bin');
-}
-
-/** @returns {Promise<number>} */
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** @param {number} port @param {import('node:child_process').ChildProcess} child @param {number} timeoutMs */
-async function waitForPort(port, child, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`FerretDB exited with code ${child.exitCode}`);
-    const open = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`FerretDB did not listen on port ${port} within ${timeoutMs} ms`);
 }
 
 /** Runs a PostgreSQL command, as the `postgres` user when we are root. */

@@ -14,8 +14,8 @@ export const NO_SERVER_HELP =
   'No MongoDB-wire server for the storage tests. Either set MONGODB_URI to a MongoDB (or FerretDB) ' +
   'server, or build FerretDB with `scripts/install-ferretdb.sh` (needs Go), which the tests then start themselves.';
 
-/** @returns {Promise<number>} */
-async function freePort() {
+/** A free loopback port. @returns {Promise<number>} */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -27,8 +27,8 @@ async function freePort() {
   });
 }
 
-/** @param {number} port @param {import('node:child_process').ChildProcess} child @param {number} timeoutMs */
-async function waitForPort(port, child, timeoutMs) {
+/** Waits until FerretDB listens on `port`. @param {number} port @param {import('node:child_process').ChildProcess} child @param {number} timeoutMs */
+export async function waitForPort(port, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`FerretDB exited with code ${child.exitCode}`);

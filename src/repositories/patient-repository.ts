@@ -91,6 +91,8 @@ const MAX_REMEMBERED_CLAIMS = 200_000;
 export class PatientRepository {
   private readonly patients: DocumentCollection<PatientRecord>;
   private readonly claims: DocumentCollection<IdentifierClaim>;
+  /** Upgrades done once per store (their `_id` names them), so that later starts skip them. */
+  private readonly upgrades: DocumentCollection<{ _id: string }>;
   /**
    * Who holds each identifier seen by this instance. A claim is inserted once and never changed
    * or removed, so remembering it is always right, across instances too: a known patient's push
@@ -100,6 +102,7 @@ export class PatientRepository {
   constructor(database: DocumentDatabase) {
     this.patients = database.collection<PatientRecord>('patients');
     this.claims = database.collection<IdentifierClaim>('patient_identifiers');
+    this.upgrades = database.collection<{ _id: string }>('store_upgrades');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -121,12 +124,21 @@ export class PatientRepository {
    * backend filters it in the database, so a store with nothing to do reads no patient.
    */
   private async addSearchKeys(): Promise<void> {
+    // Once per store: every later start would otherwise read the whole collection (a scan on FerretDB).
+    const marker = `patient-search-keys-${SEARCH_KEYS_VERSION}`;
+    if (await this.upgrades.findOne({ _id: marker })) return;
     const outdated = await this.patients.find({ searchKeysVersion: { $ne: SEARCH_KEYS_VERSION } }, { fields: ['family', 'given', 'birthDate'] });
     for (const patient of outdated) {
       // Only while still without keys: a push storing newer demographics meanwhile stores their keys
       // with them. (FerretDB 1.x does not apply such a condition atomically; the window is this
       // one update, once, when a store of an earlier release first opens.)
       await this.patients.updateOne({ _id: patient._id, searchKeysVersion: { $ne: SEARCH_KEYS_VERSION } }, { $set: searchKeysOf({ family: patient.family ?? [], given: patient.given ?? [], birthDate: patient.birthDate ?? null }) });
+    }
+    try {
+      await this.upgrades.insertOne({ _id: marker });
+    } catch (error) {
+      // Another instance finished the same upgrade first.
+      if (!(error instanceof DuplicateKeyError)) throw error;
     }
   }
 

@@ -99,19 +99,29 @@ describe.each(backends)('Patient search by demographics on the $name', (backend)
     expect(await found({ givenPrefix: '^s' })).toEqual([]);
   });
 
-  it('finds the patients of a store written by an earlier release (no search keys) once it opens', async () => {
-    const id = randomUUID();
-    const legacy = { family: ['legacy-family'], given: ['olga'], birthDate: '1944-07-08' };
-    // As an earlier release stored a patient: demographics, but none of the keys the search uses.
-    await database.collection<PatientRecord>('patients').insertOne({
-      _id: id, identifierKeys: ['urn:test:national|S6'], identifierSystems: ['urn:test:national'], identifierValues: ['S6'],
-      ...legacy, gender: 'female', json: '{}', sourceTimestampMs: 0, hasSummary: true, lastUpdated: new Date(),
-    });
-    const reopened = new PatientRepository(database);
-    await reopened.ensureIndexes();
-    const { patients: page } = await reopened.search({ familyPrefix: 'legacy-f', givenPrefix: 'ol', birthDate: { op: 'eq', value: '1944-07' } }, 0, 10);
-    expect(page.map((p) => p._id)).toEqual([id]);
-    expect(await database.collection<PatientRecord>('patients').findOne({ _id: id })).toMatchObject(searchKeysOf(legacy));
+  it('finds the patients of a store written by an earlier release (no search keys) once it opens, and looks only once', async () => {
+    // A store of an earlier release: its own database, without this release's upgrade marker.
+    const earlier = await backend.open();
+    try {
+      const id = randomUUID();
+      const legacy = { family: ['legacy-family'], given: ['olga'], birthDate: '1944-07-08' };
+      // As an earlier release stored a patient: demographics, but none of the keys the search uses.
+      await earlier.database.collection<PatientRecord>('patients').insertOne({
+        _id: id, identifierKeys: ['urn:test:national|S6'], identifierSystems: ['urn:test:national'], identifierValues: ['S6'],
+        ...legacy, gender: 'female', json: '{}', sourceTimestampMs: 0, hasSummary: true, lastUpdated: new Date(),
+      });
+      const reopened = new PatientRepository(earlier.database);
+      await reopened.ensureIndexes();
+      const { patients: page } = await reopened.search({ familyPrefix: 'legacy-f', givenPrefix: 'ol', birthDate: { op: 'eq', value: '1944-07' } }, 0, 10);
+      expect(page.map((p) => p._id)).toEqual([id]);
+      expect(await earlier.database.collection<PatientRecord>('patients').findOne({ _id: id })).toMatchObject(searchKeysOf(legacy));
+      // The upgrade is recorded: a later start does not read the patients again (a scan on FerretDB).
+      await earlier.database.collection<PatientRecord>('patients').updateOne({ _id: id }, { $set: { searchKeysVersion: 0 } });
+      await new PatientRepository(earlier.database).ensureIndexes();
+      expect(await earlier.database.collection<PatientRecord>('patients').findOne({ _id: id })).toMatchObject({ searchKeysVersion: 0 });
+    } finally {
+      await earlier.cleanup();
+    }
   });
 });
 

@@ -1,8 +1,9 @@
+import { deserialize, serialize } from 'node:v8';
 import type * as Mingo from 'mingo';
 import { DuplicateKeyError, StoreFullError } from './document-collection.js';
-import type { DocumentCollection, DocumentDatabase, Filter, FindOptions, IndexSpec, Sort, StoreCapacity, Update } from './document-collection.js';
-
-type Doc = { _id: string } & Record<string, unknown>;
+import type { DocumentCollection, DocumentDatabase, Filter, FindOptions, IndexSpec, StoreCapacity, Update } from './document-collection.js';
+import { ValueIndex } from './embedded-index.js';
+import { applySimpleUpdate, indexedValues, inOperand, isScalar, simplePredicate, simpleSort, type Doc } from './embedded-query.js';
 
 let mingoModule: Promise<typeof Mingo> | undefined;
 /**
@@ -11,186 +12,29 @@ let mingoModule: Promise<typeof Mingo> | undefined;
  */
 const mingo = (): Promise<typeof Mingo> => (mingoModule ??= import('mingo'));
 
-function pick<T extends Doc>(doc: T, fields: readonly string[] | undefined): T {
-  if (fields === undefined) return structuredClone(doc);
-  const out: Record<string, unknown> = { _id: doc._id };
-  for (const f of fields) if (f in doc) out[f] = structuredClone(doc[f]);
-  return out as T;
-}
-
-/** MongoDB equality: the value itself, or an element of an array field. */
-function matchesValue(field: unknown, value: string | number | boolean): boolean {
-  return field === value || (Array.isArray(field) && field.includes(value));
-}
-
-type Scalar = string | number | boolean;
-const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
-const RANGE_OPERATORS = new Set(['$lt', '$lte', '$gt', '$gte']);
-const FIELD_OPERATORS = new Set([...RANGE_OPERATORS, '$in', '$exists', '$ne']);
-
-/** A Date of any realm (structuredClone and test sandboxes make Dates of their own). */
-const isDate = (v: unknown): v is Date => Object.prototype.toString.call(v) === '[object Date]';
-
-/** MongoDB's comparison of two values of one type (numbers, strings, dates); undefined across types. */
-function compare(a: unknown, b: unknown): number | undefined {
-  if (isDate(a) && isDate(b)) return a.getTime() - b.getTime();
-  if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')) return a < b ? -1 : a > b ? 1 : 0;
-  return undefined;
-}
-
-function inRange(value: unknown, ops: Record<string, unknown>): boolean {
-  const values = Array.isArray(value) ? value : [value];
-  return values.some((v) =>
-    Object.entries(ops).every(([op, bound]) => {
-      const c = compare(v, bound);
-      if (c === undefined) return false;
-      return op === '$lt' ? c < 0 : op === '$lte' ? c <= 0 : op === '$gt' ? c > 0 : c >= 0;
-    }),
-  );
-}
-
-/** The scalars of an `$in` operand, or undefined when it holds anything else (mingo answers). */
-function inOperand(condition: unknown): Scalar[] | undefined {
-  if (condition === null || typeof condition !== 'object' || isDate(condition) || Array.isArray(condition)) return undefined;
-  const values = (condition as Record<string, unknown>)['$in'];
-  return Array.isArray(values) && values.every(isScalar) ? values : undefined;
-}
-
 /**
- * A predicate for filters made of equality on scalars, ranges ($lt, $lte, $gt, $gte), `$in` and
- * `$ne` of scalars and `$exists` on top-level fields, the shapes of the hot paths and of start-up;
- * undefined for anything else (mingo answers).
+ * A document as the store keeps it: V8's serialisation (structuredClone's, so Dates, Buffers and
+ * undefined come back as they went in), in a Buffer of its own size. Bytes outside the heap are not
+ * walked by the garbage collector, so a store of 100,000 documents does not slow every
+ * collection, and each read decodes a fresh copy for its caller. Strings of Latin-1 text take a
+ * byte a character, others two, as in the heap.
  */
-function simplePredicate(filter: Filter): ((doc: Doc) => boolean) | undefined {
-  const tests: Array<(doc: Doc) => boolean> = [];
-  for (const [k, v] of Object.entries(filter)) {
-    if (k.startsWith('$') || k.includes('.')) return undefined;
-    if (isScalar(v)) {
-      tests.push((d) => matchesValue(d[k], v));
-    } else if (v !== null && typeof v === 'object' && !isDate(v) && !Array.isArray(v)) {
-      const ops = v as Record<string, unknown>;
-      const keys = Object.keys(ops);
-      if (keys.length === 0 || !keys.every((op) => FIELD_OPERATORS.has(op))) return undefined;
-      const ranges: Record<string, unknown> = {};
-      for (const [op, operand] of Object.entries(ops)) {
-        if (op === '$exists') {
-          // As mingo (and MongoDB for top-level fields): present, whatever its value, null included.
-          if (typeof operand !== 'boolean') return undefined;
-          tests.push((d) => (d[k] !== undefined) === operand);
-        } else if (op === '$ne') {
-          // Neither the value nor an array holding it; a missing field matches.
-          if (!isScalar(operand)) return undefined;
-          tests.push((d) => !matchesValue(d[k], operand));
-        } else if (op === '$in') {
-          const values = inOperand(ops);
-          if (!values) return undefined;
-          tests.push((d) => values.some((value) => matchesValue(d[k], value)));
-        } else {
-          if (!isScalar(operand) && !isDate(operand)) return undefined;
-          ranges[op] = operand;
-        }
-      }
-      if (Object.keys(ranges).length > 0) tests.push((d) => inRange(d[k], ranges));
-    } else {
-      return undefined;
-    }
-  }
-  return (d) => tests.every((t) => t(d));
+function encode(doc: Doc): Buffer {
+  // Copied to its exact size: the serialiser's own buffer may be up to twice as large, and a
+  // small copy shares Node's pool instead of having an ArrayBuffer of its own.
+  return Buffer.from(serialize(doc));
 }
 
-/**
- * Sorts by top-level fields each holding one type of comparable value (strings, numbers or
- * dates) in every document; undefined otherwise (mingo applies MongoDB's order across types).
- * The sort is stable, so ties keep their insertion order.
- */
-function simpleSort<T extends Doc>(docs: T[], sort: Sort): T[] | undefined {
-  const keys = Object.entries(sort);
-  for (const [field] of keys) {
-    if (field.includes('.') || field.startsWith('$')) return undefined;
-    let kind: string | undefined;
-    for (const d of docs) {
-      const value = d[field];
-      const k = isDate(value) ? 'date' : typeof value;
-      if (k !== 'string' && k !== 'number' && k !== 'date') return undefined;
-      if (kind !== undefined && kind !== k) return undefined;
-      kind = k;
-    }
-  }
-  return docs.sort((a, b) => {
-    for (const [field, direction] of keys) {
-      const c = compare(a[field], b[field]) ?? 0;
-      if (c !== 0) return c * direction;
-    }
-    return 0;
-  });
-}
-
-/** A character V8 cannot keep in one byte (beyond Latin-1). */
-const TWO_BYTE = /[\u0100-\uffff]/;
-/** What one stored document costs besides its fields: its map entry and index entries. */
+/** What one stored document costs besides its bytes: its map entry, `_id` and Buffer object. */
 const ENTRY_BYTES = 160;
+/** What one index entry costs (its map slot or Set member). */
+const INDEX_ENTRY_BYTES = 40;
 
-/**
- * An estimate of the heap a value holds, for the store's bound: V8 keeps a string of Latin-1
- * characters in one byte each and any other in two; objects cost a header and a slot per field.
- * Checked against the heap measured per stored document (bench/embedded-memory.mjs, BENCHMARKS.md).
- */
-export function heapBytes(value: unknown): number {
-  switch (typeof value) {
-    case 'string':
-      return 16 + (TWO_BYTE.test(value) ? 2 : 1) * value.length;
-    case 'number':
-      return 16;
-    case 'object': {
-      if (value === null) return 0;
-      if (isDate(value)) return 48;
-      if (ArrayBuffer.isView(value)) return 96 + value.byteLength;
-      if (Array.isArray(value)) {
-        let bytes = 16 + 8 * value.length;
-        for (const item of value) bytes += heapBytes(item);
-        return bytes;
-      }
-      let bytes = 24;
-      for (const field of Object.values(value as Record<string, unknown>)) bytes += 8 + heapBytes(field);
-      return bytes;
-    }
-    default:
-      return 0;
-  }
-}
-
-/** `$set` and `$addToSet` (with or without `$each`) on top-level fields; false for anything else (mingo applies it). */
-function applySimpleUpdate(doc: Doc, update: Update): boolean {
-  for (const [op, fields] of Object.entries(update)) {
-    if ((op !== '$set' && op !== '$addToSet') || Object.keys(fields).some((k) => k.includes('.') || k.startsWith('$'))) return false;
-    if (op === '$addToSet') {
-      for (const [k, v] of Object.entries(fields)) {
-        const current = doc[k];
-        if (current !== undefined && !Array.isArray(current)) return false;
-        const each = v !== null && typeof v === 'object' && '$each' in v ? (v as { $each: unknown[] }).$each : [v];
-        if (!each.every(isScalar)) return false;
-      }
-    }
-  }
-  for (const [op, fields] of Object.entries(update)) {
-    for (const [k, v] of Object.entries(fields)) {
-      if (op === '$set') {
-        (doc as Record<string, unknown>)[k] = structuredClone(v);
-      } else {
-        const each = v !== null && typeof v === 'object' && '$each' in v ? (v as { $each: Scalar[] }).$each : [v as Scalar];
-        const array = ((doc[k] as Scalar[] | undefined) ?? []).slice();
-        for (const item of each) if (!array.includes(item)) array.push(item);
-        (doc as Record<string, unknown>)[k] = array;
-      }
-    }
-  }
-  return true;
-}
-
-/** The scalar values a field holds for equality matching: itself, or its array's elements. */
-function indexedValues(value: unknown): Scalar[] {
-  if (isScalar(value)) return [value];
-  return Array.isArray(value) ? value.filter(isScalar) : [];
+function project<T extends Doc>(doc: T, fields: readonly string[] | undefined): T {
+  if (fields === undefined) return doc;
+  const out: Record<string, unknown> = { _id: doc._id };
+  for (const f of fields) if (f in doc) out[f] = doc[f];
+  return out as T;
 }
 
 /**
@@ -202,6 +46,8 @@ function indexedValues(value: unknown): Scalar[] {
 class Ledger implements StoreCapacity {
   usedBytes = 0;
   reservedBytes = 0;
+  /** Documents stored, all collections together. */
+  documents = 0;
   readonly patientDataBytes: number;
 
   constructor(readonly maxBytes: number) {
@@ -224,69 +70,74 @@ class Ledger implements StoreCapacity {
 const PATIENT_DATA = new Set(['summary_versions', 'summaries', 'patients', 'patient_identifiers', 'patient_changes', 'consent_versions', 'consents']);
 
 /**
- * In-process collection with MongoDB query and update semantics (mingo for the general case).
- * The first field of every declared index is indexed by value, as a database would, so that
- * lookups by patient, identifier or window do not scan: the store's cost per request stays flat
- * as it grows. Unique indexes are enforced through the same maps. Every write is weighed
+ * In-process collection with MongoDB query and update semantics (mingo for the general case),
+ * each document kept encoded ({@link encode}) and decoded when a query needs it. The first field
+ * of every declared index is indexed by value, as a database would, so that look-ups by patient,
+ * identifier or window decode only the documents they return: the store's cost per request stays
+ * flat as it grows. Unique indexes are enforced through the same maps. Every write is weighed
  * against the store's bound before anything of it changes.
  */
 class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
-  private readonly docs = new Map<string, T>();
-  /** Field → value → ids of the documents holding it. */
-  private readonly indexes = new Map<string, Map<Scalar, Set<string>>>();
+  private readonly docs = new Map<string, Buffer>();
+  /** Field → its index. */
+  private readonly indexes = new Map<string, ValueIndex>();
   private readonly uniqueFields = new Set<string>();
 
   constructor(
     private readonly ledger: Ledger,
     private readonly patientData: boolean,
+    private readonly stats: { decoded: number },
   ) {}
 
-  /** Documents that may match `filter`: one by `_id`, those an index names, or all. */
-  private candidates(filter: Filter): Iterable<T> {
+  private decode(bytes: Buffer): T {
+    this.stats.decoded++;
+    return deserialize(bytes) as T;
+  }
+
+  /** The `_id`s of the documents that may match `filter`: one by `_id`, those an index names, or all. */
+  private candidates(filter: Filter): Iterable<string> {
     const id = filter['_id'];
-    if (typeof id === 'string') {
-      const doc = this.docs.get(id);
-      return doc ? [doc] : [];
-    }
-    let best: Set<string> | undefined;
-    for (const [field, values] of this.indexes) {
+    if (typeof id === 'string') return this.docs.has(id) ? [id] : [];
+    let best: Iterable<string> | undefined;
+    let bestSize = Number.POSITIVE_INFINITY;
+    for (const [field, index] of this.indexes) {
       const wanted = filter[field];
-      let ids: Set<string> | undefined;
       if (isScalar(wanted)) {
-        ids = values.get(wanted);
-        if (!ids) return [];
+        const size = index.count(wanted);
+        if (size === 0) return [];
+        if (size < bestSize) [best, bestSize] = [index.ids(wanted), size];
       } else {
         const any = inOperand(wanted);
         if (!any) continue;
-        ids = new Set(any.flatMap((value) => [...(values.get(value) ?? [])]));
+        const ids = new Set(any.flatMap((value) => [...index.ids(value)]));
+        if (ids.size < bestSize) [best, bestSize] = [ids, ids.size];
       }
-      if (!best || ids.size < best.size) best = ids;
     }
-    if (!best) return this.docs.values();
-    return [...best].map((i) => this.docs.get(i)!);
+    // A copy: the caller may change the collection (deleteMany) while it walks them.
+    return best ? [...best] : [...this.docs.keys()];
   }
 
   private async matching(filter: Filter, options: FindOptions = {}): Promise<T[]> {
-    const source = this.candidates(filter);
     const simple = simplePredicate(filter);
+    const found: T[] = [];
+    // Stops early only where the order is insertion order and no mingo pass follows.
+    const end = simple && options.limit && !options.sort ? (options.skip ?? 0) + options.limit : Number.POSITIVE_INFINITY;
+    for (const id of this.candidates(filter)) {
+      const doc = this.decode(this.docs.get(id)!);
+      if (simple && !simple(doc)) continue;
+      found.push(doc);
+      if (found.length >= end) break;
+    }
     if (simple) {
       // Equality, ranges, $in and $exists on top-level fields (the hot paths and start-up)
       // without compiling a mingo query per call, which costs more than the rest of a request.
-      const found: T[] = [];
-      const end = options.limit && !options.sort ? (options.skip ?? 0) + options.limit : Number.POSITIVE_INFINITY;
-      for (const d of source) {
-        if (!simple(d)) continue;
-        found.push(d);
-        if (found.length >= end) break;
-      }
       const sorted = options.sort ? simpleSort(found, options.sort) : found;
       if (sorted) {
         const from = options.skip ?? 0;
         return sorted.slice(from, options.limit ? from + options.limit : undefined);
       }
     }
-    // Candidates afresh: the loop above may have used up an iterator over every document.
-    let cursor = (await mingo()).find<T>([...this.candidates(filter)], filter);
+    let cursor = (await mingo()).find<T>(found, filter);
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit) cursor = cursor.limit(options.limit);
@@ -295,14 +146,15 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
 
   async findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
     const [first] = await this.matching(filter, { ...options, limit: 1 });
-    return first ? pick(first, options.fields) : null;
+    return first ? project(first, options.fields) : null;
   }
 
   async find(filter: Filter, options: FindOptions = {}): Promise<T[]> {
-    return (await this.matching(filter, options)).map((d) => pick(d, options.fields));
+    return (await this.matching(filter, options)).map((d) => project(d, options.fields));
   }
 
   async count(filter: Filter): Promise<number> {
+    if (Object.keys(filter).length === 0) return this.docs.size;
     return (await this.matching(filter)).length;
   }
 
@@ -310,37 +162,49 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     for (const field of this.uniqueFields) {
       const value = candidate[field];
       if (!isScalar(value)) continue;
-      const holders = this.indexes.get(field)?.get(value);
-      if (holders && [...holders].some((id) => id !== candidate._id)) throw new DuplicateKeyError('duplicate key');
+      for (const id of this.indexes.get(field)?.ids(value) ?? []) if (id !== candidate._id) throw new DuplicateKeyError('duplicate key');
     }
   }
 
-  private index(doc: T): void {
-    for (const [field, values] of this.indexes) {
+  /** How many index entries `doc` has. */
+  private entriesOf(doc: T): number {
+    let entries = 0;
+    for (const field of this.indexes.keys()) entries += indexedValues(doc[field]).length;
+    return entries;
+  }
+
+  /** Enters `doc` in every index; resolves to the entries made. */
+  private index(doc: T): number {
+    let entries = 0;
+    for (const [field, index] of this.indexes) {
       for (const value of indexedValues(doc[field])) {
-        let ids = values.get(value);
-        if (!ids) values.set(value, (ids = new Set()));
-        ids.add(doc._id);
+        index.add(value, doc._id);
+        entries++;
       }
     }
+    return entries;
   }
 
-  private unindex(doc: T): void {
-    for (const [field, values] of this.indexes) {
+  /** Takes `doc` out of every index; resolves to the entries removed. */
+  private unindex(doc: T): number {
+    let entries = 0;
+    for (const [field, index] of this.indexes) {
       for (const value of indexedValues(doc[field])) {
-        const ids = values.get(value);
-        ids?.delete(doc._id);
-        if (ids?.size === 0) values.delete(value);
+        index.delete(value, doc._id);
+        entries++;
       }
     }
+    return entries;
   }
 
-  private remove(id: string): boolean {
-    const doc = this.docs.get(id);
-    if (!doc) return false;
-    this.unindex(doc);
-    this.ledger.usedBytes -= ENTRY_BYTES + heapBytes(doc);
-    return this.docs.delete(id);
+  /** Removes `doc` (as decoded from the store) and gives back what it held. */
+  private remove(doc: T): boolean {
+    const bytes = this.docs.get(doc._id);
+    if (!bytes) return false;
+    const entries = this.unindex(doc);
+    this.ledger.usedBytes -= ENTRY_BYTES + bytes.byteLength + entries * INDEX_ENTRY_BYTES;
+    this.ledger.documents--;
+    return this.docs.delete(doc._id);
   }
 
   async insertOne(doc: T): Promise<void> {
@@ -350,29 +214,35 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
   /** One insert, synchronously: weighed, checked for unique keys, then stored whole or not at all. */
   private insertNow(doc: T): void {
     if (this.docs.has(doc._id)) throw new DuplicateKeyError('duplicate key');
-    const copy = structuredClone(doc);
-    this.assertUnique(copy);
-    const bytes = ENTRY_BYTES + heapBytes(copy);
-    this.ledger.admit(bytes, this.patientData);
-    this.docs.set(copy._id, copy);
-    this.index(copy);
-    this.ledger.usedBytes += bytes;
+    this.assertUnique(doc);
+    const bytes = encode(doc);
+    const entries = this.entriesOf(doc);
+    const weight = ENTRY_BYTES + bytes.byteLength + entries * INDEX_ENTRY_BYTES;
+    this.ledger.admit(weight, this.patientData);
+    this.docs.set(doc._id, bytes);
+    // Scalars only: the caller changing its document afterwards changes nothing here.
+    this.index(doc);
+    this.ledger.usedBytes += weight;
+    this.ledger.documents++;
   }
 
   async updateOne(filter: Filter, update: Update): Promise<boolean> {
     const [target] = await this.matching(filter, { limit: 1 });
     if (!target) return false;
-    // A shallow copy suffices for the common updates: they replace fields, never edit them in place.
-    let next = { ...target };
+    const before = this.docs.get(target._id)!;
+    // A shallow copy suffices for the common updates: they replace fields, never edit them in
+    // place; mingo may edit nested values in place, so it gets a copy of its own.
+    let next: T = { ...target };
     if (!applySimpleUpdate(next, update)) {
-      next = structuredClone(target);
+      next = this.decode(before);
       (await mingo()).update(next, update as Parameters<typeof Mingo.update>[1]);
     }
     this.assertUnique(next);
-    const growth = heapBytes(next) - heapBytes(target);
+    const bytes = encode(next);
+    const growth = bytes.byteLength - before.byteLength + (this.entriesOf(next) - this.entriesOf(target)) * INDEX_ENTRY_BYTES;
     this.ledger.admit(growth, this.patientData);
     this.unindex(target);
-    this.docs.set(next._id, next);
+    this.docs.set(target._id, bytes);
     this.index(next);
     this.ledger.usedBytes += growth;
     return true;
@@ -380,12 +250,12 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
 
   async deleteOne(filter: Filter): Promise<boolean> {
     const [target] = await this.matching(filter, { limit: 1 });
-    return target ? this.remove(target._id) : false;
+    return target ? this.remove(target) : false;
   }
 
   async deleteMany(filter: Filter): Promise<number> {
     const targets = await this.matching(filter);
-    for (const t of targets) this.remove(t._id);
+    for (const t of targets) this.remove(t);
     return targets.length;
   }
 
@@ -408,30 +278,34 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
   }
 
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
-    for (const index of indexes) {
-      const fields = Object.keys(index.keys);
+    for (const spec of indexes) {
+      const fields = Object.keys(spec.keys);
       const first = fields[0];
       if (first === undefined || first === '_id') continue;
       if (!this.indexes.has(first)) {
-        this.indexes.set(first, new Map());
+        const index = new ValueIndex();
+        this.indexes.set(first, index);
         // Documents stored before the index was declared.
-        for (const doc of this.docs.values()) {
+        for (const bytes of this.docs.values()) {
+          const doc = this.decode(bytes);
           for (const value of indexedValues(doc[first])) {
-            const values = this.indexes.get(first)!;
-            let ids = values.get(value);
-            if (!ids) values.set(value, (ids = new Set()));
-            ids.add(doc._id);
+            index.add(value, doc._id);
+            this.ledger.usedBytes += INDEX_ENTRY_BYTES;
           }
         }
       }
-      if (index.unique && fields.length === 1) this.uniqueFields.add(first);
+      if (spec.unique && fields.length === 1) this.uniqueFields.add(first);
     }
   }
 
   clear(): void {
-    for (const doc of this.docs.values()) this.ledger.usedBytes -= ENTRY_BYTES + heapBytes(doc);
+    for (const bytes of this.docs.values()) {
+      const doc = this.decode(bytes);
+      this.ledger.usedBytes -= ENTRY_BYTES + bytes.byteLength + this.entriesOf(doc) * INDEX_ENTRY_BYTES;
+      this.ledger.documents--;
+    }
     this.docs.clear();
-    for (const values of this.indexes.values()) values.clear();
+    for (const index of this.indexes.values()) index.clear();
   }
 }
 
@@ -445,6 +319,12 @@ export interface MemoryDatabaseOptions {
 }
 
 const MIB = 1024 * 1024;
+/**
+ * What the store counts for one pushed document of a new patient, with its record, patient,
+ * identifier claim and change (patient data), measured by bench/embedded-memory.mjs for the IPS
+ * examples: the minimal one (17 KB of JSON) and the all-sections one (103 KB).
+ */
+const STORED_BYTES_PER_DOCUMENT = { minimal: 20_000, allSections: 100_000 };
 
 /**
  * The embedded default store: zero set-up, nothing persisted, bounded in memory. Passes the same
@@ -454,6 +334,7 @@ export class MemoryDatabase implements DocumentDatabase {
   readonly kind = 'embedded' as const;
   private readonly collections = new Map<string, MemoryCollection<Doc>>();
   private readonly ledger: Ledger;
+  private readonly stats = { decoded: 0 };
 
   constructor(options: MemoryDatabaseOptions = {}) {
     this.ledger = new Ledger(options.maxBytes ?? Number.POSITIVE_INFINITY);
@@ -462,7 +343,7 @@ export class MemoryDatabase implements DocumentDatabase {
   collection<T extends { _id: string }>(name: string): DocumentCollection<T> {
     let collection = this.collections.get(name);
     if (!collection) {
-      collection = new MemoryCollection<Doc>(this.ledger, PATIENT_DATA.has(name));
+      collection = new MemoryCollection<Doc>(this.ledger, PATIENT_DATA.has(name), this.stats);
       this.collections.set(name, collection);
     }
     return collection as unknown as DocumentCollection<T>;
@@ -471,6 +352,19 @@ export class MemoryDatabase implements DocumentDatabase {
   capacity(): StoreCapacity {
     const { maxBytes, patientDataBytes, usedBytes, reservedBytes } = this.ledger;
     return { maxBytes, patientDataBytes, usedBytes, reservedBytes };
+  }
+
+  /**
+   * How many stored documents queries have decoded since the store opened: what a request costs
+   * the store, which must not grow with the number of documents stored (tests of the hot paths).
+   */
+  decodedDocuments(): number {
+    return this.stats.decoded;
+  }
+
+  /** How many documents the store holds, all collections together (records included). */
+  storedDocuments(): number {
+    return this.ledger.documents;
   }
 
   reserve(bytes: number): () => void {
@@ -490,7 +384,8 @@ export class MemoryDatabase implements DocumentDatabase {
   async describe(): Promise<string> {
     const { maxBytes, patientDataBytes } = this.ledger;
     if (!Number.isFinite(maxBytes)) return 'embedded in-memory store (not persistent), unbounded';
-    return `embedded in-memory store (not persistent), holds at most ${Math.round(maxBytes / MIB)} MiB (PONTIS_EMBEDDED_MAX_BYTES): documents, patients and Consents up to ${Math.round(patientDataBytes / MIB)} MiB, the rest kept for audit records`;
+    const about = (bytesPerDocument: number): string => Math.floor(patientDataBytes / bytesPerDocument).toLocaleString('en');
+    return `embedded in-memory store (not persistent), holds at most ${Math.round(maxBytes / MIB)} MiB (PONTIS_EMBEDDED_MAX_BYTES): documents, patients and Consents up to ${Math.round(patientDataBytes / MIB)} MiB (about ${about(STORED_BYTES_PER_DOCUMENT.minimal)} minimal or ${about(STORED_BYTES_PER_DOCUMENT.allSections)} all-sections IPS documents, each of its own patient), the rest kept for audit records`;
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MemoryDatabase } from '../../src/repositories/memory-database.js';
+import type { Backend } from '../support/stores.js';
+import { bodyOf, buildTestNode, documentFor, send, type TestNode } from '../support/test-node.js';
+
+/** The embedded store, kept at hand to read its counters. */
+function embedded(): Backend & { database?: MemoryDatabase } {
+  const backend: Backend & { database?: MemoryDatabase } = {
+    name: 'embedded store',
+    async open() {
+      const database = new MemoryDatabase();
+      backend.database = database;
+      return { database, cleanup: () => database.close() };
+    },
+  };
+  return backend;
+}
+
+describe('the embedded store on the hot paths, as it grows', () => {
+  const backend = embedded();
+  let node: TestNode;
+  let pushed = 0;
+
+  const push = async (): Promise<string> => {
+    const nationalId = `scale-${pushed++}`;
+    const response = await send(node.server, 'POST', '/fhir/Bundle', documentFor(nationalId, '2026-01-01T00:00:00Z'));
+    expect(response.statusCode).toBe(201);
+    return nationalId;
+  };
+  /** Documents the store decoded to answer `work`. */
+  const decodedBy = async (work: () => Promise<unknown>): Promise<number> => {
+    const before = backend.database!.decodedDocuments();
+    await work();
+    return backend.database!.decodedDocuments() - before;
+  };
+  const summaryOf = async (nationalId: string): Promise<void> => {
+    const response = await node.server.inject({ url: `/fhir/Patient/$summary?identifier=urn:test:national|${nationalId}` });
+    expect(response.statusCode).toBe(200);
+    expect(bodyOf(response)['resourceType']).toBe('Bundle');
+  };
+
+  beforeAll(async () => {
+    node = await buildTestNode(backend);
+  });
+  afterAll(() => node.cleanup());
+
+  it('decodes as many stored documents per push and per $summary with 5 documents stored as with 85', async () => {
+    for (let i = 0; i < 5; i++) await push();
+    await summaryOf('scale-0');
+    const small = { push: await decodedBy(push), summary: await decodedBy(() => summaryOf('scale-1')) };
+    for (let i = 0; i < 80; i++) await push();
+    await summaryOf('scale-60');
+    const large = { push: await decodedBy(push), summary: await decodedBy(() => summaryOf('scale-61')) };
+    expect(large).toEqual(small);
+    // Direct look-ups: a handful of documents, not the store.
+    expect(large.push).toBeLessThan(10);
+    expect(large.summary).toBeLessThan(10);
+    expect(backend.database!.storedDocuments()).toBeGreaterThan(5 * 85);
+  });
+
+  it('returns a fresh copy on every read: changing what it returned changes nothing stored', async () => {
+    const database = backend.database!;
+    const things = database.collection<{ _id: string; list: string[]; at: Date }>('things');
+    await things.insertOne({ _id: 'a', list: ['x'], at: new Date(0) });
+    const first = (await things.findOne({ _id: 'a' }))!;
+    first.list.push('y');
+    first.at.setTime(5);
+    const again = (await things.findOne({ _id: 'a' }))!;
+    expect(again.list).toEqual(['x']);
+    expect(again.at).toEqual(new Date(0));
+  });
+});

@@ -1,3 +1,4 @@
+import type { SerialisedWithoutServerMeta } from '../fhir/server-meta.js';
 import type { ValidationIssue } from './profile-validator.js';
 
 export { createValidator, DEFAULT_PROFILE_PACKAGES, ENGINE_VERSION } from './create-validator.js';
@@ -6,7 +7,7 @@ export { OffloadingValidator } from './offloading-validator.js';
 export { ProfileValidator, type ValidationIssue, type ValidatorOptions } from './profile-validator.js';
 
 /** What services ask of a validator: validate (pushed documents off the event loop when it can), and name the profile set in force. */
-export type DocumentValidator = Pick<Validator, 'profileSet' | 'validate' | 'checkDocument'>;
+export type DocumentValidator = Pick<Validator, 'profileSet' | 'validate' | 'checkDocument' | 'checkPush'>;
 
 /** What the node asks of a validator: ProfileValidator inline, or OffloadingValidator. */
 export interface Validator {
@@ -18,6 +19,11 @@ export interface Validator {
   validate(resource: unknown, profile?: string, json?: string): ValidationIssue[] | Promise<ValidationIssue[]>;
   /** A pushed document's issues and content hash, from its JSON text (OffloadingValidator: on a worker thread). */
   checkDocument?(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; contentHash: string }>;
+  /**
+   * A pushed document's issues and, without errors, its text to store less the server's members
+   * (`withServerMetaText` completes it), from its JSON text (OffloadingValidator: on a worker thread).
+   */
+  checkPush?(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; serialised?: SerialisedWithoutServerMeta }>;
   knows(profile: string): boolean;
   knowsType(type: string): boolean;
 }

@@ -5,6 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { documentContentHash } from '../documents/content-hash.js';
 import { fhirError } from '../fhir/operation-outcome.js';
+import { serialiseWithoutServerMeta, type SerialisedWithoutServerMeta } from '../fhir/server-meta.js';
 import { projectRoot } from '../project-root.js';
 import type { ProfileValidator, ValidationIssue, ValidatorOptions } from './profile-validator.js';
 import type { ValidationTask, ValidationVerdict } from './validation-worker.js';
@@ -98,7 +99,23 @@ export class OffloadingValidator {
     return { issues: verdict.issues, contentHash: verdict.contentHash! };
   }
 
-  private async run(script: string, task: ValidationTask): Promise<{ issues: ValidationIssue[]; contentHash?: string }> {
+  /**
+   * A pushed document, given as the JSON text of the request (`json`) and as parsed from it
+   * (`parsed`): its issues and, when it has no error, its text to store without the server's
+   * members (`serialised`, completed by `withServerMetaText` once the server's id is chosen). From
+   * the threshold up both come from a worker, so that the event loop neither validates nor
+   * serialises the document; smaller ones inline, on `parsed`.
+   */
+  async checkPush(json: string, parsed: Record<string, unknown>, profile?: string): Promise<{ issues: ValidationIssue[]; serialised?: SerialisedWithoutServerMeta }> {
+    if (!this.script || !utf8AtLeast(json, this.thresholdBytes)) {
+      const issues = this.inline.validate(parsed, profile);
+      return issues.some((i) => i.severity === 'error') ? { issues } : { issues, serialised: serialiseWithoutServerMeta(parsed) };
+    }
+    const verdict = await this.run(this.script, { json, ...(profile === undefined ? {} : { profile }), serialised: true });
+    return verdict.serialised === undefined ? { issues: verdict.issues } : { issues: verdict.issues, serialised: verdict.serialised };
+  }
+
+  private async run(script: string, task: ValidationTask): Promise<{ issues: ValidationIssue[]; contentHash?: string; serialised?: SerialisedWithoutServerMeta }> {
     this.pool ??= new Piscina<ValidationTask, ValidationVerdict>({
       filename: script,
       // Every worker kept: each holds its own copy of the definitions (about 80 MB, 0.3-0.7 s to load).

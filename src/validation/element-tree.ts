@@ -1,4 +1,4 @@
-import type { ElementDefinition, StructureDefinition } from './definitions.js';
+import type { CompactElementDefinition, CompactStructureDefinition } from './definitions.js';
 
 /** A type an element may take. */
 export interface TypeRef {
@@ -79,17 +79,17 @@ const SYSTEM_TYPES: Record<string, string> = {
   'http://hl7.org/fhirpath/System.Time': 'time',
 };
 
-function typeCode(t: NonNullable<ElementDefinition['type']>[number]): string {
+function typeCode(t: NonNullable<CompactElementDefinition['type']>[number]): string {
   const declared = t.extension?.find((e) => e.url === FHIR_TYPE_EXTENSION)?.valueUrl;
   return declared ?? SYSTEM_TYPES[t.code] ?? t.code;
 }
 
-function fixedOrPattern(e: ElementDefinition, prefix: 'fixed' | 'pattern'): [string, unknown] | undefined {
-  for (const key of Object.keys(e)) if (key.startsWith(prefix) && key.length > prefix.length) return [key.slice(prefix.length), e[key]];
+function fixedOrPattern(e: CompactElementDefinition, prefix: 'fixed' | 'pattern'): [string, unknown] | undefined {
+  for (const [key, value] of Object.entries(e)) if (key.startsWith(prefix) && key.length > prefix.length) return [key.slice(prefix.length), value];
   return undefined;
 }
 
-function toNode(e: ElementDefinition): ElementNode {
+function toNode(e: CompactElementDefinition): ElementNode {
   const last = e.path.slice(e.path.lastIndexOf('.') + 1);
   const isChoice = last.endsWith('[x]');
   const fixed = fixedOrPattern(e, 'fixed');
@@ -134,7 +134,7 @@ function toNode(e: ElementDefinition): ElementNode {
  * (`Bundle.entry:composition.resource`), so each element hangs under its parent id, and an
  * element whose last id segment names a slice hangs among the slices of the sliced element.
  */
-export function compileElementTree(sd: StructureDefinition): ElementNode {
+export function compileElementTree(sd: CompactStructureDefinition): ElementNode {
   const elements = sd.snapshot?.element ?? [];
   const byId = new Map<string, ElementNode>();
   let root: ElementNode | undefined;

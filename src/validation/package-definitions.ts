@@ -1,9 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FhirResource } from 'fhir/r4.js';
+import { isResourceOf } from '../fhir/resources.js';
 import { projectRoot } from '../project-root.js';
 import { compactStructureDefinition, loadBaseDefinitions, trimTerminology } from './base-definitions.js';
-import type { StructureDefinition } from './definition-shapes.js';
+import type { CompactStructureDefinition, PackageResource } from './definition-shapes.js';
 import { DefinitionRegistry } from './definitions.js';
 
 /**
@@ -20,9 +22,9 @@ import { DefinitionRegistry } from './definitions.js';
 export interface PackageContent {
   folder: string;
   /** In the order the registry is to receive them, each with a snapshot. */
-  structureDefinitions: StructureDefinition[];
+  structureDefinitions: CompactStructureDefinition[];
   /** ValueSets and CodeSystems (other resources may be among them: the terminology ignores them). */
-  terminology: unknown[];
+  terminology: PackageResource[];
 }
 
 interface CompactPackages {
@@ -63,8 +65,9 @@ function readPackageBytes(folders: readonly string[], fingerprint?: Hash): Packa
 /** Parses the package files; `registry` (holding the base) derives the snapshots of differential-only profiles. */
 function parsePackages(folders: readonly string[], bytes: PackageBytes, registry: DefinitionRegistry): PackageContent[] {
   return folders.map((folder) => {
-    const resources = bytes.files.filter((f) => f.folder === folder).map((f) => JSON.parse(f.bytes.toString('utf8')) as { resourceType?: string; url?: string });
-    const definitions = resources.filter((r): r is StructureDefinition => r.resourceType === 'StructureDefinition');
+    // Package files are FHIR resources; a StructureDefinition is read for what the validator reads of it.
+    const resources = bytes.files.filter((f) => f.folder === folder).map((f) => JSON.parse(f.bytes.toString('utf8')) as FhirResource);
+    const definitions = resources.filter((r): r is CompactStructureDefinition & FhirResource => isResourceOf(r, 'StructureDefinition'));
     registry.add(definitions);
     // What the registry now holds for each of them: derived snapshots included, later files winning.
     const urls = [...new Set(definitions.map((sd) => sd.url))];
@@ -101,7 +104,7 @@ export function writeCompactPackages(folders: readonly string[]): string {
   const packages = parsePackages(folders, bytes, registry).map((p) => ({
     folder: p.folder,
     structureDefinitions: p.structureDefinitions.map(compactStructureDefinition),
-    terminology: (p.terminology as Record<string, unknown>[]).filter((r) => r['resourceType'] === 'ValueSet' || r['resourceType'] === 'CodeSystem').map(trimTerminology),
+    terminology: p.terminology.filter((r) => isResourceOf(r, 'ValueSet', 'CodeSystem')).map(trimTerminology),
   }));
   const path = COMPACT();
   writeFileSync(path, JSON.stringify({ format: FORMAT, digest: bytes.digest, packages } satisfies CompactPackages));

@@ -1,5 +1,5 @@
 import { BindingRules } from './bindings.js';
-import { canonicalUrl, type DefinitionRegistry, type StructureDefinition } from './definitions.js';
+import { canonicalUrl, type DefinitionRegistry, type CompactStructureDefinition } from './definitions.js';
 import { anchorTarget, checkDocumentLinks } from './document-links.js';
 import { compileElementTree, findByPath, profilesOf, type ElementNode, type ObjectShape } from './element-tree.js';
 import { ExtensionRules } from './extensions.js';
@@ -104,7 +104,7 @@ export class ProfileValidator {
     return this.registry.get(profile) !== undefined;
   }
 
-  private tree(sd: StructureDefinition): ElementNode {
+  private tree(sd: CompactStructureDefinition): ElementNode {
     let tree = this.trees.get(sd.url);
     if (!tree) {
       tree = compileElementTree(sd);
@@ -122,7 +122,7 @@ export class ProfileValidator {
     }
     const meta = resource['meta'];
     const declared = isObject(meta) && Array.isArray(meta['profile']) ? meta['profile'].filter((p): p is string => typeof p === 'string') : [];
-    const profiles: StructureDefinition[] = [];
+    const profiles: CompactStructureDefinition[] = [];
     // R4: an Observation with a vital sign's LOINC code conforms to that vital sign's profile.
     const implied = type === 'Observation' ? vitalSignsProfile(resource) : undefined;
     for (const url of implied ? [...requested, ...declared, implied] : [...requested, ...declared]) {
@@ -154,7 +154,7 @@ export class ProfileValidator {
    * Issues of a resource against one profile, with paths relative to the resource, computed once
    * per run: slicing by profile asks the same question the entry's own validation asks.
    */
-  private issuesAgainst(resource: JsonObject, sd: StructureDefinition, run: Run): ValidationIssue[] {
+  private issuesAgainst(resource: JsonObject, sd: CompactStructureDefinition, run: Run): ValidationIssue[] {
     let byProfile = run.profileIssues.get(resource);
     if (!byProfile) {
       byProfile = new Map();

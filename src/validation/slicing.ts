@@ -1,5 +1,5 @@
 import type { BindingRules } from './bindings.js';
-import type { DefinitionRegistry, StructureDefinition } from './definitions.js';
+import type { DefinitionRegistry, CompactStructureDefinition } from './definitions.js';
 import { profilesOf, type ElementNode } from './element-tree.js';
 import type { ExtensionRules } from './extensions.js';
 import { deepEqual, isObject, matchesPattern, type JsonObject } from './json-values.js';
@@ -14,9 +14,9 @@ type Discriminator = { type: string; path: string };
 
 /** What slicing by profile asks of the walk (profile-validator.ts): a profile's tree, and a resource's issues against it. */
 export interface ProfileWalk {
-  tree(sd: StructureDefinition): ElementNode;
+  tree(sd: CompactStructureDefinition): ElementNode;
   /** Issues of a resource against one profile, computed once per run. */
-  issuesAgainst(resource: JsonObject, sd: StructureDefinition, run: Run): ValidationIssue[];
+  issuesAgainst(resource: JsonObject, sd: CompactStructureDefinition, run: Run): ValidationIssue[];
 }
 
 /**

@@ -2,31 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseDefinitions } from './base-definitions.js';
 import { loadBaseDefinitions } from './base-definitions.js';
+import type { CompactCodeSystem, CompactConcept, CompactValueSet, PackageResource } from './definition-shapes.js';
 import { canonicalUrl } from './definitions.js';
 
-interface Concept {
-  code: string;
-  concept?: Concept[];
-}
-interface CodeSystem {
-  resourceType: 'CodeSystem';
-  url: string;
-  version?: string;
-  content?: string;
-  concept?: Concept[];
-}
-interface ConceptSetComponent {
-  system?: string;
-  concept?: { code: string }[];
-  filter?: { property?: string; op?: string; value?: string }[];
-  valueSet?: string[];
-}
-interface ValueSet {
-  resourceType: 'ValueSet';
-  url: string;
-  compose?: { include: ConceptSetComponent[]; exclude?: ConceptSetComponent[] };
-  expansion?: { contains?: { system?: string; code?: string; contains?: unknown[] }[] };
-}
+type ConceptSetComponent = NonNullable<CompactValueSet['compose']>['include'][number];
 
 /** Codes of an expanded value set, as `system|code`, and codes alone for `code` elements. */
 export interface Expansion {
@@ -40,15 +19,16 @@ export interface Expansion {
  * here: bindings to it are not checked.
  */
 export class Terminology {
-  private readonly valueSets = new Map<string, ValueSet>();
-  private readonly codeSystems = new Map<string, CodeSystem>();
+  private readonly valueSets = new Map<string, CompactValueSet>();
+  private readonly codeSystems = new Map<string, CompactCodeSystem>();
   private readonly expansions = new Map<string, Expansion | null>();
   private readonly versions = new Map<string, string>();
 
-  add(resources: Iterable<unknown>): this {
-    for (const r of resources as Iterable<ValueSet | CodeSystem>) {
-      if (r.resourceType === 'ValueSet') this.valueSets.set(r.url, r);
-      else if (r.resourceType === 'CodeSystem') this.codeSystems.set(r.url, r);
+  /** Adds the ValueSets and CodeSystems among `resources` (others are ignored, as are those without a canonical). */
+  add(resources: Iterable<PackageResource>): this {
+    for (const r of resources) {
+      if (r.resourceType === 'ValueSet' && r.url !== undefined) this.valueSets.set(r.url, r);
+      else if (r.resourceType === 'CodeSystem' && r.url !== undefined) this.codeSystems.set(r.url, r);
     }
     return this;
   }
@@ -61,7 +41,7 @@ export class Terminology {
   /** Adds the ValueSet and CodeSystem files of an unpacked package folder. */
   addPackage(folder: string): this {
     const files = readdirSync(folder).filter((f) => /^(ValueSet|CodeSystem)-.*\.json$/.test(f));
-    return this.add(files.map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as unknown));
+    return this.add(files.map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as PackageResource));
   }
 
   /** Whether `url` names a ValueSet known here (and no CodeSystem). */
@@ -136,7 +116,7 @@ export class Terminology {
     const cs = this.codeSystems.get(system);
     if (!cs || (cs.content !== undefined && cs.content !== 'complete') || !cs.concept) return undefined;
     const all: { code: string; ancestors: string[] }[] = [];
-    const walk = (concepts: Concept[], ancestors: string[]): void => {
+    const walk = (concepts: CompactConcept[], ancestors: string[]): void => {
       for (const c of concepts) {
         all.push({ code: c.code, ancestors });
         if (c.concept) walk(c.concept, [...ancestors, c.code]);
@@ -184,7 +164,7 @@ export class Terminology {
       } else {
         const cs = this.codeSystems.get(part.system);
         if (!cs || (cs.content !== undefined && cs.content !== 'complete') || !cs.concept) return undefined;
-        const walk = (concepts: Concept[]): void => {
+        const walk = (concepts: CompactConcept[]): void => {
           for (const c of concepts) {
             codings!.add(`${part.system}|${c.code}`);
             if (c.concept) walk(c.concept);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBaseDefinitions } from '../../src/validation/base-definitions.js';
-import type { ElementDefinition, StructureDefinition } from '../../src/validation/definitions.js';
+import type { CompactElementDefinition, CompactStructureDefinition } from '../../src/validation/definitions.js';
 import { allSections, minimal, type Json } from '../support/test-node.js';
 
 /**
@@ -26,18 +26,18 @@ const IPS = join('profiles', 'hl7.fhir.uv.ips-2.0.0', 'package');
 /** Slices of the IPS Bundle that a document must fill: their profiles decide validity. */
 const REQUIRED_SLICE_TYPES = new Set(['Composition', 'Patient']);
 
-function ipsProfile(type: string): StructureDefinition | undefined {
+function ipsProfile(type: string): CompactStructureDefinition | undefined {
   const file = join(IPS, `StructureDefinition-${type}-uv-ips.json`);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StructureDefinition) : undefined;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CompactStructureDefinition) : undefined;
 }
 
 /** Top-level elements of a resource definition (`Patient.name`, not `Patient.name.given`), no slices. */
-function topLevel(sd: StructureDefinition): ElementDefinition[] {
+function topLevel(sd: CompactStructureDefinition): CompactElementDefinition[] {
   return (sd.snapshot?.element ?? []).filter((e) => e.id.split('.').length === 2 && !e.id.includes(':'));
 }
 
 /** The JSON names an element may take in a resource (`onset[x]` → `onsetDateTime`, ...). */
-function presentKeys(resource: Json, e: ElementDefinition): string[] {
+function presentKeys(resource: Json, e: CompactElementDefinition): string[] {
   const name = e.path.split('.')[1]!;
   if (!name.endsWith('[x]')) return resource[name] === undefined ? [] : [name];
   const stem = name.slice(0, -3);
@@ -59,7 +59,7 @@ export function generatedCases(): GeneratedCase[] {
 }
 
 /** The cases derived from the entries of one official document. */
-function derive(label: string, make: () => Json, firstOfType: boolean, baseOf: Map<string, StructureDefinition>, cases: GeneratedCase[]): void {
+function derive(label: string, make: () => Json, firstOfType: boolean, baseOf: Map<string, CompactStructureDefinition>, cases: GeneratedCase[]): void {
   const entries = make()['entry'] as Json[];
   const seenTypes = new Set<string>();
 

@@ -1,11 +1,12 @@
 import type { Request } from '@hapi/hapi';
 import type { Requester } from '../auth/requester.js';
 import type { ConsentDecision } from '../consent/consent-decision.js';
+import { factRecordOf } from './audit-facts.js';
 
 /**
- * Who is asking, for one request, and what the request came to touch. Handed to every service
- * method that returns patient data (the patient-data gate refuses without it), and read by the
- * audit plugin to write the request's record.
+ * Who is asking, for one request. Handed to every service method that returns patient data (the
+ * patient-data gate refuses without it). What the request touched and was decided, its audit
+ * record's facts, is written by the gate only and read with `auditFactsOf` (audit-facts.ts).
  */
 export interface AccessContext {
   /** Undefined until authentication succeeds (audit records of refused tokens have none). */
@@ -15,16 +16,20 @@ export interface AccessContext {
   traceparent?: string;
   /** When the request arrived: consent periods and token windows are judged at this time. */
   at: Date;
-  /** Patients whose data the request reached or asked for (node ids). */
+  /**
+   * @deprecated The storage of the audit record's patients, for code not yet moved to the gate;
+   * write through `gate.reached`, read `auditFactsOf(access).patients`.
+   */
   readonly patients: Set<string>;
-  /** Resources read or written (`Bundle/<id>/_history/<v>`, `Consent/<id>`, ...). */
+  /**
+   * @deprecated The storage of the audit record's resources, for code not yet moved to the gate;
+   * write through `disclosure.touched` or `gate.touched`, read `auditFactsOf(access).resources`.
+   */
   readonly resources: string[];
-  /** The consent decision the data was released (or refused) under, when one was taken. */
-  decision?: ConsentDecision;
-  /** Set when the request was refused for going over a request budget. */
-  throttled?: boolean;
-  /** Set when a break-glass read went through although over the requester's budget for the patient. */
-  overBudget?: boolean;
+  /** @deprecated Read `auditFactsOf(access).decision`. */
+  readonly decision?: ConsentDecision | undefined;
+  /** @deprecated Setting it notes a refusal over the requester's budget; the gate's `admitRequester` does it. */
+  throttled?: boolean | undefined;
 }
 
 /** The access context of an authenticated caller: what every service method is handed. */
@@ -36,8 +41,25 @@ declare module '@hapi/hapi' {
   }
 }
 
+/** A new access context, its audit facts empty (the node's tools, tests; requests use {@link accessOf}). */
+export function newAccessContext(requestId: string, requester?: Requester, at = new Date()): AccessContext {
+  const access = { requester, requestId, at, patients: new Set<string>(), resources: [] as string[] };
+  const record = factRecordOf(access);
+  // Deprecated pass-throughs: the record stays the one source of the facts.
+  return Object.defineProperties(access, {
+    decision: { enumerable: true, get: () => record.facts().decision },
+    throttled: {
+      enumerable: true,
+      get: () => record.facts().throttled,
+      set: (value: unknown) => {
+        if (value === true) record.throttle();
+      },
+    },
+  }) as AccessContext;
+}
+
 /** The access context of a request, created on first use. */
 export function accessOf(request: Request, requestId: string): AccessContext {
-  request.app.access ??= { requester: undefined, requestId, at: new Date(), patients: new Set(), resources: [] };
+  request.app.access ??= newAccessContext(requestId);
   return request.app.access;
 }

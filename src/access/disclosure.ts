@@ -8,6 +8,11 @@ import type { ConsentDecision } from '../consent/consent-decision.js';
 export interface Disclosure {
   readonly patientId: string;
   readonly decision: ConsentDecision;
+  /**
+   * Notes, in the request's audit record, a resource read or written under this disclosure
+   * (`Patient/<id>`, `Bundle/<id>/_history/<v>`, `Consent/<id>`).
+   */
+  touched(reference: string): void;
 }
 
 const issued = new WeakSet<Disclosure>();
@@ -17,10 +22,21 @@ export class UndisclosedAccessError extends Error {
   override name = 'UndisclosedAccessError';
 }
 
-/** A disclosure for a permit decision. Called by the patient-data gate only. */
-export function issueDisclosure(decision: ConsentDecision): Disclosure {
+/**
+ * A disclosure for a permit decision. Called by the patient-data gate only, which hands it
+ * `record`, the writer of the request's audit facts; without one (tests of the repositories'
+ * checks) the disclosure opens data but cannot note what it touched.
+ */
+export function issueDisclosure(decision: ConsentDecision, record?: (reference: string) => void): Disclosure {
   if (decision.outcome !== 'permit') throw new UndisclosedAccessError('a refused decision discloses nothing');
-  const disclosure = Object.freeze({ patientId: decision.patientId, decision });
+  const disclosure: Disclosure = Object.freeze({
+    patientId: decision.patientId,
+    decision,
+    touched(reference: string): void {
+      if (!record) throw new UndisclosedAccessError('this disclosure belongs to no request, so it cannot note what it touched');
+      record(reference);
+    },
+  });
   issued.add(disclosure);
   return disclosure;
 }

@@ -7,6 +7,7 @@ import type { PatientRepository } from '../repositories/patient-repository.js';
 import type { Requester } from '../auth/requester.js';
 import type { AccessContext } from './access-context.js';
 import { isDataSource } from './access-policy.js';
+import { factRecordOf } from './audit-facts.js';
 import { issueDisclosure, type Disclosure } from './disclosure.js';
 import type { RequestBudget } from './request-budget.js';
 
@@ -15,9 +16,12 @@ const NOT_RELEASED = 'no patient data can be released for this request';
 
 /**
  * The one way to patient data: counts the request against the requester's budget for the
- * patient, takes the consent decision, notes it on the access context for the audit record, and
- * returns a {@link Disclosure} (or refuses). Fails closed: if the consents cannot be read,
- * nothing is released.
+ * patient, takes the consent decision and returns a {@link Disclosure} (or refuses). Fails
+ * closed: if the consents cannot be read, nothing is released.
+ *
+ * It is also the only writer of the request's audit facts (audit-facts.ts): the patients reached,
+ * the decision, a refusal over a budget, and (itself or through the Disclosures it issues) the
+ * resources touched. Services read them, never write them.
  */
 export class PatientDataGate {
   constructor(
@@ -48,10 +52,35 @@ export class PatientDataGate {
       this.evaluate(access, this.nobody),
     ]);
     if (overBudget) {
-      access.throttled = true;
+      factRecordOf(access).throttle();
       return overBudget;
     }
     return this.unreleasable(access, what);
+  }
+
+  /**
+   * Counts the request against its requester's own budget (abuse detection, before any route
+   * work); over it, notes the refusal in the audit facts and throws the 429.
+   */
+  async admitRequester(access: AccessContext & { requester: Requester }): Promise<void> {
+    const refusal = await this.budget.charge('requester', `${access.requester.issuer}\n${access.requester.subject}`, Date.now());
+    if (refusal) {
+      factRecordOf(access).throttle();
+      throw refusal;
+    }
+  }
+
+  /** Notes a patient the request reached or asked for without opening their data (refusals, operators, search matches). */
+  reached(access: AccessContext, patientId: string): void {
+    factRecordOf(access).reached(patientId);
+  }
+
+  /**
+   * Notes a resource the request read, wrote or asked for outside a Disclosure: named before
+   * the gate refused, a Consent an operator reads, a resource asked of a peer node.
+   */
+  touched(access: AccessContext, reference: string): void {
+    factRecordOf(access).touched(reference);
   }
 
   /**
@@ -70,7 +99,7 @@ export class PatientDataGate {
     try {
       return await this.evaluate(access, patientId);
     } catch (error) {
-      access.decision = { outcome: 'deny', patientId, withheldSections: [], breakGlass: false, basis: 'the consent store could not be read' };
+      factRecordOf(access).decided({ outcome: 'deny', patientId, withheldSections: [], breakGlass: false, basis: 'the consent store could not be read' });
       throw error;
     }
   }
@@ -99,29 +128,31 @@ export class PatientDataGate {
    * through and its audit record is flagged as over the budget.
    */
   async open(access: AccessContext & { requester: Requester }, patientId: string): Promise<Disclosure> {
-    access.patients.add(patientId);
+    const record = factRecordOf(access);
+    record.reached(patientId);
     // Both go to the database: one round trip's wait instead of two.
     const [overBudget, decision] = await Promise.all([
       this.budget.charge('patient', this.budgetKey(access.requester, patientId), access.at.getTime()),
       this.decide(access, patientId),
     ]);
-    access.decision = decision;
+    record.decided(decision);
     if (overBudget) {
       if (decision.outcome === 'permit' && decision.breakGlass) {
-        access.overBudget = true;
+        record.wentOverBudget();
       } else {
-        access.throttled = true;
+        record.throttle();
         throw overBudget;
       }
     }
     if (decision.outcome !== 'permit') throw fhirError(403, { code: 'forbidden', message: NOT_RELEASED });
-    return issueDisclosure(decision);
+    return issueDisclosure(decision, (reference) => record.touched(reference));
   }
 
-  /** A disclosure for a decision already taken (search results). */
+  /** A disclosure for a decision already taken (search results): the first such decision is the record's. */
   disclose(access: AccessContext, decision: ConsentDecision): Disclosure {
-    access.patients.add(decision.patientId);
-    access.decision ??= decision;
-    return issueDisclosure(decision);
+    const record = factRecordOf(access);
+    record.reached(decision.patientId);
+    record.decided(decision, true);
+    return issueDisclosure(decision, (reference) => record.touched(reference));
   }
 }

@@ -1,10 +1,13 @@
 import type { AuditEvent } from 'fhir/r4.js';
 import type { AccessContext } from '../access/access-context.js';
+import { auditFactsOf, type AuditFacts } from '../access/audit-facts.js';
 import { ACT_REASON, ISCO_08, ISCO_ROLE_NAMES } from '../auth/requester.js';
 
 /** What the audit plugin knows of one request once its response is decided. */
 export interface AuditedRequest {
   access: AccessContext;
+  /** What the request touched and was decided, as the gate recorded it; read from `access` when absent. */
+  facts?: AuditFacts;
   /** Restful interaction (BALP): create, update, read, vread, history-instance, search-type, operation. */
   interaction: string;
   action: 'C' | 'R' | 'U' | 'E';
@@ -47,13 +50,13 @@ function outcomeOf(status: number): AuditEvent['outcome'] {
  */
 export function auditEventOf(request: AuditedRequest, id: string, recorded: Date): AuditEvent {
   const { access } = request;
+  const facts = request.facts ?? auditFactsOf(access);
   const r = access.requester;
-  const decision = access.decision;
-  const breakGlass = decision?.breakGlass === true && decision.outcome === 'permit';
+  const decision = facts.decision;
   const tags = [
-    ...(breakGlass ? [BREAK_GLASS_TAG] : []),
-    ...(access.overBudget ? [OVER_BUDGET_TAG] : []),
-    ...(access.throttled && request.status === 429 ? [THROTTLED_TAG] : []),
+    ...(facts.breakGlass ? [BREAK_GLASS_TAG] : []),
+    ...(facts.overBudget ? [OVER_BUDGET_TAG] : []),
+    ...(facts.throttled && request.status === 429 ? [THROTTLED_TAG] : []),
   ];
   const event: AuditEvent = {
     resourceType: 'AuditEvent',
@@ -103,11 +106,11 @@ export function auditEventOf(request: AuditedRequest, id: string, recorded: Date
       type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
     },
     entity: [
-      ...[...access.patients].map((p) => ({
+      ...facts.patients.map((p) => ({
         what: { reference: `Patient/${p}` },
         role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
       })),
-      ...access.resources.map((ref) => ({
+      ...facts.resources.map((ref) => ({
         what: { reference: ref },
         role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '4', display: 'Domain Resource' },
       })),

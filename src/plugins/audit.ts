@@ -4,6 +4,7 @@ import type { Plugin } from '@hapi/hapi';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { accessOf } from '../access/access-context.js';
+import { auditFactsOf } from '../access/audit-facts.js';
 import { auditClaimOf, TOKEN_REPLAYED } from '../auth/token-verifier.js';
 import { auditEventOf } from '../audit/audit-event.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
@@ -56,13 +57,15 @@ export const auditPlugin: Plugin<{ trail: AuditTrail; logger: Logger; country: s
       }
       const requestId = requestIdOf(request);
       const access = accessOf(request, requestId);
+      // What the gate recorded: this plugin only persists it.
+      const facts = auditFactsOf(access);
       const eventOf = (answered: number, message: string | undefined) =>
         auditEventOf(
-          { access, interaction: settings.interaction, action: settings.action, resourceType: settings.resourceType, status: answered, nodeCountry: country, nodeBaseUrl: baseUrl, ...(message ? { outcomeMessage: message } : {}) },
+          { access, facts, interaction: settings.interaction, action: settings.action, resourceType: settings.resourceType, status: answered, nodeCountry: country, nodeBaseUrl: baseUrl, ...(message ? { outcomeMessage: message } : {}) },
           randomUUID(),
           new Date(),
         );
-      const entry = { patientIds: [...access.patients], breakGlass: access.decision?.breakGlass === true && access.decision.outcome === 'permit' };
+      const entry = { patientIds: [...facts.patients], breakGlass: facts.breakGlass };
       const tokenUse = access.requester ? auditClaimOf(access.requester) : undefined;
       try {
         const outcome = await trail.record({ event: eventOf(status, outcomeMessage), ...entry, ...(tokenUse === undefined ? {} : { tokenUse }) });

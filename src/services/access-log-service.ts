@@ -37,7 +37,7 @@ export class AccessLogService {
 
   /** The patient's own token (through the gate) or an operator: else 403. */
   private async admit(patientId: string, access: Access): Promise<void> {
-    access.patients.add(patientId);
+    this.gate.reached(access, patientId);
     const reach = accessLogReach(access.requester);
     if (reach === 'none') throw fhirError(403, { code: 'forbidden', message: "an access log is for the patient's own token or an operator of this node" });
     // A patient's own: through the gate, whose decision lets a patient have their own data only.

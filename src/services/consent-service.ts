@@ -28,7 +28,7 @@ export class ConsentService {
 
   /** Who may see a patient's Consents: whoever may have their data, and operators. */
   private async admit(access: Access, patientId: string, write: boolean): Promise<void> {
-    access.patients.add(patientId);
+    this.gate.reached(access, patientId);
     if (!write && mayReadConsentsWithoutData(access.requester)) return;
     if (!mayManageConsents(access.requester)) {
       throw fhirError(403, { code: 'forbidden', message: 'Consents are managed by the patient or a hospital system of this country' });
@@ -65,7 +65,7 @@ export class ConsentService {
     const id = randomUUID();
     const consent = this.version(id, 1, facts, resource);
     await this.consents.create(consent);
-    access.resources.push(`Consent/${id}`);
+    this.gate.touched(access, `Consent/${id}`);
     return { consent, notes: facts.notes };
   }
 
@@ -92,7 +92,7 @@ export class ConsentService {
     const consent = await this.consents.current(id);
     if (!consent) throw await this.gate.refuseUnknown(access, `Consent/${id}`, `Consent/${id}`);
     await this.admit(access, consent.patientId, write);
-    access.resources.push(`Consent/${id}`);
+    this.gate.touched(access, `Consent/${id}`);
     return consent;
   }
 
@@ -101,7 +101,7 @@ export class ConsentService {
     await this.read(id, access);
     const version = await this.consents.version(id, versionId);
     if (!version) throw fhirError(404, { code: 'not-found', message: `Consent/${id} has no version ${versionId}` });
-    access.resources.push(`Consent/${id}/_history/${versionId}`);
+    this.gate.touched(access, `Consent/${id}/_history/${versionId}`);
     return version;
   }
 
@@ -115,7 +115,7 @@ export class ConsentService {
   async forPatient(patientId: string, access: Access): Promise<ConsentVersion[]> {
     await this.admit(access, patientId, false);
     const found = await this.consents.forPatient(patientId);
-    for (const c of found) access.resources.push(`Consent/${c.consentId}`);
+    for (const c of found) this.gate.touched(access, `Consent/${c.consentId}`);
     return found;
   }
 

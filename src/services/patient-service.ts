@@ -25,13 +25,13 @@ export class PatientService {
   async read(id: string, access: Access): Promise<PatientRecord> {
     const known = await this.patients.identity(id);
     if (!known) {
-      access.patients.add(id);
+      this.gate.reached(access, id);
       throw await this.gate.refuseUnknown(access, `Patient/${id}`, `Patient/${id}`);
     }
     const disclosure = await this.gate.open(access, id);
     const patient = await this.patients.findVisible(id, disclosure);
     if (!patient) throw this.gate.unreleasable(access, `Patient/${id}`);
-    access.resources.push(`Patient/${id}`);
+    disclosure.touched(`Patient/${id}`);
     return patient;
   }
 
@@ -49,12 +49,13 @@ export class PatientService {
     const released: PatientRecord[] = [];
     for (const { _id } of found.patients) {
       const decision = await this.gate.decide(access, _id);
-      access.patients.add(_id);
+      this.gate.reached(access, _id);
       if (decision.outcome !== 'permit') continue;
-      const patient = await this.patients.findVisible(_id, this.gate.disclose(access, decision));
+      const disclosure = this.gate.disclose(access, decision);
+      const patient = await this.patients.findVisible(_id, disclosure);
       if (patient) {
         released.push(patient);
-        access.resources.push(`Patient/${_id}`);
+        disclosure.touched(`Patient/${_id}`);
       }
     }
     // A foreign requester's total counts what it may see: refused and unknown look the same.

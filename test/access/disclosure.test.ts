@@ -23,7 +23,7 @@ describe.each(backends)('repositories refuse patient data without a Disclosure, 
   });
 
   const owner = () => ({ summaryId, patientId });
-  const forged = (): Disclosure => Object.freeze({ patientId, decision: permit(patientId) });
+  const forged = (): Disclosure => Object.freeze({ patientId, decision: permit(patientId), touched: () => undefined });
 
   it('a summary version: with the disclosure for its patient only', async () => {
     await expect(node.store.summaries.version(owner(), 1, issueDisclosure(permit(patientId)))).resolves.toMatchObject({ versionId: 1 });

@@ -15,7 +15,10 @@ export type ParsedObject = { readonly [member: string]: unknown };
  */
 export type ResourceAsWritten<T extends string> = ResourceOf<T> & ParsedObject;
 
-/** Whether parsed JSON is an object (not null, not an array). */
+/**
+ * Whether parsed JSON is an object (not null, not an array): the one guard before any member of
+ * parsed JSON is read (the validator, the document rules, the Consent rules, request bodies).
+ */
 export function isJsonObject(value: unknown): value is ParsedObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -27,8 +30,8 @@ export function isJsonObject(value: unknown): value is ParsedObject {
  * validator has judged them, so code before validation still reads them defensively.
  */
 export function isResourceOf<T extends string>(value: unknown, ...types: readonly T[]): value is ResourceOf<T> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || !('resourceType' in value)) return false;
-  const { resourceType } = value;
+  if (!isJsonObject(value)) return false;
+  const resourceType = value['resourceType'];
   return typeof resourceType === 'string' && (types as readonly string[]).includes(resourceType);
 }
 
@@ -38,5 +41,5 @@ export function isResourceOf<T extends string>(value: unknown, ...types: readonl
  * further with {@link isResourceOf}.
  */
 export function isResource(value: unknown): value is Resource {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && 'resourceType' in value && typeof value.resourceType === 'string';
+  return isJsonObject(value) && typeof value['resourceType'] === 'string';
 }

@@ -1,7 +1,7 @@
 import { canonicalUrl } from './definitions.js';
 import type { ElementNode } from './element-tree.js';
 import { BCP_47, LANGUAGE_VALUE_SETS, languageTagProblem } from './identifier-formats.js';
-import { isObject, type JsonObject } from './json-values.js';
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import { notInValueSet, oldIpsCodeSystem, systemIsValueSet, unexpandableValueSet, unknownCodeSystemVersion, valueProblem } from './messages.js';
 import type { Expansion, Terminology } from './terminology.js';
 import type { Run } from './validation-run.js';
@@ -30,7 +30,7 @@ export class BindingRules {
   checkBinding(value: unknown, binding: Binding, type: string, path: string, run: Run): void {
     if (!this.terminology || !binding.valueSet || binding.strength === 'example') return;
     const codings =
-      type === 'Coding' ? [value] : type === 'CodeableConcept' && isObject(value) && Array.isArray(value['coding']) ? value['coding'] : undefined;
+      type === 'Coding' ? [value] : type === 'CodeableConcept' && isJsonObject(value) && Array.isArray(value['coding']) ? value['coding'] : undefined;
     if (!(type === 'code' && typeof value === 'string') && codings === undefined) return;
     if (type === 'code' && typeof value === 'string' && binding.valueSet.includes('languages') && LANGUAGE_VALUE_SETS.has(canonicalUrl(binding.valueSet))) {
       const problem = languageTagProblem(value);
@@ -39,10 +39,10 @@ export class BindingRules {
         return;
       }
     }
-    let keyed: JsonObject[] | undefined;
+    let keyed: ParsedObject[] | undefined;
     if (codings !== undefined) {
       keyed = [];
-      for (const c of codings) if (isObject(c) && typeof c['system'] === 'string' && typeof c['code'] === 'string') keyed.push(c);
+      for (const c of codings) if (isJsonObject(c) && typeof c['system'] === 'string' && typeof c['code'] === 'string') keyed.push(c);
       if (keyed.length === 0 && binding.strength !== 'required') return; // text only is allowed
     }
     const expansion = this.expansionOf(binding);
@@ -64,8 +64,8 @@ export class BindingRules {
    * here and the concept has codings, none of them in it (what checkBinding reports as an error).
    */
   mayBeIn(concept: unknown, binding: Binding): boolean {
-    if (!this.terminology || !binding.valueSet || !isObject(concept) || !Array.isArray(concept['coding'])) return true;
-    const keyed = concept['coding'].filter(isObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
+    if (!this.terminology || !binding.valueSet || !isJsonObject(concept) || !Array.isArray(concept['coding'])) return true;
+    const keyed = concept['coding'].filter(isJsonObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
     if (keyed.length === 0) return true;
     const expansion = this.expansionOf(binding);
     return !expansion || keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
@@ -76,7 +76,7 @@ export class BindingRules {
    * code system (not a ValueSet), of a version that exists when the code system is known here,
    * not one of the IPS 1.x code systems that 2.0.0 no longer has, and a BCP-47 code in urn:ietf:bcp:47.
    */
-  checkCoding(coding: JsonObject, path: string, run: Run): void {
+  checkCoding(coding: ParsedObject, path: string, run: Run): void {
     const system = coding['system'];
     if (typeof system !== 'string') return;
     if (this.terminology?.isValueSet(system) || (system.includes('/ValueSet/') && !this.terminology?.knowsCodeSystem(system))) {

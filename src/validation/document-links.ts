@@ -1,5 +1,5 @@
 import { BundleReferenceResolver } from '../documents/reference-resolver.js';
-import { isObject, type JsonObject } from './json-values.js';
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import { narrativeFindings } from './narrative.js';
 import type { ValidationIssue } from './validation-issue.js';
 
@@ -15,11 +15,11 @@ const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\S/;
  */
 export interface Links {
   /** Literal references, with the FHIRPath of their `reference`. */
-  references: { owner: JsonObject; path: string; reference: string }[];
+  references: { owner: ParsedObject; path: string; reference: string }[];
   /** Every `Narrative.div` string. */
   narratives: string[];
   /** `narrativeLink` and `originalText` extensions pointing to `#anchor`. */
-  anchorLinks: { owner: JsonObject; path: string; target: string }[];
+  anchorLinks: { owner: ParsedObject; path: string; target: string }[];
 }
 
 /** Collected links, empty. */
@@ -28,26 +28,26 @@ export function noLinks(): Links {
 }
 
 /** The `#anchor` a narrativeLink or originalText extension points to, if it is one of those. */
-export function anchorTarget(extension: JsonObject, url: string): string | undefined {
+export function anchorTarget(extension: ParsedObject, url: string): string | undefined {
   if (url !== NARRATIVE_LINK && url !== ORIGINAL_TEXT) return undefined;
   const target = url === NARRATIVE_LINK ? extension['valueUrl'] : (extension['valueString'] ?? extension['valueUrl']);
   return typeof target === 'string' && target.startsWith('#') ? target.slice(1) : undefined;
 }
 
 /** Where each resource of the document is (its FHIRPath) and which entry holds it. */
-function placesOf(resource: JsonObject, path: string, entries: unknown[] | undefined): Map<JsonObject, { path: string; entry: number }> {
-  const places = new Map<JsonObject, { path: string; entry: number }>();
-  const place = (owner: JsonObject, at: string, entry: number): void => {
+function placesOf(resource: ParsedObject, path: string, entries: unknown[] | undefined): Map<ParsedObject, { path: string; entry: number }> {
+  const places = new Map<ParsedObject, { path: string; entry: number }>();
+  const place = (owner: ParsedObject, at: string, entry: number): void => {
     places.set(owner, { path: at, entry });
     const contained = owner['contained'];
-    if (Array.isArray(contained)) contained.forEach((c, j) => isObject(c) && places.set(c, { path: `${at}.contained[${j}]`, entry }));
+    if (Array.isArray(contained)) contained.forEach((c, j) => isJsonObject(c) && places.set(c, { path: `${at}.contained[${j}]`, entry }));
   };
   if (!entries) {
     place(resource, path, -1);
     return places;
   }
   entries.forEach((entry, i) => {
-    if (isObject(entry) && isObject(entry['resource'])) place(entry['resource'], `${path}.entry[${i}].resource`, i);
+    if (isJsonObject(entry) && isJsonObject(entry['resource'])) place(entry['resource'], `${path}.entry[${i}].resource`, i);
   });
   return places;
 }
@@ -60,14 +60,14 @@ function placesOf(resource: JsonObject, path: string, entries: unknown[] | undef
  * it); `narrativeLink` and `originalText` point to an anchor of a narrative of the document (or
  * resource): a warning, as the HL7 validator accepts a dangling one.
  */
-export function checkDocumentLinks(resource: JsonObject, path: string, links: Links, relativeTo: string): ValidationIssue[] {
+export function checkDocumentLinks(resource: ParsedObject, path: string, links: Links, relativeTo: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const entries = resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry']) ? (resource['entry'] as unknown[]) : undefined;
   const document = entries !== undefined && resource['type'] === 'document';
   if (entries) {
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
-      const fullUrl = isObject(entry) ? entry['fullUrl'] : undefined;
+      const fullUrl = isJsonObject(entry) ? entry['fullUrl'] : undefined;
       if (typeof fullUrl === 'string' && !ABSOLUTE.test(fullUrl)) {
         issues.push({ severity: 'error', code: 'invalid', expression: `${path}.entry[${i}].fullUrl`, message: 'fullUrl must be an absolute URL (R4 Bundle: a RESTful URL or a urn:uuid/urn:oid)' });
       }
@@ -105,7 +105,7 @@ export function checkDocumentLinks(resource: JsonObject, path: string, links: Li
       }
     }
     for (let i = 1; i < entries.length; i++) {
-      if (!reached.has(i) && isObject(entries[i])) {
+      if (!reached.has(i) && isJsonObject(entries[i])) {
         issues.push({ severity: 'error', code: 'invalid', expression: `${path}.entry[${i}]`, message: 'entry is not reachable from the Composition by following references (forward or backward)' });
       }
     }

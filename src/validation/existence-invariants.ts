@@ -1,4 +1,4 @@
-import type { JsonObject } from './json-values.js';
+import type { ParsedObject } from '../fhir/resources.js';
 
 /**
  * Invariants made of existence tests, such as obs-6 `dataAbsentReason.empty() or value.empty()` or
@@ -24,7 +24,7 @@ export interface PathModel {
  * A compiled invariant: whether it holds for the element's JSON value, or undefined when the data
  * takes a shape the member tests do not answer for (then FHIRPath does).
  */
-export type ExistenceCheck = (value: JsonObject) => boolean | undefined;
+export type ExistenceCheck = (value: ParsedObject) => boolean | undefined;
 
 /** Whether an item passes a `where()`: true, false, or undefined (ask FHIRPath). */
 type Criterion = Test;
@@ -245,7 +245,7 @@ function holds(member: unknown): boolean {
  * Whether anything is found along `steps` (a primitive given only by its `_name` extension
  * counts). Called for nearly every element validated: loops without iterators or temporary arrays.
  */
-function exists(value: JsonObject, steps: string[][], filter: Criterion | undefined): boolean | undefined {
+function exists(value: ParsedObject, steps: string[][], filter: Criterion | undefined): boolean | undefined {
   let nodes: unknown[] = [value];
   const lastStep = steps.length - 1;
   for (let i = 0; i <= lastStep; i++) {
@@ -254,7 +254,7 @@ function exists(value: JsonObject, steps: string[][], filter: Criterion | undefi
     const next: unknown[] = [];
     for (const node of nodes) {
       if (node === null || typeof node !== 'object' || Array.isArray(node)) continue;
-      const object = node as JsonObject;
+      const object = node as ParsedObject;
       for (const key of keys) {
         if (answerHere) {
           // Only whether something is there matters: stop at the first.
@@ -271,7 +271,7 @@ function exists(value: JsonObject, steps: string[][], filter: Criterion | undefi
   let unsure = false;
   for (const node of nodes) {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
-    const passes = filter(node as JsonObject);
+    const passes = filter(node as ParsedObject);
     if (passes === true) return true;
     if (passes === undefined) unsure = true;
   }

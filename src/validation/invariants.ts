@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { compileExistenceInvariant, type ExistenceCheck, type PathModel } from './existence-invariants.js';
 import type { ElementNode, Invariant } from './element-tree.js';
-import type { JsonObject } from './json-values.js';
+import type { ParsedObject } from '../fhir/resources.js';
 import { invariantFails } from './messages.js';
 import { NATIVE_INVARIANTS } from './native-invariants.js';
 import { rememberedOf, type Run } from './validation-run.js';
@@ -37,7 +37,7 @@ function fhirpath(): FhirPathEngine {
 interface InvariantPlan {
   invariant: Invariant;
   cacheKey: string;
-  native: ((value: JsonObject) => boolean | undefined) | undefined;
+  native: ((value: ParsedObject) => boolean | undefined) | undefined;
   /** Member tests; null when FHIRPath decides; undefined until first needed. */
   existence?: ExistenceCheck | null;
 }
@@ -71,7 +71,7 @@ export class InvariantChecker {
   }
 
   /** Reports each invariant of `node` that `value` (at `path`) breaks. */
-  check(value: JsonObject, node: ElementNode, path: string, run: Run): void {
+  check(value: ParsedObject, node: ElementNode, path: string, run: Run): void {
     const plans = node.invariants.length === 0 ? undefined : this.plansOf(node);
     if (!plans) return;
     for (const plan of plans) {
@@ -115,7 +115,7 @@ export class InvariantChecker {
     return check;
   }
 
-  private crossCheck(invariant: Invariant, node: ElementNode, cacheKey: string, value: JsonObject, run: Run, holds: boolean): void {
+  private crossCheck(invariant: Invariant, node: ElementNode, cacheKey: string, value: ParsedObject, run: Run, holds: boolean): void {
     const evaluate = this.compiled(invariant, node, cacheKey);
     if (!evaluate) return;
     const result = evaluate(value, { resource: run.resource, rootResource: run.root });

@@ -1,16 +1,17 @@
-import { deepEqual, isObject, type JsonObject } from './json-values.js';
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
+import { deepEqual } from './json-values.js';
 
-const noContained = (v: JsonObject): boolean | undefined => (v['contained'] === undefined ? true : undefined);
-const has = (v: JsonObject, key: string): boolean => v[key] !== undefined && !(Array.isArray(v[key]) && (v[key] as unknown[]).length === 0);
-const entriesOf = (v: JsonObject): JsonObject[] => (Array.isArray(v['entry']) ? (v['entry'] as unknown[]).filter(isObject) : []);
+const noContained = (v: ParsedObject): boolean | undefined => (v['contained'] === undefined ? true : undefined);
+const has = (v: ParsedObject, key: string): boolean => v[key] !== undefined && !(Array.isArray(v[key]) && (v[key] as unknown[]).length === 0);
+const entriesOf = (v: ParsedObject): ParsedObject[] => (Array.isArray(v['entry']) ? (v['entry'] as unknown[]).filter(isJsonObject) : []);
 /** The resourceType of the first entry that is an object (asked of every Bundle twice: no array built). */
-const firstResourceType = (v: JsonObject): unknown => {
+const firstResourceType = (v: ParsedObject): unknown => {
   const entries = v['entry'];
   if (!Array.isArray(entries)) return undefined;
   for (const entry of entries) {
-    if (!isObject(entry)) continue;
+    if (!isJsonObject(entry)) continue;
     const resource = entry['resource'];
-    return isObject(resource) ? resource['resourceType'] : undefined;
+    return isJsonObject(resource) ? resource['resourceType'] : undefined;
   }
   return undefined;
 };
@@ -21,20 +22,20 @@ const firstResourceType = (v: JsonObject): unknown => {
  * profile that reuses a key with another expression still goes to FHIRPath; a native answer of
  * `undefined` does too. Each answer is tested against FHIRPath's (test/validation/native-invariants.test.ts).
  */
-export const NATIVE_INVARIANTS: Record<string, (value: JsonObject) => boolean | undefined> = {
+export const NATIVE_INVARIANTS: Record<string, (value: ParsedObject) => boolean | undefined> = {
   'contained.contained.empty()': noContained,
   'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': noContained,
   'contained.meta.security.empty()': noContained,
   "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()":
     noContained,
-  'text.`div`.exists()': (v) => isObject(v['text']) && v['text']['div'] !== undefined,
+  'text.`div`.exists()': (v) => isJsonObject(v['text']) && v['text']['div'] !== undefined,
   // obs-7: no component repeats the Observation's own code when there is a value
   'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()': (v) => {
     if (!Object.keys(v).some((k) => k.startsWith('value'))) return true;
-    const own = isObject(v['code']) && Array.isArray(v['code']['coding']) ? (v['code']['coding'] as unknown[]) : [];
-    const components = Array.isArray(v['component']) ? (v['component'] as unknown[]).filter(isObject) : [];
+    const own = isJsonObject(v['code']) && Array.isArray(v['code']['coding']) ? (v['code']['coding'] as unknown[]) : [];
+    const components = Array.isArray(v['component']) ? (v['component'] as unknown[]).filter(isJsonObject) : [];
     return components.every((c) => {
-      const codings = isObject(c['code']) && Array.isArray(c['code']['coding']) ? (c['code']['coding'] as unknown[]) : [];
+      const codings = isJsonObject(c['code']) && Array.isArray(c['code']['coding']) ? (c['code']['coding'] as unknown[]) : [];
       return !codings.some((coding) => own.some((o) => deepEqual(coding, o)));
     });
   },
@@ -43,7 +44,7 @@ export const NATIVE_INVARIANTS: Record<string, (value: JsonObject) => boolean | 
     (v) => {
       if (v['clinicalStatus'] !== undefined || !has(v, 'category')) return true;
       const status = v['verificationStatus'];
-      const codings = isObject(status) && Array.isArray(status['coding']) ? (status['coding'] as unknown[]).filter(isObject) : [];
+      const codings = isJsonObject(status) && Array.isArray(status['coding']) ? (status['coding'] as unknown[]).filter(isJsonObject) : [];
       return codings.some((c) => c['system'] === 'http://terminology.hl7.org/CodeSystem/condition-ver-status' && c['code'] === 'entered-in-error');
     },
   'duration.exists() implies duration >= 0': (v) => (v['duration'] === undefined ? true : typeof v['duration'] === 'number' ? v['duration'] >= 0 : undefined),
@@ -69,13 +70,13 @@ export const NATIVE_INVARIANTS: Record<string, (value: JsonObject) => boolean | 
     const keys = entriesOf(v)
       .filter((e) => typeof e['fullUrl'] === 'string')
       .map((e) => {
-        const meta = isObject(e['resource']) ? e['resource']['meta'] : undefined;
-        return `${String(e['fullUrl'])}${isObject(meta) && typeof meta['versionId'] === 'string' ? meta['versionId'] : ''}`;
+        const meta = isJsonObject(e['resource']) ? e['resource']['meta'] : undefined;
+        return `${String(e['fullUrl'])}${isJsonObject(meta) && typeof meta['versionId'] === 'string' ? meta['versionId'] : ''}`;
       });
     return new Set(keys).size === keys.length;
   },
   "type = 'document' implies (identifier.system.exists() and identifier.value.exists())": (v) =>
-    v['type'] !== 'document' || (isObject(v['identifier']) && v['identifier']['system'] !== undefined && v['identifier']['value'] !== undefined),
+    v['type'] !== 'document' || (isJsonObject(v['identifier']) && v['identifier']['system'] !== undefined && v['identifier']['value'] !== undefined),
   "type = 'document' implies (timestamp.hasValue())": (v) => v['type'] !== 'document' || typeof v['timestamp'] === 'string',
   "type = 'document' implies entry.first().resource.is(Composition)": (v) =>
     v['type'] !== 'document' || firstResourceType(v) === undefined || firstResourceType(v) === 'Composition',
@@ -84,5 +85,5 @@ export const NATIVE_INVARIANTS: Record<string, (value: JsonObject) => boolean | 
   'entry.tail().where(resource is Composition).empty()': (v) =>
     entriesOf(v)
       .slice(1)
-      .every((e) => !isObject(e['resource']) || e['resource']['resourceType'] !== 'Composition'),
+      .every((e) => !isJsonObject(e['resource']) || e['resource']['resourceType'] !== 'Composition'),
 };

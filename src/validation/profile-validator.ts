@@ -5,7 +5,8 @@ import { compileElementTree, findByPath, profilesOf, type ElementNode, type Obje
 import { ExtensionRules } from './extensions.js';
 import { rfc3986ValueProblem, urnProblem } from './identifier-formats.js';
 import { InvariantChecker } from './invariants.js';
-import { companionKey, deepEqual, isEmptyObject, isObject, matchesPattern, type JsonObject } from './json-values.js';
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
+import { companionKey, deepEqual, isEmptyObject, matchesPattern } from './json-values.js';
 import * as messages from './messages.js';
 import { narrativeFindings } from './narrative.js';
 import { isPrimitiveType, primitiveProblem } from './primitives.js';
@@ -76,7 +77,7 @@ export class ProfileValidator {
    * profiles it declares).
    */
   validate(resource: unknown, profile?: string): ValidationIssue[] {
-    if (!isObject(resource)) return [messages.notAnObject('', 'Resource')];
+    if (!isJsonObject(resource)) return [messages.notAnObject('', 'Resource')];
     const run = startRun(resource);
     const type = typeof resource['resourceType'] === 'string' ? resource['resourceType'] : 'Resource';
     this.validateResource(resource, type, profile ? [profile] : [], run);
@@ -113,7 +114,7 @@ export class ProfileValidator {
     return tree;
   }
 
-  private validateResource(resource: JsonObject, path: string, requested: readonly string[], run: Run): void {
+  private validateResource(resource: ParsedObject, path: string, requested: readonly string[], run: Run): void {
     const type = resource['resourceType'];
     const base = typeof type === 'string' ? this.registry.base(type) : undefined;
     if (!base || base.kind !== 'resource') {
@@ -121,7 +122,7 @@ export class ProfileValidator {
       return;
     }
     const meta = resource['meta'];
-    const declared = isObject(meta) && Array.isArray(meta['profile']) ? meta['profile'].filter((p): p is string => typeof p === 'string') : [];
+    const declared = isJsonObject(meta) && Array.isArray(meta['profile']) ? meta['profile'].filter((p): p is string => typeof p === 'string') : [];
     const profiles: CompactStructureDefinition[] = [];
     // R4: an Observation with a vital sign's LOINC code conforms to that vital sign's profile.
     const implied = type === 'Observation' ? vitalSignsProfile(resource) : undefined;
@@ -154,7 +155,7 @@ export class ProfileValidator {
    * Issues of a resource against one profile, with paths relative to the resource, computed once
    * per run: slicing by profile asks the same question the entry's own validation asks.
    */
-  private issuesAgainst(resource: JsonObject, sd: CompactStructureDefinition, run: Run): ValidationIssue[] {
+  private issuesAgainst(resource: ParsedObject, sd: CompactStructureDefinition, run: Run): ValidationIssue[] {
     let byProfile = run.profileIssues.get(resource);
     if (!byProfile) {
       byProfile = new Map();
@@ -180,7 +181,7 @@ export class ProfileValidator {
     if (node.fixed !== undefined && !deepEqual(value, node.fixed)) run.issues.push(messages.notFixedValue(path, node.fixed));
     if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) run.issues.push(messages.notPattern(path, node.pattern));
     if (node.binding && typeName !== undefined) this.bindings.checkBinding(value, node.binding, typeName, path, run);
-    const object = isObject(value);
+    const object = isJsonObject(value);
     if (!object && typeName !== undefined && node !== treeRoot && isPrimitiveType(typeName)) {
       if (typeName === 'xhtml' && typeof value === 'string') {
         if (run.collect) run.links.narratives.push(value);
@@ -189,7 +190,7 @@ export class ProfileValidator {
         // An image of the narrative's own resource (`#id`) is one of its contained resources.
         for (const image of findings.images) {
           const contained = run.resource['contained'];
-          if (!Array.isArray(contained) || !contained.some((c) => isObject(c) && c['id'] === image)) run.issues.push(messages.imageNotContained(path, image));
+          if (!Array.isArray(contained) || !contained.some((c) => isJsonObject(c) && c['id'] === image)) run.issues.push(messages.imageNotContained(path, image));
         }
         return;
       }
@@ -264,7 +265,7 @@ export class ProfileValidator {
     return { children: root.children, root };
   }
 
-  private validateChildren(value: JsonObject, shape: ObjectShape, path: string, run: Run, isResourceRoot: boolean): void {
+  private validateChildren(value: ParsedObject, shape: ObjectShape, path: string, run: Run, isResourceRoot: boolean): void {
     // One pass over the object's members finds each member's element (a stamp on the element marks
     // it present: objects have a few members, definitions dozens of children); then the required
     // children that are absent; then each present element, in the order of the members. Unknown
@@ -366,10 +367,10 @@ export class ProfileValidator {
    */
   private collectPrimitiveLinks(companion: unknown, path: string, run: Run): void {
     const scan = (holder: unknown, at: string): void => {
-      const extensions = isObject(holder) ? holder['extension'] : undefined;
+      const extensions = isJsonObject(holder) ? holder['extension'] : undefined;
       if (!Array.isArray(extensions)) return;
       extensions.forEach((e, i) => {
-        if (!isObject(e) || typeof e['url'] !== 'string') return;
+        if (!isJsonObject(e) || typeof e['url'] !== 'string') return;
         const target = anchorTarget(e, e['url']);
         if (target !== undefined) run.links.anchorLinks.push({ owner: run.resource, path: `${at}.extension[${i}]`, target });
       });

@@ -2,7 +2,8 @@ import type { BindingRules } from './bindings.js';
 import type { DefinitionRegistry, CompactStructureDefinition } from './definitions.js';
 import { profilesOf, type ElementNode } from './element-tree.js';
 import type { ExtensionRules } from './extensions.js';
-import { deepEqual, isObject, matchesPattern, type JsonObject } from './json-values.js';
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
+import { deepEqual, matchesPattern } from './json-values.js';
 import { outsideClosedSlicing, outsideOpenSlicing, sliceMissing, sliceTooMany } from './messages.js';
 import type { ValidationIssue } from './validation-issue.js';
 import { rememberedOf, type Run } from './validation-run.js';
@@ -16,7 +17,7 @@ type Discriminator = { type: string; path: string };
 export interface ProfileWalk {
   tree(sd: CompactStructureDefinition): ElementNode;
   /** Issues of a resource against one profile, computed once per run. */
-  issuesAgainst(resource: JsonObject, sd: CompactStructureDefinition, run: Run): ValidationIssue[];
+  issuesAgainst(resource: ParsedObject, sd: CompactStructureDefinition, run: Run): ValidationIssue[];
 }
 
 /**
@@ -80,7 +81,7 @@ export class SliceMatcher {
   private typeAt(item: unknown, path: string, itemType: string | undefined, run: Run): string | undefined {
     if (path === '$this' && itemType !== undefined) return itemType;
     const value = this.valuesAt(item, path, run)[0];
-    return isObject(value) && typeof value['resourceType'] === 'string' ? value['resourceType'] : undefined;
+    return isJsonObject(value) && typeof value['resourceType'] === 'string' ? value['resourceType'] : undefined;
   }
 
   /** The slices whose element at `path` admits `type` (all of them when the type is unknown), once per type. */
@@ -123,13 +124,13 @@ export class SliceMatcher {
           // A choice sliced by type (`value[x]:valueQuantity`): the JSON name says the item's type.
           if (d.path === '$this' && itemType !== undefined) return element.types.some((t) => t.code === itemType);
           const allowed = this.allowedTypes(element, d.path);
-          return values.some((v) => isObject(v) && allowed.has(String(v['resourceType'])));
+          return values.some((v) => isJsonObject(v) && allowed.has(String(v['resourceType'])));
         }
         case 'profile': {
           if (!element) return false;
           const profiles = profilesOf(element, d.path.includes('resolve()'));
           if (profiles.length === 0) return true;
-          return values.some((v) => isObject(v) && profiles.some((p) => this.conforms(v, p, run)));
+          return values.some((v) => isJsonObject(v) && profiles.some((p) => this.conforms(v, p, run)));
         }
         default:
           return false;
@@ -164,7 +165,7 @@ export class SliceMatcher {
   }
 
   /** Whether a resource meets a profile (no errors), asked once per run and pair. */
-  private conforms(resource: JsonObject, profile: string, run: Run): boolean {
+  private conforms(resource: ParsedObject, profile: string, run: Run): boolean {
     const byProfile = rememberedOf(run.conformance, resource);
     let answer = byProfile.get(profile);
     if (answer === undefined) {
@@ -185,7 +186,7 @@ export class SliceMatcher {
    * that misses its fixed or pattern value, or that lacks a required slice. Each is an error a
    * full validation would report too, so the answer never differs, it only comes sooner.
    */
-  private plainlyFails(resource: JsonObject, tree: ElementNode, run: Run): boolean {
+  private plainlyFails(resource: ParsedObject, tree: ElementNode, run: Run): boolean {
     for (const child of this.decisiveChildren(tree)) {
       const raw = resource[child.name];
       const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
@@ -277,7 +278,7 @@ export class SliceMatcher {
     const segments = this.segmentsOf(path);
     if (segments.length === 1 && segments[0] !== '$this' && segments[0] !== 'resolve()') {
       // One member (`url`, `code`, `resource`: most discriminators): no array built.
-      const member = isObject(item) ? item[segments[0]!] : undefined;
+      const member = isJsonObject(item) ? item[segments[0]!] : undefined;
       return member === undefined ? NONE : Array.isArray(member) ? member : [member];
     }
     let values: unknown[] = [item];
@@ -286,14 +287,14 @@ export class SliceMatcher {
       const next: unknown[] = [];
       for (const v of values) {
         if (segment === 'resolve()') {
-          const ref = isObject(v) ? v['reference'] : undefined;
+          const ref = isJsonObject(v) ? v['reference'] : undefined;
           // For slicing only (which slice an entry is in); whether the reference resolves by the
           // R4 rules is checked once for the whole document (document-links.ts).
           const target = typeof ref === 'string' ? (run.entries.get(ref) ?? run.relative.get(ref)) : undefined;
           if (target) next.push(target);
           continue;
         }
-        const member = isObject(v) ? v[segment] : undefined;
+        const member = isJsonObject(v) ? v[segment] : undefined;
         if (member === undefined) continue;
         if (Array.isArray(member)) for (const m of member) next.push(m);
         else next.push(member);

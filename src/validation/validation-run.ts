@@ -1,5 +1,5 @@
 import { noLinks, type Links } from './document-links.js';
-import { isObject, type JsonObject } from './json-values.js';
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import type { ValidationIssue } from './validation-issue.js';
 
 /** Placeholder for the path of a resource while its issues are computed for reuse. */
@@ -17,13 +17,13 @@ const RESTFUL_TAIL = /^[a-z][a-z0-9+.-]*:\/\/.*\/([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]
 export interface Run {
   issues: ValidationIssue[];
   /** The resource being validated at the top, for `%rootResource`. */
-  root: JsonObject;
+  root: ParsedObject;
   /** The resource the current element belongs to, for `%resource`. */
-  resource: JsonObject;
+  resource: ParsedObject;
   /** Full URLs of the enclosing Bundle's entries, for `resolve()` in discriminators. */
-  entries: Map<string, JsonObject>;
+  entries: Map<string, ParsedObject>;
   /** `Type/id` of the entries with a RESTful fullUrl, for relative references in discriminators. */
-  relative: Map<string, JsonObject>;
+  relative: Map<string, ParsedObject>;
   /** Whether a resource meets a profile, per resource and profile, once asked. */
   conformance: Map<object, Map<string, boolean>>;
   /** References, narratives and narrative links met on the walk, for the whole-document checks. */
@@ -40,7 +40,7 @@ export interface Run {
 }
 
 /** A run over `resource`: a Bundle's entries are indexed by fullUrl (and RESTful `Type/id`) for slicing's `resolve()`. */
-export function startRun(resource: JsonObject): Run {
+export function startRun(resource: ParsedObject): Run {
   const run: Run = {
     issues: [],
     root: resource,
@@ -57,7 +57,7 @@ export function startRun(resource: JsonObject): Run {
   };
   if (resource['resourceType'] === 'Bundle' && Array.isArray(resource['entry'])) {
     for (const entry of resource['entry']) {
-      if (isObject(entry) && typeof entry['fullUrl'] === 'string' && isObject(entry['resource'])) {
+      if (isJsonObject(entry) && typeof entry['fullUrl'] === 'string' && isJsonObject(entry['resource'])) {
         const fullUrl = entry['fullUrl'];
         run.entries.set(fullUrl, entry['resource']);
         // RESTful fullUrls (`http...`) also answer relative references; `urn:` ones never do.

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { Bundle } from 'fhir/r4.js';
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 
 /**
  * A copy with object keys in sorted order. Plain objects, because JSON.stringify walks them about
@@ -11,10 +13,10 @@ function sortedKeys(value: unknown): unknown {
     for (let i = 0; i < value.length; i++) out[i] = sortedKeys(value[i]);
     return out;
   }
-  if (value !== null && typeof value === 'object') {
+  if (isJsonObject(value)) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
-      const sorted = sortedKeys((value as Record<string, unknown>)[key]);
+      const sorted = sortedKeys(value[key]);
       if (key === '__proto__') Object.defineProperty(out, key, { value: sorted, enumerable: true, writable: true, configurable: true });
       else out[key] = sorted;
     }
@@ -27,13 +29,13 @@ function sortedKeys(value: unknown): unknown {
  * Hash of a document's content, blind to key order and to what the server assigns (`id`,
  * `meta.versionId`, `meta.lastUpdated`): equal hashes mean a push is a retry of a stored document.
  * Stored records keep it, so its value must never change for the same content (the tests pin it).
+ * `document`: a Bundle, or the parsed JSON of one whose type is not checked yet (it may be anything).
  */
-export function documentContentHash(bundle: Record<string, unknown>): string {
-  const { id: _id, meta, ...rest } = bundle;
-  const content: Record<string, unknown> = { ...rest };
-  if (meta !== null && typeof meta === 'object') {
-    const { versionId: _v, lastUpdated: _l, ...clientMeta } = meta as Record<string, unknown>;
-    if (Object.keys(clientMeta).length > 0) content['meta'] = clientMeta;
-  }
+export function documentContentHash(document: Bundle | ParsedObject): string {
+  const { id: _id, meta, ...rest } = document;
+  const written: unknown = meta;
+  // Whatever object `meta` is (an array too, as before: stored hashes must not change).
+  const clientMeta = written !== null && typeof written === 'object' ? Object.entries(written).filter(([key]) => key !== 'versionId' && key !== 'lastUpdated') : [];
+  const content = clientMeta.length > 0 ? { ...rest, meta: Object.fromEntries(clientMeta) } : rest;
   return createHash('sha256').update(JSON.stringify(sortedKeys(content))).digest('base64url');
 }

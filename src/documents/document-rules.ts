@@ -1,21 +1,19 @@
-import type { Patient } from 'fhir/r4.js';
+import type { Identifier } from 'fhir/r4.js';
 import type { Problem } from '../fhir/operation-outcome.js';
-import { isNonEmptyString, isObject, parseInstant } from './fhir-primitives.js';
+import { isJsonObject, isResourceOf, type ParsedObject, type ResourceAsWritten } from '../fhir/resources.js';
+import { isNonEmptyString, parseInstant } from './fhir-primitives.js';
 import { BundleReferenceResolver, visitReferences } from './reference-resolver.js';
 
 /** What the storage layer needs to know of a document that passed the rules. */
 export interface DocumentFacts {
   /** `Bundle.identifier`: a document's identity, immutable once stored. */
-  identifier: { system: string; value: string };
+  identifier: Required<Pick<Identifier, 'system' | 'value'>>;
   /** `Bundle.timestamp` in epoch milliseconds: decides which summary is current. */
   timestampMs: number;
   /** Index in `Bundle.entry` of the one Patient, the document's subject. */
   patientIndex: number;
-  /**
-   * The Patient resource (not copied; its resourceType checked, the rest by profile validation).
-   * Also a plain JSON object, for the readers of its facts (documents/patient-facts.ts).
-   */
-  patient: Patient & Record<string, unknown>;
+  /** The Patient resource as written (not copied; its resourceType checked, the rest by profile validation). */
+  patient: ResourceAsWritten<'Patient'>;
 }
 
 /** Outcome of {@link checkDocumentRules}: facts when the document is safe to store, else problems. */
@@ -24,11 +22,11 @@ export type DocumentCheck = { ok: true; facts: DocumentFacts } | { ok: false; pr
 const invalid = (expression: string, message: string): Problem => ({ code: 'invalid', expression, message });
 const required = (expression: string, message: string): Problem => ({ code: 'required', expression, message });
 
-function containedIds(resource: Record<string, unknown>): Set<string> {
+function containedIds(resource: ParsedObject): Set<string> {
   const ids = new Set<string>();
   const contained = resource['contained'];
   if (Array.isArray(contained)) {
-    for (const c of contained) if (isObject(c) && typeof c['id'] === 'string') ids.add(c['id']);
+    for (const c of contained) if (isJsonObject(c) && typeof c['id'] === 'string') ids.add(c['id']);
   }
   return ids;
 }
@@ -42,7 +40,7 @@ function containedIds(resource: Record<string, unknown>): Set<string> {
 export function checkDocumentRules(document: unknown): DocumentCheck {
   const problems: Problem[] = [];
   // What the requester wrote: nothing about its shape is assumed until checked here.
-  const bundle = isObject(document) ? document : {};
+  const bundle = isJsonObject(document) ? document : {};
 
   if (bundle['type'] !== 'document') {
     problems.push(invalid('Bundle.type', 'Bundle.type must be "document": Pontis stores IPS documents only'));
@@ -50,7 +48,7 @@ export function checkDocumentRules(document: unknown): DocumentCheck {
 
   const identifier = bundle['identifier'];
   let documentIdentifier: DocumentFacts['identifier'] | undefined;
-  if (!isObject(identifier)) {
+  if (!isJsonObject(identifier)) {
     problems.push(required('Bundle.identifier', 'a document needs Bundle.identifier (system and value), its persistent identity'));
   } else if (!isNonEmptyString(identifier['system']) || !isNonEmptyString(identifier['value'])) {
     const missing = !isNonEmptyString(identifier['system']) ? 'system' : 'value';
@@ -74,9 +72,10 @@ export function checkDocumentRules(document: unknown): DocumentCheck {
 
   const seenFullUrls = new Map<string, number>();
   const patientIndexes: number[] = [];
+  let patient: ResourceAsWritten<'Patient'> | undefined;
   entries.forEach((entry, i) => {
     const at = `Bundle.entry[${i}]`;
-    if (!isObject(entry)) {
+    if (!isJsonObject(entry)) {
       problems.push(invalid(at, 'each entry must be an object'));
       return;
     }
@@ -89,16 +88,19 @@ export function checkDocumentRules(document: unknown): DocumentCheck {
       seenFullUrls.set(fullUrl, i);
     }
     const resource = entry['resource'];
-    if (!isObject(resource) || !isNonEmptyString(resource['resourceType'])) {
+    if (!isJsonObject(resource) || !isNonEmptyString(resource['resourceType'])) {
       problems.push(required(`${at}.resource`, 'every entry of a document needs a resource with a resourceType'));
       return;
     }
-    if (resource['resourceType'] === 'Patient') patientIndexes.push(i);
+    if (isResourceOf(resource, 'Patient')) {
+      patientIndexes.push(i);
+      patient ??= resource;
+    }
   });
 
-  const first = isObject(entries[0]) ? entries[0]['resource'] : undefined;
-  const composition = isObject(first) && first['resourceType'] === 'Composition' ? first : undefined;
-  if (isObject(first) && !composition) {
+  const first = isJsonObject(entries[0]) ? entries[0]['resource'] : undefined;
+  const composition = isJsonObject(first) && isResourceOf(first, 'Composition') ? first : undefined;
+  if (isJsonObject(first) && !composition) {
     problems.push(invalid('Bundle.entry[0].resource', 'the first entry of a document must be its Composition'));
   }
 
@@ -114,7 +116,7 @@ export function checkDocumentRules(document: unknown): DocumentCheck {
   const patientIndex = patientIndexes[0];
   if (composition) {
     const subject = composition['subject'];
-    const reference = isObject(subject) ? subject['reference'] : undefined;
+    const reference = isJsonObject(subject) ? subject['reference'] : undefined;
     if (!isNonEmptyString(reference)) {
       problems.push(required('Bundle.entry[0].resource.subject', 'the Composition must reference its Patient in subject'));
     } else if (patientIndexes.length === 1) {
@@ -127,8 +129,8 @@ export function checkDocumentRules(document: unknown): DocumentCheck {
   }
 
   entries.forEach((entry, i) => {
-    const resource = isObject(entry) ? entry['resource'] : undefined;
-    if (!isObject(resource)) return;
+    const resource = isJsonObject(entry) ? entry['resource'] : undefined;
+    if (!isJsonObject(resource)) return;
     const local = containedIds(resource);
     visitReferences(resource, (reference, path) => {
       if (reference.startsWith('#')) {
@@ -143,9 +145,8 @@ export function checkDocumentRules(document: unknown): DocumentCheck {
     }, `Bundle.entry[${i}].resource`);
   });
 
-  if (problems.length > 0 || !documentIdentifier || timestampMs === undefined || patientIndex === undefined) {
+  if (problems.length > 0 || !documentIdentifier || timestampMs === undefined || patientIndex === undefined || !patient) {
     return { ok: false, problems };
   }
-  const patient = (entries[patientIndex] as Record<string, unknown>)['resource'] as Patient & Record<string, unknown>;
   return { ok: true, facts: { identifier: documentIdentifier, timestampMs, patientIndex, patient } };
 }

@@ -1,4 +1,6 @@
-import { isFhirDate, isNonEmptyString, isObject } from './fhir-primitives.js';
+import type { Patient } from 'fhir/r4.js';
+import { isJsonObject } from '../fhir/resources.js';
+import { isFhirDate, isNonEmptyString } from './fhir-primitives.js';
 
 /** Demographics of a Patient that searches filter on, normalised for matching. */
 export interface PatientFacts {
@@ -24,30 +26,33 @@ export function identifierKey(system: string, value: string): string {
   return `${system}|${value}`;
 }
 
-/** Extracts the searchable facts of a Patient resource; malformed parts are ignored. */
-export function patientFacts(patient: Record<string, unknown>): PatientFacts {
+/**
+ * Extracts the searchable facts of a Patient resource (the demographics it reads of one); malformed
+ * parts are ignored, as the Patient may be as a client wrote it.
+ */
+export function patientFacts(patient: Pick<Patient, 'identifier' | 'name' | 'birthDate' | 'gender'>): PatientFacts {
   const facts: PatientFacts = {
     identifierKeys: [],
     identifierSystems: [],
     identifierValues: [],
     family: [],
     given: [],
-    birthDate: isFhirDate(patient['birthDate']) ? patient['birthDate'] : null,
-    gender: typeof patient['gender'] === 'string' ? patient['gender'] : null,
+    birthDate: isFhirDate(patient.birthDate) ? patient.birthDate : null,
+    gender: typeof patient.gender === 'string' ? patient.gender : null,
   };
   const add = (list: string[], value: string): void => {
     if (!list.includes(value)) list.push(value);
   };
-  const identifiers = Array.isArray(patient['identifier']) ? patient['identifier'] : [];
+  const identifiers = Array.isArray(patient.identifier) ? patient.identifier : [];
   for (const id of identifiers) {
-    if (!isObject(id) || !isNonEmptyString(id['system']) || !isNonEmptyString(id['value'])) continue;
+    if (!isJsonObject(id) || !isNonEmptyString(id['system']) || !isNonEmptyString(id['value'])) continue;
     add(facts.identifierKeys, identifierKey(id['system'], id['value']));
     add(facts.identifierSystems, id['system']);
     add(facts.identifierValues, id['value']);
   }
-  const names = Array.isArray(patient['name']) ? patient['name'] : [];
+  const names = Array.isArray(patient.name) ? patient.name : [];
   for (const name of names) {
-    if (!isObject(name)) continue;
+    if (!isJsonObject(name)) continue;
     if (isNonEmptyString(name['family'])) add(facts.family, normaliseName(name['family']));
     const given = Array.isArray(name['given']) ? name['given'] : [];
     for (const g of given) if (isNonEmptyString(g)) add(facts.given, normaliseName(g));

@@ -1,4 +1,4 @@
-import { isObject } from './fhir-primitives.js';
+import { isJsonObject } from '../fhir/resources.js';
 
 /** One `Bundle.entry` as the resolver sees it. */
 interface EntryView {
@@ -19,7 +19,7 @@ export function visitReferences(node: unknown, visit: (reference: string, path: 
     for (let i = 0; i < node.length; i++) visitReferences(node[i], visit, path === undefined ? undefined : `${path}[${i}]`);
     return;
   }
-  if (!isObject(node)) return;
+  if (!isJsonObject(node)) return;
   for (const key of Object.keys(node)) {
     const value = node[key];
     if (key === 'reference' && typeof value === 'string') visit(value, path === undefined ? '' : `${path}.reference`);
@@ -46,8 +46,8 @@ export class BundleReferenceResolver {
 
   constructor(entries: readonly unknown[]) {
     this.entries = entries.map((entry) => {
-      const e = isObject(entry) ? entry : {};
-      const resource = isObject(e['resource']) ? e['resource'] : {};
+      const e = isJsonObject(entry) ? entry : {};
+      const resource = isJsonObject(e['resource']) ? e['resource'] : {};
       const fullUrl = typeof e['fullUrl'] === 'string' ? e['fullUrl'] : undefined;
       const view: EntryView = {
         fullUrl,

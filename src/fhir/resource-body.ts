@@ -64,11 +64,27 @@ export function bodyText(payload: unknown): string {
  * then it is typed as written, every member it was sent with included.
  */
 export function parseResourceBody<T extends string, A extends string = never>(payload: unknown, expectedType: T, alsoAccepted: readonly A[] = []): ResourceAsWritten<T | A> {
+  return parseResourceText(utf8BodyText(payload), expectedType, alsoAccepted);
+}
+
+/**
+ * The text of a request body whose bytes must be UTF-8 (a 400 otherwise): the first check of
+ * {@link parseResourceBody}, for work that parses the text elsewhere (a validation worker) with
+ * {@link parseResourceText}.
+ */
+export function utf8BodyText(payload: unknown): string {
   // Bytes that are not UTF-8 would be replaced by U+FFFD, silently changing the document.
   if (Buffer.isBuffer(payload) && !isUtf8(payload)) {
     throw fhirError(400, { code: 'structure', message: 'the request body is not valid UTF-8' });
   }
-  const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : typeof payload === 'string' ? payload : '';
+  return Buffer.isBuffer(payload) ? payload.toString('utf8') : typeof payload === 'string' ? payload : '';
+}
+
+/**
+ * {@link parseResourceBody} of a body's text (see {@link utf8BodyText}): the same checks and
+ * 400s, wherever it runs (the event loop, or a validation worker parsing a pushed document).
+ */
+export function parseResourceText<T extends string, A extends string = never>(text: string, expectedType: T, alsoAccepted: readonly A[] = []): ResourceAsWritten<T | A> {
   if (text.trim() === '') {
     throw fhirError(400, { code: 'required', message: `the request body must be a FHIR ${expectedType} in JSON` });
   }

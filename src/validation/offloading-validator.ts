@@ -8,6 +8,7 @@ import { fhirError } from '../fhir/operation-outcome.js';
 import { serialiseWithoutServerMeta, type SerialisedWithoutServerMeta } from '../fhir/server-meta.js';
 import { projectRoot } from '../project-root.js';
 import type { ProfileValidator, ValidationIssue, ValidatorOptions } from './profile-validator.js';
+import { checkPushedDocument, type PushedDocumentCheck } from './pushed-document.js';
 import type { ValidationTask, ValidationVerdict } from './validation-worker.js';
 
 /** How many worker threads validate by default: one per core (the event loop shares them). */
@@ -115,7 +116,28 @@ export class OffloadingValidator {
     return verdict.serialised === undefined ? { issues: verdict.issues } : { issues: verdict.issues, serialised: verdict.serialised };
   }
 
+  /**
+   * Every check of a pushed document from its request text (`checkPushedDocument`: the body's
+   * 400s, the document rules, the profile), with its facts and its text to store less the server's
+   * members. From the threshold up the event loop neither parses nor validates nor serialises
+   * the document: a worker does, from one parse; smaller ones inline, where the parsed document
+   * is kept for the caller.
+   */
+  async checkPushText(json: string, profile?: string): Promise<PushedDocumentCheck> {
+    if (!this.script || !utf8AtLeast(json, this.thresholdBytes)) return checkPushedDocument(this.inline, json, profile, true);
+    const verdict = await this.dispatch(this.script, { json, ...(profile === undefined ? {} : { profile }), push: true });
+    if (!('pushed' in verdict)) throw new Error('a validation worker answered a push with another kind of verdict');
+    return verdict.pushed;
+  }
+
   private async run(script: string, task: ValidationTask): Promise<{ issues: ValidationIssue[]; contentHash?: string; serialised?: SerialisedWithoutServerMeta }> {
+    const verdict = await this.dispatch(script, task);
+    if (!('issues' in verdict)) throw new Error('a validation worker answered a validation with another kind of verdict');
+    return verdict;
+  }
+
+  /** A task on the pool; the worker's failures and a lost worker as errors, a verdict from other definitions refused. */
+  private async dispatch(script: string, task: ValidationTask): Promise<Exclude<ValidationVerdict, { failure: string }>> {
     this.pool ??= new Piscina<ValidationTask, ValidationVerdict>({
       filename: script,
       // Every worker kept: each holds its own copy of the definitions (about 80 MB, 0.3-0.7 s to load).

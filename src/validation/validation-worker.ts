@@ -2,6 +2,7 @@ import { workerData } from 'piscina';
 import { documentContentHash } from '../documents/content-hash.js';
 import { serialiseWithoutServerMeta, type SerialisedWithoutServerMeta } from '../fhir/server-meta.js';
 import { createValidator } from './create-validator.js';
+import { checkPushedDocument, type PushedDocumentCheck } from './pushed-document.js';
 import type { ValidatorOptions } from './profile-validator.js';
 import type { ValidationIssue } from './profile-validator.js';
 
@@ -14,6 +15,8 @@ export interface ValidationTask {
   profile?: string;
   contentHash?: boolean;
   serialised?: boolean;
+  /** Every check of a push (`checkPushedDocument`) instead: the body, the document rules, the profile. */
+  push?: boolean;
 }
 
 /**
@@ -23,6 +26,7 @@ export interface ValidationTask {
  */
 export type ValidationVerdict =
   | { profileSet: string; issues: ValidationIssue[]; contentHash?: string; serialised?: SerialisedWithoutServerMeta }
+  | { profileSet: string; pushed: PushedDocumentCheck }
   | { profileSet: string; failure: string };
 
 // Loaded once per worker thread, when piscina starts it (before its first task).
@@ -35,6 +39,7 @@ const validator = createValidator(packages, options);
  */
 export default function validateDocument(task: ValidationTask): ValidationVerdict {
   try {
+    if (task.push === true) return { profileSet: validator.profileSet, pushed: checkPushedDocument(validator, task.json, task.profile, false) };
     const resource = JSON.parse(task.json) as Record<string, unknown>;
     const issues = validator.validate(resource, task.profile);
     // A refused document is not stored: no text to serialise.

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { documentContentHash } from '../../src/documents/content-hash.js';
+import { checkDocumentRules } from '../../src/documents/document-rules.js';
 import { withServerMeta, withServerMetaText } from '../../src/fhir/server-meta.js';
 import { DEFAULT_PROFILE_PACKAGES, OffloadingValidator } from '../../src/validation/index.js';
 import { allSections, minimal, sharedValidator, type Json } from '../support/test-node.js';
@@ -59,6 +60,42 @@ describe('validation of large documents on a worker pool', () => {
       expect(refused.issues.filter((i) => i.severity === 'error').map((i) => i.expression)).toContain('Bundle.entry[0].resource.status');
       expect(refused.serialised).toBeUndefined();
     }
+  });
+
+  it("checks a push from its text alone, on the worker as inline: the body's 400s, the rules' and the profile's 422s, else facts and text to store", async () => {
+    const meta = { versionId: '1', lastUpdated: '2026-12-02T14:00:00.000Z' };
+    const viaWorker = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, 0, {}, 1);
+    const inline = new OffloadingValidator(sharedValidator(), DEFAULT_PROFILE_PACKAGES, Number.MAX_SAFE_INTEGER, {}, 1);
+    workers.push(viaWorker, inline);
+    const document = allSections();
+    const noPatient = allSections();
+    noPatient['entry'] = (noPatient['entry'] as Json[]).filter((e) => e['resource'].resourceType !== 'Patient');
+    const noStatus = allSections();
+    delete noStatus['entry'][0].resource.status;
+    const refusals: [string, number, string | undefined][] = [
+      ['{"resourceType": "Bundle", ', 400, undefined],
+      [JSON.stringify({ resourceType: 'Patient' }), 400, 'resourceType'],
+      [JSON.stringify({ ...document, __proto__x: 1 }).replace('__proto__x', '__proto__'), 400, undefined],
+      [JSON.stringify(noPatient), 422, undefined],
+      [JSON.stringify(noStatus), 422, 'Bundle.entry[0].resource.status'],
+    ];
+    for (const validator of [viaWorker, inline]) {
+      for (const [text, status, expression] of refusals) {
+        const checked = await validator.checkPushText(text);
+        expect('refused' in checked && checked.refused.status).toBe(status);
+        if (expression !== undefined && 'refused' in checked) expect(checked.refused.problems.map((p) => p.expression)).toContain(expression);
+      }
+      const checked = await validator.checkPushText(JSON.stringify(document));
+      if ('refused' in checked) throw new Error(`refused: ${checked.refused.problems[0]?.message}`);
+      const rules = checkDocumentRules(document);
+      expect(rules.ok && checked.facts).toEqual(rules.ok && rules.facts);
+      expect(checked.issues).toEqual(sharedValidator().validate(document));
+      expect(withServerMetaText(checked.serialised, 'Bundle', 'b-1', meta)).toBe(JSON.stringify(withServerMeta(document, 'Bundle', 'b-1', meta)));
+      // Parsed on the event loop, the document is kept for the caller; a worker's stays there.
+      expect(checked.document).toEqual(validator === inline ? document : undefined);
+    }
+    expect(viaWorker.started).toBe(true);
+    expect(inline.started).toBe(false);
   });
 
   it('keeps the event loop free while a large document is validated', async () => {

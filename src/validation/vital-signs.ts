@@ -3,6 +3,8 @@
  * vital signs profiles, it SHALL conform to that profile", whatever profile it claims. The codes
  * are those the HL7 validator maps to the R4 core vital-signs profiles.
  */
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
+
 const BASE = 'http://hl7.org/fhir/StructureDefinition/';
 const PROFILE_BY_LOINC = new Map<string, string>(([
   ['85353-1', 'vitalspanel'],
@@ -22,17 +24,18 @@ const PROFILE_BY_LOINC = new Map<string, string>(([
   ['85354-9', 'bp'],
 ] as const).map(([code, profile]) => [code, BASE + profile]));
 
-/** The vital-signs profile an Observation must meet because of its code, if any. */
-export function vitalSignsProfile(observation: Record<string, unknown>): string | undefined {
+/** The vital-signs profile an Observation (parsed JSON, not yet validated) must meet because of its code, if any. */
+export function vitalSignsProfile(observation: ParsedObject): string | undefined {
   const code = observation['code'];
-  if (typeof code !== 'object' || code === null) return undefined;
-  const codings = (code as Record<string, unknown>)['coding'];
+  if (!isJsonObject(code)) return undefined;
+  const codings = code['coding'];
   if (!Array.isArray(codings)) return undefined;
   for (const coding of codings) {
-    if (typeof coding !== 'object' || coding === null) continue;
-    const c = coding as Record<string, unknown>;
-    if (c['system'] !== 'http://loinc.org' || typeof c['code'] !== 'string') continue;
-    const profile = PROFILE_BY_LOINC.get(c['code']);
+    if (!isJsonObject(coding)) continue;
+    const system = coding['system'];
+    const value = coding['code'];
+    if (system !== 'http://loinc.org' || typeof value !== 'string') continue;
+    const profile = PROFILE_BY_LOINC.get(value);
     if (profile) return profile;
   }
   return undefined;

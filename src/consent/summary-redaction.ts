@@ -9,6 +9,7 @@
 
 import type { Bundle, BundleEntry, CodeableConcept, Coding, Composition, CompositionSection, Narrative } from 'fhir/r4.js';
 import { visitReferences } from '../documents/reference-resolver.js';
+import type { ParsedObject } from '../fhir/resources.js';
 
 const WITHHELD: CodeableConcept = {
   coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'withheld', display: 'Information Withheld' }],
@@ -32,11 +33,13 @@ function targetOf(reference: string, fullUrls: ReadonlyMap<string, string>): str
 }
 
 /**
- * A copy of `bundle` (a stored IPS document, so valid) with the sections whose LOINC code is in
- * `withheld` emptied, and the resources only they referenced removed. The input is not changed.
+ * A copy of `bundle` (a stored IPS document, so valid: a Bundle, or its JSON as parsed) with the
+ * sections whose LOINC code is in `withheld` emptied, and the resources only they referenced
+ * removed. The input is not changed; the copy has the input's type.
  */
-export function withholdSections<T extends object = Bundle>(bundle: T, withheld: ReadonlySet<string>): T {
+export function withholdSections<T extends Bundle | ParsedObject = Bundle>(bundle: T, withheld: ReadonlySet<string>): T {
   const original = structuredClone(bundle);
+  // Stored documents were validated against the IPS Bundle profile before they were stored.
   const copy = original as Bundle;
   const entries: BundleEntry[] = copy.entry ?? [];
   const composition = entries[0]?.resource as Composition | undefined;

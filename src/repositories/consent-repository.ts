@@ -1,8 +1,8 @@
 import type { ConsentRules } from '../consent/consent-decision.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
-import { DuplicateKeyError } from './document-collection.js';
 import type { ConsentVersion } from './consent-version.js';
 import { PatientChanges } from './patient-changes.js';
+import { versionKey, VersionedResources } from './versioned-resources.js';
 
 export type { ConsentVersion } from './consent-version.js';
 
@@ -26,7 +26,7 @@ interface LegacyConsentRecord extends ConsentRecord {
 }
 
 /** `_id` of version `versionId` of Consent `consentId`. */
-export const consentVersionKey = (consentId: string, versionId: number): string => `${consentId}@${versionId}`;
+export const consentVersionKey: (consentId: string, versionId: number) => string = versionKey;
 
 /** Of each Consent among `versions`, its newest version. */
 function newestOfEach(versions: readonly ConsentVersion[]): ConsentVersion[] {
@@ -39,9 +39,10 @@ function newestOfEach(versions: readonly ConsentVersion[]): ConsentVersion[] {
 }
 
 /**
- * Consent resources, per patient, versioned like IPS documents: without multi-document
- * transactions, and without relying on conditional updates being atomic (FerretDB 1.x applies
- * them to racing writers alike), correctness rests on inserts being atomic and `_id` unique:
+ * Consent resources, per patient, versioned like IPS documents by {@link VersionedResources}:
+ * without multi-document transactions, and without relying on conditional updates being atomic
+ * (FerretDB 1.x applies them to racing writers alike), correctness rests on inserts being atomic
+ * and `_id` unique:
  * - the record is inserted first (at version 0: nothing visible yet), then each version's bytes
  *   under `<id>@<version>`; that insert is the commit point and the claim, so of two writers of
  *   version n exactly one succeeds;
@@ -57,6 +58,7 @@ function newestOfEach(versions: readonly ConsentVersion[]): ConsentVersion[] {
 export class ConsentRepository {
   private readonly records: DocumentCollection<ConsentRecord>;
   private readonly versions: DocumentCollection<ConsentVersion>;
+  private readonly versioned: VersionedResources<ConsentRecord, ConsentVersion>;
 
   constructor(
     database: DocumentDatabase,
@@ -65,6 +67,7 @@ export class ConsentRepository {
   ) {
     this.records = database.collection<ConsentRecord>('consents');
     this.versions = database.collection<ConsentVersion>('consent_versions');
+    this.versioned = new VersionedResources({ records: this.records, versions: this.versions, resourceField: 'consentId' });
   }
 
   /**
@@ -109,8 +112,9 @@ export class ConsentRepository {
   async create(first: ConsentVersion): Promise<void> {
     await this.records.insertOne({ _id: first.consentId, patientId: first.patientId, versionId: 0 });
     await this.appendChange(first.patientId, first.consentId, first.versionId);
-    await this.versions.insertOne(first);
-    await this.advance(first.consentId, first.versionId);
+    // Nobody else knows this id yet: the claim cannot be taken.
+    if (!(await this.versioned.claim(first))) throw new Error('a new Consent\'s first version was taken');
+    await this.versioned.advance(first.consentId, first.versionId);
   }
 
   /**
@@ -120,13 +124,8 @@ export class ConsentRepository {
    */
   async appendVersion(next: ConsentVersion): Promise<boolean> {
     await this.appendChange(next.patientId, next.consentId, next.versionId);
-    try {
-      await this.versions.insertOne(next);
-    } catch (error) {
-      if (!(error instanceof DuplicateKeyError)) throw error;
-      return false;
-    }
-    await this.advance(next.consentId, next.versionId);
+    if (!(await this.versioned.claim(next))) return false;
+    await this.versioned.advance(next.consentId, next.versionId);
     return true;
   }
 
@@ -137,31 +136,24 @@ export class ConsentRepository {
   async current(id: string): Promise<ConsentVersion | null> {
     const record = await this.records.findOne({ _id: id }, { fields: ['versionId'] });
     if (!record) return null;
-    let known = record.versionId;
-    // The version the record names and the one after it, together: one round trip when current.
-    let [latest, newer] = await Promise.all([
-      known > 0 ? this.versions.findOne({ _id: consentVersionKey(id, known) }) : Promise.resolve(null),
-      this.versions.findOne({ _id: consentVersionKey(id, known + 1) }),
-    ]);
+    const known = record.versionId;
+    // The version the record names and the ones after it, together: one round trip when current.
+    const [named, newer] = await Promise.all([known > 0 ? this.versioned.version(id, known) : Promise.resolve(null), this.versioned.after(id, known)]);
     // The record only ever names stored versions: a missing one is corruption, not a client error.
-    if (known > 0 && !latest) throw new Error('stored Consent version is missing');
-    while (newer) {
-      latest = newer;
-      known = newer.versionId;
-      newer = await this.versions.findOne({ _id: consentVersionKey(id, known + 1) });
-    }
-    if (latest && latest.versionId > record.versionId) await this.advance(id, latest.versionId);
+    if (known > 0 && !named) throw new Error('stored Consent version is missing');
+    const latest = newer.at(-1) ?? named;
+    if (latest && latest.versionId > known) await this.versioned.advance(id, latest.versionId);
     return latest;
   }
 
   /** Version `versionId` of Consent `id`, or null. */
   version(id: string, versionId: number): Promise<ConsentVersion | null> {
-    return this.versions.findOne({ _id: consentVersionKey(id, versionId) });
+    return this.versioned.version(id, versionId);
   }
 
   /** Every stored version of Consent `id`, newest first. */
   history(id: string): Promise<ConsentVersion[]> {
-    return this.versions.find({ consentId: id }, { sort: { versionId: -1 } });
+    return this.versioned.history(id);
   }
 
   /** A patient's Consents at their newest versions, newest by Consent.dateTime first. */
@@ -184,13 +176,5 @@ export class ConsentRepository {
   /** Enters the change before its version is stored: whoever sees the version, the decision sees it too. */
   private appendChange(patientId: string, consentId: string, versionId: number): Promise<void> {
     return this.changes.append(patientId, { kind: 'consent', consentId, versionId });
-  }
-
-  /**
-   * Moves the record's hint forward. Not atomic on FerretDB (two racing updates may both apply,
-   * the lower last): harmless, as readers walk forward from whatever it says.
-   */
-  private async advance(id: string, versionId: number): Promise<void> {
-    await this.records.updateOne({ _id: id, versionId: { $lt: versionId } }, { $set: { versionId } });
   }
 }

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { ConsentRules } from '../consent/consent-decision.js';
 import type { ConsentVersion } from './consent-version.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
+import { versionKey as consentVersionKey } from './versioned-resources.js';
 
 /**
  * One change of a patient's data that a request's look-ups depend on: a version of one of their
@@ -63,7 +64,6 @@ const REMEMBERED_PATIENTS = 100_000;
 const MAX_APPEND_ATTEMPTS = 20;
 
 const changeKey = (patientId: string, n: number): string => `${patientId}#${n}`;
-const consentVersionKey = (consentId: string, versionId: number): string => `${consentId}@${versionId}`;
 const nothingKnown = (): PatientState => ({ seen: 0, consents: new Map(), pending: [], documents: new Map(), readAtMs: 0 });
 
 /** Of two document versions, the one that is the patient's current summary: the latest Bundle.timestamp, then the latest stored. */

@@ -1,8 +1,8 @@
 import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
-import { DuplicateKeyError } from './document-collection.js';
 import type { DocumentCache } from './document-cache.js';
 import { currentOf, PatientChanges } from './patient-changes.js';
+import { versionKey, VersionedResources } from './versioned-resources.js';
 
 /** What is known of a stored IPS document; the bytes of each version live apart. */
 export interface SummaryRecord {
@@ -18,7 +18,25 @@ export interface SummaryRecord {
   contentHash: string;
 }
 
-/** One version of a document: written once, never changed. `_id` is `<summaryId>@<versionId>`. */
+/**
+ * Version 1 as kept inside the document's record: one insert stores a new document and is its
+ * commit point. Never changed; later versions are stored apart ({@link SummaryVersionRecord}).
+ */
+interface FirstVersion {
+  lastUpdated: Date;
+  timestampMs: number;
+  contentHash: string;
+  profileSet: string;
+  json: string;
+}
+
+/** A `summaries` record as stored: records of earlier releases have no `first` (their version 1 is apart). */
+type StoredSummaryRecord = SummaryRecord & { first?: FirstVersion };
+
+/** The record's fields without the bytes of version 1: what leaves the repository without a Disclosure. */
+const RECORD_FIELDS = ['identifierKey', 'patientId', 'timestampMs', 'versionId', 'lastUpdated', 'contentHash'] as const;
+
+/** One version of a document after the first: written once, never changed. `_id` is `<summaryId>@<versionId>`. */
 interface SummaryVersionRecord {
   _id: string;
   summaryId: string;
@@ -52,22 +70,24 @@ export interface CurrentSummaryRef {
 /** Fields of a new version. */
 export type NextVersion = Pick<SummaryRecord, 'versionId' | 'lastUpdated' | 'timestampMs' | 'contentHash'>;
 
-const versionKey = (summaryId: string, versionId: number): string => `${summaryId}@${versionId}`;
-
 /**
- * Stored IPS documents and their versions. Without multi-document transactions, correctness
- * rests on inserts being atomic and `_id` unique, which every MongoDB-wire server guarantees
- * (FerretDB does not make conditional updates atomic):
- * - a version's bytes are inserted under `<id>@<version>` before anything points at them, and
- *   that insert is what claims the version, so two writers can never both make version n;
- * - the document record is a repairable index over its versions, rolled forward when found behind;
+ * Stored IPS documents and their versions, versioned by {@link VersionedResources} like Consents.
+ * Without multi-document transactions, correctness rests on inserts being atomic and `_id`
+ * unique, which every MongoDB-wire server guarantees (FerretDB does not make conditional updates
+ * atomic):
+ * - a new document is one insert: its record with version 1's bytes inside, unique on the
+ *   identifier (the commit point: a retry or a conflicting push is refused there, leaving nothing);
+ * - each later version's bytes are inserted under `<id>@<version>` before anything points at
+ *   them, and that insert claims the version, so two writers can never both make version n;
+ * - the record's latest version is a repairable hint, rolled forward when found behind;
  * - a patient's current summary is derived (the newest by Bundle.timestamp), not stored: from the
  *   patient's changes ({@link PatientChanges}), where each version is entered once the record
  *   names it, so that it is found by `_id` look-ups only (FerretDB 1.x scans for anything else).
  */
 export class SummaryRepository {
-  private readonly summaries: DocumentCollection<SummaryRecord>;
+  private readonly summaries: DocumentCollection<StoredSummaryRecord>;
   private readonly versions: DocumentCollection<SummaryVersionRecord>;
+  private readonly versioned: VersionedResources<StoredSummaryRecord, SummaryVersionRecord>;
 
   constructor(
     database: DocumentDatabase,
@@ -76,8 +96,17 @@ export class SummaryRepository {
     /** The patients' changes, shared with the store's other repositories. */
     private readonly changes: PatientChanges = new PatientChanges(database),
   ) {
-    this.summaries = database.collection<SummaryRecord>('summaries');
+    this.summaries = database.collection<StoredSummaryRecord>('summaries');
     this.versions = database.collection<SummaryVersionRecord>('summary_versions');
+    this.versioned = new VersionedResources({
+      records: this.summaries,
+      versions: this.versions,
+      resourceField: 'summaryId',
+      firstInRecord: {
+        fields: ['first'],
+        of: (record) => (record.first ? { _id: versionKey(record._id, 1), summaryId: record._id, versionId: 1, ...record.first } : null),
+      },
+    });
   }
 
   async ensureIndexes(): Promise<void> {
@@ -89,12 +118,20 @@ export class SummaryRepository {
     await this.changes.recordEarlier();
   }
 
-  findById(id: string): Promise<SummaryRecord | null> {
-    return this.summaries.findOne({ _id: id });
+  /**
+   * The record of document `id`. Never its bytes (they need a Disclosure, {@link version}); but
+   * version 1's, held in the record, come in the same round trip and wait in the cache for it.
+   */
+  async findById(id: string): Promise<SummaryRecord | null> {
+    const found = await this.summaries.findOne({ _id: id }, { fields: [...RECORD_FIELDS, 'first'] });
+    if (!found) return null;
+    const { first, ...record } = found;
+    if (first && !this.cache.get(versionKey(id, 1))) this.cache.set(versionKey(id, 1), { bytes: Buffer.from(first.json, 'utf8'), lastUpdated: first.lastUpdated, profileSet: first.profileSet });
+    return record;
   }
 
   findByIdentifier(identifierKey: string): Promise<SummaryRecord | null> {
-    return this.summaries.findOne({ identifierKey });
+    return this.summaries.findOne({ identifierKey }, { fields: RECORD_FIELDS });
   }
 
   /**
@@ -124,38 +161,27 @@ export class SummaryRepository {
   }
 
   /**
-   * Stores a new document: version 1's bytes, then the record (the commit point). Throws
-   * DuplicateKeyError when a document with the same identifier was stored meanwhile. The caller
-   * then enters it among the patient's changes ({@link list}): until then it is stored but not
-   * yet anyone's current summary (a retry completes it, {@link ensureListed}).
+   * Stores a new document: its record with version 1's bytes inside, one insert (the commit
+   * point). Throws DuplicateKeyError when a document with the same identifier is stored: then
+   * nothing of this one is. The caller then enters it among the patient's changes ({@link list}):
+   * until then it is stored but not yet anyone's current summary (a retry completes it,
+   * {@link ensureListed}).
    */
   async create(record: SummaryRecord, json: string, profileSet: string): Promise<void> {
-    await this.insertVersion(record._id, record, json, profileSet);
-    try {
-      await this.summaries.insertOne(record);
-    } catch (error) {
-      if (error instanceof DuplicateKeyError) {
-        // Nothing points at these bytes: a retry or a conflicting push, answered from the stored document.
-        const key = versionKey(record._id, record.versionId);
-        this.cache.delete(key);
-        await this.versions.deleteOne({ _id: key }).catch(() => undefined);
-      }
-      throw error;
-    }
+    const { lastUpdated, timestampMs, contentHash } = record;
+    await this.summaries.insertOne({ ...record, first: { lastUpdated, timestampMs, contentHash, profileSet, json } });
+    this.cache.set(versionKey(record._id, 1), { bytes: Buffer.from(json, 'utf8'), lastUpdated, profileSet });
   }
 
   /**
    * Adds version `next.versionId` of document `record`. False when that version exists already
-   * (another writer made it): the record is then rolled forward to it.
+   * (another writer made it): the caller then rolls the record forward to it.
    */
   async appendVersion(record: SummaryRecord, next: NextVersion, json: string, profileSet: string): Promise<boolean> {
-    try {
-      await this.insertVersion(record._id, next, json, profileSet);
-    } catch (error) {
-      if (!(error instanceof DuplicateKeyError)) throw error;
-      return false;
-    }
-    await this.advance(record._id, next);
+    const { versionId, lastUpdated, timestampMs, contentHash } = next;
+    if (!(await this.versioned.claim({ _id: versionKey(record._id, versionId), summaryId: record._id, versionId, lastUpdated, timestampMs, contentHash, profileSet, json }))) return false;
+    this.cache.set(versionKey(record._id, versionId), { bytes: Buffer.from(json, 'utf8'), lastUpdated, profileSet });
+    await this.versioned.advance(record._id, versionId, { lastUpdated, timestampMs, contentHash });
     await this.list({ ...record, ...next });
     return true;
   }
@@ -165,27 +191,14 @@ export class SummaryRepository {
    * after storing the bytes. Returns the record as it is now.
    */
   async rollForward(record: SummaryRecord): Promise<SummaryRecord> {
-    const newer = await this.versions.findOne(
-      { _id: versionKey(record._id, record.versionId + 1) },
-      { fields: ['versionId', 'lastUpdated', 'timestampMs', 'contentHash'] },
-    );
-    if (!newer) return record;
-    const next: NextVersion = {
-      versionId: newer.versionId,
-      lastUpdated: newer.lastUpdated,
-      timestampMs: newer.timestampMs,
-      contentHash: newer.contentHash,
-    };
-    await this.advance(record._id, next);
+    const newer = await this.versioned.after(record._id, record.versionId, ['versionId', 'lastUpdated', 'timestampMs', 'contentHash']);
+    const newest = newer.at(-1);
+    if (!newest) return record;
+    const next: NextVersion = { versionId: newest.versionId, lastUpdated: newest.lastUpdated, timestampMs: newest.timestampMs, contentHash: newest.contentHash };
+    await this.versioned.advance(record._id, next.versionId, { lastUpdated: next.lastUpdated, timestampMs: next.timestampMs, contentHash: next.contentHash });
+    // The newest version is the one the patient's current summary may be: earlier ones never again.
     await this.list({ ...record, ...next });
-    return this.rollForward({ ...record, ...next });
-  }
-
-  private async advance(id: string, next: NextVersion): Promise<void> {
-    await this.summaries.updateOne(
-      { _id: id, versionId: { $lt: next.versionId } },
-      { $set: { versionId: next.versionId, lastUpdated: next.lastUpdated, timestampMs: next.timestampMs, contentHash: next.contentHash } },
-    );
+    return { ...record, ...next };
   }
 
   /**
@@ -198,7 +211,7 @@ export class SummaryRepository {
     const key = versionKey(summaryId, versionId);
     const cached = this.cache.get(key);
     if (cached) return { key, versionId, ...cached };
-    const found = await this.versions.findOne({ _id: key }, { fields: ['lastUpdated', 'json', 'profileSet'] });
+    const found = await this.versioned.version(summaryId, versionId, ['lastUpdated', 'json', 'profileSet']);
     if (!found) return null;
     const version = { bytes: Buffer.from(found.json, 'utf8'), lastUpdated: found.lastUpdated, profileSet: found.profileSet ?? '' };
     this.cache.set(key, version);
@@ -207,14 +220,8 @@ export class SummaryRepository {
 
   /** Version numbers of a document up to `upTo`, newest first. */
   async versionNumbers(summaryId: string, upTo: number): Promise<number[]> {
-    const found = await this.versions.find({ summaryId, versionId: { $lte: upTo } }, { sort: { versionId: -1 }, fields: ['versionId'] });
-    return found.map((v) => v.versionId);
-  }
-
-  private async insertVersion(summaryId: string, version: NextVersion, json: string, profileSet: string): Promise<void> {
-    const { versionId, lastUpdated, timestampMs, contentHash } = version;
-    const key = versionKey(summaryId, versionId);
-    await this.versions.insertOne({ _id: key, summaryId, versionId, lastUpdated, timestampMs, contentHash, profileSet, json });
-    this.cache.set(key, { bytes: Buffer.from(json, 'utf8'), lastUpdated, profileSet });
+    const apart = (await this.versions.find({ summaryId, versionId: { $lte: upTo } }, { sort: { versionId: -1 }, fields: ['versionId'] })).map((v) => v.versionId);
+    // Version 1 exists whenever the record does: in the record, or apart (earlier releases).
+    return upTo >= 1 && !apart.includes(1) ? [...apart, 1] : apart;
   }
 }

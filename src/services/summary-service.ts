@@ -4,7 +4,8 @@ import type { Access } from '../access/access-context.js';
 import type { Disclosure } from '../access/disclosure.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { withholdSections } from '../consent/summary-redaction.js';
-import { withServerMeta } from '../fhir/server-meta.js';
+import { withServerMeta, withServerMetaText, type SerialisedWithoutServerMeta } from '../fhir/server-meta.js';
+import type { ResourceAsWritten } from '../fhir/resources.js';
 import { documentContentHash } from '../documents/content-hash.js';
 import { checkDocumentRules, type DocumentFacts } from '../documents/document-rules.js';
 import { identifierKey, patientFacts } from '../documents/patient-facts.js';
@@ -30,12 +31,15 @@ export interface PushResult extends StoredSummary {
   notes: Problem[];
 }
 
+/** A pushed document that passed the rules and the profiles: its facts, the validator's notes, its content hash ('' when not computed) and, when the validator wrote it, its text to store less the server's members. */
+type CheckedDocument = DocumentFacts & { notes: Problem[]; contentHash: string; serialised?: SerialisedWithoutServerMeta };
 
 /**
  * Stores, versions and finds IPS documents; a patient's current summary is their newest
  * document by Bundle.timestamp. Writes are ordered so that, without transactions, a crash at any
- * point leaves readers consistent: a version's bytes, then the document record (the commit
- * point), then the patient's index entry, which a retried push completes.
+ * point leaves readers consistent: a new document is one insert (its record with version 1's bytes,
+ * the commit point), an update its version's bytes then the record's hint; then the patient's
+ * change entry and demographics, which a retried push completes.
  */
 export class SummaryService {
   constructor(
@@ -63,37 +67,42 @@ export class SummaryService {
    * 422 naming every problem. Given the JSON text the document was parsed from, profile
    * validation and hashing run on the validator's worker thread meanwhile the rules are checked here.
    */
-  private async checked(bundle: Record<string, unknown>, json: string | undefined, hashed: boolean): Promise<DocumentFacts & { notes: Problem[]; contentHash: string }> {
-    const offloaded =
+  private async checked(bundle: ResourceAsWritten<'Bundle'>, json: string | undefined, hashed: boolean): Promise<CheckedDocument> {
+    const offloaded: Promise<{ issues: Problem[]; contentHash: string; serialised?: SerialisedWithoutServerMeta }> | undefined =
       json === undefined
         ? undefined
         : hashed && this.validator.checkDocument
           ? this.validator.checkDocument(json, bundle, this.documentProfile)
-          : Promise.resolve(this.validator.validate(bundle, this.documentProfile, json)).then((issues) => ({ issues, contentHash: hashed ? documentContentHash(bundle) : '' }));
+          : !hashed && this.validator.checkPush
+            ? // The text to store comes with the verdict (from the worker's parse for large documents).
+              this.validator.checkPush(json, bundle, this.documentProfile).then((v) => ({ ...v, contentHash: '' }))
+            : Promise.resolve(this.validator.validate(bundle, this.documentProfile, json)).then((issues) => ({ issues, contentHash: hashed ? documentContentHash(bundle) : '' }));
     // Settled here so that a refusal by the rules leaves no rejection unhandled.
     const verdict = offloaded?.then((v) => ({ ok: true as const, ...v }), (error: unknown) => ({ ok: false as const, error }));
     const check = checkDocumentRules(bundle);
     if (!check.ok) throw fhirError(422, check.problems);
     let issues: Problem[];
     let contentHash: string;
+    let serialised: SerialisedWithoutServerMeta | undefined;
     if (verdict) {
       const settled = await verdict;
       if (!settled.ok) throw settled.error;
       ({ issues, contentHash } = settled);
+      serialised = settled.serialised;
     } else {
       issues = await this.validator.validate(bundle, this.documentProfile);
       contentHash = hashed ? documentContentHash(bundle) : '';
     }
     // A ValidationIssue is a Problem: it goes into the OperationOutcome as it is.
     if (issues.some((i) => i.severity === 'error')) throw fhirError(422, issues);
-    return { ...check.facts, notes: issues, contentHash };
+    return { ...check.facts, notes: issues, contentHash, ...(serialised ? { serialised } : {}) };
   }
 
   /**
    * Stores a new document, or recognises a retry of a stored one (same identifier and content).
    * `text`: the JSON text `bundle` was parsed from, when the caller has it (checked off the event loop).
    */
-  async push(bundle: Record<string, unknown>, access: Access, text?: string): Promise<PushResult> {
+  async push(bundle: ResourceAsWritten<'Bundle'>, access: Access, text?: string): Promise<PushResult> {
     // No content hash: only a refused insert (a retry or a conflict) needs one, see sameContent.
     const facts = await this.checked(bundle, text, false);
     const key = identifierKey(facts.identifier.system, facts.identifier.value);
@@ -116,8 +125,10 @@ export class SummaryService {
       lastUpdated: now,
       contentHash: hash,
     };
-    const json = JSON.stringify(withServerMeta(bundle, 'Bundle', id, { versionId: '1', lastUpdated: now.toISOString() }));
+    const meta = { versionId: '1', lastUpdated: now.toISOString() };
+    const json = facts.serialised ? withServerMetaText(facts.serialised, 'Bundle', id, meta) : JSON.stringify(withServerMeta(bundle, 'Bundle', id, meta));
     try {
+      // One insert: the record with version 1's bytes inside, unique on the identifier.
       await this.summaries.create(record, json, this.validator.profileSet);
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
@@ -135,7 +146,7 @@ export class SummaryService {
     return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }
 
-  private async retried(existing: SummaryRecord, bundle: Record<string, unknown>, facts: DocumentFacts & { notes: Problem[]; contentHash: string }, disclosure: Disclosure): Promise<PushResult> {
+  private async retried(existing: SummaryRecord, bundle: ResourceAsWritten<'Bundle'>, facts: CheckedDocument, disclosure: Disclosure): Promise<PushResult> {
     if (!(await this.sameContent(existing, bundle, facts.contentHash, disclosure))) {
       throw fhirError(409, {
         code: 'duplicate',
@@ -158,7 +169,7 @@ export class SummaryService {
    * Stores a new version of document `id` if `expectedVersion` is still its latest (optimistic
    * locking). Identity (identifier and patient) may not change; an identical body is a no-op.
    */
-  async replace(id: string, expectedVersion: number, bundle: Record<string, unknown>, access: Access, text?: string): Promise<PushResult> {
+  async replace(id: string, expectedVersion: number, bundle: ResourceAsWritten<'Bundle'>, access: Access, text?: string): Promise<PushResult> {
     const existing = await this.summaries.rollForward(await this.requireRecord(id, access));
     const disclosure = await this.gate.open(access, existing.patientId);
     if (existing.versionId !== expectedVersion) throw this.stale(existing);
@@ -199,7 +210,7 @@ export class SummaryService {
    * conflicting push or an update ever compares it): it is then taken from the stored bytes,
    * which hash alike, the hash ignoring what the server assigns.
    */
-  private async sameContent(existing: SummaryRecord, bundle: Record<string, unknown>, hash: string, disclosure: Disclosure): Promise<boolean> {
+  private async sameContent(existing: SummaryRecord, bundle: ResourceAsWritten<'Bundle'>, hash: string, disclosure: Disclosure): Promise<boolean> {
     let stored = existing.contentHash;
     if (stored === '') {
       const version = await this.summaries.version({ summaryId: existing._id, patientId: existing.patientId }, existing.versionId, disclosure);

@@ -7,9 +7,10 @@ import { backends } from '../support/stores.js';
 import { bodyOf, buildTestNode, documentFor, privacyConsent, send, type Json, type TestNode } from '../support/test-node.js';
 
 /**
- * What a push and a read cost the database, operation by operation (each one round trip on a
- * MongoDB-wire server): the write path makes no look-up it can learn from a unique insert, and
- * request budgets are counted in memory.
+ * What a push and a read cost the database: operation by operation (each one command on a
+ * MongoDB-wire server) and in round trips (sequential waits: commands sent together share one).
+ * The write path makes no look-up it can learn from a unique insert, and request budgets are
+ * counted in memory.
  */
 describe.each(backends)('database operations per request on the $name', (backend) => {
   let node: TestNode;
@@ -31,23 +32,49 @@ describe.each(backends)('database operations per request on the $name', (backend
   /** Operations of one request, budgets' background reports left out (they run on their own). */
   async function operationsOf(request: () => Promise<{ statusCode: number }>, status: number): Promise<string[]> {
     await node.store.requestCounts.reconcile();
-    database.operations = [];
+    database.reset();
     expect((await request()).statusCode).toBe(status);
     return database.operations;
   }
 
-  it('a push of a new document of a new patient: token, claim, consent, bytes, record, patient, audit', async () => {
+  it('a push of a new document of a new patient: token, claim, consent, the record holding the bytes, change and patient together, audit', async () => {
     const operations = await operationsOf(() => send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-1', '2026-01-02T00:00:00Z')), 201);
     expect(operations).toEqual([
       'token_uses.insertEach',
       'patient_identifiers.insertOne',
       'patient_changes.findOne',
-      'summary_versions.insertOne',
       'summaries.insertOne',
       'patient_changes.insertOne',
       'patients.insertOne',
       'audit_events.insertMany',
     ]);
+    expect(database.waits).toEqual([
+      ['token_uses.insertEach'],
+      ['patient_identifiers.insertOne'],
+      ['patient_changes.findOne'],
+      ['summaries.insertOne'],
+      ['patient_changes.insertOne', 'patients.insertOne'],
+      ['audit_events.insertMany'],
+    ]);
+  });
+
+  it("a read of a Bundle by id: the record (with version 1's bytes, kept until the gate opens), the consent decision, the audit", async () => {
+    const first = await send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-3', '2026-01-02T00:00:00Z'));
+    const pushed = await send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-3', '2026-01-03T00:00:00Z'));
+    // Another instance, which has no bytes in memory: version 1 comes from the record.
+    const twin = await buildTestNode({ name: 'shared', open: async () => ({ database, cleanup: async () => undefined }) }, { PONTIS_CURRENT_SUMMARY_TTL_MS: '60000' });
+    try {
+      // Its first request learns the patient's changes (and starts its audit chain).
+      expect((await send(twin.server, 'GET', `/fhir/Bundle/${bodyOf<Json>(first)['id'] as string}`)).statusCode).toBe(200);
+      await twin.store.requestCounts.reconcile();
+      database.reset();
+      const read = await send(twin.server, 'GET', `/fhir/Bundle/${bodyOf<Json>(pushed)['id'] as string}`);
+      expect(read.statusCode).toBe(200);
+      expect(read.payload).toBe(pushed.payload);
+      expect(database.waits).toEqual([['token_uses.insertEach'], ['summaries.findOne'], ['patient_changes.findOne'], ['audit_events.insertMany']]);
+    } finally {
+      await twin.cleanup();
+    }
   });
 
   it("a push of a known patient's new document updates the patient: the identifier's holder is remembered", async () => {
@@ -100,6 +127,7 @@ describe.each(backends)('database operations per request on the $name', (backend
     await read();
     const operations = await operationsOf(read, 200);
     expect(operations).toEqual(['patient_changes.findOne', 'audit_events.insertMany']);
+    expect(database.waits).toHaveLength(2);
   });
 
   it("the audit chain's head moves off the request path, at most about once a second", async () => {

@@ -53,8 +53,18 @@ export type PeerResource = { resourceType: string } & Record<string, unknown>;
 /** A peer's answer: the resource and its bytes (`resource` left out when the caller knew the bytes). */
 export interface PeerAnswer {
   bytes: Buffer;
-  /** Undefined only when `known` recognised the bytes (see {@link PeerClient.summary}). */
+  /** Undefined when `known` recognised the bytes, or when the answer is {@link PeerAnswer.unchanged} (see {@link PeerClient.summary}). */
   resource: PeerResource | undefined;
+  /** The entity tag of the peer's 304: which of the copies named in If-None-Match is current (`bytes` then empty). */
+  unchanged?: string;
+}
+
+/** What a caller already holds of the answer to a GET. */
+export interface HeldCopies {
+  /** Asked about the bytes of a 2xx answer first: bytes it recognises are returned unparsed. */
+  known?: (bytes: Buffer) => boolean;
+  /** Entity tags (quoted) of copies the caller holds: sent in If-None-Match; a 304 naming one is {@link PeerAnswer.unchanged}. */
+  entityTags?: readonly string[];
 }
 
 function isFhirResource(value: unknown): value is PeerResource {
@@ -167,17 +177,18 @@ export class PeerClient {
 
   /**
    * GET `[peer]/Patient/{id}/$summary`. `known` is asked about the bytes first: bytes it
-   * recognises (a copy already received and checked) are returned unparsed.
+   * recognises (a copy already received and checked) are returned unparsed. With `entityTags`,
+   * the peer may answer 304 naming one of them: {@link PeerAnswer.unchanged}, no bytes.
    */
-  summary(peer: PeerNode, patientId: string, call: PeerCall, known?: (bytes: Buffer) => boolean): Promise<PeerAnswer> {
-    return this.get(peer, call, `/Patient/${encodeURIComponent(patientId)}/$summary`, known);
+  summary(peer: PeerNode, patientId: string, call: PeerCall, known?: (bytes: Buffer) => boolean, entityTags?: readonly string[]): Promise<PeerAnswer> {
+    return this.get(peer, call, `/Patient/${encodeURIComponent(patientId)}/$summary`, { ...(known ? { known } : {}), ...(entityTags?.length ? { entityTags } : {}) });
   }
 
-  private async get(peer: PeerNode, call: PeerCall, path: string, known?: (bytes: Buffer) => boolean): Promise<PeerAnswer> {
+  private async get(peer: PeerNode, call: PeerCall, path: string, held: HeldCopies = {}): Promise<PeerAnswer> {
     const started = performance.now();
     let outcome: PeerCallOutcome = 'bad-answer';
     try {
-      const answer = await this.attempt(peer, call, path, known);
+      const answer = await this.attempt(peer, call, path, held);
       outcome = 'ok';
       return answer;
     } catch (error) {
@@ -194,13 +205,19 @@ export class PeerClient {
    * (serialised once from what was parsed: the signature covers the canonical form, not the
    * bytes), or a {@link CallFailure} thrown.
    */
-  private async exchange(peer: PeerNode, path: string, headers: Record<string, string>, known?: (bytes: Buffer) => boolean): Promise<PeerAnswer> {
+  private async exchange(peer: PeerNode, path: string, headers: Record<string, string>, { known, entityTags }: HeldCopies): Promise<PeerAnswer> {
     let answer: unknown;
     try {
       answer = await this.clientFor(peer).request(path.replace(/^\//, ''), { options: { headers, signal: AbortSignal.timeout(this.limits.timeoutMs) } });
     } catch (error) {
       const response = (error as { response?: { status?: unknown; data?: unknown } }).response;
       if (typeof response?.status !== 'number') throw error;
+      // fhir-kit-client takes any status but 2xx for a failure; a 304 is the peer confirming a
+      // copy named in If-None-Match. Only a tag that was named counts (a bare 304 is no answer).
+      if (response.status === 304 && entityTags) {
+        const tag = (error as { config?: { headers?: { get?: (name: string) => string | null } } }).config?.headers?.get?.('etag');
+        if (typeof tag === 'string' && entityTags.includes(tag)) return { bytes: Buffer.alloc(0), resource: undefined, unchanged: tag };
+      }
       // fhir-kit-client hands a body that is not JSON back as text: only a resource is kept.
       throw new CallFailed({ status: response.status, ...(isFhirResource(response.data) ? { answer: response.data } : {}) });
     }
@@ -213,7 +230,7 @@ export class PeerClient {
     return { bytes, resource: answer };
   }
 
-  private async attempt(peer: PeerNode, call: PeerCall, path: string, known?: (bytes: Buffer) => boolean): Promise<PeerAnswer> {
+  private async attempt(peer: PeerNode, call: PeerCall, path: string, held: HeldCopies): Promise<PeerAnswer> {
     const breaker = this.breakerFor(peer);
     const name = `the node of ${peer.country} (${peer.baseUrl})`;
     const permit = breaker.permit();
@@ -227,12 +244,13 @@ export class PeerClient {
       const startMs = Date.now();
       const traced = (failed: boolean) => this.limits.traced?.({ country: peer.country, traceparent, parent: call.traceparent, startMs, endMs: Date.now(), failed });
       try {
-        const headers = {
+        const headers: Record<string, string> = {
           authorization: `Bearer ${await call.token()}`,
           'x-request-id': call.requestId,
           traceparent,
         };
-        const answer = await this.exchange(peer, path, headers, known);
+        if (held.entityTags) headers['if-none-match'] = held.entityTags.join(', ');
+        const answer = await this.exchange(peer, path, headers, held);
         breaker.succeeded(permit);
         traced(false);
         return answer;

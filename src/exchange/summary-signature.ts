@@ -45,6 +45,26 @@ export function signedContent(bundle: object): string {
   return canonicalJson(content);
 }
 
+/** The SHA-256 (base64url) of a summary's signed canonical content: its identity, whatever its serialisation. */
+export function contentDigest(canonical: Buffer): string {
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * The strong HTTP entity tag of a signed summary as sent to peers: its {@link contentDigest}, so
+ * that it names the signed content (not the signing time) and a peer can name a copy it verified
+ * in `If-None-Match` with the digest it computed itself.
+ */
+export function summaryEntityTag(digest: string): string {
+  return `"${digest}"`;
+}
+
+/** A signed summary as sent: its bytes, and the digest of the content its signature covers. */
+export interface SignedSummary {
+  bytes: Buffer;
+  digest: string;
+}
+
 /**
  * Appends `Bundle.signature` to serialised bytes (the stored form, a Bundle without signature);
  * what is sent is those bytes with the signature, never re-serialised. The JWS is over the
@@ -53,6 +73,11 @@ export function signedContent(bundle: object): string {
  * list can find it.
  */
 export async function signSummary(bytes: Buffer, identity: NodeIdentity, nodeBaseUrl: string): Promise<Buffer> {
+  return (await signedSummary(bytes, identity, nodeBaseUrl)).bytes;
+}
+
+/** {@link signSummary}, with the {@link contentDigest} of what was signed (computed from the same canonical bytes). */
+export async function signedSummary(bytes: Buffer, identity: NodeIdentity, nodeBaseUrl: string): Promise<SignedSummary> {
   // To the second, and the same in both places: verifiers compare `when` with `sigT` exactly.
   const signedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const payload = Buffer.from(signedContent(JSON.parse(bytes.toString('utf8')) as Bundle), 'utf8');
@@ -65,7 +90,7 @@ export async function signSummary(bytes: Buffer, identity: NodeIdentity, nodeBas
     data: Buffer.from(jws, 'utf8').toString('base64'),
   };
   const end = bytes.lastIndexOf('}');
-  return Buffer.concat([bytes.subarray(0, end), Buffer.from(`,"signature":${JSON.stringify(signature)}}`, 'utf8')]);
+  return { bytes: Buffer.concat([bytes.subarray(0, end), Buffer.from(`,"signature":${JSON.stringify(signature)}}`, 'utf8')]), digest: contentDigest(payload) };
 }
 
 /** A verified summary: when it was signed, the signed canonical form, and its SHA-256. */
@@ -75,6 +100,8 @@ export interface VerifiedSummary {
   canonical: string;
   /** SHA-256 of `canonical` (base64url): the content's identity, whatever its serialisation. */
   digest: string;
+  /** The home node's key that signed it (`kid`): a copy passed on later is passed on only while the trust list still holds it. */
+  kid: string;
 }
 
 /**
@@ -111,5 +138,5 @@ export async function verifySummary(bundle: unknown, issuer: string, trust: Trus
   } catch {
     throw new SignatureRefused('the summary signature does not match its content (altered in transit?)');
   }
-  return { signedAt: typeof sig.when === 'string' ? sig.when : '', canonical, digest: createHash('sha256').update(payload).digest('base64url') };
+  return { signedAt: typeof sig.when === 'string' ? sig.when : '', canonical, digest: contentDigest(payload), kid: header.kid as string };
 }

@@ -1,7 +1,7 @@
 import { systemAndValue } from '../fhir/token-parameter.js';
 import { receivesSignedSummaries } from '../access/access-policy.js';
 import type { ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { signSummary } from '../exchange/summary-signature.js';
+import { signedSummary, type SignedSummary } from '../exchange/summary-signature.js';
 import type { Demographics } from '../services/cross-border-service.js';
 import type { Access } from '../access/access-context.js';
 import type { StoredSummary } from '../services/summary-service.js';
@@ -67,6 +67,10 @@ export function demographicsOf(query: Record<string, unknown>): Demographics {
 /**
  * The summary as it leaves: to a peer node, signed by this node (Bundle.signature, see
  * src/exchange/summary-signature.ts), so that the clinician's node can check where it came from.
+ * Its strong ETag is the digest of the signed content: a peer that names it in If-None-Match
+ * already holds a copy this node signed of exactly what it would send now, and gets a 304 (hapi
+ * compares the tags) once consent and audit have run, as for any read; a copy withholding other
+ * sections, or of another version, has another digest and is sent.
  */
 async function signedForPeers(ctx: RouteContext, access: Access, h: ResponseToolkit, stored: Omit<StoredSummary, 'record'>) {
   if (!receivesSignedSummaries(access.requester) || !ctx.exchange) return summaryResponse(h, stored);
@@ -74,10 +78,11 @@ async function signedForPeers(ctx: RouteContext, access: Access, h: ResponseTool
   const now = Date.now();
   let signed = signedCopies.get(stored.bytes);
   if (!signed || signed.until <= now) {
-    signed = { bytes: await signSummary(stored.bytes, ctx.exchange.identity, ctx.config.baseUrl), until: now + SIGNATURE_REUSE_MS };
+    signed = { ...(await signedSummary(stored.bytes, ctx.exchange.identity, ctx.config.baseUrl)), until: now + SIGNATURE_REUSE_MS };
     signedCopies.set(stored.bytes, signed);
   }
-  return summaryResponse(h, { ...stored, bytes: signed.bytes });
+    // hapi quotes the tag: `"<digest>"`, as summaryEntityTag writes it for If-None-Match.
+  return summaryResponse(h, { ...stored, bytes: signed.bytes }).etag(signed.digest, { weak: false, vary: false });
 }
 
 /**
@@ -94,7 +99,7 @@ function inLanguage(ctx: RouteContext, h: ResponseToolkit, stored: Omit<StoredSu
 /** How long a signed copy of a summary is reused (its `signature.when` is at most this old). */
 const SIGNATURE_REUSE_MS = 60_000;
 /** Signed copies by the stored bytes they sign (cached versions keep one Buffer each). */
-const signedCopies = new WeakMap<Buffer, { bytes: Buffer; until: number }>();
+const signedCopies = new WeakMap<Buffer, SignedSummary & { until: number }>();
 
 /** `$summary` at instance level and at type level by identifier (its OperationDefinition: routes/metadata.ts). */
 export function patientSummaryRoutes(ctx: RouteContext): ServerRoute[] {

@@ -8,7 +8,7 @@ import type { TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from '../exchange/node-identity.js';
 import type { PeerClient, PeerResource } from '../exchange/peer-client.js';
 import type { PeerDirectory, PeerNode } from '../exchange/peer-directory.js';
-import { SignatureRefused, verifySummary } from '../exchange/summary-signature.js';
+import { SignatureRefused, summaryEntityTag, verifySummary } from '../exchange/summary-signature.js';
 import type { Access } from '../access/access-context.js';
 import type { DocumentValidator } from '../validation/index.js';
 
@@ -28,6 +28,21 @@ const STALE_IDENTIFICATION = new Set([403, 404, 410]);
 
 /** Bytes held of summaries received and accepted (about 3,000 all-sections documents). */
 const ACCEPTED_COPIES_BYTES = 32 * 2 ** 20;
+
+/**
+ * How long an accepted copy is offered back to its home node (If-None-Match) and passed on when
+ * the home node confirms it (304): the signature on what a clinician reads is at most this old.
+ */
+export const HELD_COPY_REUSE_MS = 10 * 60_000;
+
+/** A summary accepted from its home node: what is passed on, and what its signature covers. */
+interface AcceptedCopy {
+  bytes: Buffer;
+  /** The digest of the signed canonical content (the home node's ETag for it). */
+  digest: string;
+  /** The home node's key that signed it: the copy is passed on again only while the trust list holds it. */
+  kid: string;
+}
 
 /** A summary as it arrived from its home node, to be checked. */
 interface Arrival {
@@ -58,7 +73,14 @@ export class CrossBorderService {
    * identical to ones checked need no second parse, verification or validation, and concurrent
    * first arrivals of one copy are checked once (fetchMethod). Any other bytes are checked.
    */
-  private readonly accepted: LRUCache<string, Buffer, Arrival>;
+  private readonly accepted: LRUCache<string, AcceptedCopy, Arrival>;
+  /**
+   * The copy last accepted of each patient's summary, by home node, profile set and the patient's
+   * id there, for {@link HELD_COPY_REUSE_MS}: offered back in If-None-Match. The home node runs
+   * its consent check and audit as for any read, and answers 304 only when what it would send
+   * this requester now has the same signed content; anything else comes whole and is checked.
+   */
+  private readonly held: LRUCache<string, AcceptedCopy>;
   /**
    * Identifications made by each clinician, by everything that shapes the home node's answer
    * (clinician, role, purpose, break-glass, identifier, demographics): the patient's id there,
@@ -80,9 +102,10 @@ export class CrossBorderService {
     });
     this.accepted = new LRUCache({
       maxSize: ACCEPTED_COPIES_BYTES,
-      sizeCalculation: (bytes) => Math.max(1, bytes.length),
+      sizeCalculation: (copy) => Math.max(1, copy.bytes.length),
       fetchMethod: (_key, _stale, { context }) => this.check(context),
     });
+    this.held = new LRUCache({ maxSize: ACCEPTED_COPIES_BYTES, sizeCalculation: (copy) => Math.max(1, copy.bytes.length), ttl: HELD_COPY_REUSE_MS });
   }
 
   /**
@@ -171,29 +194,52 @@ export class CrossBorderService {
 
   private async summaryOf(home: PeerNode, id: string, access: Access): Promise<Buffer> {
     access.resources.push(`${home.baseUrl}/Patient/${id}/$summary`);
+    const heldKey = `${home.issuer}\n${this.validator.profileSet}\n${id}`;
+    const offered = this.stillTrusted(this.held, heldKey, home);
     let key = '';
-    let known: Buffer | undefined;
-    const answer = await this.peers.summary(home, id, this.call(home, access), (bytes) => {
-      key = `${home.issuer}\n${this.validator.profileSet}\n${createHash('sha256').update(bytes).digest('base64url')}`;
-      known = this.accepted.get(key);
-      return known !== undefined;
-    });
+    let known: AcceptedCopy | undefined;
+    const answer = await this.peers.summary(
+      home,
+      id,
+      this.call(home, access),
+      (bytes) => {
+        key = `${home.issuer}\n${this.validator.profileSet}\n${createHash('sha256').update(bytes).digest('base64url')}`;
+        known = this.stillTrusted(this.accepted, key, home);
+        return known !== undefined;
+      },
+      offered ? [summaryEntityTag(offered.digest)] : undefined,
+    );
+    // 304: the home node would send this requester the content of the offered copy, which was
+    // checked (signature, profile) when it arrived.
+    if (answer.unchanged !== undefined && offered) return offered.bytes;
     // Bytes known byte for byte come back unparsed: they were checked when they first arrived.
-    if (known !== undefined) return known;
-    const copy = await this.accepted.fetch(key, { context: { home, resource: answer.resource!, bytes: answer.bytes } });
+    const copy = known ?? (await this.accepted.fetch(key, { context: { home, resource: answer.resource!, bytes: answer.bytes } }));
     if (copy === undefined) throw new Error('a received summary was neither accepted nor refused');
-    return copy;
+    this.held.set(heldKey, copy);
+    return copy.bytes;
+  }
+
+  /**
+   * An accepted copy from `cache`, if the home node's key that signed it is still in the trust
+   * list; a copy whose key was withdrawn is forgotten, so that it is neither offered nor passed on.
+   */
+  private stillTrusted(cache: LRUCache<string, AcceptedCopy, Arrival> | LRUCache<string, AcceptedCopy>, key: string, home: PeerNode): AcceptedCopy | undefined {
+    const copy = cache.get(key);
+    if (copy === undefined || this.trust.issuer(home.issuer)?.keys.has(copy.kid)) return copy;
+    cache.delete(key);
+    return undefined;
   }
 
   /**
    * Checks a summary that arrived from its home node before anything of it is passed on: the
    * home node's signature over its canonical content, then the document profile in force here.
-   * Resolves to the bytes passed on: the Bundle as parsed, serialised once.
+   * Resolves to the bytes passed on (the Bundle as parsed, serialised once) and what the signature covers.
    */
-  private async check({ home, resource, bytes }: Arrival): Promise<Buffer> {
+  private async check({ home, resource, bytes }: Arrival): Promise<AcceptedCopy> {
     let digest: string;
+    let kid: string;
     try {
-      ({ digest } = await verifySummary(resource, home.issuer, this.trust));
+      ({ digest, kid } = await verifySummary(resource, home.issuer, this.trust));
     } catch (error) {
       if (!(error instanceof SignatureRefused)) throw error;
       throw fhirError(502, { code: 'security', message: `the summary from the node of ${home.country} is refused: ${error.message}` });
@@ -209,7 +255,7 @@ export class CrossBorderService {
     }
     // Serialised from what was parsed, so that the bytes passed on say exactly what was checked
     // (a duplicate member, which JSON.parse resolves one way, cannot be read another way later).
-    return bytes;
+    return { bytes, digest, kid };
   }
 }
 

@@ -28,6 +28,8 @@ let pt: NodeProcess;
 let proxy: Server;
 let fake: Server;
 let tamper = false;
+/** AT's answers to PT's summary reads, as the proxy passed them on. */
+const summaryStatuses: number[] = [];
 let oversizeSent = 0;
 let fakeMode: 'hang' | 'garbage' | 'oversize' | 'two-matches' | 'signed-invalid' = 'garbage';
 let frSignedInvalid: Buffer;
@@ -47,14 +49,17 @@ beforeAll(async () => {
 
   // The proxy in front of AT: AT's public URL is the proxy's (as behind a reverse proxy).
   proxy = createServer((req, res) => {
-    // Uncompressed, so that the tampering below edits the JSON itself.
-    const { 'accept-encoding': _encoding, ...forwarded } = req.headers;
+    // Uncompressed, so that the tampering below edits the JSON itself; and unconditional when
+    // tampering, as a man in the middle would make it (AT's 304 leaves nothing to alter).
+    const { 'accept-encoding': _encoding, 'if-none-match': condition, ...forwarded } = req.headers;
+    if (condition !== undefined && !tamper) forwarded['if-none-match'] = condition;
     const upstream = httpRequest(`${atRealUrl}${req.url}`, { method: req.method, headers: forwarded }, (answer) => {
       const chunks: Buffer[] = [];
       answer.on('data', (c: Buffer) => chunks.push(c));
       answer.on('end', () => {
         let body = Buffer.concat(chunks);
         if (tamper && req.url?.includes('$summary')) body = Buffer.from(body.toString('utf8').replace('"status":"final"', '"status":"preliminary"'), 'utf8');
+        if (req.url?.includes('$summary')) summaryStatuses.push(answer.statusCode ?? 0);
         const { 'transfer-encoding': _chunked, ...rest } = answer.headers;
         const headers = { ...rest, 'content-length': String(body.length) };
         res.writeHead(answer.statusCode ?? 502, headers).end(body);
@@ -129,9 +134,13 @@ describe('cross-border retrieval between real nodes', () => {
     expect(body['resourceType']).toBe('Bundle');
     expect(body['signature']).toMatchObject({ sigFormat: 'application/jose', who: { identifier: { value: atPublicUrl } } });
     expect(headers.get('x-pontis-origin')).toBe(`AT ${atPublicUrl}`);
-    // AT reuses its signed copy of the same stored version for a while (signing 100 KB costs ~1 ms).
+    // PT offers the copy it accepted back to AT (If-None-Match: its content digest); AT, after its
+    // consent check and audit, confirms it unchanged with a 304, and PT passes that copy on.
+    const before = summaryStatuses.length;
     const again = await summaryAtPt(GRUBER, await clinician());
-    expect(again.body['signature'].when).toBe(body['signature'].when);
+    expect(again.status).toBe(200);
+    expect(summaryStatuses.slice(before)).toEqual([304]);
+    expect(again.body).toEqual(body);
     const requestId = headers.get('x-request-id')!;
     // AT's audit: the inbound read, with the clinician's identity and PT as the country.
     const patientSearch = await fetch(`${atPublicUrl}/Patient?identifier=${encodeURIComponent(GRUBER)}`, {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { CircuitBreaker } from '../../src/exchange/circuit-breaker.js';
 import { NodeIdentity } from '../../src/exchange/node-identity.js';
 import { PeerDirectory, PeerDirectoryError } from '../../src/exchange/peer-directory.js';
-import { signSummary } from '../../src/exchange/summary-signature.js';
+import { signedSummary, signSummary, summaryEntityTag } from '../../src/exchange/summary-signature.js';
 import { DEMO_TRUST_LIST } from '../../src/config.js';
 import { TrustList } from '../../src/auth/trust-list.js';
 import { projectRoot } from '../../src/project-root.js';
@@ -161,5 +161,49 @@ describe('summaries received at the clinician node', () => {
       await expect(crossBorder.summary(home, AT_SYSTEM, '1', {}, access())).rejects.toMatchObject({ output: { statusCode: 502 } });
       expect(recognised.at(-1)).toBe(false);
     }
+  });
+
+  it('offer the copy last accepted back to its home node: its 304 passes that copy on unchecked, other content is checked, and a copy signed by a key no longer trusted is not offered', async () => {
+    const trust = await TrustList.load(DEMO_TRUST_LIST);
+    const directory = PeerDirectory.load(directoryFile, 'PT', trust, { AT: 'http://at.example/fhir' });
+    const at = await NodeIdentity.load(key('ncp-at'));
+    let current = await signedSummary(Buffer.from(JSON.stringify(minimal()), 'utf8'), at, 'http://at.example/fhir');
+    const offered: Array<readonly string[] | undefined> = [];
+    const peers = {
+      search: async () => ({ resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient', id: 'p1' } }] }),
+      // AT as hapi answers: 304 when the tag of what it would send now is among those offered.
+      summary: async (_home: unknown, _id: string, _call: unknown, known: (bytes: Buffer) => boolean, entityTags?: readonly string[]) => {
+        offered.push(entityTags);
+        const tag = summaryEntityTag(current.digest);
+        if (entityTags?.includes(tag)) return { bytes: Buffer.alloc(0), resource: undefined, unchanged: tag };
+        return { bytes: current.bytes, resource: known(current.bytes) ? undefined : (JSON.parse(current.bytes.toString('utf8')) as Json) };
+      },
+    } as unknown as PeerClient;
+    let validations = 0;
+    const validator = { profileSet: 'test', validate: async () => (validations++, []) };
+    const crossBorder = new CrossBorderService(directory, peers, await NodeIdentity.load(key('ncp-pt')), trust, validator, 'ips');
+    const home = directory.homeOf(AT_SYSTEM)!;
+
+    const first = await crossBorder.summary(home, AT_SYSTEM, '1', {}, access());
+    expect(offered).toEqual([undefined]);
+    const again = await crossBorder.summary(home, AT_SYSTEM, '1', {}, access());
+    expect(offered.at(-1)).toEqual([summaryEntityTag(current.digest)]);
+    expect(again.equals(first)).toBe(true);
+    expect(validations).toBe(1);
+
+    // AT's content changed (a new version, another consent): it comes whole, and is checked.
+    const changed = minimal();
+    changed['timestamp'] = '2026-01-02T00:00:00Z';
+    current = await signedSummary(Buffer.from(JSON.stringify(changed), 'utf8'), at, 'http://at.example/fhir');
+    const fresh = await crossBorder.summary(home, AT_SYSTEM, '1', {}, access());
+    expect(JSON.parse(fresh.toString('utf8'))['timestamp']).toBe('2026-01-02T00:00:00Z');
+    expect(validations).toBe(2);
+
+    // AT's key leaves the trust list: the copy it signed is no longer offered (nor passed on).
+    const compact = Buffer.from(String(JSON.parse(fresh.toString('utf8'))['signature'].data), 'base64').toString('utf8');
+    const { kid } = JSON.parse(Buffer.from(compact.split('.')[0]!, 'base64url').toString('utf8')) as { kid: string };
+    (trust.issuer(home.issuer)!.keys as Map<string, unknown>).delete(kid);
+    await expect(crossBorder.summary(home, AT_SYSTEM, '1', {}, access())).rejects.toMatchObject({ output: { statusCode: 502 } });
+    expect(offered.at(-1)).toBeUndefined();
   });
 });

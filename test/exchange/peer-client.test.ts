@@ -114,6 +114,19 @@ describe('calls to a peer', () => {
     await expect(peer.summary(peerAt(port), 'p1', call, (bytes) => bytes.toString('utf8') === known)).resolves.toMatchObject({ resource: undefined });
   });
 
+  it('offer the copies the caller holds in If-None-Match, and take a 304 naming one of them as unchanged; a 304 naming none is no answer', async () => {
+    let etag = '"d1"';
+    const { port, received } = await httpPeer((res) => res.writeHead(304, { etag }).end());
+    const peer = client();
+    await expect(peer.summary(peerAt(port), 'p1', call, undefined, ['"d0"', '"d1"'])).resolves.toEqual({ bytes: Buffer.alloc(0), resource: undefined, unchanged: '"d1"' });
+    expect(received[0]).toMatchObject({ 'if-none-match': '"d0", "d1"' });
+    etag = '"other"';
+    expect(await refusal(peer.summary(peerAt(port), 'p1', call, undefined, ['"d1"']))).toEqual({ status: 502, message: expect.stringMatching(/answered HTTP 304 that is not a FHIR answer/) });
+    // Nothing offered, nothing to confirm: a 304 is no answer either.
+    expect(await refusal(peer.summary(peerAt(port), 'p1', call))).toEqual({ status: 502, message: expect.stringMatching(/answered HTTP 304 that is not a FHIR answer/) });
+    expect(received[2]!['if-none-match']).toBeUndefined();
+  });
+
   it("pass on a peer's refusal with its status, and name its own failure or a non-FHIR answer as 502", async () => {
     const outcome = (code: string, diagnostics: string) => JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] });
     const refused = await httpPeer((res) => res.writeHead(404, { 'content-type': 'application/fhir+json' }).end(outcome('not-found', 'no such patient')));

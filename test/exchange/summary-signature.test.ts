@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { TrustList } from '../../src/auth/trust-list.js';
 import { DEMO_TRUST_LIST } from '../../src/config.js';
 import { NodeIdentity } from '../../src/exchange/node-identity.js';
-import { canonicalJson, SignatureRefused, signedContent, signSummary, verifySummary } from '../../src/exchange/summary-signature.js';
+import { canonicalJson, SignatureRefused, signedContent, signedSummary, signSummary, verifySummary } from '../../src/exchange/summary-signature.js';
 import { projectRoot } from '../../src/project-root.js';
 import { minimal, type Json } from '../support/test-node.js';
 
@@ -89,6 +89,11 @@ describe('signed summaries', () => {
     const reserialised = JSON.parse(JSON.stringify(reversed(signed), null, 3)) as Json;
     expect(Object.keys(reserialised)[0]).toBe('signature');
     await expect(verifySummary(reserialised, AT_ISSUER, trust)).resolves.toMatchObject({ digest: verified.digest });
+
+    // The signer names the same digest (its ETag for peers): what a verifier offers back in If-None-Match.
+    const withDigest = await signedSummary(bytes, at, 'http://at.example/fhir');
+    expect(withDigest.digest).toBe(verified.digest);
+    await expect(verifySummary(JSON.parse(withDigest.bytes.toString('utf8')), AT_ISSUER, trust)).resolves.toMatchObject({ digest: withDigest.digest });
   });
 
   it('refuse altered content, a missing signature, another node as signer, and what has no canonical form', async () => {
@@ -124,7 +129,7 @@ describe('the worked example of docs/exchange.md', () => {
     const again = await (await atKey()).signDetached(Buffer.from(canonical, 'utf8'), { sigT: String(header['sigT']), jku: String(header['jku']) });
     expect(again).toBe(compact);
     const trust = await TrustList.load(DEMO_TRUST_LIST);
-    await expect(verifySummary(received, AT_ISSUER, trust)).resolves.toEqual({ signedAt: header['sigT'], canonical, digest });
+    await expect(verifySummary(received, AT_ISSUER, trust)).resolves.toEqual({ signedAt: header['sigT'], canonical, digest, kid: header['kid'] });
     // The public key the document prints is AT's in the trust list.
     const printed = JSON.parse(/`(\{"kty":"OKP".*?\})`/.exec(example)![1]!) as Json;
     expect(trust.issuer(AT_ISSUER)?.keys.has(printed['kid'])).toBe(true);

@@ -9,7 +9,8 @@
 //
 // BENCH_BASELINE=<folder with an earlier build (dist/, node_modules)> measures that build's pair
 // of nodes beside this build's, runs alternating; BENCH_BASELINE_NAME names it. BENCH_SECONDS
-// (10) and BENCH_CONCURRENCY (1,10,100) narrow the run.
+// (10) and BENCH_CONCURRENCY (1,10,100) narrow the run. BENCH_CPU_PROF=<folder> has every node
+// write a V8 CPU profile there when it stops (--cpu-prof; warm-up included): where each side's CPU goes.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,9 +24,11 @@ const GRUBER = 'urn:oid:1.2.40.0.10.1.4.3.1|1238140358';
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const url = (port) => `http://127.0.0.1:${port}/fhir`;
 
-const builds = [{ name: 'this version', root: ROOT, ports: [18281, 18282] }];
+// BENCH_PORT (18281) and the next three: the nodes' ports, so that two runs can share a machine.
+const PORT = Number(process.env.BENCH_PORT ?? 18281);
+const builds = [{ name: 'this version', root: ROOT, ports: [PORT, PORT + 1] }];
 if (process.env.BENCH_BASELINE) {
-  builds.push({ name: process.env.BENCH_BASELINE_NAME ?? `previous (${process.env.BENCH_BASELINE})`, root: process.env.BENCH_BASELINE, ports: [18283, 18284] });
+  builds.push({ name: process.env.BENCH_BASELINE_NAME ?? `previous (${process.env.BENCH_BASELINE})`, root: process.env.BENCH_BASELINE, ports: [PORT + 2, PORT + 3] });
 }
 
 /** CPU seconds a process (all its threads) has used, from /proc/<pid>/stat (utime + stime). */
@@ -36,7 +39,8 @@ function cpuSeconds(pid) {
 }
 
 function startNode(root, country, port, peerUrls) {
-  return startProcess([join(root, 'dist/src/main.js')], {
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${country}-${port}.cpuprofile`] : [];
+  return startProcess([...profile, join(root, 'dist/src/main.js')], {
     PORT: String(port), HOST: '127.0.0.1', PONTIS_COUNTRY: country, PONTIS_BASE_URL: url(port), PONTIS_PEER_URLS: peerUrls, PONTIS_SEED: '1', LOG_LEVEL: 'warn', MONGODB_URI: '',
     PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000',
   }, /listening on/).then((started) => started.child);

@@ -93,6 +93,8 @@ export class PatientChanges {
   private readonly known = new LRUCache<string, PatientState>({ max: REMEMBERED_PATIENTS });
   /** Reads under way that callers content with a recent state may share. */
   private readonly reading = new Map<string, Promise<PatientState>>();
+  /** Patients whose id this instance minted in the current turn of the event loop ({@link minted}). */
+  private readonly justMinted = new Set<string>();
 
   constructor(database: DocumentDatabase) {
     this.changes = database.collection<StoredChange>('patient_changes');
@@ -106,6 +108,7 @@ export class PatientChanges {
    */
   async refreshed(patientId: string): Promise<PatientState> {
     const readAtMs = Date.now();
+    if (this.justMinted.delete(patientId)) return { ...nothingKnown(), readAtMs };
     const before = this.known.get(patientId) ?? nothingKnown();
     // The next position and the versions still missing, together: one round trip when nothing changed.
     const [first, stillPending] = await Promise.all([
@@ -153,6 +156,20 @@ export class PatientChanges {
     };
     this.keep(patientId, after);
     return after;
+  }
+
+  /**
+   * Notes that this instance has just minted `patientId` (its claim of the patient's identifiers
+   * won, or the document has none): the patient's first read in this turn of the event loop (the
+   * push's consent decision, which follows at once) probes nothing. Exact, not a shortcut: a
+   * Consent needs a visible patient, so a change of this patient needs a document of theirs stored
+   * after the claim, at least two round trips away; and a document change does not bear on a
+   * decision (the push's own entry, or a racing push's, is appended after whatever is there).
+   * Forgotten when the turn ends, so no later read can rely on it.
+   */
+  minted(patientId: string): void {
+    this.justMinted.add(patientId);
+    setImmediate(() => this.justMinted.delete(patientId));
   }
 
   /**

@@ -155,6 +155,14 @@ export class SummaryRepository {
     await this.list(record);
   }
 
+  /**
+   * Notes a patient this instance has just minted (see {@link PatientChanges.minted}): call right
+   * before the push's consent decision, in the same turn of the event loop.
+   */
+  patientMinted(patientId: string): void {
+    this.changes.minted(patientId);
+  }
+
   /** Enters the record's version among the patient's changes: it may now be the current summary. */
   list(record: Pick<SummaryRecord, '_id' | 'patientId' | 'versionId' | 'timestampMs' | 'lastUpdated'>): Promise<void> {
     return this.changes.append(record.patientId, { kind: 'summary', summaryId: record._id, versionId: record.versionId, timestampMs: record.timestampMs, lastUpdated: record.lastUpdated });

@@ -112,6 +112,8 @@ export class SummaryService {
     // push, costs no query (on FerretDB 1.x a scan of every document).
     const patient = patientFacts(facts.patient);
     const { patientId, created: newPatient } = await this.patients.resolve(patient.identifierKeys);
+    // A patient minted just now has no changes yet: the decision that follows at once needs no probe.
+    if (newPatient) this.summaries.patientMinted(patientId);
     const disclosure = await this.gate.open(access, patientId);
     const id = randomUUID();
     const entity = access.resources.push(`Bundle/${id}`) - 1;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConsentRepository, type ConsentVersion } from '../../src/repositories/consent-repository.js';
 import { DocumentCache } from '../../src/repositories/document-cache.js';
+import { PatientChanges } from '../../src/repositories/patient-changes.js';
 import { SummaryRepository, type SummaryRecord } from '../../src/repositories/summary-repository.js';
 import { counting, type CountingDatabase } from '../support/counting-database.js';
 import { backends } from '../support/stores.js';
@@ -43,6 +44,23 @@ describe.each(backends)('Consent changes per patient on the $name', (backend) =>
     await two.ensureIndexes();
   });
   afterAll(() => cleanup());
+
+  it("let the decision right after a patient's id is minted probe nothing, in that turn of the event loop only", async () => {
+    const changes = new PatientChanges(database);
+    const consents = new ConsentRepository(database, changes);
+    database.reset();
+    changes.minted('p-minted');
+    expect(await consents.rulesForPatient('p-minted')).toEqual([]);
+    expect(database.operations).toEqual([]);
+    // Once: the next read probes, as every read does.
+    expect(await consents.rulesForPatient('p-minted')).toEqual([]);
+    expect(database.operations).toEqual(['patient_changes.findOne']);
+    // And only within the turn: a mark not used then is forgotten, so a Consent stored later is seen.
+    changes.minted('p-later');
+    await new Promise((resolve) => setImmediate(resolve));
+    await one.create(version('c-later', 'p-later', 'deny'));
+    expect((await consents.rulesForPatient('p-later')).map((r) => r.id)).toEqual(['c-later']);
+  });
 
   it('cost a decision one look-up by _id once the instance has read the patient', async () => {
     await one.create(version('c1', 'p1', 'permit'));

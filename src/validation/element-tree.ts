@@ -85,7 +85,8 @@ function typeCode(t: NonNullable<CompactElementDefinition['type']>[number]): str
 }
 
 function fixedOrPattern(e: CompactElementDefinition, prefix: 'fixed' | 'pattern'): [string, unknown] | undefined {
-  for (const [key, value] of Object.entries(e)) if (key.startsWith(prefix) && key.length > prefix.length) return [key.slice(prefix.length), value];
+  // Object.keys, not entries: this runs for every element of every compiled tree (no pair arrays).
+  for (const key of Object.keys(e)) if (key.startsWith(prefix) && key.length > prefix.length) return [key.slice(prefix.length), e[key as keyof CompactElementDefinition]];
   return undefined;
 }
 

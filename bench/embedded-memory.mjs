@@ -2,26 +2,21 @@
 // The embedded store's memory (issue 16). Run with `node --expose-gc bench/embedded-memory.mjs`
 // after `npm run build` (npm run bench:embedded-memory).
 //
-// 1. Per stored document: a node built in this process (server.inject, every check on: token,
-//    validation, consent, audit) receives BENCH_DOCUMENTS (2000) minimal and BENCH_DOCUMENTS / 5
-//    all-sections documents, each of a new patient; the heap after a full GC, the process's RSS,
-//    Buffers (the document cache) and the store's own estimate, per document.
+// 1. Per stored document: a node built in a process of its own (server.inject, every check on:
+//    token, validation, consent, audit) receives BENCH_DOCUMENTS (2000) minimal and
+//    BENCH_DOCUMENTS / 5 all-sections documents, each of a new patient; the heap after a full GC,
+//    the process's RSS, Buffers (the document cache, and the embedded store's documents since
+//    issue 16) and the store's own estimate, per document. With BENCH_BASELINE, that build too.
 // 2. When memory runs short: a node process with a small heap (BENCH_HEAP_MIB, 256) and the
 //    default bound receives pushes until it refuses one or dies; then a read. With
 //    BENCH_BASELINE=<folder with an earlier build> that build gets the same, in the same run.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { mintDemoToken } from '../dist/src/auth/demo-tokens.js';
-import { TrustList } from '../dist/src/auth/trust-list.js';
-import { DEMO_TRUST_LIST, loadConfig } from '../dist/src/config.js';
-import { MemoryDatabase } from '../dist/src/repositories/memory-database.js';
-import { storeOn } from '../dist/src/repositories/store.js';
-import { createServer } from '../dist/src/server.js';
-import { createValidator } from '../dist/src/validation/index.js';
 import { machine } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,7 +45,15 @@ function settledMemory() {
   return { heap: m.heapUsed, rss: m.rss, buffers: m.arrayBuffers };
 }
 
-async function perDocument() {
+/** Part 1 for the build in `root`, in this process (run as a child: BENCH_PER_DOCUMENT_ROOT). */
+async function perDocument(root) {
+  const from = (path) => import(join(root, 'dist/src', path));
+  const { TrustList } = await from('auth/trust-list.js');
+  const { DEMO_TRUST_LIST, loadConfig } = await from('config.js');
+  const { MemoryDatabase } = await from('repositories/memory-database.js');
+  const { storeOn } = await from('repositories/store.js');
+  const { createServer } = await from('server.js');
+  const { createValidator } = await from('validation/index.js');
   const config = loadConfig({ PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: 'http://at.example/fhir', LOG_LEVEL: 'silent', PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000' });
   const database = new MemoryDatabase({ maxBytes: config.embeddedMaxBytes });
   const store = await storeOn(database, config);
@@ -79,12 +82,20 @@ async function perDocument() {
       buffersPerDocument: Math.round((after.buffers - before.buffers) / count),
       estimatedPerDocument: Math.round(estimated),
     };
+    row.heapAndBuffersPerDocument = row.heapPerDocument + row.buffersPerDocument;
     row.heapOverEstimate = Number((row.heapPerDocument / row.estimatedPerDocument).toFixed(2));
     rows.push(row);
-    process.stdout.write(`${JSON.stringify(row)}\n`);
   }
   await server.stop();
   return { rows, boundBytes: config.embeddedMaxBytes };
+}
+
+/** Part 1 for the build in `root`, in a child process of its own (so that builds share no heap). */
+function perDocumentOf(name, root) {
+  const output = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_PER_DOCUMENT_ROOT: root }, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const result = JSON.parse(output.trim().split('\n').at(-1));
+  for (const row of result.rows) process.stdout.write(`${JSON.stringify({ build: name, ...row })}\n`);
+  return { name, ...result };
 }
 
 /** A node process with a small heap, pushed until it refuses or dies; then one read of a stored document. */
@@ -142,10 +153,15 @@ async function untilFull(name, root) {
   return row;
 }
 
+if (process.env.BENCH_PER_DOCUMENT_ROOT) {
+  process.stdout.write(`${JSON.stringify(await perDocument(process.env.BENCH_PER_DOCUMENT_ROOT))}\n`);
+  process.exit(0);
+}
 process.stdout.write(`embedded store memory, ${machine()}\n`);
-const { rows, boundBytes } = await perDocument();
-process.stdout.write(`\ndefault bound in this process: ${Math.round(boundBytes / MIB)} MiB\n| document | JSON bytes | stored | heap per document | RSS per document | Buffers per document | store's estimate per document | heap / estimate |\n|---|---|---|---|---|---|---|---|\n`);
-for (const r of rows) process.stdout.write(`| ${r.document} | ${r.bytes} | ${r.stored} | ${r.heapPerDocument} | ${r.rssPerDocument} | ${r.buffersPerDocument} | ${r.estimatedPerDocument} | ${r.heapOverEstimate} |\n`);
+const builds = [perDocumentOf('this build', ROOT)];
+if (process.env.BENCH_BASELINE) builds.push(perDocumentOf(process.env.BENCH_BASELINE_NAME ?? `previous (${process.env.BENCH_BASELINE})`, process.env.BENCH_BASELINE));
+process.stdout.write(`\ndefault bound in this process: ${Math.round(builds[0].boundBytes / MIB)} MiB\n| build | document | JSON bytes | stored | heap per document | Buffers per document | heap + Buffers | RSS per document | store's estimate per document | heap / estimate |\n|---|---|---|---|---|---|---|---|---|---|\n`);
+for (const b of builds) for (const r of b.rows) process.stdout.write(`| ${b.name} | ${r.document} | ${r.bytes} | ${r.stored} | ${r.heapPerDocument} | ${r.buffersPerDocument} | ${r.heapAndBuffersPerDocument} | ${r.rssPerDocument} | ${r.estimatedPerDocument} | ${r.heapOverEstimate} |\n`);
 const full = [await untilFull('this build', ROOT)];
 if (process.env.BENCH_BASELINE) full.push(await untilFull(process.env.BENCH_BASELINE_NAME ?? `previous (${process.env.BENCH_BASELINE})`, process.env.BENCH_BASELINE));
 process.stdout.write(`\n| build | heap limit | bound stated at start-up | all-sections documents stored | then | a read after | RSS then |\n|---|---|---|---|---|---|---|\n`);

@@ -1,7 +1,7 @@
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import { canonicalUrl } from './definitions.js';
 import type { ElementNode } from './element-tree.js';
 import { BCP_47, LANGUAGE_VALUE_SETS, languageTagProblem } from './identifier-formats.js';
-import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import { notInValueSet, oldIpsCodeSystem, systemIsValueSet, unexpandableValueSet, unknownCodeSystemVersion, valueProblem } from './messages.js';
 import type { Expansion, Terminology } from './terminology.js';
 import type { Run } from './validation-run.js';

@@ -1,3 +1,4 @@
+import type { ElementDefinitionBinding, ElementDefinitionConstraint, ElementDefinitionSlicing, ElementDefinitionSlicingDiscriminator } from 'fhir/r4.js';
 import type { CompactElementDefinition, CompactStructureDefinition } from './definitions.js';
 
 /** A type an element may take. */
@@ -8,13 +9,8 @@ export interface TypeRef {
   targetProfiles: string[];
 }
 
-/** An invariant to check, compiled lazily. */
-export interface Invariant {
-  key: string;
-  severity: 'error' | 'warning';
-  human: string;
-  expression: string;
-}
+/** An invariant to check (an element's constraint that has an expression), compiled lazily. */
+export type Invariant = Required<Pick<ElementDefinitionConstraint, 'key' | 'severity' | 'human' | 'expression'>>;
 
 /** One element of a profile, with its children and slices: a compiled snapshot. */
 export interface ElementNode {
@@ -33,9 +29,9 @@ export interface ElementNode {
   fixed?: unknown;
   pattern?: unknown;
   invariants: Invariant[];
-  binding?: { strength: string; valueSet?: string };
+  binding?: Pick<ElementDefinitionBinding, 'strength' | 'valueSet'>;
   sliceName?: string;
-  slicing?: { discriminators: { type: string; path: string }[]; rules: 'open' | 'closed' | 'openAtEnd' };
+  slicing?: { discriminators: Pick<ElementDefinitionSlicingDiscriminator, 'type' | 'path'>[]; rules: ElementDefinitionSlicing['rules'] };
   slices: ElementNode[];
   children: ElementNode[];
   /** `#Path` of an element whose definition this one reuses (e.g. Composition.section.section). */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
+import type { ParsedObject } from '../fhir/resources.js';
 import { compileExistenceInvariant, type ExistenceCheck, type PathModel } from './existence-invariants.js';
 import type { ElementNode, Invariant } from './element-tree.js';
-import type { ParsedObject } from '../fhir/resources.js';
 import { invariantFails } from './messages.js';
 import { NATIVE_INVARIANTS } from './native-invariants.js';
 import { rememberedOf, type Run } from './validation-run.js';

@@ -1,11 +1,11 @@
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import { BindingRules } from './bindings.js';
-import { canonicalUrl, type DefinitionRegistry, type CompactStructureDefinition } from './definitions.js';
+import { canonicalUrl, type CompactStructureDefinition, type DefinitionRegistry } from './definitions.js';
 import { anchorTarget, checkDocumentLinks } from './document-links.js';
 import { compileElementTree, findByPath, profilesOf, type ElementNode, type ObjectShape } from './element-tree.js';
 import { ExtensionRules } from './extensions.js';
 import { rfc3986ValueProblem, urnProblem } from './identifier-formats.js';
 import { InvariantChecker } from './invariants.js';
-import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import { companionKey, deepEqual, isEmptyObject, matchesPattern } from './json-values.js';
 import * as messages from './messages.js';
 import { narrativeFindings } from './narrative.js';

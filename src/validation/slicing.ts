@@ -1,8 +1,8 @@
+import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import type { BindingRules } from './bindings.js';
-import type { DefinitionRegistry, CompactStructureDefinition } from './definitions.js';
+import type { CompactStructureDefinition, DefinitionRegistry } from './definitions.js';
 import { profilesOf, type ElementNode } from './element-tree.js';
 import type { ExtensionRules } from './extensions.js';
-import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
 import { deepEqual, matchesPattern } from './json-values.js';
 import { outsideClosedSlicing, outsideOpenSlicing, sliceMissing, sliceTooMany } from './messages.js';
 import type { ValidationIssue } from './validation-issue.js';
@@ -11,7 +11,7 @@ import { rememberedOf, type Run } from './validation-run.js';
 const NONE: readonly unknown[] = [];
 
 /** A discriminator of a slicing: how the slice of an item is told. */
-type Discriminator = { type: string; path: string };
+type Discriminator = NonNullable<ElementNode['slicing']>['discriminators'][number];
 
 /** What slicing by profile asks of the walk (profile-validator.ts): a profile's tree, and a resource's issues against it. */
 export interface ProfileWalk {

@@ -1,5 +1,5 @@
-import { noLinks, type Links } from './document-links.js';
 import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
+import { noLinks, type Links } from './document-links.js';
 import type { ValidationIssue } from './validation-issue.js';
 
 /** Placeholder for the path of a resource while its issues are computed for reuse. */

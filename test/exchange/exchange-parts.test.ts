@@ -1,4 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
 import { CircuitBreaker } from '../../src/exchange/circuit-breaker.js';
 import { NodeIdentity } from '../../src/exchange/node-identity.js';
 import { PeerDirectory, PeerDirectoryError } from '../../src/exchange/peer-directory.js';
@@ -205,5 +209,30 @@ describe('summaries received at the clinician node', () => {
     (trust.issuer(home.issuer)!.keys as Map<string, unknown>).delete(kid);
     await expect(crossBorder.summary(home, AT_SYSTEM, '1', {}, access())).rejects.toMatchObject({ output: { statusCode: 502 } });
     expect(offered.at(-1)).toBeUndefined();
+  });
+});
+
+describe("the node's tokens", () => {
+  const requester = { issuer: 'https://idp.pt.demo.pontis.example', issuerKind: 'identity-provider', subject: 'dr-silva', name: 'Dr. Silva', clientId: 'portal', tokenId: 'j', country: 'PT', scopes: [], context: 'user', role: '221', purpose: 'TREAT', breakGlassReason: 'unconscious' } as Access['requester'];
+
+  it.each(['EdDSA', 'ES256', 'RS256'])('signed with a %s key verify with its published key and carry the clinician, one call each', async (alg) => {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const file = join(mkdtempSync(join(tmpdir(), 'pontis-node-key-')), 'key.json');
+    writeFileSync(file, JSON.stringify({ issuer: 'https://ncp.pt.example', country: 'PT', key: { ...(await exportJWK(privateKey)), kid: 'k1', alg } }));
+    const node = await NodeIdentity.load(file);
+    const published = await importJWK(node.publicJwk, alg);
+    const token = await node.onBehalfOf(requester, 'http://at.example/fhir');
+    expect(decodeProtectedHeader(token)).toEqual({ alg, kid: 'k1', typ: 'JWT' });
+    const { payload } = await jwtVerify(token, published, { issuer: 'https://ncp.pt.example', audience: 'http://at.example/fhir' });
+    expect(payload).toMatchObject({
+      sub: 'https://idp.pt.demo.pontis.example#dr-silva',
+      scope: 'user/Patient.rs user/Bundle.r',
+      client_id: 'pontis-node-pt',
+      extensions: { ihe_iua: { subject_name: 'Dr. Silva', subject_role: { code: '221' }, purpose_of_use: { code: 'TREAT' }, home_community_id: 'PT' }, pontis: { break_glass_reason: 'unconscious' } },
+    });
+    expect(payload.exp! - payload.iat!).toBe(60);
+    expect((await jwtVerify(await node.onBehalfOf(requester, 'http://at.example/fhir'), published)).payload.jti).not.toBe(payload.jti);
+    const { payload: own } = await jwtVerify(await node.asNode('http://at.example/fhir', 'audit/checkpoint'), published, { audience: 'http://at.example/fhir' });
+    expect(own).toMatchObject({ iss: 'https://ncp.pt.example', sub: 'pontis-node-pt', client_id: 'pontis-node-pt', scope: 'audit/checkpoint' });
   });
 });

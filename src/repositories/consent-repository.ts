@@ -106,12 +106,15 @@ export class ConsentRepository {
   }
 
   /**
-   * Stores a new Consent at version 1: its record, the patient's change entry, then the version
-   * (the commit point).
+   * Stores a new Consent at version 1: its record (at version 0: nothing visible) and the
+   * patient's change entry, independent of each other and so in one round trip's wait, then the
+   * version (the commit point), then the record's hint.
    */
   async create(first: ConsentVersion): Promise<void> {
-    await this.records.insertOne({ _id: first.consentId, patientId: first.patientId, versionId: 0 });
-    await this.appendChange(first.patientId, first.consentId, first.versionId);
+    await Promise.all([
+      this.records.insertOne({ _id: first.consentId, patientId: first.patientId, versionId: 0 }),
+      this.appendChange(first.patientId, first.consentId, first.versionId),
+    ]);
     // Nobody else knows this id yet: the claim cannot be taken.
     if (!(await this.versioned.claim(first))) throw new Error('a new Consent\'s first version was taken');
     await this.versioned.advance(first.consentId, first.versionId);

@@ -45,6 +45,14 @@ describe.each(backends)('Consent changes per patient on the $name', (backend) =>
   });
   afterAll(() => cleanup());
 
+  it('create a Consent in three round trips: record and change entry together, the version (the claim), the hint', async () => {
+    database.reset();
+    await one.create(version('c-new', 'p-new', 'permit'));
+    expect(database.waits).toEqual([['consents.insertOne', 'patient_changes.insertOne'], ['consent_versions.insertOne'], ['consents.updateOne']]);
+    expect((await two.current('c-new'))?.versionId).toBe(1);
+    expect((await two.history('c-new')).map((v) => v.versionId)).toEqual([1]);
+  });
+
   it("let the decision right after a patient's id is minted probe nothing, in that turn of the event loop only", async () => {
     const changes = new PatientChanges(database);
     const consents = new ConsentRepository(database, changes);

@@ -14,6 +14,10 @@
 // (`NAME=value,NAME=value`) add to the environment of this build's / the baseline's node: with
 // BENCH_BASELINE set to this very folder, two settings are compared in the same run.
 // BENCH_WARMUP (40) pushes of each document warm each node up (JIT, the validation workers) first.
+// BENCH_INPROCESS=1 instead drives both builds in this one process through server.inject (no HTTP,
+// no sockets), alternating chunks of BENCH_CHUNK (40) pushes for BENCH_ROUNDS (8) rounds at
+// BENCH_CONCURRENCY, and reports the CPU of this process's main thread (the event loop) and of the
+// whole process per push: on a loaded machine the CPU ratio of two builds is steadier this way.
 // BENCH_CPU_PROF=<folder> runs the nodes under `node --cpu-prof` (one .cpuprofile per thread, written at exit). BENCH_STORED=<n> first pushes n documents into
 // each node's store (the cost as the store grows; the node's memory after them is reported).
 import autocannon from 'autocannon';
@@ -231,7 +235,76 @@ async function main() {
   }
 }
 
-main().catch((error) => {
+/** Reads a thread's CPU seconds from /proc/self/task/<tid>/stat. */
+function threadSeconds(tid) {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** BENCH_INPROCESS: each build's server in this process, pushes through server.inject, CPU per push. */
+async function inProcess() {
+  const CHUNK = Number(process.env.BENCH_CHUNK ?? 40);
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+  const { default: pino } = await import('pino');
+  const nodes = [];
+  for (const build of builds) {
+    const at = (path) => import(join(build.root, 'dist/src', path));
+    const [{ loadConfig, DEMO_TRUST_LIST }, { openStore }, { createServer }, { TrustList }, validation, tokens] = await Promise.all(
+      ['config.js', 'repositories/store.js', 'server.js', 'auth/trust-list.js', 'validation/index.js', 'auth/demo-tokens.js'].map(at));
+    const config = loadConfig({ PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: 'http://at.example/fhir', LOG_LEVEL: 'silent', PONTIS_SEED: '0', PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000', ...build.env });
+    const options = { unknownExtensions: config.unknownExtensions };
+    const validator = new validation.OffloadingValidator(validation.createValidator(validation.DEFAULT_PROFILE_PACKAGES, options), validation.DEFAULT_PROFILE_PACKAGES, config.validationWorkerBytes, options, config.validationThreads);
+    const server = await createServer({ config, store: await openStore(config), logger: pino({ level: 'silent' }), validator, trust: await TrustList.load(DEMO_TRUST_LIST) });
+    await server.initialize();
+    const token = () => tokens.mintDemoToken({ audience: config.baseUrl, scope: 'system/Bundle.c', ttlSeconds: 3600 });
+    nodes.push({ build, server, token, validator });
+  }
+  const rows = [];
+  for (const name of WORKLOADS.filter((w) => w in documents)) {
+    for (const connections of CONCURRENCY) {
+      const sums = nodes.map(() => ({ main: 0, total: 0, wall: 0, pushes: 0 }));
+      for (let round = -1; round < ROUNDS; round++) {
+        for (const i of round % 2 ? nodes.keys() : [...nodes.keys()].reverse()) {
+          const node = nodes[i];
+          const requests = [];
+          for (let k = 0; k < CHUNK; k++) requests.push({ method: 'POST', url: '/fhir/Bundle', payload: freshBody(documents[name]), headers: { ...PUSH_HEADERS, authorization: `Bearer ${await node.token()}` } });
+          const before = { main: threadSeconds(process.pid), total: cpuSeconds(process.pid), at: performance.now() };
+          let next = 0;
+          await Promise.all(Array.from({ length: connections }, async () => {
+            while (next < requests.length) {
+              const response = await node.server.inject(requests[next++]);
+              if (response.statusCode !== 201) throw new Error(`${node.build.name}: ${response.statusCode}`);
+            }
+          }));
+          // Round -1 warms both up (compiled code, started workers).
+          if (round < 0) continue;
+          sums[i].main += threadSeconds(process.pid) - before.main;
+          sums[i].total += cpuSeconds(process.pid) - before.total;
+          sums[i].wall += performance.now() - before.at;
+          sums[i].pushes += CHUNK;
+        }
+      }
+      nodes.forEach((node, i) => rows.push({ build: node.build.name, workload: name, connections, ...sums[i] }));
+    }
+  }
+  const f = (n) => n.toFixed(2);
+  process.stdout.write(`\n${machine()}; in one process, ${CHUNK} pushes a chunk, ${ROUNDS} rounds; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
+  process.stdout.write('| document | conn. | build | pushes | event loop CPU ms/push | process CPU ms/push | pushes/s | vs previous: event loop, process |\n|---|---|---|---|---|---|---|---|\n');
+  for (const r of rows) {
+    const previous = builds.length > 1 && r.build === builds[0].name ? rows.find((p) => p.build === builds[1].name && p.workload === r.workload && p.connections === r.connections) : undefined;
+    const vs = previous ? `${f(r.main / previous.main)}×, ${f(r.total / previous.total)}×` : '';
+    process.stdout.write(`| ${r.workload} | ${r.connections} | ${r.build} | ${r.pushes} | ${f((r.main * 1000) / r.pushes)} | ${f((r.total * 1000) / r.pushes)} | ${Math.round((r.pushes * 1000) / r.wall)} | ${vs} |\n`);
+  }
+  for (const node of nodes) {
+    await node.server.stop();
+    await node.validator.close();
+  }
+  // The stores' and audit trails' timers would keep the process alive.
+  process.exit(0);
+}
+
+(process.env.BENCH_INPROCESS ? inProcess() : main()).catch((error) => {
   process.stderr.write(`bench:push: ${error.stack ?? error}\n`);
   process.exit(1);
 });

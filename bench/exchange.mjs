@@ -11,6 +11,9 @@
 // of nodes beside this build's, runs alternating; BENCH_BASELINE_NAME names it. BENCH_SECONDS
 // (10) and BENCH_CONCURRENCY (1,10,100) narrow the run. BENCH_CPU_PROF=<folder> has every node
 // write a V8 CPU profile there when it stops (--cpu-prof; warm-up included): where each side's CPU goes.
+// BENCH_REPEAT (1) repeats every pair of runs (local, then cross-border, each build in turn) and
+// ends with each build's CPU ratio per connection count: median and range over the repeats (on a
+// shared machine one pair says little).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,14 +88,15 @@ async function main() {
       await warmUp({ url: `${url(at)}${query}`, aud: url(at) }, 'AT');
       await warmUp({ url: `${url(pt)}${query}`, aud: url(pt) }, 'PT');
     }
-    for (const connections of CONCURRENCY) {
+    const repeats = Number(process.env.BENCH_REPEAT ?? 1);
+    for (let repeat = 0; repeat < repeats; repeat++) for (const connections of CONCURRENCY) {
       for (const build of builds) {
         const [at, pt] = build.ports;
         const { at: atNode, pt: ptNode } = build.nodes;
         const local = await read('local $summary at AT (AT clinician)', { url: `${url(at)}${query}`, aud: url(at) }, connections, 'AT', [atNode]);
-        rows.push({ ...local, build: build.name, kind: 'local' });
+        rows.push({ ...local, build: build.name, kind: 'local', repeat });
         const remote = await read('cross-border $summary: PT clinician → PT node → AT node', { url: `${url(pt)}${query}`, aud: url(pt) }, connections, 'PT', [atNode, ptNode]);
-        rows.push({ ...remote, build: build.name, kind: 'cross-border' });
+        rows.push({ ...remote, build: build.name, kind: 'cross-border', repeat });
       }
     }
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
@@ -101,10 +105,20 @@ async function main() {
     process.stdout.write(`\n${machine()}; ${DURATION} s per run; both nodes and the load generator on this machine; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
     process.stdout.write('| what | build | conn. | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req (AT + PT) | vs local: req/s, CPU | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
     for (const r of rows) {
-      const local = rows.find((b) => b.build === r.build && b.connections === r.connections && b.kind === 'local');
+      const local = rows.find((b) => b.build === r.build && b.connections === r.connections && b.repeat === r.repeat && b.kind === 'local');
       const cpu = r.kind === 'local' ? f(r.cpuMsPerRequest) : `${f(r.cpuMsPerRequest)} (${f(r.byNode[0])} + ${f(r.byNode[1])})`;
       const vs = r === local ? '' : `${((r.rps / local.rps) * 100).toFixed(0)} %, ${f(r.cpuMsPerRequest / local.cpuMsPerRequest)}×`;
       process.stdout.write(`| ${r.name} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${cpu} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
+    }
+    // Each build's ratio (both nodes' CPU per cross-border read over AT's per local read), per connection count.
+    process.stdout.write('\n| build | conn. | repeats | CPU ratio cross-border / local: median (min–max) | local CPU ms/req median | cross-border CPU ms/req median |\n|---|---|---|---|---|---|\n');
+    const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+    for (const connections of CONCURRENCY) {
+      for (const build of builds) {
+        const pairs = rows.filter((r) => r.build === build.name && r.connections === connections && r.kind === 'cross-border').map((r) => [rows.find((b) => b.build === r.build && b.connections === r.connections && b.repeat === r.repeat && b.kind === 'local'), r]);
+        const ratios = pairs.map(([l, r]) => r.cpuMsPerRequest / l.cpuMsPerRequest);
+        process.stdout.write(`| ${build.name} | ${connections} | ${pairs.length} | ${f(median(ratios))}× (${f(Math.min(...ratios))}–${f(Math.max(...ratios))}) | ${f(median(pairs.map(([l]) => l.cpuMsPerRequest)))} | ${f(median(pairs.map(([, r]) => r.cpuMsPerRequest)))} |\n`);
+      }
     }
   } finally {
     for (const c of children) c.kill('SIGTERM');

@@ -28,6 +28,18 @@ describe('document rules', () => {
     expect(check.facts.patient['resourceType']).toBe('Patient');
   });
 
+  it('return the Patient as written: the entry\'s own object, members unknown to R4 included', () => {
+    const bundle = minimal();
+    const index = bundle['entry'].findIndex((e: Json) => e.resource.resourceType === 'Patient');
+    bundle['entry'][index].resource.favouriteColour = 'blue';
+    const check = checkDocumentRules(bundle);
+    expect(check.ok).toBe(true);
+    if (!check.ok) return;
+    expect(check.facts.patientIndex).toBe(index);
+    expect(check.facts.patient).toBe(bundle['entry'][index].resource);
+    expect(check.facts.patient['favouriteColour']).toBe('blue');
+  });
+
   const cases: [string, (b: Json) => void, string][] = [
     ['a Bundle of another type', (b) => (b['type'] = 'collection'), 'Bundle.type'],
     ['no identifier', (b) => delete b['identifier'], 'Bundle.identifier'],

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4.js';
+import { compactStructureDefinition, trimTerminology } from '../../src/validation/base-definitions.js';
 import { DefinitionRegistry } from '../../src/validation/definitions.js';
 import { compileElementTree, findByPath } from '../../src/validation/element-tree.js';
 import { primitiveProblem } from '../../src/validation/primitives.js';
@@ -120,5 +123,40 @@ describe('bindings', () => {
     expect(issues.every((i) => i.code === 'not-supported' && i.message.includes('cannot be expanded here'))).toBe(true);
     const sets = issues.map((i) => i.message.split(' ')[2]);
     expect(new Set(sets).size).toBe(sets.length);
+  });
+});
+
+describe('compaction of definitions (what the validator reads of the R4 resources)', () => {
+  const full = JSON.parse(readFileSync('profiles/hl7.fhir.uv.ips-2.0.0/package/StructureDefinition-Composition-uv-ips.json', 'utf8')) as StructureDefinition;
+  const compact = compactStructureDefinition(full);
+
+  it('keeps identity, derivation and each element\'s rules, and drops the rest', () => {
+    expect(Object.keys(compact).sort()).toEqual(['abstract', 'baseDefinition', 'derivation', 'kind', 'name', 'resourceType', 'snapshot', 'type', 'url']);
+    expect(compact.snapshot!.element.map((e) => e.id)).toEqual(full.snapshot!.element.map((e) => e.id));
+    const type = compact.snapshot!.element.find((e) => e.id === 'Composition.type')!;
+    expect(type.patternCodeableConcept).toEqual(full.snapshot!.element.find((e) => e.id === 'Composition.type')!.patternCodeableConcept);
+    expect(type.base).toEqual({ max: '1' });
+    expect(Object.keys(type)).not.toContain('definition');
+    for (const e of compact.snapshot!.element) for (const c of e.constraint ?? []) expect(Object.keys(c).every((k) => ['key', 'severity', 'human', 'expression'].includes(k))).toBe(true);
+  });
+
+  it('gives the same compact definition again from a compact one (the registry holds either)', () => {
+    expect(compactStructureDefinition(compact)).toEqual(compact);
+  });
+
+  it('keeps of a CodeSystem its concept hierarchy by code, and of a ValueSet its composition, or its expansion without one', () => {
+    const cs: CodeSystem = {
+      resourceType: 'CodeSystem',
+      url: 'urn:cs',
+      version: '2',
+      status: 'active',
+      content: 'complete',
+      concept: [{ code: 'a', display: 'A', concept: [{ code: 'a1', definition: 'under a' }] }],
+    };
+    expect(trimTerminology(cs)).toEqual({ resourceType: 'CodeSystem', url: 'urn:cs', version: '2', content: 'complete', concept: [{ code: 'a', concept: [{ code: 'a1' }] }] });
+    const composed: ValueSet = { resourceType: 'ValueSet', url: 'urn:vs', status: 'active', compose: { include: [{ system: 'urn:cs' }] }, expansion: { timestamp: '2024-01-01', contains: [{ system: 'urn:cs', code: 'x' }] } };
+    expect(trimTerminology(composed)).toEqual({ resourceType: 'ValueSet', url: 'urn:vs', compose: { include: [{ system: 'urn:cs' }] } });
+    const expanded: ValueSet = { resourceType: 'ValueSet', url: 'urn:vs', status: 'active', expansion: { timestamp: '2024-01-01', contains: [{ system: 'urn:cs', code: 'x' }] } };
+    expect(trimTerminology(expanded)).toMatchObject({ resourceType: 'ValueSet', url: 'urn:vs', expansion: { contains: [{ system: 'urn:cs', code: 'x' }] } });
   });
 });

@@ -1,6 +1,6 @@
 import type { ServerRoute } from '@hapi/hapi';
 import { operationOutcome } from '../fhir/operation-outcome.js';
-import { bodyText, parseResourceBody } from '../fhir/resource-body.js';
+import { utf8BodyText } from '../fhir/resource-body.js';
 import { headerOf } from '../fhir/headers.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
@@ -28,8 +28,8 @@ export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
       plugins: { pontis: { scope: { resourceType: 'Bundle', permission: 'c' }, audit: { action: 'C', interaction: 'create', resourceType: 'Bundle' } } },
     },
     async handler(request, h) {
-      const bundle = parseResourceBody(request.payload, 'Bundle');
-      const stored = await ctx.summaries.push(bundle, accessContextOf(request), bodyText(request.payload));
+      // Every check from the text: a large document is parsed on a validation worker only.
+      const stored = await ctx.summaries.pushText(utf8BodyText(request.payload), accessContextOf(request));
       const status = stored.created ? 201 : 200;
       const location = `${ctx.config.baseUrl}/Bundle/${stored.record._id}/_history/${stored.versionId}`;
       const wanted = preferredReturn(headerOf(request, 'prefer'));

@@ -6,6 +6,7 @@ import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { withholdSections } from '../consent/summary-redaction.js';
 import { withServerMeta, withServerMetaText, type SerialisedWithoutServerMeta } from '../fhir/server-meta.js';
 import type { ResourceAsWritten } from '../fhir/resources.js';
+import { parseResourceText } from '../fhir/resource-body.js';
 import { documentContentHash } from '../documents/content-hash.js';
 import { checkDocumentRules, type DocumentFacts } from '../documents/document-rules.js';
 import { identifierKey, patientFacts } from '../documents/patient-facts.js';
@@ -104,7 +105,25 @@ export class SummaryService {
    */
   async push(bundle: ResourceAsWritten<'Bundle'>, access: Access, text?: string): Promise<PushResult> {
     // No content hash: only a refused insert (a retry or a conflict) needs one, see sameContent.
-    const facts = await this.checked(bundle, text, false);
+    return this.store(await this.checked(bundle, text, false), () => bundle, access);
+  }
+
+  /**
+   * {@link push} from the request's text (its UTF-8 checked): with a validator that checks a
+   * pushed document from its text alone, every check (the body's 400s, the rules, the profile)
+   * runs there, and a large document is parsed only on a validation worker, never on the event loop.
+   */
+  async pushText(text: string, access: Access): Promise<PushResult> {
+    if (!this.validator.checkPushText) return this.push(parseResourceText(text, 'Bundle'), access, text);
+    const check = await this.validator.checkPushText(text, this.documentProfile);
+    if ('refused' in check) throw fhirError(check.refused.status, check.refused.problems);
+    const { facts, issues, serialised, document } = check;
+    // Parsed here only when a refused insert needs the document (a retry or a conflict), and the worker kept it.
+    return this.store({ ...facts, notes: issues, contentHash: '', serialised }, () => (document as ResourceAsWritten<'Bundle'> | undefined) ?? parseResourceText(text, 'Bundle'), access);
+  }
+
+  /** Stores a checked new document (`documentOf`: the document as parsed, asked for only when needed), or recognises a retry of a stored one. */
+  private async store(facts: CheckedDocument, documentOf: () => ResourceAsWritten<'Bundle'>, access: Access): Promise<PushResult> {
     const key = identifierKey(facts.identifier.system, facts.identifier.value);
     const hash = facts.contentHash;
     // No look-up of the identifier first: the record's insert is unique on it, so a retry (or a
@@ -128,7 +147,7 @@ export class SummaryService {
       contentHash: hash,
     };
     const meta = { versionId: '1', lastUpdated: now.toISOString() };
-    const json = facts.serialised ? withServerMetaText(facts.serialised, 'Bundle', id, meta) : JSON.stringify(withServerMeta(bundle, 'Bundle', id, meta));
+    const json = facts.serialised ? withServerMetaText(facts.serialised, 'Bundle', id, meta) : JSON.stringify(withServerMeta(documentOf(), 'Bundle', id, meta));
     try {
       // One insert: the record with version 1's bytes inside, unique on the identifier.
       await this.summaries.create(record, json, this.validator.profileSet);
@@ -138,7 +157,7 @@ export class SummaryService {
       if (!winner) throw error;
       // The audit record names the stored document, not the id this push would have had.
       access.resources[entity] = `Bundle/${winner._id}`;
-      return this.retried(winner, bundle, facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
+      return this.retried(winner, documentOf(), facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
     }
     // After the commit point, independent of each other: one round trip's wait for both.
     await Promise.all([

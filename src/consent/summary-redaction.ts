@@ -7,9 +7,9 @@
  * never what.
  */
 
-import type { Bundle, BundleEntry, CodeableConcept, Coding, Composition, CompositionSection, Narrative } from 'fhir/r4.js';
+import type { Bundle, BundleEntry, CodeableConcept, Coding, CompositionSection, Narrative } from 'fhir/r4.js';
 import { visitReferences } from '../documents/reference-resolver.js';
-import type { ParsedObject } from '../fhir/resources.js';
+import { isResourceOf, type ParsedObject } from '../fhir/resources.js';
 
 const WITHHELD: CodeableConcept = {
   coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'withheld', display: 'Information Withheld' }],
@@ -42,7 +42,8 @@ export function withholdSections<T extends Bundle | ParsedObject = Bundle>(bundl
   // Stored documents were validated against the IPS Bundle profile before they were stored.
   const copy = original as Bundle;
   const entries: BundleEntry[] = copy.entry ?? [];
-  const composition = entries[0]?.resource as Composition | undefined;
+  const first = entries[0]?.resource;
+  const composition = isResourceOf(first, 'Composition') ? first : undefined;
   const sections = composition?.section ?? [];
   let changed = false;
   for (const section of sections) {

@@ -182,16 +182,22 @@ export class SummaryRepository {
   }
 
   /**
-   * Adds version `next.versionId` of document `record`. False when that version exists already
-   * (another writer made it): the caller then rolls the record forward to it.
+   * Claims version `next.versionId` of document `record` by storing its bytes. False when that
+   * version exists already (another writer made it): the caller then rolls the record forward to
+   * it. Once claimed, the version is stored: {@link completeVersion} makes it the record's and the
+   * patient's (a writer stopping before that is finished by the next {@link rollForward}).
    */
-  async appendVersion(record: SummaryRecord, next: NextVersion, json: string, profileSet: string): Promise<boolean> {
+  async claimVersion(record: SummaryRecord, next: NextVersion, json: string, profileSet: string): Promise<boolean> {
     const { versionId, lastUpdated, timestampMs, contentHash } = next;
     if (!(await this.versioned.claim({ _id: versionKey(record._id, versionId), summaryId: record._id, versionId, lastUpdated, timestampMs, contentHash, profileSet, json }))) return false;
     this.cache.set(versionKey(record._id, versionId), { bytes: Buffer.from(json, 'utf8'), lastUpdated, profileSet });
-    await this.versioned.advance(record._id, versionId, { lastUpdated, timestampMs, contentHash });
-    await this.list({ ...record, ...next });
     return true;
+  }
+
+  /** Moves the record's hint to a claimed version and enters it among the patient's changes: independent, so in one round trip's wait. */
+  async completeVersion(record: SummaryRecord, next: NextVersion): Promise<void> {
+    const { versionId, lastUpdated, timestampMs, contentHash } = next;
+    await Promise.all([this.versioned.advance(record._id, versionId, { lastUpdated, timestampMs, contentHash }), this.list({ ...record, ...next })]);
   }
 
   /**
@@ -203,9 +209,8 @@ export class SummaryRepository {
     const newest = newer.at(-1);
     if (!newest) return record;
     const next: NextVersion = { versionId: newest.versionId, lastUpdated: newest.lastUpdated, timestampMs: newest.timestampMs, contentHash: newest.contentHash };
-    await this.versioned.advance(record._id, next.versionId, { lastUpdated: next.lastUpdated, timestampMs: next.timestampMs, contentHash: next.contentHash });
     // The newest version is the one the patient's current summary may be: earlier ones never again.
-    await this.list({ ...record, ...next });
+    await this.completeVersion(record, next);
     return { ...record, ...next };
   }
 

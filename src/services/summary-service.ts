@@ -191,8 +191,9 @@ export class SummaryService {
    * locking). Identity (identifier and patient) may not change; an identical body is a no-op.
    */
   async replace(id: string, expectedVersion: number, bundle: ResourceAsWritten<'Bundle'>, access: Access, text?: string): Promise<PushResult> {
-    const existing = await this.summaries.rollForward(await this.requireRecord(id, access));
-    const disclosure = await this.gate.open(access, existing.patientId);
+    const found = await this.requireRecord(id, access);
+    // Independent (a document never changes patient): one round trip's wait for both.
+    const [existing, disclosure] = await Promise.all([this.summaries.rollForward(found), this.gate.open(access, found.patientId)]);
     if (existing.versionId !== expectedVersion) throw this.stale(existing);
     const facts = await this.checked(bundle, text, true);
     if (identifierKey(facts.identifier.system, facts.identifier.value) !== existing.identifierKey) {
@@ -217,10 +218,14 @@ export class SummaryService {
     const json = JSON.stringify(
       withServerMeta(bundle, 'Bundle', id, { versionId: String(next.versionId), lastUpdated: next.lastUpdated.toISOString() }),
     );
-    if (!(await this.summaries.appendVersion(existing, next, json, this.validator.profileSet))) {
+    if (!(await this.summaries.claimVersion(existing, next, json, this.validator.profileSet))) {
       throw this.stale(await this.summaries.rollForward(existing));
     }
-    await this.patients.recordDocument(existing.patientId, facts.timestampMs, patient, this.patientJson(facts, existing.patientId, next.lastUpdated));
+    // After the claim (the commit point), independent of each other: one round trip's wait.
+    await Promise.all([
+      this.summaries.completeVersion(existing, next),
+      this.patients.recordDocument(existing.patientId, facts.timestampMs, patient, this.patientJson(facts, existing.patientId, next.lastUpdated)),
+    ]);
     const record: SummaryRecord = { ...existing, ...next };
     return { created: false, record, versionId: next.versionId, lastUpdated: next.lastUpdated, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
   }

@@ -75,6 +75,21 @@ describe.each(backends)('database operations per request on the $name', (backend
     }
   });
 
+  it('an update: token, the record, roll-forward check and consent together, the version (the claim), then hint, change and patient together, audit', async () => {
+    const pushed = await send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-4', '2026-01-02T00:00:00Z'));
+    const id = bodyOf<Json>(pushed)['id'] as string;
+    const update = () => send(node.server, 'PUT', `/fhir/Bundle/${id}`, { ...bodyOf<Json>(pushed), language: 'de-AT' }, { 'if-match': 'W/"1"' });
+    await operationsOf(update, 200);
+    expect(database.waits).toEqual([
+      ['token_uses.insertEach'],
+      ['summaries.findOne'],
+      ['summary_versions.findOne', 'patient_changes.findOne'],
+      ['summary_versions.insertOne'],
+      ['summaries.updateOne', 'patient_changes.insertOne', 'patients.updateOne'],
+      ['audit_events.insertMany'],
+    ]);
+  });
+
   it("a push of a known patient's new document updates the patient: the identifier's holder is remembered", async () => {
     // This instance has read the patient's changes (a Consent was added since their first push).
     await node.server.inject({ url: `/fhir/Patient/${patientId}/$summary`, headers: { authorization: `Bearer ${await mintDemoToken({ audience: node.config.baseUrl })}` } });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decideConsent, type ConsentDecision } from '../consent/consent-decision.js';
+import { decideConsent, decisionReadsConsents, type ConsentDecision } from '../consent/consent-decision.js';
 import type { ConsentPolicy } from '../consent/consent-policy.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import type { ConsentRepository } from '../repositories/consent-repository.js';
@@ -109,7 +109,7 @@ export class PatientDataGate {
     try {
       const needsIdentifiers = access.requester.context === 'patient';
       const [rules, patient] = await Promise.all([
-        this.consents.rulesForPatient(patientId),
+        decisionReadsConsents(access.requester) ? this.consents.rulesForPatient(patientId) : Promise.resolve([]),
         needsIdentifiers ? this.patients.identity(patientId) : Promise.resolve(null),
       ]);
       return decideConsent(this.policy, access.requester, { id: patientId, identifierKeys: patient?.identifierKeys ?? [] }, rules, access.at.getTime());

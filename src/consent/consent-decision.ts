@@ -123,6 +123,16 @@ function byConsent(policy: ConsentPolicy, requester: Requester, patientId: strin
 }
 
 /**
+ * Whether {@link decideConsent} reads the patient's Consents for `requester`: not for system
+ * requesters, whose answer is fixed by their kind (hospital systems of this country may, operators
+ * may not). The gate then skips reading them: a known and an unknown patient still cost such a
+ * requester the same, and a hospital's push saves a database round trip.
+ */
+export function decisionReadsConsents(requester: Requester): boolean {
+  return requester.context !== 'system';
+}
+
+/**
  * Decides whether `requester` may have the data of `patient` at time `at`: hospital systems of
  * this country (the data's source) may; a patient may have their own; clinicians need a role
  * and purpose the policy accepts and the patient's consent (or the node default), unless

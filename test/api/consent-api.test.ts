@@ -155,11 +155,15 @@ describe.each(backends)('the Consent API and the access log on the $name', (back
       try {
         const pushed = await send(server, 'POST', '/fhir/Bundle', documentFor('F1', '2024-01-01T10:00:00Z'));
         const id = bodyOf<Json>(pushed)['id'];
+        const patient = bodyOf<Json>(await server.inject('/fhir/Patient?identifier=urn:test:national|F1'))['entry'][0].resource.id as string;
         faulty.failing.add('patient_changes.findOne');
-        const noConsent = await server.inject(`/fhir/Bundle/${id}`);
+        const doctor = await mintDemoToken({ audience: node.config.baseUrl });
+        const noConsent = await server.inject({ url: `/fhir/Patient/${patient}/$summary`, headers: { authorization: `Bearer ${doctor}` } });
         expect(noConsent.statusCode).toBe(503);
         expect(noConsent.payload).not.toContain('"entry"');
         expect(bodyOf<Json>(noConsent)['issue'][0].diagnostics).toMatch(/consent cannot be checked/);
+        // The data's source needs no consent to read what it pushed: its decision reads none.
+        expect((await server.inject(`/fhir/Bundle/${id}`)).statusCode).toBe(200);
         faulty.failing.clear();
         faulty.failing.add('audit_events.insertMany');
         const noAudit = await server.inject(`/fhir/Bundle/${id}`);

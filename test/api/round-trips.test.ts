@@ -56,7 +56,7 @@ describe.each(backends)('database operations per request on the $name', (backend
     ]);
   });
 
-  it("a read of a Bundle by id: the record (with version 1's bytes, kept until the gate opens), the consent decision, the audit", async () => {
+  it("a read of a Bundle by id by its source: the record (with version 1's bytes, kept until the gate opens), the audit (a hospital's decision reads no Consents)", async () => {
     const first = await send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-3', '2026-01-02T00:00:00Z'));
     const pushed = await send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-3', '2026-01-03T00:00:00Z'));
     // Another instance, which has no bytes in memory: version 1 comes from the record.
@@ -69,7 +69,8 @@ describe.each(backends)('database operations per request on the $name', (backend
       const read = await send(twin.server, 'GET', `/fhir/Bundle/${bodyOf<Json>(pushed)['id'] as string}`, undefined);
       expect(read.statusCode).toBe(200);
       expect(read.payload).toBe(pushed.payload);
-      expect(database.waits).toEqual([['token_uses.insertEach'], ['summaries.findOne'], ['patient_changes.findOne'], ['audit_events.insertMany']]);
+      // A hospital system's decision reads no Consents (decisionReadsConsents): no probe.
+      expect(database.waits).toEqual([['token_uses.insertEach'], ['summaries.findOne'], ['audit_events.insertMany']]);
     } finally {
       await twin.cleanup();
     }
@@ -83,19 +84,25 @@ describe.each(backends)('database operations per request on the $name', (backend
     expect(database.waits).toEqual([
       ['token_uses.insertEach'],
       ['summaries.findOne'],
-      ['summary_versions.findOne', 'patient_changes.findOne'],
+      ['summary_versions.findOne'],
       ['summary_versions.insertOne'],
       ['summaries.updateOne', 'patient_changes.insertOne', 'patients.updateOne'],
       ['audit_events.insertMany'],
     ]);
   });
 
-  it("a push of a known patient's new document updates the patient: the identifier's holder is remembered", async () => {
+  it("a push of a known patient's new document in 4 round trips: the identifier's holder is remembered, and a hospital's decision reads no Consents", async () => {
     // This instance has read the patient's changes (a Consent was added since their first push).
     await node.server.inject({ url: `/fhir/Patient/${patientId}/$summary`, headers: { authorization: `Bearer ${await mintDemoToken({ audience: node.config.baseUrl })}` } });
     const operations = await operationsOf(() => send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-0', '2026-01-03T00:00:00Z')), 201);
-    expect(operations.filter((o) => o.startsWith('patient'))).toEqual(['patient_changes.findOne', 'patient_changes.insertOne', 'patients.updateOne']);
+    expect(operations.filter((o) => o.startsWith('patient'))).toEqual(['patient_changes.insertOne', 'patients.updateOne']);
     expect(operations).not.toContain('summaries.findOne');
+    expect(database.waits).toEqual([
+      ['token_uses.insertEach'],
+      ['summaries.insertOne'],
+      ['patient_changes.insertOne', 'patients.updateOne'],
+      ['audit_events.insertMany'],
+    ]);
   });
 
   it("another instance learns a known patient's identifier once: a claim refused, one look-up", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Requester } from '../../src/auth/requester.js';
 import { parseScopes } from '../../src/auth/scopes.js';
 import type { ConsentProvision } from 'fhir/r4.js';
-import { decideConsent, type ConsentRules } from '../../src/consent/consent-decision.js';
+import { decideConsent, decisionReadsConsents, type ConsentRules } from '../../src/consent/consent-decision.js';
 import type { ConsentPolicy } from '../../src/consent/consent-policy.js';
 
 const OPT_IN: ConsentPolicy = { defaultDecision: 'opt-in', breakGlass: 'refused', readRoles: ['221', '2221'] };
@@ -112,5 +112,19 @@ describe('consent decisions', () => {
     expect(decideConsent(OPT_IN, self, PATIENT, [], AT).outcome).toBe('permit');
     expect(decideConsent(OPT_IN, { ...self, personId: 'urn:test:national|N2' }, PATIENT, [], AT).outcome).toBe('deny');
     expect(decideConsent(OPT_IN, { ...his, issuerKind: 'operator' }, PATIENT, [], AT).outcome).toBe('deny');
+  });
+
+  it('read Consents for clinicians and patients only: a system requester\'s answer is the same whatever they say', () => {
+    const his = clinician({ context: 'system', issuerKind: 'hospital-system', role: undefined, purpose: undefined });
+    const operator = { ...his, issuerKind: 'operator' as const };
+    for (const requester of [his, operator]) {
+      expect(decisionReadsConsents(requester)).toBe(false);
+      const permitAll = consent({ type: 'permit' });
+      const denyAll = consent({ type: 'deny' });
+      expect(decideConsent(OPT_IN, requester, PATIENT, [permitAll], AT)).toEqual(decideConsent(OPT_IN, requester, PATIENT, [denyAll], AT));
+      expect(decideConsent(OPT_IN, requester, PATIENT, [], AT)).toEqual(decideConsent(OPT_IN, requester, PATIENT, [denyAll], AT));
+    }
+    expect(decisionReadsConsents(clinician())).toBe(true);
+    expect(decisionReadsConsents(clinician({ context: 'patient', issuerKind: 'identity-provider', personId: 'urn:test:national|N1' }))).toBe(true);
   });
 });

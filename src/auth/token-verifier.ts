@@ -45,6 +45,19 @@ export function auditClaimOf(requester: Requester): string | undefined {
   return claimedByAudit.get(requester);
 }
 
+/** Write tokens whose single-use claim was started, not awaited, by {@link TokenVerifier.verify}. */
+const claimUnderWay = new WeakMap<Requester, Promise<void>>();
+
+/**
+ * The single-use claim of a write token that {@link TokenVerifier.verify} started without
+ * awaiting (`deferWriteClaim`): it rejects with {@link TokenRefused} on a replay. The route's
+ * handler must await it before it changes anything that a replay must not change, and before
+ * it answers. Undefined: the token was claimed before `verify` returned, or by its audit record.
+ */
+export function writeClaimOf(requester: Requester): Promise<void> | undefined {
+  return claimUnderWay.get(requester);
+}
+
 /** Whether the scopes let their bearer change nothing: at least one SMART scope, none with c, u or d. */
 function cannotWrite(requester: Requester): boolean {
   return requester.scopes.length > 0 && requester.scopes.every((s) => !s.permissions.has('c') && !s.permissions.has('u') && !s.permissions.has('d'));
@@ -110,8 +123,13 @@ export class TokenVerifier {
     private readonly replay: ReplayGuard,
   ) {}
 
-  /** The requester a compact JWS token authenticates; throws {@link TokenRefused}. */
-  async verify(token: string): Promise<Requester> {
+  /**
+   * The requester a compact JWS token authenticates; throws {@link TokenRefused}.
+   * `deferWriteClaim`: a write token's single use is claimed in the background, for a route that
+   * awaits {@link writeClaimOf} itself (its claim then shares a round trip with the route's own
+   * first write, and overlaps the checks before it).
+   */
+  async verify(token: string, options: { deferWriteClaim?: boolean } = {}): Promise<Requester> {
     let header;
     let unverified: JWTPayload;
     try {
@@ -153,8 +171,17 @@ export class TokenVerifier {
     if (cannotWrite(requester)) {
       // Claimed by the request's audit record (one insert instead of two): see auditClaimOf.
       claimedByAudit.set(requester, tokenUseId(issuer.issuer, requester.tokenId));
-    } else if (!(await this.replay.firstUse(issuer.issuer, requester.tokenId, new Date((exp + CLOCK_TOLERANCE_S) * 1000)))) {
-      throw new TokenRefused(TOKEN_REPLAYED);
+    } else {
+      const claim = this.replay.firstUse(issuer.issuer, requester.tokenId, new Date((exp + CLOCK_TOLERANCE_S) * 1000)).then((first) => {
+        if (!first) throw new TokenRefused(TOKEN_REPLAYED);
+      });
+      if (!options.deferWriteClaim) {
+        await claim;
+      } else {
+        // Settled by the route; a request refused before it awaits the claim must not leave an unhandled rejection.
+        claim.catch(() => undefined);
+        claimUnderWay.set(requester, claim);
+      }
     }
     return requester;
   }

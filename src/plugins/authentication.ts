@@ -3,7 +3,7 @@ import type { Plugin, Request } from '@hapi/hapi';
 import { accessOf, type AccessContext } from '../access/access-context.js';
 import type { Requester } from '../auth/requester.js';
 import { allows, type Permission } from '../auth/scopes.js';
-import { TokenRefused, type TokenVerifier } from '../auth/token-verifier.js';
+import { TokenRefused, writeClaimOf, type TokenVerifier } from '../auth/token-verifier.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { requestIdOf } from './request-id.js';
 
@@ -25,6 +25,13 @@ export interface PontisRouteSettings {
    * the audit witness).
    */
   audit?: AuditDeclaration | false;
+  /**
+   * A write token's single use is claimed in the background and awaited by the handler
+   * ({@link settleWriteClaim}), not before the handler runs: `POST /fhir/Bundle`, whose claim
+   * shares a round trip with the identifier's claim. A replay is still refused (401) before
+   * anything it must not change is written, and before any answer.
+   */
+  claimsTokenItself?: boolean;
 }
 
 declare module '@hapi/hapi' {
@@ -45,6 +52,19 @@ function unauthorized(message: string, error?: 'invalid_token' | 'invalid_reques
   const refusal = fhirError(401, { code: 'login', message });
   refusal.output.headers['WWW-Authenticate'] = error ? `Bearer error="${error}"` : 'Bearer';
   return refusal;
+}
+
+/**
+ * Waits for the requester's write-token claim where its route claims the token itself
+ * (`claimsTokenItself`): a replay becomes the same 401 as when the claim is made up front.
+ */
+export async function settleWriteClaim(requester: Requester): Promise<void> {
+  try {
+    await writeClaimOf(requester);
+  } catch (error) {
+    if (error instanceof TokenRefused) throw unauthorized(error.message, 'invalid_token');
+    throw error;
+  }
 }
 
 /** The access context of an authenticated request (routes behind the default strategy). */
@@ -74,7 +94,7 @@ export const authenticationPlugin: Plugin<{ verifier: TokenVerifier }> = {
         }
         let requester: Requester;
         try {
-          requester = await verifier.verify(m[1]!);
+          requester = await verifier.verify(m[1]!, { deferWriteClaim: request.route.settings.plugins?.pontis?.claimsTokenItself === true });
         } catch (error) {
           if (!(error instanceof TokenRefused)) throw error;
           if (error.status === 403) throw fhirError(403, { code: 'forbidden', message: error.message });

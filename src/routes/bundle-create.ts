@@ -2,7 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { utf8BodyText } from '../fhir/resource-body.js';
 import { headerOf } from '../fhir/headers.js';
-import { accessContextOf } from '../plugins/authentication.js';
+import { accessContextOf, settleWriteClaim } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { ECHO_COMPRESSION, summaryResponse } from './responses.js';
 import { failAction, fhirJsonPayload, querySchema } from './validation.js';
@@ -25,11 +25,18 @@ export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
       payload: fhirJsonPayload(ctx.config.maxPayloadBytes),
       compression: ECHO_COMPRESSION,
       validate: { query: querySchema({}), failAction },
-      plugins: { pontis: { scope: { resourceType: 'Bundle', permission: 'c' }, audit: { action: 'C', interaction: 'create', resourceType: 'Bundle' } } },
+      plugins: { pontis: { scope: { resourceType: 'Bundle', permission: 'c' }, audit: { action: 'C', interaction: 'create', resourceType: 'Bundle' }, claimsTokenItself: true } },
     },
     async handler(request, h) {
-      // Every check from the text: a large document is parsed on a validation worker only.
-      const stored = await ctx.summaries.pushText(utf8BodyText(request.payload), accessContextOf(request));
+      const access = accessContextOf(request);
+      let stored;
+      try {
+        // Every check from the text: a large document is parsed on a validation worker only.
+        stored = await ctx.summaries.pushText(utf8BodyText(request.payload), access);
+      } finally {
+        // No answer, not even a refusal, before the token is known not to be a replay (then: 401).
+        await settleWriteClaim(access.requester);
+      }
       const status = stored.created ? 201 : 200;
       const location = `${ctx.config.baseUrl}/Bundle/${stored.record._id}/_history/${stored.versionId}`;
       const wanted = preferredReturn(headerOf(request, 'prefer'));

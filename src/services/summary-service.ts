@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { writeClaimOf } from '../auth/token-verifier.js';
 import { randomUUID } from 'node:crypto';
 import type { Access } from '../access/access-context.js';
 import type { Disclosure } from '../access/disclosure.js';
@@ -130,7 +131,13 @@ export class SummaryService {
     // conflicting document) is found when that insert is refused, and a new document, the usual
     // push, costs no query (on FerretDB 1.x a scan of every document).
     const patient = patientFacts(facts.patient);
-    const { patientId, created: newPatient } = await this.patients.resolve(patient.identifierKeys);
+    // A write token claimed by its route (POST /fhir/Bundle): the claim shares its round trip with
+    // the identifier's claim, which a replay may leave behind for one new identifier (as a crash
+    // after it does: nothing reads it until a document is stored); a claim linking several
+    // identifiers to one patient is made only once the token is known not to be a replay.
+    const tokenClaim = writeClaimOf(access.requester);
+    if (tokenClaim && patient.identifierKeys.length > 1) await tokenClaim;
+    const [{ patientId, created: newPatient }] = await Promise.all([this.patients.resolve(patient.identifierKeys), tokenClaim]);
     // A patient minted just now has no changes yet: the decision that follows at once needs no probe.
     if (newPatient) this.summaries.patientMinted(patientId);
     const disclosure = await this.gate.open(access, patientId);

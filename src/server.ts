@@ -93,6 +93,7 @@ export function createServices({
           trust,
           validator,
           config.documentProfile,
+          gate,
         )
       : undefined;
   return {
@@ -171,7 +172,7 @@ export async function createServer({ config, store, logger, validator, trust, ex
     // After the operation-outcome plugin: it records the final status of every response.
     { plugin: auditPlugin, options: { trail, logger, country: config.country, baseUrl: config.baseUrl } },
     { plugin: authenticationPlugin, options: { verifier } },
-    { plugin: abuseGuardPlugin, options: { budget: services.budget } },
+    { plugin: abuseGuardPlugin, options: { gate: services.gate } },
     // An embedded store's bound: a write of patient data that may not fit is refused before any work (507).
     { plugin: storageAdmissionPlugin, options: { database: store.database, maxPayloadBytes: config.maxPayloadBytes, logger } },
     // After authentication: a 406 is answered to an authenticated requester only, and audited.

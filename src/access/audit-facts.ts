@@ -20,17 +20,8 @@ export interface AuditFacts {
   readonly breakGlass: boolean;
 }
 
-/**
- * Where a request's facts live before the gate has written any: its access context. Its
- * deprecated `patients` and `resources` (still pushed into by services not yet moved to the
- * gate) are taken as the record's storage, so both ways of writing end in one record.
- */
-export interface FactHolder {
-  readonly patients?: Set<string>;
-  readonly resources?: string[];
-  readonly decision?: ConsentDecision | undefined;
-  readonly throttled?: boolean | undefined;
-}
+/** What a request's facts are kept for: its access context (any object, held weakly). */
+export type FactHolder = object;
 
 /**
  * The writable record of one request's facts. Reachable for a request only through
@@ -43,10 +34,8 @@ export class AuditFactRecord {
   private throttled = false;
   private overBudget = false;
 
-  constructor(
-    private readonly patients: Set<string> = new Set(),
-    private readonly resources: string[] = [],
-  ) {}
+  private readonly patients = new Set<string>();
+  private readonly resources: string[] = [];
 
   /** A patient the request reached or asked for. */
   reached(patientId: string): void {
@@ -97,10 +86,7 @@ const records = new WeakMap<FactHolder, AuditFactRecord>();
 export function factRecordOf(access: FactHolder): AuditFactRecord {
   let record = records.get(access);
   if (!record) {
-    record = new AuditFactRecord(access.patients, access.resources);
-    // A context written as a literal (tests, tools) may come with facts already.
-    if (access.decision) record.decided(access.decision);
-    if (access.throttled === true) record.throttle();
+    record = new AuditFactRecord();
     records.set(access, record);
   }
   return record;

@@ -1,3 +1,4 @@
+import { auditFactsOf } from '../access/audit-facts.js';
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import Boom from '@hapi/boom';
@@ -190,7 +191,7 @@ export class NodeMetrics {
       (Date.now() - request.info.received) / 1000,
     );
     if (status === 401 || status === 403 || status === 429) this.refusals.inc({ status: String(status) });
-    const decision = request.app.access?.decision;
+    const decision = request.app.access ? auditFactsOf(request.app.access).decision : undefined;
     if (decision) this.consentDecisions.inc({ outcome: decision.outcome, break_glass: String(decision.breakGlass) });
     const interaction = request.route.settings.plugins?.pontis?.audit || undefined;
     if (interaction?.resourceType === 'Bundle' && (interaction.interaction === 'create' || interaction.interaction === 'update') && Buffer.isBuffer(request.payload)) {

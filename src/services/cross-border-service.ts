@@ -1,3 +1,4 @@
+import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { createHash } from 'node:crypto';
 import { mayFetchAbroad } from '../access/access-policy.js';
 import Boom from '@hapi/boom';
@@ -95,6 +96,8 @@ export class CrossBorderService {
     private readonly trust: TrustList,
     private readonly validator: DocumentValidator,
     private readonly documentProfile: string,
+    /** Notes in the audit facts what is asked of the home node. */
+    private readonly gate: PatientDataGate,
   ) {
     this.verdicts = new LRUCache({
       max: 10_000,
@@ -140,7 +143,7 @@ export class CrossBorderService {
     this.requireClinician(access);
     const params: Record<string, string> = { identifier: `${system}|${value}` };
     for (const [k, v] of Object.entries(demographics)) if (v !== undefined) params[k] = v;
-    access.resources.push(`${home.baseUrl}/Patient?identifier`);
+    this.gate.touched(access, `${home.baseUrl}/Patient?identifier`);
     const found = await this.peers.search(home, params, this.call(home, access));
     if (found.resourceType !== 'Bundle') throw fhirError(502, { code: 'exception', message: `the node of ${home.country} answered a search with a ${found.resourceType}` });
     // A searchset as the peer wrote it: each entry is looked at before it is taken for a Patient.
@@ -193,7 +196,7 @@ export class CrossBorderService {
   }
 
   private async summaryOf(home: PeerNode, id: string, access: Access): Promise<Buffer> {
-    access.resources.push(`${home.baseUrl}/Patient/${id}/$summary`);
+    this.gate.touched(access, `${home.baseUrl}/Patient/${id}/$summary`);
     const heldKey = `${home.issuer}\n${this.validator.profileSet}\n${id}`;
     const offered = this.stillTrusted(this.held, heldKey, home);
     let key = '';

@@ -142,7 +142,6 @@ export class SummaryService {
     if (newPatient) this.summaries.patientMinted(patientId);
     const disclosure = await this.gate.open(access, patientId);
     const id = randomUUID();
-    const entity = access.resources.push(`Bundle/${id}`) - 1;
     const now = new Date();
     const record: SummaryRecord = {
       _id: id,
@@ -163,9 +162,10 @@ export class SummaryService {
       const winner = await this.summaries.findByIdentifier(key);
       if (!winner) throw error;
       // The audit record names the stored document, not the id this push would have had.
-      access.resources[entity] = `Bundle/${winner._id}`;
+      this.gate.touched(access, `Bundle/${winner._id}`);
       return this.retried(winner, documentOf(), facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
     }
+    disclosure.touched(`Bundle/${id}`);
     // After the commit point, independent of each other: one round trip's wait for both.
     await Promise.all([
       this.summaries.list(record),
@@ -266,7 +266,7 @@ export class SummaryService {
     const disclosure = await this.gate.open(access, record.patientId);
     const version = versionId <= record.versionId ? await this.summaries.version({ summaryId: id, patientId: record.patientId }, versionId, disclosure) : null;
     if (!version) throw fhirError(404, { code: 'not-found', message: `Bundle/${id} has no version ${versionId}` });
-    access.resources.push(`Bundle/${id}/_history/${versionId}`);
+    disclosure.touched(`Bundle/${id}/_history/${versionId}`);
     await this.vet(version);
     return { record, ...version, bytes: await this.released(version, disclosure) };
   }
@@ -356,7 +356,7 @@ export class SummaryService {
   private async requireRecord(id: string, access: Access): Promise<SummaryRecord> {
     const record = await this.summaries.findById(id);
     if (!record) throw await this.gate.refuseUnknown(access, `Bundle/${id}`, `Bundle/${id}`);
-    access.resources.push(`Bundle/${id}`);
+    this.gate.touched(access, `Bundle/${id}`);
     return record;
   }
 

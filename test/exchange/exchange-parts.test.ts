@@ -14,10 +14,13 @@ import { minimal, type Json } from '../support/test-node.js';
 import { CrossBorderService } from '../../src/services/cross-border-service.js';
 import type { PeerClient } from '../../src/exchange/peer-client.js';
 import type { Access } from '../../src/access/access-context.js';
+import type { PatientDataGate } from '../../src/access/patient-data-gate.js';
 import { fhirError } from '../../src/fhir/operation-outcome.js';
 
 const key = (name: string) => `${projectRoot()}/seed/trust/demo-keys/${name}.json`;
 const directoryFile = `${projectRoot()}/seed/trust/peer-directory.json`;
+/** These tests read no audit facts: what the service asks abroad is noted nowhere. */
+const noGate = { touched: () => undefined } as unknown as PatientDataGate;
 
 describe('the peer directory', () => {
   it('finds the home node of an identifier system and knows its own entry', async () => {
@@ -67,8 +70,6 @@ describe("a clinician's identification at the home node", () => {
     requester: { issuer: 'https://idp.pt.demo.pontis.example', issuerKind: 'identity-provider', subject: 'dr-silva', clientId: 'portal', tokenId: 'j', country: 'PT', scopes: [], context: 'user', role, purpose: 'TREAT' },
     requestId: 'r',
     at: new Date(),
-    patients: new Set(),
-    resources: [],
   });
 
   /** PT's service over a fake AT that records what it is asked; `ids` are AT's patient ids, in turn. */
@@ -91,7 +92,7 @@ describe("a clinician's identification at the home node", () => {
     } as unknown as PeerClient;
     const pt = await NodeIdentity.load(key('ncp-pt'));
     const validator = { profileSet: 'test', validate: () => [] };
-    return { asked, home: directory.homeOf(AT_SYSTEM)!, crossBorder: new CrossBorderService(directory, peers, pt, trust, validator, 'ips') };
+    return { asked, home: directory.homeOf(AT_SYSTEM)!, crossBorder: new CrossBorderService(directory, peers, pt, trust, validator, 'ips', noGate) };
   }
 
   it('is reused for the same clinician in the same role, and made again for another role', async () => {
@@ -119,8 +120,6 @@ describe('summaries received at the clinician node', () => {
     requester: { issuer: 'https://idp.pt.demo.pontis.example', issuerKind: 'identity-provider', subject: 'dr-silva', clientId: 'portal', tokenId: 'j', country: 'PT', scopes: [], context: 'user', role: '221', purpose: 'TREAT' },
     requestId: 'r',
     at: new Date(),
-    patients: new Set(),
-    resources: [],
   });
 
   it('are checked once per copy: the same bytes again pass unparsed, a re-signed copy is verified again, altered bytes are refused', async () => {
@@ -140,7 +139,7 @@ describe('summaries received at the clinician node', () => {
     } as unknown as PeerClient;
     let validations = 0;
     const validator = { profileSet: 'test', validate: async () => (validations++, []) };
-    const crossBorder = new CrossBorderService(directory, peers, await NodeIdentity.load(key('ncp-pt')), trust, validator, 'ips');
+    const crossBorder = new CrossBorderService(directory, peers, await NodeIdentity.load(key('ncp-pt')), trust, validator, 'ips', noGate);
     const home = directory.homeOf(AT_SYSTEM)!;
 
     // Concurrent first arrivals of one copy are checked once.
@@ -185,7 +184,7 @@ describe('summaries received at the clinician node', () => {
     } as unknown as PeerClient;
     let validations = 0;
     const validator = { profileSet: 'test', validate: async () => (validations++, []) };
-    const crossBorder = new CrossBorderService(directory, peers, await NodeIdentity.load(key('ncp-pt')), trust, validator, 'ips');
+    const crossBorder = new CrossBorderService(directory, peers, await NodeIdentity.load(key('ncp-pt')), trust, validator, 'ips', noGate);
     const home = directory.homeOf(AT_SYSTEM)!;
 
     const first = await crossBorder.summary(home, AT_SYSTEM, '1', {}, access());

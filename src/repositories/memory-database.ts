@@ -82,6 +82,8 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
   /** Field → its index. */
   private readonly indexes = new Map<string, ValueIndex>();
   private readonly uniqueFields = new Set<string>();
+  /** Field → `_id` → value, for fields scans filter on ({@link column}). */
+  private readonly columns = new Map<string, Map<string, unknown>>();
 
   constructor(
     private readonly ledger: Ledger,
@@ -94,8 +96,8 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     return deserialize(bytes) as T;
   }
 
-  /** The `_id`s of the documents that may match `filter`: one by `_id`, those an index names, or all. */
-  private candidates(filter: Filter): Iterable<string> {
+  /** The `_id`s of the documents that may match `filter`: one by `_id`, or those an index names; undefined for all. */
+  private candidates(filter: Filter): string[] | undefined {
     const id = filter['_id'];
     if (typeof id === 'string') return this.docs.has(id) ? [id] : [];
     let best: Iterable<string> | undefined;
@@ -114,7 +116,34 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
       }
     }
     // A copy: the caller may change the collection (deleteMany) while it walks them.
-    return best ? [...best] : [...this.docs.keys()];
+    return best ? [...best] : undefined;
+  }
+
+  /**
+   * `field`'s value in every document, by `_id`, built by the first scan filtered on it and kept
+   * up to date from then on: a scan (the sweep of expired token uses, every minute) then decodes
+   * only the documents it returns, not the whole collection.
+   */
+  private column(field: string): Map<string, unknown> {
+    let column = this.columns.get(field);
+    if (!column) {
+      column = new Map();
+      for (const [id, bytes] of this.docs) {
+        const value = this.decode(bytes)[field];
+        if (value !== undefined) column.set(id, value);
+      }
+      this.columns.set(field, column);
+    }
+    return column;
+  }
+
+  /** Notes `doc`'s values in the columns (a copy: the caller keeps its document). */
+  private noteColumns(doc: T): void {
+    for (const [field, column] of this.columns) {
+      const value = doc[field];
+      if (value === undefined) column.delete(doc._id);
+      else column.set(doc._id, value !== null && typeof value === 'object' ? structuredClone(value) : value);
+    }
   }
 
   private async matching(filter: Filter, options: FindOptions = {}): Promise<T[]> {
@@ -122,11 +151,25 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     const found: T[] = [];
     // Stops early only where the order is insertion order and no mingo pass follows.
     const end = simple && options.limit && !options.sort ? (options.skip ?? 0) + options.limit : Number.POSITIVE_INFINITY;
-    for (const id of this.candidates(filter)) {
-      const doc = this.decode(this.docs.get(id)!);
-      if (simple && !simple(doc)) continue;
-      found.push(doc);
-      if (found.length >= end) break;
+    const candidates = this.candidates(filter);
+    const fields = Object.keys(filter);
+    if (candidates === undefined && simple && fields.length > 0) {
+      // A scan: the predicate reads the filtered fields' columns, and only matches are decoded.
+      const columns = fields.map((field) => [field, this.column(field)] as const);
+      for (const id of [...this.docs.keys()]) {
+        const probe: Doc = { _id: id };
+        for (const [field, column] of columns) if (column.has(id)) probe[field] = column.get(id);
+        if (!simple(probe)) continue;
+        found.push(this.decode(this.docs.get(id)!));
+        if (found.length >= end) break;
+      }
+    } else {
+      for (const id of candidates ?? [...this.docs.keys()]) {
+        const doc = this.decode(this.docs.get(id)!);
+        if (simple && !simple(doc)) continue;
+        found.push(doc);
+        if (found.length >= end) break;
+      }
     }
     if (simple) {
       // Equality, ranges, $in and $exists on top-level fields (the hot paths and start-up)
@@ -204,6 +247,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     const entries = this.unindex(doc);
     this.ledger.usedBytes -= ENTRY_BYTES + bytes.byteLength + entries * INDEX_ENTRY_BYTES;
     this.ledger.documents--;
+    for (const column of this.columns.values()) column.delete(doc._id);
     return this.docs.delete(doc._id);
   }
 
@@ -222,6 +266,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     this.docs.set(doc._id, bytes);
     // Scalars only: the caller changing its document afterwards changes nothing here.
     this.index(doc);
+    this.noteColumns(doc);
     this.ledger.usedBytes += weight;
     this.ledger.documents++;
   }
@@ -244,6 +289,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     this.unindex(target);
     this.docs.set(target._id, bytes);
     this.index(next);
+    this.noteColumns(next);
     this.ledger.usedBytes += growth;
     return true;
   }
@@ -306,6 +352,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     }
     this.docs.clear();
     for (const index of this.indexes.values()) index.clear();
+    this.columns.clear();
   }
 }
 

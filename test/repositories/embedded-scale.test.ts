@@ -69,4 +69,22 @@ describe('the embedded store on the hot paths, as it grows', () => {
     expect(again.list).toEqual(['x']);
     expect(again.at).toEqual(new Date(0));
   });
+
+  it('answers a scan on a field (the sweep of expired token uses) decoding only what it returns, following inserts, updates and deletes', async () => {
+    const database = new MemoryDatabase();
+    const uses = database.collection<{ _id: string; expiresAt: Date }>('token_uses');
+    const at = (minute: number): Date => new Date(Date.UTC(2026, 0, 1, 0, minute));
+    for (let i = 0; i < 40; i++) await uses.insertOne({ _id: `u${i}`, expiresAt: at(i) });
+    expect(await uses.deleteMany({ expiresAt: { $lt: at(5) } })).toBe(5);
+    // Changed since the first scan: a new use, one moved earlier, one deleted.
+    const late = { _id: 'late', expiresAt: at(1) };
+    await uses.insertOne(late);
+    late.expiresAt.setTime(at(100).getTime());
+    await uses.updateOne({ _id: 'u30' }, { $set: { expiresAt: at(2) } });
+    await uses.deleteOne({ _id: 'u6' });
+    const before = database.decodedDocuments();
+    const expired = (await uses.find({ expiresAt: { $lt: at(8) } })).map((u) => u._id).sort();
+    expect(expired).toEqual(['late', 'u30', 'u5', 'u7']);
+    expect(database.decodedDocuments() - before).toBe(4);
+  });
 });

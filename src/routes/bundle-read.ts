@@ -3,7 +3,7 @@ import Joi from 'joi';
 import { serialiseBundle } from '../fhir/bundles.js';
 import { accessContextOf, type PontisRouteSettings } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
-import { summaryResponse } from './responses.js';
+import { summaryEntityTagOf, summaryResponse } from './responses.js';
 import { failAction, fhirId, querySchema } from './validation.js';
 
 function readSettings(interaction: 'read' | 'vread' | 'history-instance'): PontisRouteSettings {
@@ -54,7 +54,7 @@ export function bundleReadRoutes(ctx: RouteContext): ServerRoute[] {
               request: { method: v.versionId === 1 ? 'POST' : 'PUT', url: v.versionId === 1 ? 'Bundle' : `Bundle/${id}` },
               response: {
                 status: v.versionId === 1 ? '201 Created' : '200 OK',
-                etag: `W/"${v.versionId}"`,
+                etag: `W/"${summaryEntityTagOf(v)}"`,
                 lastModified: v.lastUpdated.toISOString(),
               },
             },

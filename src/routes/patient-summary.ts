@@ -11,7 +11,7 @@ import { IPS_BUNDLE_PROFILE } from '../validation/profiles.js';
 import { accessContextOf, type PontisRouteSettings } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
 import { inReaderLanguage, readerLanguages } from './reader-language.js';
-import { summaryResponse } from './responses.js';
+import { summaryEntityTagOf, summaryResponse } from './responses.js';
 import { failAction, fhirId, querySchema } from './validation.js';
 
 
@@ -92,7 +92,7 @@ async function signedForPeers(ctx: RouteContext, access: Access, h: ResponseTool
 function inLanguage(ctx: RouteContext, h: ResponseToolkit, stored: Omit<StoredSummary, 'record'>, languages: readonly string[]) {
   const copy = ctx.translation!.copyFor(stored.bytes, languages);
   const response = summaryResponse(h, { ...stored, bytes: copy.bytes });
-  if (copy.translation) response.etag(`${stored.versionId}-${copy.translation.language}`, { weak: true, vary: false });
+  if (copy.translation) response.etag(summaryEntityTagOf(stored, copy.translation.language), { weak: true, vary: false });
   return inReaderLanguage(response, copy);
 }
 

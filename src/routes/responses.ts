@@ -1,12 +1,21 @@
 import type { ResponseObject, ResponseToolkit, RouteOptions } from '@hapi/hapi';
 import type { StoredSummary } from '../services/summary-service.js';
 
+/**
+ * The entity tag of a copy of a stored version (weak, unquoted): the version, and what consent
+ * withheld from this copy (and its language, when translated). Copies that differ in content
+ * differ in tag, so hapi's 304 for a matching If-None-Match never stands for another copy.
+ */
+export function summaryEntityTagOf(stored: Pick<StoredSummary, 'versionId' | 'redaction'>, language?: string): string {
+  return [String(stored.versionId), ...(stored.redaction ? [`w${stored.redaction}`] : []), ...(language ? [language] : [])].join('-');
+}
+
 /** Answers with a stored document version: its bytes, ETag, Last-Modified. */
-export function summaryResponse(h: ResponseToolkit, stored: Pick<StoredSummary, 'versionId' | 'lastUpdated' | 'bytes'>, status = 200): ResponseObject {
+export function summaryResponse(h: ResponseToolkit, stored: Pick<StoredSummary, 'versionId' | 'lastUpdated' | 'bytes' | 'redaction'>, status = 200): ResponseObject {
   return h
     .response(stored.bytes)
     .code(status)
-    .etag(String(stored.versionId), { weak: true, vary: false })
+    .etag(summaryEntityTagOf(stored), { weak: true, vary: false })
     .header('Last-Modified', stored.lastUpdated.toUTCString());
 }
 

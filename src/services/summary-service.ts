@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { writeClaimOf } from '../auth/token-verifier.js';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Access } from '../access/access-context.js';
 import type { Disclosure } from '../access/disclosure.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
@@ -24,6 +24,12 @@ export interface StoredSummary {
   versionId: number;
   lastUpdated: Date;
   bytes: Buffer;
+  /**
+   * Set when consent withheld sections from this copy: a short digest of which, so that the
+   * copy's entity tag differs from the whole version's (a client holding the whole version must
+   * not be told by a 304 that it is what it may read now).
+   */
+  redaction?: string;
 }
 
 /** Result of a push: whether a new document was stored, or a retry matched a stored one. */
@@ -268,7 +274,7 @@ export class SummaryService {
     if (!version) throw fhirError(404, { code: 'not-found', message: `Bundle/${id} has no version ${versionId}` });
     disclosure.touched(`Bundle/${id}/_history/${versionId}`);
     await this.vet(version);
-    return { record, ...version, bytes: await this.released(version, disclosure) };
+    return { record, ...version, ...(await this.released(version, disclosure)) };
   }
 
   /** Every version of document `id`, newest first. */
@@ -303,21 +309,21 @@ export class SummaryService {
     record: Pick<SummaryRecord, '_id' | 'patientId'>,
     versionId: number,
     disclosure: Disclosure,
-  ): Promise<{ versionId: number; lastUpdated: Date; bytes: Buffer }> {
+  ): Promise<Omit<StoredSummary, 'record'>> {
     const version = await this.summaries.version({ summaryId: record._id, patientId: record.patientId }, versionId, disclosure);
     // Bytes are written before anything points at them, so this is corruption, not a client error.
     if (!version) throw new Error('stored document version is missing');
     await this.vet(version);
-    return { versionId: version.versionId, lastUpdated: version.lastUpdated, bytes: await this.released(version, disclosure) };
+    return { versionId: version.versionId, lastUpdated: version.lastUpdated, ...(await this.released(version, disclosure)) };
   }
 
   /**
    * The bytes the disclosure lets leave: the stored ones, or (sections withheld by consent) a
    * redacted document, validated like any other outgoing summary and remembered per variant.
    */
-  private async released(version: SummaryVersion, disclosure: Disclosure): Promise<Buffer> {
+  private async released(version: SummaryVersion, disclosure: Disclosure): Promise<Pick<StoredSummary, 'bytes' | 'redaction'>> {
     const withheld = disclosure.decision.withheldSections;
-    if (withheld.length === 0) return version.bytes;
+    if (withheld.length === 0) return { bytes: version.bytes };
     const key = `${version.key}#${withheld.join(',')}#${this.validator.profileSet}`;
     let verdict = this.redacted.get(key);
     if (verdict === undefined) {
@@ -329,7 +335,7 @@ export class SummaryService {
     if (!Buffer.isBuffer(verdict)) {
       throw fhirError(422, [{ code: 'invariant', message: 'the summary with the sections the patient withheld is not a valid document, so it is not sent' }, ...verdict]);
     }
-    return verdict;
+    return { bytes: verdict, redaction: createHash('sha256').update([...withheld].sort().join(',')).digest('base64url').slice(0, 12) };
   }
 
   /**

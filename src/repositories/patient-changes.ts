@@ -192,6 +192,8 @@ export class PatientChanges {
    * position after the last one when another writer took it.
    */
   async append(patientId: string, change: PatientChange): Promise<void> {
+    // "Minted, so without changes" stops being true here (a decision that reads no Consents never used the mark).
+    this.justMinted.delete(patientId);
     let n = (this.known.get(patientId)?.seen ?? 0) + 1;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {

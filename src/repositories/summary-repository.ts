@@ -175,23 +175,28 @@ export class SummaryRepository {
    * until then it is stored but not yet anyone's current summary (a retry completes it,
    * {@link ensureListed}).
    */
-  async create(record: SummaryRecord, json: string, profileSet: string): Promise<void> {
+  async create(record: SummaryRecord, json: string, profileSet: string): Promise<Buffer> {
     const { lastUpdated, timestampMs, contentHash } = record;
     await this.summaries.insertOne({ ...record, first: { lastUpdated, timestampMs, contentHash, profileSet, json } });
-    this.cache.set(versionKey(record._id, 1), { bytes: Buffer.from(json, 'utf8'), lastUpdated, profileSet });
+    // The bytes cached are the bytes answered: encoded once (0.2 ms for an all-sections document).
+    const bytes = Buffer.from(json, 'utf8');
+    this.cache.set(versionKey(record._id, 1), { bytes, lastUpdated, profileSet });
+    return bytes;
   }
 
   /**
-   * Claims version `next.versionId` of document `record` by storing its bytes. False when that
+   * Claims version `next.versionId` of document `record` by storing its bytes, returned as
+   * cached. Undefined when that
    * version exists already (another writer made it): the caller then rolls the record forward to
    * it. Once claimed, the version is stored: {@link completeVersion} makes it the record's and the
    * patient's (a writer stopping before that is finished by the next {@link rollForward}).
    */
-  async claimVersion(record: SummaryRecord, next: NextVersion, json: string, profileSet: string): Promise<boolean> {
+  async claimVersion(record: SummaryRecord, next: NextVersion, json: string, profileSet: string): Promise<Buffer | undefined> {
     const { versionId, lastUpdated, timestampMs, contentHash } = next;
-    if (!(await this.versioned.claim({ _id: versionKey(record._id, versionId), summaryId: record._id, versionId, lastUpdated, timestampMs, contentHash, profileSet, json }))) return false;
-    this.cache.set(versionKey(record._id, versionId), { bytes: Buffer.from(json, 'utf8'), lastUpdated, profileSet });
-    return true;
+    if (!(await this.versioned.claim({ _id: versionKey(record._id, versionId), summaryId: record._id, versionId, lastUpdated, timestampMs, contentHash, profileSet, json }))) return undefined;
+    const bytes = Buffer.from(json, 'utf8');
+    this.cache.set(versionKey(record._id, versionId), { bytes, lastUpdated, profileSet });
+    return bytes;
   }
 
   /** Moves the record's hint to a claimed version and enters it among the patient's changes: independent, so in one round trip's wait. */

@@ -160,9 +160,10 @@ export class SummaryService {
     };
     const meta = { versionId: '1', lastUpdated: now.toISOString() };
     const json = facts.serialised ? withServerMetaText(facts.serialised, 'Bundle', id, meta) : JSON.stringify(withServerMeta(documentOf(), 'Bundle', id, meta));
+    let bytes: Buffer;
     try {
       // One insert: the record with version 1's bytes inside, unique on the identifier.
-      await this.summaries.create(record, json, this.validator.profileSet);
+      bytes = await this.summaries.create(record, json, this.validator.profileSet);
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
       const winner = await this.summaries.findByIdentifier(key);
@@ -177,7 +178,7 @@ export class SummaryService {
       this.summaries.list(record),
       this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now), newPatient),
     ]);
-    return { created: true, record, versionId: 1, lastUpdated: now, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
+    return { created: true, record, versionId: 1, lastUpdated: now, bytes, notes: facts.notes };
   }
 
   private async retried(existing: SummaryRecord, bundle: ResourceAsWritten<'Bundle'>, facts: CheckedDocument, disclosure: Disclosure): Promise<PushResult> {
@@ -231,16 +232,15 @@ export class SummaryService {
     const json = JSON.stringify(
       withServerMeta(bundle, 'Bundle', id, { versionId: String(next.versionId), lastUpdated: next.lastUpdated.toISOString() }),
     );
-    if (!(await this.summaries.claimVersion(existing, next, json, this.validator.profileSet))) {
-      throw this.stale(await this.summaries.rollForward(existing));
-    }
+    const bytes = await this.summaries.claimVersion(existing, next, json, this.validator.profileSet);
+    if (!bytes) throw this.stale(await this.summaries.rollForward(existing));
     // After the claim (the commit point), independent of each other: one round trip's wait.
     await Promise.all([
       this.summaries.completeVersion(existing, next),
       this.patients.recordDocument(existing.patientId, facts.timestampMs, patient, this.patientJson(facts, existing.patientId, next.lastUpdated)),
     ]);
     const record: SummaryRecord = { ...existing, ...next };
-    return { created: false, record, versionId: next.versionId, lastUpdated: next.lastUpdated, bytes: Buffer.from(json, 'utf8'), notes: facts.notes };
+    return { created: false, record, versionId: next.versionId, lastUpdated: next.lastUpdated, bytes, notes: facts.notes };
   }
 
   /**

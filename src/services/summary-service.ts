@@ -1,3 +1,4 @@
+import type { Bundle } from 'fhir/r4.js';
 import { LRUCache } from 'lru-cache';
 import { writeClaimOf } from '../auth/token-verifier.js';
 import { createHash, randomUUID } from 'node:crypto';
@@ -255,7 +256,7 @@ export class SummaryService {
       const version = await this.summaries.version({ summaryId: existing._id, patientId: existing.patientId }, existing.versionId, disclosure);
       // Bytes are written before anything points at them, so this is corruption, not a client error.
       if (!version) throw new Error('stored document version is missing');
-      stored = documentContentHash(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>);
+      stored = documentContentHash(JSON.parse(version.bytes.toString('utf8')) as Bundle);
     }
     return stored === (hash === '' ? documentContentHash(bundle) : hash);
   }
@@ -327,7 +328,7 @@ export class SummaryService {
     const key = `${version.key}#${withheld.join(',')}#${this.validator.profileSet}`;
     let verdict = this.redacted.get(key);
     if (verdict === undefined) {
-      const redacted = withholdSections(JSON.parse(version.bytes.toString('utf8')) as Record<string, unknown>, new Set(withheld));
+      const redacted = withholdSections(JSON.parse(version.bytes.toString('utf8')) as Bundle, new Set(withheld));
       const errors = (await this.validator.validate(redacted, this.documentProfile)).filter((i) => i.severity === 'error');
       verdict = errors.length > 0 ? errors : Buffer.from(JSON.stringify(redacted), 'utf8');
       this.redacted.set(key, verdict);
@@ -347,7 +348,7 @@ export class SummaryService {
     let problems = this.revalidated.get(version.key);
     if (problems === undefined) {
       const text = version.bytes.toString('utf8');
-      const issues = await this.validator.validate(JSON.parse(text) as Record<string, unknown>, this.documentProfile, text);
+      const issues = await this.validator.validate(JSON.parse(text) as Bundle, this.documentProfile, text);
       problems = issues.filter((i) => i.severity === 'error');
       this.revalidated.set(version.key, problems);
     }

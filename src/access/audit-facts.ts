@@ -25,9 +25,8 @@ export type FactHolder = object;
 
 /**
  * The writable record of one request's facts. Reachable for a request only through
- * {@link factRecordOf}, which only the patient-data gate calls (and, until the services are moved,
- * the access context's deprecated setters): `test/access/audit-facts.test.ts` fails if anything
- * else in src/ imports it.
+ * {@link factRecordOf}, which only the patient-data gate calls: `test/access/audit-facts.test.ts`
+ * fails if anything else in src/ imports it.
  */
 export class AuditFactRecord {
   private decision: ConsentDecision | undefined;
@@ -80,8 +79,8 @@ export class AuditFactRecord {
 const records = new WeakMap<FactHolder, AuditFactRecord>();
 
 /**
- * The writable record of `access`'s facts, made on first use. For the patient-data gate only
- * (and the access context's deprecated pass-throughs): services write facts through the gate.
+ * The writable record of `access`'s facts, made on first use. For the patient-data gate only:
+ * services write facts through the gate.
  */
 export function factRecordOf(access: FactHolder): AuditFactRecord {
   let record = records.get(access);

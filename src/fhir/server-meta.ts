@@ -11,8 +11,12 @@ export interface ServerMeta {
  * Takes the resource as the client wrote it (any JSON object): only its members are copied.
  */
 export function withServerMeta(resource: object, resourceType: string, id: string, meta: ServerMeta): Resource {
-  const rest = Object.fromEntries<unknown>(Object.entries(resource).filter(([k]) => k !== 'resourceType' && k !== 'id' && k !== 'meta'));
-  return { resourceType, id, meta: { ...meta, ...clientMetaOf(resource) }, ...rest };
+  return { resourceType, id, meta: { ...meta, ...clientMetaOf(resource) }, ...clientMembersOf(resource) };
+}
+
+/** The resource's members other than those the server writes in front (resourceType, id, meta). */
+function clientMembersOf(resource: object): Record<string, unknown> {
+  return Object.fromEntries<unknown>(Object.entries(resource).filter(([k]) => k !== 'resourceType' && k !== 'id' && k !== 'meta'));
 }
 
 /** The client's meta members that the server keeps (all but versionId and lastUpdated). */
@@ -43,8 +47,7 @@ function membersText(value: Record<string, unknown>): string {
 
 /** `resource` (parsed JSON, as the client wrote it) serialised without what the server assigns; see {@link withServerMetaText}. */
 export function serialiseWithoutServerMeta(resource: object): SerialisedWithoutServerMeta {
-  const rest = Object.fromEntries<unknown>(Object.entries(resource).filter(([k]) => k !== 'resourceType' && k !== 'id' && k !== 'meta'));
-  return { members: membersText(rest), clientMeta: membersText(clientMetaOf(resource)) };
+  return { members: membersText(clientMembersOf(resource)), clientMeta: membersText(clientMetaOf(resource)) };
 }
 
 /**

@@ -81,7 +81,7 @@ async function signedForPeers(ctx: RouteContext, access: Access, h: ResponseTool
     signed = { ...(await signedSummary(stored.bytes, ctx.exchange.identity, ctx.config.baseUrl)), until: now + SIGNATURE_REUSE_MS };
     signedCopies.set(stored.bytes, signed);
   }
-    // hapi quotes the tag: `"<digest>"`, as summaryEntityTag writes it for If-None-Match.
+  // hapi quotes the tag: `"<digest>"`, as summaryEntityTag writes it for If-None-Match.
   return summaryResponse(h, { ...stored, bytes: signed.bytes }).etag(signed.digest, { weak: false, vary: false });
 }
 

@@ -1,8 +1,8 @@
 import type { Bundle } from 'fhir/r4.js';
 import { LRUCache } from 'lru-cache';
-import { writeClaimOf } from '../auth/token-verifier.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Access } from '../access/access-context.js';
+import { writeClaimOf } from '../auth/token-verifier.js';
 import type { Disclosure } from '../access/disclosure.js';
 import type { PatientDataGate } from '../access/patient-data-gate.js';
 import { withholdSections } from '../consent/summary-redaction.js';

@@ -204,15 +204,13 @@ describe('only the gate writes audit facts', () => {
     expect(auditFactsOf(b)).toMatchObject({ throttled: true, patients: ['p1'] });
   });
 
-  it('only the gate (and, until the services are moved to it, the access context) imports the writer', () => {
+  it('only the gate imports the writer', () => {
     const src = fileURLToPath(new URL('../../src/', import.meta.url));
     const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
     const writers = files(src)
       .filter((file) => /\b(factRecordOf|AuditFactRecord)\b/.test(readFileSync(file, 'utf8')))
       .map((file) => relative(src, file))
       .sort();
-    expect(writers).toContain('access/patient-data-gate.ts');
-    // The access context's deprecated pass-throughs may go; nothing else may come.
-    expect(writers.filter((w) => !['access/audit-facts.ts', 'access/patient-data-gate.ts', 'access/access-context.ts'].includes(w))).toEqual([]);
+    expect(writers).toEqual(['access/audit-facts.ts', 'access/patient-data-gate.ts']);
   });
 });

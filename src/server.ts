@@ -171,7 +171,7 @@ export async function createServer({ config, store, logger, validator, trust, ex
     { plugin: metricsPlugin, options: { metrics, settings: config.operations, logger } },
     // After the operation-outcome plugin: it records the final status of every response.
     { plugin: auditPlugin, options: { trail, logger, country: config.country, baseUrl: config.baseUrl } },
-    { plugin: authenticationPlugin, options: { verifier } },
+    { plugin: authenticationPlugin, options: { verifier, logger } },
     { plugin: abuseGuardPlugin, options: { gate: services.gate } },
     // An embedded store's bound: a write of patient data that may not fit is refused before any work (507).
     { plugin: storageAdmissionPlugin, options: { database: store.database, maxPayloadBytes: config.maxPayloadBytes, logger } },

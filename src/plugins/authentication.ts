@@ -1,10 +1,12 @@
 import type Boom from '@hapi/boom';
-import type { Plugin, Request } from '@hapi/hapi';
+import type { Plugin, Request, ResponseObject, ResponseToolkit } from '@hapi/hapi';
+import type { Logger } from 'pino';
 import { accessOf, type AccessContext } from '../access/access-context.js';
 import type { Requester } from '../auth/requester.js';
 import { allows, type Permission } from '../auth/scopes.js';
 import { TokenRefused, writeClaimOf, type TokenVerifier } from '../auth/token-verifier.js';
-import { fhirError } from '../fhir/operation-outcome.js';
+import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
+import { loggableError } from '../logger.js';
 import { requestIdOf } from './request-id.js';
 
 /** What the audit record of a patient-data route says it did (IHE BALP). */
@@ -29,7 +31,9 @@ export interface PontisRouteSettings {
    * A write token's single use is claimed in the background and awaited by the handler
    * ({@link settleWriteClaim}), not before the handler runs: `POST /fhir/Bundle`, whose claim
    * shares a round trip with the identifier's claim. A replay is still refused (401) before
-   * anything it must not change is written, and before any answer.
+   * anything it must not change is written, and before any answer: a request refused before its
+   * handler (scope, 406, 429, 507, a bad parameter) waits for the claim too, and a replay's
+   * refusal becomes the replay's 401 ({@link answerOnceClaimed}).
    */
   claimsTokenItself?: boolean;
 }
@@ -67,6 +71,32 @@ export async function settleWriteClaim(requester: Requester): Promise<void> {
   }
 }
 
+/**
+ * What a request whose write-token claim is under way answers once the claim has settled: its own
+ * response when the token was not used before; the replay's 401 (the OperationOutcome and
+ * challenge of a replay refused anywhere else) when it was, in place of whatever the request was
+ * refused with before its handler, since a replayed token proves nothing about its bearer and a
+ * 403, 406, 429, 507 or 400 would tell that the token was once good and what it grants; and when
+ * the claim itself failed (the store), the 500 the handler's own wait would have given.
+ * Undefined: the response stands.
+ */
+async function answerOnceClaimed(request: Request, h: ResponseToolkit, logger: Logger): Promise<ResponseObject | undefined> {
+  const requester = request.auth.credentials?.requester;
+  const claim = requester ? writeClaimOf(requester) : undefined;
+  if (!claim) return undefined;
+  try {
+    // Settled already when the handler awaited it (every answer it gives): one microtask.
+    await claim;
+    return undefined;
+  } catch (error) {
+    if (error instanceof TokenRefused) {
+      return h.response(operationOutcome([{ code: 'login', message: error.message }])).code(401).header('WWW-Authenticate', 'Bearer error="invalid_token"');
+    }
+    logger.error({ requestId: requestIdOf(request), err: loggableError(error) }, 'unexpected error');
+    return h.response(operationOutcome([{ code: 'exception', message: 'the node could not complete the request; it has been logged' }])).code(500);
+  }
+}
+
 /** The access context of an authenticated request (routes behind the default strategy). */
 export function accessContextOf(request: Request): AccessContext & { requester: Requester } {
   const access = accessOf(request, requestIdOf(request));
@@ -79,9 +109,9 @@ export function accessContextOf(request: Request): AccessContext & { requester: 
  * verified against the trust list; then the route's scope. Failures are 401 (with
  * `WWW-Authenticate`) or 403, as OperationOutcomes.
  */
-export const authenticationPlugin: Plugin<{ verifier: TokenVerifier }> = {
+export const authenticationPlugin: Plugin<{ verifier: TokenVerifier; logger: Logger }> = {
   name: 'pontis-authentication',
-  register(server, { verifier }) {
+  register(server, { verifier, logger }) {
     server.auth.scheme('pontis-iua', () => ({
       async authenticate(request, h) {
         const access = accessOf(request, requestIdOf(request));
@@ -117,6 +147,13 @@ export const authenticationPlugin: Plugin<{ verifier: TokenVerifier }> = {
         });
       }
       return h.continue;
+    });
+
+    // First of every onPreResponse step: the replay's 401 is then turned into FHIR JSON, given
+    // its request id and trace, and audited as what was answered, like any other response. (A
+    // response returned here, not thrown: a thrown error would skip the steps after this one.)
+    server.ext('onPreResponse', async (request, h) => (await answerOnceClaimed(request, h, logger)) ?? h.continue, {
+      before: ['pontis-operation-outcome', 'pontis-audit'],
     });
   },
 };

@@ -1,6 +1,7 @@
 import type { Bundle } from 'fhir/r4.js';
 import { LRUCache } from 'lru-cache';
 import { createHash, randomUUID } from 'node:crypto';
+import { upToEntries } from '../bounded-cache.js';
 import type { Access } from '../access/access-context.js';
 import { writeClaimOf } from '../auth/token-verifier.js';
 import type { Disclosure } from '../access/disclosure.js';
@@ -68,7 +69,7 @@ export class SummaryService {
   private readonly redacted = new LRUCache<string, Buffer | Problem[]>({ max: 10_000, maxSize: 256 * 1024 * 1024, sizeCalculation: (v) => (Buffer.isBuffer(v) ? Math.max(1, v.length) : 1) });
 
   /** Verdicts on versions stored under another profile set: their errors, or none. */
-  private readonly revalidated = new LRUCache<string, Problem[]>({ max: 100_000 });
+  private readonly revalidated = new LRUCache<string, Problem[]>(upToEntries(100_000));
 
   /**
    * Checks the document rules, then the node's document profile (and every profile the

@@ -13,7 +13,8 @@
 // write a V8 CPU profile there when it stops (--cpu-prof; warm-up included): where each side's CPU goes.
 // BENCH_REPEAT (1) repeats every pair of runs (local, then cross-border, each build in turn) and
 // ends with each build's CPU ratio per connection count: median and range over the repeats (on a
-// shared machine one pair says little).
+// shared machine one pair says little). BENCH_KINDS (local,cross-border) narrows what is read:
+// `cross-border` alone, with BENCH_CPU_PROF, gives profiles of both nodes holding nothing else.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ const CONCURRENCY = concurrency('1,10,100');
 const GRUBER = 'urn:oid:1.2.40.0.10.1.4.3.1|1238140358';
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const url = (port) => `http://127.0.0.1:${port}/fhir`;
+const KINDS = (process.env.BENCH_KINDS ?? 'local,cross-border').split(',');
 
 // BENCH_PORT (18281) and the next three: the nodes' ports, so that two runs can share a machine.
 const PORT = Number(process.env.BENCH_PORT ?? 18281);
@@ -85,18 +87,22 @@ async function main() {
     // Warm-up, not reported: code optimised, pools and workers started, caches as in service.
     for (const build of builds) {
       const [at, pt] = build.ports;
-      await warmUp({ url: `${url(at)}${query}`, aud: url(at) }, 'AT');
-      await warmUp({ url: `${url(pt)}${query}`, aud: url(pt) }, 'PT');
+      if (KINDS.includes('local')) await warmUp({ url: `${url(at)}${query}`, aud: url(at) }, 'AT');
+      if (KINDS.includes('cross-border')) await warmUp({ url: `${url(pt)}${query}`, aud: url(pt) }, 'PT');
     }
     const repeats = Number(process.env.BENCH_REPEAT ?? 1);
     for (let repeat = 0; repeat < repeats; repeat++) for (const connections of CONCURRENCY) {
       for (const build of builds) {
         const [at, pt] = build.ports;
         const { at: atNode, pt: ptNode } = build.nodes;
-        const local = await read('local $summary at AT (AT clinician)', { url: `${url(at)}${query}`, aud: url(at) }, connections, 'AT', [atNode]);
-        rows.push({ ...local, build: build.name, kind: 'local', repeat });
-        const remote = await read('cross-border $summary: PT clinician → PT node → AT node', { url: `${url(pt)}${query}`, aud: url(pt) }, connections, 'PT', [atNode, ptNode]);
-        rows.push({ ...remote, build: build.name, kind: 'cross-border', repeat });
+        if (KINDS.includes('local')) {
+          const local = await read('local $summary at AT (AT clinician)', { url: `${url(at)}${query}`, aud: url(at) }, connections, 'AT', [atNode]);
+          rows.push({ ...local, build: build.name, kind: 'local', repeat });
+        }
+        if (KINDS.includes('cross-border')) {
+          const remote = await read('cross-border $summary: PT clinician → PT node → AT node', { url: `${url(pt)}${query}`, aud: url(pt) }, connections, 'PT', [atNode, ptNode]);
+          rows.push({ ...remote, build: build.name, kind: 'cross-border', repeat });
+        }
       }
     }
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
@@ -107,10 +113,11 @@ async function main() {
     for (const r of rows) {
       const local = rows.find((b) => b.build === r.build && b.connections === r.connections && b.repeat === r.repeat && b.kind === 'local');
       const cpu = r.kind === 'local' ? f(r.cpuMsPerRequest) : `${f(r.cpuMsPerRequest)} (${f(r.byNode[0])} + ${f(r.byNode[1])})`;
-      const vs = r === local ? '' : `${((r.rps / local.rps) * 100).toFixed(0)} %, ${f(r.cpuMsPerRequest / local.cpuMsPerRequest)}×`;
+      const vs = !local || r === local ? '' : `${((r.rps / local.rps) * 100).toFixed(0)} %, ${f(r.cpuMsPerRequest / local.cpuMsPerRequest)}×`;
       process.stdout.write(`| ${r.name} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${cpu} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
     }
     // Each build's ratio (both nodes' CPU per cross-border read over AT's per local read), per connection count.
+    if (!KINDS.includes('local') || !KINDS.includes('cross-border')) return;
     process.stdout.write('\n| build | conn. | repeats | CPU ratio cross-border / local: median (min–max) | local CPU ms/req median | cross-border CPU ms/req median |\n|---|---|---|---|---|---|\n');
     const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
     for (const connections of CONCURRENCY) {

@@ -1,5 +1,6 @@
 import { Client } from 'fhir-kit-client';
-import { Agent } from 'undici';
+import type { Duplex } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { childTraceparent } from '../plugins/tracing.js';
 import { CircuitBreaker, type CircuitBreakerSettings, type CircuitState } from './circuit-breaker.js';
@@ -71,8 +72,103 @@ function isFhirResource(value: unknown): value is PeerResource {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { resourceType?: unknown }).resourceType === 'string';
 }
 
+/** Aborts an exchange with a peer that outlived the total timeout ({@link DeadlineAgent}). */
+class PeerDeadlineExceeded extends Error {
+  override name = 'PeerDeadlineExceeded';
+  readonly code = 'PONTIS_PEER_DEADLINE';
+  constructor(ms: number) {
+    super(`no complete answer within ${ms} ms`);
+  }
+}
+
+/**
+ * One exchange on the wire with its total timeout: a timer armed when the exchange is dispatched
+ * and cleared when it ends, which aborts it through undici's own abort when it fires. Wraps the
+ * handler fetch hands the pool (undici's older callback set: `onConnect` gives the abort); an
+ * exchange not yet written when the timer fires is aborted as it starts (it waits at most for its
+ * connection, itself bounded by the connect timeout).
+ */
+class DeadlineHandler implements Dispatcher.DispatchHandler {
+  private readonly timer: NodeJS.Timeout;
+  private abort: ((reason: Error) => void) | undefined;
+  private expired: PeerDeadlineExceeded | undefined;
+
+  constructor(
+    private readonly handler: Dispatcher.DispatchHandler,
+    ms: number,
+  ) {
+    this.timer = setTimeout(() => {
+      this.expired = new PeerDeadlineExceeded(ms);
+      this.abort?.(this.expired);
+    }, ms);
+  }
+
+  onConnect(abort: (reason?: Error) => void, context?: unknown): void {
+    this.abort = abort;
+    if (this.expired) {
+      abort(this.expired);
+      return;
+    }
+    (this.handler.onConnect as ((abort: (reason?: Error) => void, context?: unknown) => void) | undefined)?.(abort, context);
+  }
+
+  onResponseStarted(): void {
+    this.handler.onResponseStarted?.();
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    return this.handler.onHeaders?.(statusCode, headers, resume, statusText) ?? true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.handler.onData?.(chunk) ?? true;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    clearTimeout(this.timer);
+    this.handler.onComplete?.(trailers);
+  }
+
+  onError(error: Error): void {
+    clearTimeout(this.timer);
+    if (!this.handler.onError) throw error;
+    this.handler.onError(error);
+  }
+
+  onUpgrade(statusCode: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
+    clearTimeout(this.timer);
+    this.handler.onUpgrade?.(statusCode, headers, socket);
+  }
+
+  onBodySent(chunkSize: number, totalBytesSent: number): void {
+    this.handler.onBodySent?.(chunkSize, totalBytesSent);
+  }
+}
+
+/**
+ * A peer's connection pool whose exchanges each have a total timeout. The timer lives in the pool
+ * rather than in an AbortSignal handed to fetch with each call, because a signal costs fetch more
+ * than the exchange's own timer does (undici's Request follows it with listeners and a
+ * finalisation registry): about a tenth of a call's CPU. A handler of undici's newer callback set
+ * (`onRequestStart`; fetch does not use it) is refused rather than sent without a deadline.
+ */
+class DeadlineAgent extends Agent {
+  constructor(
+    options: Agent.Options,
+    private readonly deadlineMs: number,
+  ) {
+    super(options);
+  }
+
+  override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    if (handler.onRequestStart) throw new TypeError('peer pools take the handlers fetch makes (onConnect); this one would have no deadline');
+    return super.dispatch(options, new DeadlineHandler(handler, this.deadlineMs));
+  }
+}
+
 /** undici's reasons for giving up on a call that are ours to name, by code and by error class. */
 const UNDICI_REASONS = [
+  ['PONTIS_PEER_DEADLINE', 'PeerDeadlineExceeded', 'timeout'],
   ['UND_ERR_CONNECT_TIMEOUT', 'ConnectTimeoutError', 'connect-timeout'],
   ['UND_ERR_RES_EXCEEDED_MAX_SIZE', 'ResponseExceededMaxSizeError', 'too-large'],
   ['UND_ERR_HEADERS_TIMEOUT', 'HeadersTimeoutError', 'timeout'],
@@ -122,7 +218,7 @@ class CallFailed extends Error {
  * (4xx) is passed on with its status. Redirects are not followed (a token is never sent elsewhere).
  */
 export class PeerClient {
-  private readonly clients = new Map<string, { client: Client; pool: Agent }>();
+  private readonly clients = new Map<string, { client: Client; pool: DeadlineAgent }>();
   private readonly breakers = new Map<string, CircuitBreaker>();
 
   constructor(private readonly limits: PeerCallLimits) {}
@@ -130,13 +226,17 @@ export class PeerClient {
   private clientFor(peer: PeerNode): Client {
     let entry = this.clients.get(peer.country);
     if (!entry) {
-      const pool = new Agent({
-        connect: { timeout: this.limits.connectTimeoutMs },
-        // undici stops reading past this and fails the call: an oversize answer is never held whole.
-        maxResponseSize: this.limits.maxBytes,
-        headersTimeout: this.limits.timeoutMs,
-        bodyTimeout: this.limits.timeoutMs,
-      });
+      const pool = new DeadlineAgent(
+        {
+          connect: { timeout: this.limits.connectTimeoutMs },
+          // undici stops reading past this and fails the call: an oversize answer is never held whole.
+          maxResponseSize: this.limits.maxBytes,
+          headersTimeout: this.limits.timeoutMs,
+          bodyTimeout: this.limits.timeoutMs,
+        },
+        // The total timeout of each exchange (a peer dripping its answer is cut off there).
+        this.limits.timeoutMs,
+      );
       // Uncompressed answers, so that the size limit bounds what is read and decoded (no gzip bombs);
       // redirects not followed, so that a token is never sent elsewhere.
       const client = new Client({
@@ -208,7 +308,8 @@ export class PeerClient {
   private async exchange(peer: PeerNode, path: string, headers: Record<string, string>, { known, entityTags }: HeldCopies): Promise<PeerAnswer> {
     let answer: unknown;
     try {
-      answer = await this.clientFor(peer).request(path.replace(/^\//, ''), { options: { headers, signal: AbortSignal.timeout(this.limits.timeoutMs) } });
+      // No AbortSignal: the peer's pool times the exchange out (DeadlineAgent).
+      answer = await this.clientFor(peer).request(path, { options: { headers } });
     } catch (error) {
       const response = (error as { response?: { status?: unknown; data?: unknown } }).response;
       if (typeof response?.status !== 'number') throw error;
@@ -261,7 +362,10 @@ export class PeerClient {
         const reason = undiciReason(error);
         const tooLarge = reason === 'too-large';
         const connectTimeout = reason === 'connect-timeout';
-        const timedOut = reason === 'timeout' || errorName === 'TimeoutError' || errorName === 'AbortError' || code === 'UND_ERR_ABORTED';
+        // The pool cut the exchange off at the total timeout (DeadlineAgent). fetch may hand back
+        // only "terminated" for it (the reason is lost across realms), so the time it took counts too.
+        const outlived = Date.now() - startMs >= this.limits.timeoutMs;
+        const timedOut = reason === 'timeout' || outlived || errorName === 'TimeoutError' || errorName === 'AbortError' || code === 'UND_ERR_ABORTED';
         const status = e.status;
         if (status !== undefined && status >= 400 && status < 500 && e.answer) {
           // The peer answered, and refused: its answer is the answer (nothing about the patient).

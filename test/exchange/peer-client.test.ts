@@ -148,6 +148,31 @@ describe('calls to a peer', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('give up on a peer that drips its answer, at the total timeout, although each piece comes in time', async () => {
+    const drips: NodeJS.Timeout[] = [];
+    const { port } = await httpPeer((res) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.write('{"resourceType":"Bundle","type":"document","entry":[');
+      // One byte every 100 ms: never idle as long as the body timeout, never past the size limit in time.
+      drips.push(setInterval(() => res.write(' '), 100));
+    });
+    const peerClient = client({ timeoutMs: 700 });
+    const started = Date.now();
+    try {
+      const { status, message } = await refusal(peerClient.summary(peerAt(port), 'p1', call));
+      expect(status).toBe(504);
+      expect(message).toMatch(/did not answer within 700 ms/);
+      expect(Date.now() - started).toBeLessThan(2500);
+    } finally {
+      for (const d of drips) clearInterval(d);
+    }
+    // The pool goes on: the next call to that peer is timed afresh (and cut off in its turn).
+    const again = Date.now();
+    expect((await refusal(peerClient.summary(peerAt(port), 'p1', call))).status).toBe(504);
+    for (const d of drips) clearInterval(d);
+    expect(Date.now() - again).toBeGreaterThanOrEqual(600);
+  });
+
   it('try a GET once more when nothing came back, then say the peer cannot be reached', async () => {
     const port = await freePort();
     const { status, message } = await refusal(client().summary(peerAt(port), 'p1', call));

@@ -43,6 +43,16 @@ async function sink(answer: unknown): Promise<{ port: number; received: { header
 }
 
 describe('W3C trace context', () => {
+  it('gives every outgoing call a span id of its own and starts new traces with ids of their own, across draws of randomness', () => {
+    // 2,000 calls draw 16 KB of span ids, four refills of the ids' random bytes.
+    const children = Array.from({ length: 2000 }, () => parseTraceparent(childTraceparent(`00-${TRACE}-${PARENT}-01`))!);
+    expect(children.every((c) => c.traceId === TRACE && /^[0-9a-f]{16}$/.test(c.parentSpanId))).toBe(true);
+    expect(new Set(children.map((c) => c.parentSpanId)).size).toBe(2000);
+    const fresh = Array.from({ length: 500 }, () => parseTraceparent(childTraceparent(undefined))!);
+    expect(new Set(fresh.map((c) => c.traceId)).size).toBe(500);
+    expect(fresh.every((c) => /^[0-9a-f]{32}$/.test(c.traceId) && c.traceId !== TRACE)).toBe(true);
+  });
+
   it('reads traceparent headers, refusing malformed and all-zero ones', () => {
     expect(parseTraceparent(`00-${TRACE}-${PARENT}-01`)).toEqual({ traceId: TRACE, parentSpanId: PARENT, sampled: true });
     expect(parseTraceparent(`00-${TRACE}-${PARENT}-00`)?.sampled).toBe(false);

@@ -11,6 +11,11 @@ export type Binding = NonNullable<ElementNode['binding']>;
 
 const OLD_IPS_CODE_SYSTEMS = 'http://hl7.org/fhir/uv/ips/CodeSystem/';
 
+/** A Coding with a system and a code (what a value set can be asked about). */
+function isKeyed(coding: unknown): coding is ParsedObject {
+  return isJsonObject(coding) && typeof coding['system'] === 'string' && typeof coding['code'] === 'string';
+}
+
 /**
  * What is checked against the terminology loaded here (terminology.ts), without a terminology
  * server: codes against the value sets their elements are bound to, and every Coding's system
@@ -19,6 +24,8 @@ const OLD_IPS_CODE_SYSTEMS = 'http://hl7.org/fhir/uv/ips/CodeSystem/';
 export class BindingRules {
   /** Per binding: its value set's expansion, null when it cannot be expanded here. */
   private readonly expansions = new WeakMap<object, Expansion | null>();
+  /** Per expansion: its codings by system, so that a Coding is looked up without building `system|code`. */
+  private readonly bySystem = new WeakMap<Expansion, Map<string, Set<string>>>();
 
   constructor(private readonly terminology: Terminology | undefined) {}
 
@@ -39,11 +46,10 @@ export class BindingRules {
         return;
       }
     }
-    let keyed: ParsedObject[] | undefined;
+    let keyed = 0;
     if (codings !== undefined) {
-      keyed = [];
-      for (const c of codings) if (isJsonObject(c) && typeof c['system'] === 'string' && typeof c['code'] === 'string') keyed.push(c);
-      if (keyed.length === 0 && binding.strength !== 'required') return; // text only is allowed
+      for (const c of codings) if (isKeyed(c)) keyed++;
+      if (keyed === 0 && binding.strength !== 'required') return; // text only is allowed
     }
     const expansion = this.expansionOf(binding);
     if (!expansion) {
@@ -54,8 +60,7 @@ export class BindingRules {
       }
       return;
     }
-    const inSet =
-      keyed === undefined ? expansion.codes.has(value as string) : keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
+    const inSet = codings === undefined ? expansion.codes.has(value as string) : keyed > 0 && this.holdsAny(expansion, codings);
     if (!inSet) run.issues.push(notInValueSet(path, binding.strength, canonicalUrl(binding.valueSet)));
   }
 
@@ -65,10 +70,37 @@ export class BindingRules {
    */
   mayBeIn(concept: unknown, binding: Binding): boolean {
     if (!this.terminology || !binding.valueSet || !isJsonObject(concept) || !Array.isArray(concept['coding'])) return true;
-    const keyed = concept['coding'].filter(isJsonObject).filter((c) => typeof c['system'] === 'string' && typeof c['code'] === 'string');
-    if (keyed.length === 0) return true;
+    const codings = concept['coding'] as unknown[];
+    if (!codings.some(isKeyed)) return true;
     const expansion = this.expansionOf(binding);
-    return !expansion || keyed.some((c) => expansion.codings.has(`${String(c['system'])}|${String(c['code'])}`));
+    return !expansion || this.holdsAny(expansion, codings);
+  }
+
+  /** Whether one of the Codings (with a system and a code) is in the expansion. */
+  private holdsAny(expansion: Expansion, codings: readonly unknown[]): boolean {
+    let index = this.bySystem.get(expansion);
+    if (!index) {
+      index = new Map();
+      for (const coding of expansion.codings) {
+        const bar = coding.indexOf('|');
+        const system = coding.slice(0, bar);
+        let codes = index.get(system);
+        if (!codes) {
+          codes = new Set();
+          index.set(system, codes);
+        }
+        codes.add(coding.slice(bar + 1));
+      }
+      this.bySystem.set(expansion, index);
+    }
+    for (const c of codings) {
+      if (!isKeyed(c)) continue;
+      const system = c['system'] as string;
+      const code = c['code'] as string;
+      // A system with a `|` could split elsewhere in `system|code`: asked as the expansion holds it.
+      if (system.includes('|') ? expansion.codings.has(`${system}|${code}`) : index.get(system)?.has(code) === true) return true;
+    }
+    return false;
   }
 
   /**

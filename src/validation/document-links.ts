@@ -1,6 +1,5 @@
 import { BundleReferenceResolver } from '../documents/reference-resolver.js';
 import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
-import { narrativeFindings } from './narrative.js';
 import type { ValidationIssue } from './validation-issue.js';
 
 /** Extensions that point into a narrative with `#anchor`. */
@@ -16,15 +15,15 @@ const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\S/;
 export interface Links {
   /** Literal references, with the FHIRPath of their `reference`. */
   references: { owner: ParsedObject; path: string; reference: string }[];
-  /** Every `Narrative.div` string. */
-  narratives: string[];
+  /** The anchors of every `Narrative.div` (its findings, already worked out by the walk). */
+  narrativeAnchors: (readonly string[])[];
   /** `narrativeLink` and `originalText` extensions pointing to `#anchor`. */
   anchorLinks: { owner: ParsedObject; path: string; target: string }[];
 }
 
 /** Collected links, empty. */
 export function noLinks(): Links {
-  return { references: [], narratives: [], anchorLinks: [] };
+  return { references: [], narrativeAnchors: [], anchorLinks: [] };
 }
 
 /** The `#anchor` a narrativeLink or originalText extension points to, if it is one of those. */
@@ -113,7 +112,7 @@ export function checkDocumentLinks(resource: ParsedObject, path: string, links: 
 
   if (links.anchorLinks.length > 0) {
     const anchors = new Set<string>();
-    for (const div of links.narratives) for (const anchor of narrativeFindings(div).anchors) anchors.add(anchor);
+    for (const found of links.narrativeAnchors) for (const anchor of found) anchors.add(anchor);
     for (const { owner, path: at, target } of links.anchorLinks) {
       const place = places.get(owner);
       if (place && !anchors.has(target)) {

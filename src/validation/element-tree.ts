@@ -31,7 +31,13 @@ export interface ElementNode {
   invariants: Invariant[];
   binding?: Pick<ElementDefinitionBinding, 'strength' | 'valueSet'>;
   sliceName?: string;
-  slicing?: { discriminators: Pick<ElementDefinitionSlicingDiscriminator, 'type' | 'path'>[]; rules: ElementDefinitionSlicing['rules'] };
+  slicing?: {
+    discriminators: Pick<ElementDefinitionSlicingDiscriminator, 'type' | 'path'>[];
+    rules: ElementDefinitionSlicing['rules'];
+    /** The discriminators other than by profile, and the first by type (not through resolve()): worked out once for slicing.ts. */
+    structural: Pick<ElementDefinitionSlicingDiscriminator, 'type' | 'path'>[];
+    byType: Pick<ElementDefinitionSlicingDiscriminator, 'type' | 'path'> | undefined;
+  };
   slices: ElementNode[];
   children: ElementNode[];
   /** `#Path` of an element whose definition this one reuses (e.g. Composition.section.section). */
@@ -75,15 +81,34 @@ const SYSTEM_TYPES: Record<string, string> = {
   'http://hl7.org/fhirpath/System.Time': 'time',
 };
 
+/**
+ * The same string, internalized (V8 keeps one copy of each property name): names and types read
+ * from the definitions' JSON are not, while a parsed document's member names are, so a lookup or
+ * comparison of one against the other reads both strings instead of comparing two pointers.
+ */
+function interned(text: string): string {
+  return Object.keys({ [text]: 0 })[0]!;
+}
+
 function typeCode(t: NonNullable<CompactElementDefinition['type']>[number]): string {
   const declared = t.extension?.find((e) => e.url === FHIR_TYPE_EXTENSION)?.valueUrl;
-  return declared ?? SYSTEM_TYPES[t.code] ?? t.code;
+  return interned(declared ?? SYSTEM_TYPES[t.code] ?? t.code);
 }
 
 function fixedOrPattern(e: CompactElementDefinition, prefix: 'fixed' | 'pattern'): [string, unknown] | undefined {
   // Object.keys, not entries: this runs for every element of every compiled tree (no pair arrays).
   for (const key of Object.keys(e)) if (key.startsWith(prefix) && key.length > prefix.length) return [key.slice(prefix.length), e[key as keyof CompactElementDefinition]];
   return undefined;
+}
+
+function slicingOf(slicing: NonNullable<CompactElementDefinition['slicing']>): NonNullable<ElementNode['slicing']> {
+  const discriminators = slicing.discriminator ?? [];
+  return {
+    discriminators,
+    rules: slicing.rules ?? 'open',
+    structural: discriminators.filter((d) => d.type !== 'profile'),
+    byType: discriminators.find((d) => d.type === 'type' && !d.path.includes('resolve()')),
+  };
 }
 
 function toNode(e: CompactElementDefinition): ElementNode {
@@ -94,7 +119,7 @@ function toNode(e: CompactElementDefinition): ElementNode {
   const node: ElementNode = {
     id: e.id,
     path: e.path,
-    name: isChoice ? last.slice(0, -3) : last,
+    name: interned(isChoice ? last.slice(0, -3) : last),
     isChoice,
     choiceKeys: new Map(),
     min: e.min ?? 0,
@@ -113,7 +138,7 @@ function toNode(e: CompactElementDefinition): ElementNode {
     binding: e.binding,
     sliceName: e.sliceName,
     contentReference: e.contentReference,
-    slicing: e.slicing ? { discriminators: e.slicing.discriminator ?? [], rules: e.slicing.rules ?? 'open' } : undefined,
+    slicing: e.slicing ? slicingOf(e.slicing) : undefined,
     stamp: 0,
     slot: 0,
     typeName: e.type?.length === 1 ? typeCode(e.type[0]!) : undefined,
@@ -122,7 +147,7 @@ function toNode(e: CompactElementDefinition): ElementNode {
     plans: undefined,
     atPath: undefined,
   };
-  if (isChoice) for (const t of node.types) node.choiceKeys.set(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1), t.code);
+  if (isChoice) for (const t of node.types) node.choiceKeys.set(interned(node.name + t.code.charAt(0).toUpperCase() + t.code.slice(1)), t.code);
   return node;
 }
 

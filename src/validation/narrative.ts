@@ -59,10 +59,24 @@ function ampersandsOk(s: string, from: number, to: number): boolean {
   return true;
 }
 
-const remembered = new Map<string, NarrativeFindings>();
+/**
+ * The memo, by a fingerprint of the text (its length and characters sampled along it) rather than
+ * by the text: a narrative just parsed from a request has no hash yet, and hashing it reads every
+ * character, slower than the comparison with the text remembered under the same fingerprint.
+ */
+const remembered = new Map<number, { text: string; findings: NarrativeFindings }[]>();
 let rememberedChars = 0;
 /** What the memo may hold, in characters of narrative (the texts are its keys): about 32 MB. */
 const MEMO_CHARS = 16 * 1024 * 1024;
+
+/** Length and about 32 characters spread over the text, as a small integer. */
+function fingerprint(text: string): number {
+  const n = text.length;
+  const step = (n >>> 5) + 1;
+  let h = n;
+  for (let i = 0; i < n; i += step) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h & 0x3fffffff;
+}
 
 /**
  * {@link checkNarrative}, remembered per narrative text (a pure function of it; the same
@@ -70,17 +84,24 @@ const MEMO_CHARS = 16 * 1024 * 1024;
  * characters it holds; emptied when full.
  */
 export function narrativeFindings(xhtml: string): NarrativeFindings {
-  let findings = remembered.get(xhtml);
-  if (findings === undefined) {
-    findings = checkNarrative(xhtml);
-    if (rememberedChars + xhtml.length > MEMO_CHARS) {
-      remembered.clear();
-      rememberedChars = 0;
+  const key = fingerprint(xhtml);
+  let bucket = remembered.get(key);
+  if (bucket !== undefined) {
+    for (const entry of bucket) if (entry.text === xhtml) return entry.findings;
+  }
+  const findings = checkNarrative(xhtml);
+  if (rememberedChars + xhtml.length > MEMO_CHARS) {
+    remembered.clear();
+    rememberedChars = 0;
+    bucket = undefined;
+  }
+  if (xhtml.length <= MEMO_CHARS / 16) {
+    if (bucket === undefined) {
+      bucket = [];
+      remembered.set(key, bucket);
     }
-    if (xhtml.length <= MEMO_CHARS / 16) {
-      remembered.set(xhtml, findings);
-      rememberedChars += xhtml.length;
-    }
+    bucket.push({ text: xhtml, findings });
+    rememberedChars += xhtml.length;
   }
   return findings;
 }

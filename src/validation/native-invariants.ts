@@ -4,6 +4,11 @@ import { deepEqual } from './json-values.js';
 const noContained = (v: ParsedObject): boolean | undefined => (v['contained'] === undefined ? true : undefined);
 const has = (v: ParsedObject, key: string): boolean => v[key] !== undefined && !(Array.isArray(v[key]) && (v[key] as unknown[]).length === 0);
 const entriesOf = (v: ParsedObject): ParsedObject[] => (Array.isArray(v['entry']) ? (v['entry'] as unknown[]).filter(isJsonObject) : []);
+/** Whether an object has a member named `value…` (a `value[x]` choice), without building the list of its names. */
+const hasValueMember = (v: ParsedObject): boolean => {
+  for (const k in v) if (k.startsWith('value')) return true;
+  return false;
+};
 /** The resourceType of the first entry that is an object (asked of every Bundle twice: no array built). */
 const firstResourceType = (v: ParsedObject): unknown => {
   const entries = v['entry'];
@@ -31,7 +36,7 @@ export const NATIVE_INVARIANTS: Record<string, (value: ParsedObject) => boolean 
   'text.`div`.exists()': (v) => isJsonObject(v['text']) && v['text']['div'] !== undefined,
   // obs-7: no component repeats the Observation's own code when there is a value
   'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()': (v) => {
-    if (!Object.keys(v).some((k) => k.startsWith('value'))) return true;
+    if (!hasValueMember(v)) return true;
     const own = isJsonObject(v['code']) && Array.isArray(v['code']['coding']) ? (v['code']['coding'] as unknown[]) : [];
     const components = Array.isArray(v['component']) ? (v['component'] as unknown[]).filter(isJsonObject) : [];
     return components.every((c) => {
@@ -54,7 +59,9 @@ export const NATIVE_INVARIANTS: Record<string, (value: ParsedObject) => boolean 
     const when = Array.isArray(v['when']) ? (v['when'] as unknown[]) : [];
     return when.length > 0 && when.every((w) => !['C', 'CM', 'CD', 'CV'].includes(w as string));
   },
-  'extension.exists() != value.exists()': (v) => has(v, 'extension') !== Object.keys(v).some((k) => k.startsWith('value')),
+  'extension.exists() != value.exists()': (v) => has(v, 'extension') !== hasValueMember(v),
+  // org-2 and org-3 (Organization.address and .telecom; also on other resources): nothing for home use.
+  "where(use = 'home').empty()": (v) => (v['use'] === undefined ? true : typeof v['use'] === 'string' ? v['use'] !== 'home' : undefined),
   'resource.exists() or request.exists() or response.exists()': (v) => has(v, 'resource') || has(v, 'request') || has(v, 'response'),
   "fullUrl.contains('/_history/').not()": (v) => typeof v['fullUrl'] !== 'string' || !v['fullUrl'].includes('/_history/'),
   'text.exists() or entry.exists() or section.exists()': (v) => has(v, 'text') || has(v, 'entry') || has(v, 'section'),

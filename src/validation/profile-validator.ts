@@ -184,8 +184,8 @@ export class ProfileValidator {
     const object = isJsonObject(value);
     if (!object && typeName !== undefined && node !== treeRoot && isPrimitiveType(typeName)) {
       if (typeName === 'xhtml' && typeof value === 'string') {
-        if (run.collect) run.links.narratives.push(value);
         const findings = narrativeFindings(value);
+        if (run.collect) run.links.narrativeAnchors.push(findings.anchors);
         for (const p of findings.problems) run.issues.push(messages.narrativeProblem(path, p));
         // An image of the narrative's own resource (`#id`) is one of its contained resources.
         for (const image of findings.images) {

@@ -44,21 +44,34 @@ export class SliceMatcher {
   /** Which slice each item belongs to; also checks slice cardinality and closed slicing. */
   assignSlices(items: unknown[], sliced: ElementNode, itemPath: (i: number) => string, run: Run, itemType?: string): (ElementNode | undefined)[] {
     const slicing = sliced.slicing!;
-    const structural = slicing.discriminators.filter((d) => d.type !== 'profile');
-    const byType = slicing.discriminators.find((d) => d.type === 'type' && !d.path.includes('resolve()'));
-    const assigned = items.map((item) => {
-      if (item === null) return undefined;
+    const { structural, byType, discriminators } = slicing;
+    const assigned = new Array<ElementNode | undefined>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item === null) {
+        assigned[i] = undefined;
+        continue;
+      }
       // Sliced by type (Bundle.entry by resource): only the slices that admit the item's type can take it.
       const slices = byType ? this.slicesAdmitting(sliced, byType.path, this.typeAt(item, byType.path, itemType, run)) : sliced.slices;
-      const match = slices.find((s) => this.inSlice(item, s, slicing.discriminators, run, itemType));
-      if (match || structural.length === slicing.discriminators.length || structural.length === 0) return match;
+      let match: ElementNode | undefined;
+      for (const s of slices) {
+        if (this.inSlice(item, s, discriminators, run, itemType)) {
+          match = s;
+          break;
+        }
+      }
+      if (match || structural.length === discriminators.length || structural.length === 0) {
+        assigned[i] = match;
+        continue;
+      }
       // An item of the right type that fails the profile of a required slice (the Composition, the
       // Patient) belongs to it when no other slice could take it: its errors are then reported
       // against the profile rather than as a missing slice. Either way the document is invalid.
       // Into an optional slice nothing is forced: an open slicing admits what matches no slice.
       const candidates = slices.filter((s) => this.inSlice(item, s, structural, run, itemType));
-      return candidates.length === 1 && candidates[0]!.min > 0 ? candidates[0] : undefined;
-    });
+      assigned[i] = candidates.length === 1 && candidates[0]!.min > 0 ? candidates[0] : undefined;
+    }
     for (const slice of sliced.slices) {
       if (slice.min === 0 && slice.max === Number.POSITIVE_INFINITY) continue;
       let count = 0;
@@ -106,36 +119,40 @@ export class SliceMatcher {
   /** `itemType`: the type a choice element's JSON name gives the item (`valueQuantity`: Quantity). */
   private inSlice(item: unknown, slice: ElementNode, discriminators: Discriminator[], run: Run, itemType?: string): boolean {
     if (discriminators.length === 0) return false;
-    return discriminators.every((d) => {
-      const element = this.elementAt(slice, d.path);
-      const values = this.valuesAt(item, d.path, run);
-      switch (d.type) {
-        case 'value':
-        case 'pattern': {
-          if (!element) return false;
-          if (element.fixed !== undefined) return values.some((v) => (d.type === 'value' ? deepEqual(v, element.fixed) : matchesPattern(v, element.fixed)));
-          if (element.pattern !== undefined) return values.some((v) => matchesPattern(v, element.pattern));
-          return false;
-        }
-        case 'exists':
-          return element ? (element.min > 0 ? values.length > 0 : element.max === 0 ? values.length === 0 : true) : false;
-        case 'type': {
-          if (!element) return false;
-          // A choice sliced by type (`value[x]:valueQuantity`): the JSON name says the item's type.
-          if (d.path === '$this' && itemType !== undefined) return element.types.some((t) => t.code === itemType);
-          const allowed = this.allowedTypes(element, d.path);
-          return values.some((v) => isJsonObject(v) && allowed.has(String(v['resourceType'])));
-        }
-        case 'profile': {
-          if (!element) return false;
-          const profiles = profilesOf(element, d.path.includes('resolve()'));
-          if (profiles.length === 0) return true;
-          return values.some((v) => isJsonObject(v) && profiles.some((p) => this.conforms(v, p, run)));
-        }
-        default:
-          return false;
+    for (const d of discriminators) if (!this.meets(item, slice, d, run, itemType)) return false;
+    return true;
+  }
+
+  /** Whether an item meets one discriminator of a slice. */
+  private meets(item: unknown, slice: ElementNode, d: Discriminator, run: Run, itemType: string | undefined): boolean {
+    const element = this.elementAt(slice, d.path);
+    const values = this.valuesAt(item, d.path, run);
+    switch (d.type) {
+      case 'value':
+      case 'pattern': {
+        if (!element) return false;
+        if (element.fixed !== undefined) return values.some((v) => (d.type === 'value' ? deepEqual(v, element.fixed) : matchesPattern(v, element.fixed)));
+        if (element.pattern !== undefined) return values.some((v) => matchesPattern(v, element.pattern));
+        return false;
       }
-    });
+      case 'exists':
+        return element ? (element.min > 0 ? values.length > 0 : element.max === 0 ? values.length === 0 : true) : false;
+      case 'type': {
+        if (!element) return false;
+        // A choice sliced by type (`value[x]:valueQuantity`): the JSON name says the item's type.
+        if (d.path === '$this' && itemType !== undefined) return element.types.some((t) => t.code === itemType);
+        const allowed = this.allowedTypes(element, d.path);
+        return values.some((v) => isJsonObject(v) && allowed.has(String(v['resourceType'])));
+      }
+      case 'profile': {
+        if (!element) return false;
+        const profiles = profilesOf(element, d.path.includes('resolve()'));
+        if (profiles.length === 0) return true;
+        return values.some((v) => isJsonObject(v) && profiles.some((p) => this.conforms(v, p, run)));
+      }
+      default:
+        return false;
+    }
   }
 
   /** Resource types an element admits (directly, or as reference targets after resolve()). */

@@ -9,8 +9,8 @@ import { ipsExample, type Json } from '../support/test-node.js';
 import { allIpsExamples } from './support.js';
 
 /** Samples by kind, from every official example and a few broken variants. */
-function samples(): Record<'bundle' | 'entry' | 'section' | 'extension' | 'resource' | 'repeat', Json[]> {
-  const out = { bundle: [] as Json[], entry: [] as Json[], section: [] as Json[], extension: [] as Json[], resource: [] as Json[], repeat: [] as Json[] };
+function samples(): Record<'bundle' | 'entry' | 'section' | 'extension' | 'resource' | 'repeat' | 'contact', Json[]> {
+  const out = { bundle: [] as Json[], entry: [] as Json[], section: [] as Json[], extension: [] as Json[], resource: [] as Json[], repeat: [] as Json[], contact: [] as Json[] };
   const walk = (node: unknown, key: string): void => {
     if (Array.isArray(node)) return node.forEach((n) => walk(n, key));
     if (typeof node !== 'object' || node === null) return;
@@ -21,6 +21,7 @@ function samples(): Record<'bundle' | 'entry' | 'section' | 'extension' | 'resou
     if (key === 'section') out.section.push(obj);
     if (key === 'extension') out.extension.push(obj);
     if (key === 'repeat') out.repeat.push(obj);
+    if (key === 'telecom' || key === 'address') out.contact.push(obj);
     for (const [k, v] of Object.entries(obj)) walk(v, k);
   };
   for (const file of allIpsExamples()) walk(ipsExample(file), '');
@@ -45,6 +46,7 @@ function samples(): Record<'bundle' | 'entry' | 'section' | 'extension' | 'resou
     { resourceType: 'Condition', category: [{ text: 'problem' }], verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' }] } },
   );
   out.repeat.push({ duration: -1 }, { period: 2 }, { offset: 30 }, { offset: 30, when: ['AC'] }, { offset: 30, when: ['C'] }, {});
+  out.contact.push({ use: 'home', value: '1' }, { use: 'work', city: 'x' }, { city: 'x' }, { _use: { extension: [{ url: 'x', valueString: 'home' }] } }, { use: 'home ' }, { use: 'Home' });
   return out;
 }
 
@@ -62,6 +64,7 @@ const KIND: Record<string, keyof ReturnType<typeof samples>> = {
   'duration.exists() implies duration >= 0': 'repeat',
   'period.exists() implies period >= 0': 'repeat',
   "offset.empty() or (when.exists() and when.select($this in ('C' | 'CM' | 'CD' | 'CV')).allFalse())": 'repeat',
+  "where(use = 'home').empty()": 'contact',
 };
 
 describe('invariants answered natively', () => {
@@ -72,7 +75,7 @@ describe('invariants answered natively', () => {
     for (const value of all[kind]) {
       const native = NATIVE_INVARIANTS[expression]!(value);
       if (native === undefined) continue;
-      const base = kind === 'repeat' ? 'Timing.repeat' : kind === 'extension' ? 'Extension' : kind === 'section' ? 'Composition.section' : kind === 'entry' ? 'Bundle.entry' : undefined;
+      const base = kind === 'contact' ? 'Organization.address' : kind === 'repeat' ? 'Timing.repeat' : kind === 'extension' ? 'Extension' : kind === 'section' ? 'Composition.section' : kind === 'entry' ? 'Bundle.entry' : undefined;
       const result = fhirpath.evaluate(value, base ? { base, expression } : expression, { resource: value }, r4Model, { traceFn: () => undefined }) as unknown[];
       expect({ value, holds: native }).toEqual({ value, holds: !(result.length === 1 && result[0] === false) });
       compared++;

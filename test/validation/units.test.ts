@@ -4,7 +4,7 @@ import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4.js';
 import { compactStructureDefinition, trimTerminology } from '../../src/validation/base-definitions.js';
 import { DefinitionRegistry } from '../../src/validation/definitions.js';
 import { compileElementTree, findByPath } from '../../src/validation/element-tree.js';
-import { primitiveProblem } from '../../src/validation/primitives.js';
+import { isRegExpSpace, lexicalRule, primitiveProblem } from '../../src/validation/primitives.js';
 import { createValidator } from '../../src/validation/index.js';
 import { Terminology } from '../../src/validation/terminology.js';
 import { ipsExample } from '../support/test-node.js';
@@ -39,6 +39,30 @@ describe('primitive formats', () => {
     ['xhtml', 'plain', false],
   ])('%s %j valid: %s', (type, value, valid) => {
     expect(primitiveProblem(type, value) === undefined).toBe(valid);
+  });
+});
+
+describe('lexical scans of string, markdown, code, id, uri, url and canonical', () => {
+  it('take exactly the code units the regexes call whitespace', () => {
+    for (let c = 0; c <= 0xffff; c++) expect([c, isRegExpSpace(c)]).toEqual([c, /\s/.test(String.fromCharCode(c))]);
+  });
+
+  it.each(['string', 'markdown', 'code', 'id', 'uri', 'url', 'canonical'])('%s: give the answer of the published regex', (type) => {
+    const rule = lexicalRule(type)!;
+    const samples = ['', ' ', 'a', 'a b', 'a  b', ' a', 'a ', 'a\tb', 'a\nb', 'final', 'abc-123.x', 'a'.repeat(64), 'a'.repeat(65), 'http://a b', 'urn:uuid:x', 'é', 'a_b'];
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      samples.push(ch, `a${ch}b`, `${ch}a`, `a${ch}`);
+    }
+    let accepted = 0;
+    for (const value of samples) {
+      const lexical = rule.lexical(value);
+      if (lexical !== rule.pattern.test(value)) expect({ type, value, lexical }).toEqual({ type, value, lexical: !lexical });
+      if (lexical) accepted++;
+    }
+    // Both answers occur: the scan is not trivially true or false.
+    expect(accepted).toBeGreaterThan(10);
+    expect(accepted).toBeLessThan(samples.length);
   });
 });
 

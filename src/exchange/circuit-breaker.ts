@@ -38,6 +38,8 @@ export class CircuitBreaker {
   private trialUnderWay = false;
   /** How many times the circuit has opened: permits of earlier openings are stale. */
   private openings = 0;
+  /** The permit of every call while the circuit is closed, since it last opened: one object, not one per call. */
+  private closedPermit: CallPermit = Object.freeze({ trial: false, opening: 0 });
   private readonly settings: CircuitBreakerSettings;
 
   constructor(settings: Partial<CircuitBreakerSettings> = {}) {
@@ -52,7 +54,7 @@ export class CircuitBreaker {
 
   /** Leave for a call to go out now, or undefined when the circuit refuses it. */
   permit(now = Date.now()): CallPermit | undefined {
-    if (this.failures < this.settings.threshold) return { trial: false, opening: this.openings };
+    if (this.failures < this.settings.threshold) return this.closedPermit;
     if (now < this.openUntil || this.trialUnderWay) return undefined;
     this.trialUnderWay = true;
     return { trial: true, opening: this.openings };
@@ -88,5 +90,6 @@ export class CircuitBreaker {
     this.failures = Math.max(this.failures, this.settings.threshold);
     this.openUntil = now + this.settings.openMs;
     this.openings += 1;
+    this.closedPermit = Object.freeze({ trial: false, opening: this.openings });
   }
 }

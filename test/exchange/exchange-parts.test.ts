@@ -62,6 +62,25 @@ describe('the circuit breaker', () => {
     breaker.succeeded(trial!);
     expect(breaker.permit(1600)).toMatchObject({ trial: false });
   });
+
+  it('takes no news from a call begun before the circuit last opened: its failure neither extends the pause nor counts after the circuit closes', () => {
+    const breaker = new CircuitBreaker({ threshold: 2, openMs: 1000 });
+    const early = breaker.permit(0)!;
+    breaker.failed(breaker.permit(0)!, 0);
+    breaker.failed(breaker.permit(0)!, 0);
+    expect(breaker.state(10)).toBe('open');
+    // The early call fails late: the pause still ends at 1000.
+    breaker.failed(early, 900);
+    const trial = breaker.permit(1000);
+    expect(trial?.trial).toBe(true);
+    breaker.succeeded(trial!);
+    // Closed again: the early call's failure is not the first of a new run; one fresh failure is.
+    breaker.failed(early, 1100);
+    breaker.failed(breaker.permit(1100)!, 1100);
+    expect(breaker.state(1100)).toBe('closed');
+    breaker.failed(breaker.permit(1200)!, 1200);
+    expect(breaker.state(1200)).toBe('open');
+  });
 });
 
 describe("a clinician's identification at the home node", () => {

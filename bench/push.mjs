@@ -18,6 +18,9 @@
 // no sockets), alternating chunks of BENCH_CHUNK (40) pushes for BENCH_ROUNDS (8) rounds at
 // BENCH_CONCURRENCY, and reports the CPU of this process's main thread (the event loop) and of the
 // whole process per push: on a loaded machine the CPU ratio of two builds is steadier this way.
+// BENCH_RATE=<requests/s> holds every run at that overall rate (autocannon's overallRate): CPU per
+// request of two stores, or of a store with and without a competing database, at equal throughput.
+// BENCH_PORT (18200) is the first of the ports the nodes listen on (a run takes a few after it).
 // BENCH_CPU_PROF=<folder> runs the nodes under `node --cpu-prof` (one .cpuprofile per thread, written at exit). BENCH_STORED=<n> first pushes n documents into
 // each node's store (the cost as the store grows; the node's memory after them is reported).
 import autocannon from 'autocannon';
@@ -39,6 +42,8 @@ const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'minimal,all-sections,summary'
 const COUNTED = Number(process.env.BENCH_COUNTED ?? 20);
 const STORED = Number(process.env.BENCH_STORED ?? 0);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 40);
+const RATE = Number(process.env.BENCH_RATE ?? 0);
+const FIRST_PORT = Number(process.env.BENCH_PORT ?? 18200);
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 /** `NAME=value,NAME=value` as an environment. */
@@ -139,7 +144,7 @@ const LABELS = { minimal: 'POST /fhir/Bundle, minimal (8 entries, 18 KB)', 'all-
 /** Commands per request on the wire: `count` sequential requests of one kind through the proxy. */
 async function countRoundTrips(build, mongo) {
   const counter = await startWireCounter(new URL(mongo.uri).host);
-  const node = await startNode(build, 18290, `mongodb://127.0.0.1:${counter.port}/`);
+  const node = await startNode(build, FIRST_PORT + 90, `mongodb://127.0.0.1:${counter.port}/`);
   try {
     const result = {};
     for (const kind of ['minimal', 'summary']) {
@@ -175,7 +180,7 @@ async function main() {
   const rows = [];
   const roundTrips = {};
   try {
-    let port = 18200;
+    let port = FIRST_PORT;
     for (const store of STORES) {
       const nodes = [];
       for (const build of builds) nodes.push({ build, node: await startNode(build, port++, store === 'embedded' ? '' : mongo.uri) });
@@ -185,7 +190,7 @@ async function main() {
         for (const name of WORKLOADS) {
           for (const connections of CONCURRENCY) {
             for (const { build, node } of nodes) {
-              const options = await workload(name, node, connections);
+              const options = { ...(await workload(name, node, connections)), ...(RATE > 0 ? { overallRate: RATE } : {}) };
               const loadAverage = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
               const before = { node: cpuSeconds(node.child.pid), loop: cpuSeconds(node.child.pid, true), db: cpuSeconds(dbPid), at: performance.now() };
               const row = await load(LABELS[name], options);

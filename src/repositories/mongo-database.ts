@@ -1,4 +1,5 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
+import { GroupWriter } from './group-writer.js';
 import {
   DuplicateKeyError,
   type DocumentCollection,
@@ -11,20 +12,43 @@ import {
 
 const DUPLICATE_KEY = 11000;
 
-function translate(error: unknown): unknown {
-  // FerretDB 1.x reports a unique clash in an update as InternalError with its backend's message
-  // (SQLite's, or PostgreSQL's unique_violation, SQLSTATE 23505).
-  if (error instanceof MongoServerError && (error.code === DUPLICATE_KEY || /UNIQUE constraint failed|SQLSTATE 23505/.test(error.message))) {
-    return new DuplicateKeyError('duplicate key');
-  }
-  return error;
+/**
+ * Whether a server error is a unique clash. FerretDB 1.x reports one in an update (and some in
+ * inserts) as InternalError with its backend's message (SQLite's, or PostgreSQL's
+ * unique_violation, SQLSTATE 23505).
+ */
+function isDuplicate(code: unknown, message: string | undefined): boolean {
+  return code === DUPLICATE_KEY || /UNIQUE constraint failed|SQLSTATE 23505|duplicate key/i.test(message ?? '');
 }
+
+function translate(error: unknown): unknown {
+  return error instanceof MongoServerError && isDuplicate(error.code, error.message) ? new DuplicateKeyError('duplicate key') : error;
+}
+
+/**
+ * The write errors of a bulk insert that stored every other document durably; throws the error
+ * itself when the write concern was not met (then no document of it is known to be durable).
+ */
+function writeErrorsOf(error: MongoBulkWriteError): Array<{ index: number; code: unknown; errmsg?: string }> {
+  if (error.result.getWriteConcernError()) throw error;
+  return [error.writeErrors].flat();
+}
+
+/** What one document's insert within a group came to: stored, or its own error. */
+type InsertOutcome = true | Error;
 
 function projectionOf(fields: readonly string[] | undefined): Document | undefined {
   return fields === undefined ? undefined : Object.fromEntries(fields.map((f) => [f, 1]));
 }
 
 class MongoCollection<T extends { _id: string }> implements DocumentCollection<T> {
+  /**
+   * Single inserts into this collection by concurrent requests, sent together: each command costs
+   * the node a driver call, a socket write and a read (about 0.4 ms of CPU), and the server a
+   * transaction, whatever it carries. An idle node still sends each at once.
+   */
+  private readonly inserts = new GroupWriter<T, InsertOutcome>((docs) => this.insertGroup(docs));
+
   constructor(private readonly collection: Collection<Document>) {}
 
   async findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
@@ -51,10 +75,35 @@ class MongoCollection<T extends { _id: string }> implements DocumentCollection<T
   }
 
   async insertOne(doc: T): Promise<void> {
+    const outcome = await this.inserts.submit(doc);
+    if (outcome !== true) throw outcome;
+  }
+
+  /**
+   * Inserts documents of independent callers: unordered, so that each is inserted atomically on
+   * its own and a clash refuses only its own document. A failure of the whole command (the
+   * connection, the write concern) fails every caller.
+   */
+  private async insertGroup(docs: readonly T[]): Promise<InsertOutcome[]> {
+    if (docs.length === 1) {
+      try {
+        await this.collection.insertOne(docs[0] as Document);
+        return [true];
+      } catch (error) {
+        // The only document's: its caller's error, as translated.
+        return [translate(error) as Error];
+      }
+    }
     try {
-      await this.collection.insertOne(doc as Document);
+      await this.collection.insertMany(docs as unknown as Document[], { ordered: false });
+      return docs.map(() => true);
     } catch (error) {
-      throw translate(error);
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const outcomes: InsertOutcome[] = docs.map(() => true);
+      for (const e of writeErrorsOf(error)) {
+        outcomes[e.index] = isDuplicate(e.code, e.errmsg) ? new DuplicateKeyError('duplicate key') : new MongoServerError({ message: e.errmsg ?? 'write failed', code: e.code as number });
+      }
+      return outcomes;
     }
   }
 
@@ -86,9 +135,9 @@ class MongoCollection<T extends { _id: string }> implements DocumentCollection<T
       if (error instanceof MongoBulkWriteError) {
         const failed = new Set<number>();
         let onlyDuplicates = true;
-        for (const e of [error.writeErrors].flat()) {
+        for (const e of writeErrorsOf(error)) {
           failed.add(e.index);
-          if (e.code !== DUPLICATE_KEY && !/UNIQUE constraint failed|duplicate key/i.test(e.errmsg ?? '')) onlyDuplicates = false;
+          if (!isDuplicate(e.code, e.errmsg)) onlyDuplicates = false;
         }
         if (onlyDuplicates && failed.size > 0) return docs.map((_, i) => !failed.has(i));
       }

@@ -209,6 +209,28 @@ describe.each(backends)('storage contract on the $name', (backend) => {
       expect(await things.count({})).toBe(3);
     });
 
+    it('insert each of concurrent single documents on its own: a clash refuses only its own, and exactly one of racing twins goes in', async () => {
+      const racing = database.collection<{ _id: string; k?: string; n: number }>('contract_racing');
+      await racing.ensureIndexes([{ name: 'k_unique', keys: { k: 1 }, unique: true, sparse: true }]);
+      await racing.insertOne({ _id: 'r0', k: 'held', n: 0 });
+      // Sent in one turn of the event loop, as concurrent requests' inserts are.
+      const outcomes = await Promise.allSettled([
+        racing.insertOne({ _id: 'r1', n: 1 }),
+        racing.insertOne({ _id: 'r0', n: 9 }),
+        racing.insertOne({ _id: 'r2', k: 'held', n: 9 }),
+        racing.insertOne({ _id: 'r3', k: 'twin', n: 3 }),
+        racing.insertOne({ _id: 'r4', k: 'twin', n: 4 }),
+        racing.insertOne({ _id: 'r5', n: 5 }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', expect.any(String), expect.any(String), 'fulfilled']);
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(DuplicateKeyError);
+      expect(outcomes.slice(3, 5).filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const stored = await racing.find({}, { sort: { _id: 1 } });
+      expect(stored.map((d) => d._id).filter((id) => id !== 'r3' && id !== 'r4')).toEqual(['r0', 'r1', 'r5']);
+      expect(stored.find((d) => d._id === 'r0')?.n).toBe(0);
+      expect(stored.filter((d) => d.k === 'twin')).toHaveLength(1);
+    });
+
     it('find with sort, skip, limit and fields', async () => {
       const page = await things.find({}, { sort: { k: 1 }, skip: 1, limit: 1, fields: ['k'] });
       expect(page).toEqual([{ _id: 't2', k: 'b' }]);

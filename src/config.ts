@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import Joi from 'joi';
@@ -42,10 +43,16 @@ export interface NodeConfig {
   /** Bytes of serialised documents kept in memory (immutable versions only). */
   documentCacheBytes: number;
   /**
-   * The most the embedded store holds (estimated heap bytes), so that a full store refuses
-   * writes with 507 instead of the process running out of memory; ignored on MongoDB.
+   * The most the embedded store holds, in its own count of bytes (the documents' serialised
+   * bytes, kept off the V8 heap, with their entries), so that a full store refuses writes with
+   * 507 instead of the process running out of memory; ignored on MongoDB. By default a share of
+   * the machine's or container's memory ({@link embeddedStoreBounds}).
    */
   embeddedMaxBytes: number;
+  /** The most the embedded store keeps on the V8 heap (its maps and index entries): a share of the heap limit. */
+  embeddedMaxHeapBytes: number;
+  /** The memory the embedded store's bounds were derived from, as read at start-up. */
+  memory: MemoryLimits;
   /** Canonical of the profile every stored document must meet (IPS Bundle, or the EU rules). */
   documentProfile: string;
   /** Documents at least this large (JSON bytes) are validated on a worker thread. */
@@ -130,14 +137,128 @@ const ISO_ALPHA2 = /^[A-Z]{2}$/;
 /** The demo trust set-up of seed/trust (refused in production). */
 export const DEMO_TRUST_LIST = join(projectRoot(), 'seed', 'trust', 'trust-list.json');
 
-/** The V8 heap this process may grow to (`--max-old-space-size`, else V8's default for the machine). */
-const HEAP_LIMIT_BYTES = getHeapStatistics().heap_size_limit;
+/** The memory this process may use, as read at start-up: what the embedded store's bounds derive from. */
+export interface MemoryLimits {
+  /** Bytes the process may use: its container's limit (cgroup) when below the machine's memory, else the machine's. */
+  memoryBytes: number;
+  /** Where {@link memoryBytes} was read (the start-up line and a refused bound name it). */
+  memorySource: string;
+  /** The V8 heap limit (`--max-old-space-size`, else V8's default for the machine). */
+  heapLimitBytes: number;
+}
+
+/** Where memory limits are read from: the system, or a test's figures. */
+export interface MemoryProbe {
+  /** The machine's memory (`os.totalmem()`). */
+  totalmem(): number;
+  /**
+   * The cgroup limit libuv finds for this process, its own cgroup's path included
+   * (`process.constrainedMemory()`, Node 20.19+): 0 or a huge number when there is none.
+   */
+  constrainedMemory(): number | undefined;
+  /** A file's text; undefined when it cannot be read. */
+  readFile(path: string): string | undefined;
+  /** The V8 heap limit. */
+  heapLimit(): number;
+}
+
+/** Cgroup limit files as a container sees its own: v2 (`max` when none), v1 (a huge number when none). */
+const CGROUP_LIMIT_FILES = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'];
+
+const systemProbe: MemoryProbe = {
+  totalmem,
+  constrainedMemory: () => process.constrainedMemory?.(),
+  readFile(path) {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  heapLimit: () => getHeapStatistics().heap_size_limit,
+};
+
 /**
- * The embedded store's default bound: half the heap. The rest holds the profile definitions,
- * caches and requests under way, and the estimate counts 85–95 % of what the heap really spends
- * per stored document (BENCHMARKS.md, issue 16).
+ * The memory this process may use: the smallest of the machine's memory and the cgroup limits
+ * found (Node's, then the files, for a libuv that reads only one cgroup version); a limit of
+ * none (`max`, 0, or more than the machine has) counts as none.
  */
-export const DEFAULT_EMBEDDED_MAX_BYTES = Math.floor(HEAP_LIMIT_BYTES / 2);
+export function readMemoryLimits(probe: MemoryProbe = systemProbe): MemoryLimits {
+  let memoryBytes = probe.totalmem();
+  let memorySource = 'the machine (os.totalmem())';
+  const consider = (bytes: number | undefined, source: string): void => {
+    if (bytes !== undefined && Number.isFinite(bytes) && bytes > 0 && bytes < memoryBytes) {
+      memoryBytes = bytes;
+      memorySource = source;
+    }
+  };
+  consider(probe.constrainedMemory(), "the container's cgroup limit (process.constrainedMemory())");
+  for (const path of CGROUP_LIMIT_FILES) {
+    const text = probe.readFile(path)?.trim();
+    if (text !== undefined && /^\d+$/.test(text)) consider(Number(text), `the container's cgroup limit (${path})`);
+  }
+  return { memoryBytes, memorySource, heapLimitBytes: probe.heapLimit() };
+}
+
+let systemLimits: MemoryLimits | undefined;
+/** This process's limits, read once. */
+function systemMemoryLimits(): MemoryLimits {
+  systemLimits ??= readMemoryLimits();
+  return systemLimits;
+}
+
+const MIB = 1024 * 1024;
+/** What the node needs besides the store: definitions, caches and requests of the main thread. */
+const PROCESS_BYTES = 256 * MIB;
+/** What each validation worker needs: its own copy of the definitions (about 80 MB) and its heap. */
+const VALIDATION_WORKER_BYTES = 128 * MIB;
+/**
+ * The process's memory (RSS) per byte the embedded store counts: the allocator's pages around
+ * the serialised documents and the store's heap part. Measured 3,134 MiB of RSS for 2,394 MiB
+ * counted at 100,000 documents, about 270 MiB of it the node's own (BENCHMARKS.md, issue 16).
+ */
+const MEMORY_PER_STORED_BYTE = 1.3;
+/**
+ * The share of the heap limit the store's own heap part (maps, `_id`s, index entries: about
+ * 4.6 KB a pushed document) may take; the rest holds the definitions, caches, requests and the
+ * collector's room.
+ */
+const EMBEDDED_HEAP_SHARE = 0.5;
+const MIN_EMBEDDED_BYTES = MIB;
+
+/** The embedded store's bounds on a node with `limits`, given the node's own needs. */
+export interface EmbeddedStoreBounds {
+  /** The default of `PONTIS_EMBEDDED_MAX_BYTES`: half of {@link ceilingBytes}, room for collections, requests and the allocator's slack. */
+  defaultBytes: number;
+  /** The most `PONTIS_EMBEDDED_MAX_BYTES` may be: what the memory left beside the node's own holds. */
+  ceilingBytes: number;
+  /** What the node's own needs are taken as (the main thread, the validation workers, the document cache). */
+  processBytes: number;
+  /** The store's heap sub-bound: {@link EMBEDDED_HEAP_SHARE} of the heap limit. */
+  heapBytes: number;
+}
+
+/**
+ * The embedded store's bounds. Its documents are kept off the V8 heap (serialised Buffers), so
+ * its bytes are bounded by the memory the machine or container has, less what the node itself
+ * needs, at {@link MEMORY_PER_STORED_BYTE} of memory a counted byte; what it keeps on the heap is
+ * bounded by a share of the heap limit.
+ */
+export function embeddedStoreBounds(limits: MemoryLimits, node: { validationThreads: number; documentCacheBytes: number }): EmbeddedStoreBounds {
+  const processBytes = PROCESS_BYTES + node.validationThreads * VALIDATION_WORKER_BYTES + node.documentCacheBytes;
+  const ceilingBytes = Math.max(MIN_EMBEDDED_BYTES, Math.floor((limits.memoryBytes - processBytes) / MEMORY_PER_STORED_BYTE));
+  return {
+    defaultBytes: Math.max(MIN_EMBEDDED_BYTES, Math.floor(ceilingBytes / 2)),
+    ceilingBytes,
+    processBytes,
+    heapBytes: Math.floor(limits.heapLimitBytes * EMBEDDED_HEAP_SHARE),
+  };
+}
+
+/** `bytes` in MiB, rounded, for messages. */
+function mib(bytes: number): string {
+  return `${Math.round(bytes / MIB)} MiB`;
+}
 
 /** Environment variables understood by the node, with their rules. Unknown variables are ignored. */
 const environmentSchema = Joi.object({
@@ -215,12 +336,8 @@ const environmentSchema = Joi.object({
     .integer()
     .min(0)
     .default(64 * 1024 * 1024),
-  PONTIS_EMBEDDED_MAX_BYTES: Joi.number()
-    .integer()
-    .min(1024 * 1024)
-    .max(Math.floor(HEAP_LIMIT_BYTES * 0.8))
-    .default(DEFAULT_EMBEDDED_MAX_BYTES)
-    .messages({ 'number.max': `"PONTIS_EMBEDDED_MAX_BYTES" must be at most 80 % of the heap limit (${Math.floor(HEAP_LIMIT_BYTES * 0.8)} bytes); raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>` }),
+  // Its default and its most depend on the machine's memory: embeddedStoreBounds, in loadConfig.
+  PONTIS_EMBEDDED_MAX_BYTES: Joi.number().integer().min(MIN_EMBEDDED_BYTES),
   PONTIS_AUDIT_CHECKPOINT_RECORDS: Joi.number().integer().min(1).max(1_000_000).default(1000),
   PONTIS_AUDIT_CHECKPOINT_MS: Joi.number().integer().min(100).max(86_400_000).default(60_000),
   PONTIS_TERMINOLOGY: Joi.string().default(join(projectRoot(), 'terminology')),
@@ -290,21 +407,41 @@ function otlpExport(value: Record<string, unknown>): OtlpExport | undefined {
 }
 
 /**
+ * A `PONTIS_EMBEDDED_MAX_BYTES` the memory cannot hold, as a configuration problem: a bound
+ * above it would not be met with 507 but with the process killed for want of memory.
+ */
+function embeddedBoundRefusal(value: Record<string, unknown>, memory: MemoryLimits): string | undefined {
+  const given = value['PONTIS_EMBEDDED_MAX_BYTES'];
+  const threads = value['PONTIS_VALIDATION_THREADS'];
+  const cache = value['PONTIS_DOCUMENT_CACHE_BYTES'];
+  if (typeof given !== 'number' || typeof threads !== 'number' || typeof cache !== 'number') return undefined;
+  const bounds = embeddedStoreBounds(memory, { validationThreads: threads, documentCacheBytes: cache });
+  if (given <= bounds.ceilingBytes) return undefined;
+  return (
+    `PONTIS_EMBEDDED_MAX_BYTES: "PONTIS_EMBEDDED_MAX_BYTES" must be at most ${bounds.ceilingBytes} bytes (${mib(bounds.ceilingBytes)}) on this node: ` +
+    `it has ${mib(memory.memoryBytes)} (${memory.memorySource}), the node itself needs about ${mib(bounds.processBytes)}, and the store takes about ` +
+    `${MEMORY_PER_STORED_BYTE} bytes of memory a byte it counts; give the node more memory, or use MongoDB (MONGODB_URI)`
+  );
+}
+
+/**
  * Reads and checks the node's configuration. Throws {@link ConfigError} naming every invalid
  * variable, so that a misconfigured node refuses to start instead of running half-right.
+ * `memory`: what the machine or container has, read from the system unless given (tests).
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, memory: MemoryLimits = systemMemoryLimits()): NodeConfig {
   const { value, error } = environmentSchema.validate(env);
-  if (error) {
-    const problems = error.details.map((d) => `${String(d.path[0])}: ${d.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
+  const problems = (error?.details ?? []).map((d) => `${String(d.path[0])}: ${d.message}`);
+  const boundRefusal = embeddedBoundRefusal(value as Record<string, unknown>, memory);
+  if (boundRefusal !== undefined) problems.push(boundRefusal);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const portalProblems = portalRefusals(value);
   if (portalProblems.length > 0) throw new ConfigError(`invalid configuration:\n  ${portalProblems.join('\n  ')}`);
   const port = value.PORT as number;
   const host = value.HOST as string;
   const country = value.PONTIS_COUNTRY as string;
   const displayHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const embedded = embeddedStoreBounds(memory, { validationThreads: value.PONTIS_VALIDATION_THREADS as number, documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number });
   return {
     port,
     host,
@@ -322,7 +459,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     seedOnStart: value.PONTIS_SEED as boolean | undefined,
     currentSummaryTtlMs: value.PONTIS_CURRENT_SUMMARY_TTL_MS as number,
     documentCacheBytes: value.PONTIS_DOCUMENT_CACHE_BYTES as number,
-    embeddedMaxBytes: value.PONTIS_EMBEDDED_MAX_BYTES as number,
+    embeddedMaxBytes: (value.PONTIS_EMBEDDED_MAX_BYTES as number | undefined) ?? embedded.defaultBytes,
+    embeddedMaxHeapBytes: embedded.heapBytes,
+    memory,
     documentProfile: value.PONTIS_DOCUMENT_PROFILE as string,
     validationWorkerBytes: value.PONTIS_VALIDATION_WORKER_BYTES as number,
     validationThreads: value.PONTIS_VALIDATION_THREADS as number,

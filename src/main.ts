@@ -72,7 +72,9 @@ async function main(): Promise<void> {
   const store = await openStore(config);
   const storeDescription = await store.database.describe();
   if (store.database.kind === 'embedded') {
-    logger.warn({ store: storeDescription }, 'EMBEDDED STORE: nothing is persisted; everything is lost when the node stops. Set MONGODB_URI for a real deployment.');
+    // What its default bounds derive from (docs/operations.md): the memory and the heap limit as read at start-up.
+    const memory = `${Math.round(config.memory.memoryBytes / 2 ** 20)} MiB, ${config.memory.memorySource}; V8 heap limit ${Math.round(config.memory.heapLimitBytes / 2 ** 20)} MiB`;
+    logger.warn({ store: storeDescription, memory }, 'EMBEDDED STORE: nothing is persisted; everything is lost when the node stops. Set MONGODB_URI for a real deployment.');
   } else {
     logger.info({ store: storeDescription }, 'connected to MongoDB');
   }

@@ -29,6 +29,13 @@ function encode(doc: Doc): Buffer {
 const ENTRY_BYTES = 160;
 /** What one index entry costs (its map slot or Set member). */
 const INDEX_ENTRY_BYTES = 40;
+/**
+ * What one stored document keeps on the V8 heap, its bytes being outside it: its `_id`, map
+ * slot, Buffer object and column entries; besides, {@link INDEX_ENTRY_BYTES} an index entry.
+ * Set so that the estimate meets the node's whole heap growth per push, 4.2–4.7 KB for six
+ * entries and their 24 index entries (BENCHMARKS.md, issue 16, fourth session).
+ */
+const HEAP_BYTES_PER_ENTRY = 600;
 
 function project<T extends Doc>(doc: T, fields: readonly string[] | undefined): T {
   if (fields === undefined) return doc;
@@ -38,29 +45,56 @@ function project<T extends Doc>(doc: T, fields: readonly string[] | undefined): 
 }
 
 /**
- * What the store holds against its bound, shared by its collections. Patient data stops at
- * {@link StoreCapacity.patientDataBytes}; records every request writes (audit, token uses,
- * budgets) may go on to {@link StoreCapacity.maxBytes}, so that reads still work when documents
- * are refused.
+ * What the store holds against its bounds, shared by its collections: its bytes (the documents'
+ * serialised bytes, off the V8 heap, with their entries), bounded by {@link StoreCapacity.maxBytes};
+ * and what it keeps on the heap (its maps, `_id`s, Buffer objects and index entries), bounded by
+ * {@link EmbeddedCapacity.maxHeapBytes}, so that the heap does not run out before the bytes do.
+ * Patient data stops at seven eighths of each ({@link StoreCapacity.patientDataBytes},
+ * {@link EmbeddedCapacity.patientDataHeapBytes}); records every request writes (audit, token uses,
+ * budgets) may go on to the whole, so that reads still work when documents are refused.
  */
-class Ledger implements StoreCapacity {
+class Ledger implements EmbeddedCapacity {
   usedBytes = 0;
   reservedBytes = 0;
+  usedHeapBytes = 0;
+  reservedHeapBytes = 0;
   /** Documents stored, all collections together. */
   documents = 0;
   readonly patientDataBytes: number;
+  readonly patientDataHeapBytes: number;
 
-  constructor(readonly maxBytes: number) {
+  constructor(
+    readonly maxBytes: number,
+    readonly maxHeapBytes: number,
+  ) {
     // An eighth kept for records: at about 1 KB an audit record, a 2 GiB store's 256 MiB is some 250,000 reads.
-    this.patientDataBytes = maxBytes - Math.floor(maxBytes / 8);
+    const patientShare = (bound: number): number => (Number.isFinite(bound) ? bound - Math.floor(bound / 8) : bound);
+    this.patientDataBytes = patientShare(maxBytes);
+    this.patientDataHeapBytes = patientShare(maxHeapBytes);
   }
 
-  /** Throws {@link StoreFullError} unless `bytes` more fit under the bound of their kind. */
-  admit(bytes: number, patientData: boolean): void {
+  /** Throws {@link StoreFullError} unless `bytes` and `heapBytes` more fit under the bounds of their kind. */
+  admit(bytes: number, heapBytes: number, patientData: boolean): void {
+    const kind = patientData ? 'patient data' : 'records';
     if (bytes > 0 && this.usedBytes + bytes > (patientData ? this.patientDataBytes : this.maxBytes)) {
-      throw new StoreFullError(`the embedded store is full (${patientData ? 'patient data' : 'records'}, bound ${this.maxBytes} bytes)`);
+      throw new StoreFullError(`the embedded store is full (${kind}, bound ${this.maxBytes} bytes)`);
+    }
+    if (heapBytes > 0 && this.usedHeapBytes + heapBytes > (patientData ? this.patientDataHeapBytes : this.maxHeapBytes)) {
+      throw new StoreFullError(`the embedded store is full (${kind}, heap bound ${this.maxHeapBytes} bytes)`);
     }
   }
+
+  /** Counts a stored document (`sign` 1) or a removed one (-1): `bytes` its encoding, `entries` its index entries. */
+  count(sign: 1 | -1, bytes: number, entries: number): void {
+    this.usedBytes += sign * (ENTRY_BYTES + bytes + entries * INDEX_ENTRY_BYTES);
+    this.usedHeapBytes += sign * heapWeight(entries);
+    this.documents += sign;
+  }
+}
+
+/** What a stored document with `entries` index entries keeps on the heap. */
+function heapWeight(entries: number): number {
+  return HEAP_BYTES_PER_ENTRY + entries * INDEX_ENTRY_BYTES;
 }
 
 /**
@@ -244,9 +278,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
   private remove(doc: T): boolean {
     const bytes = this.docs.get(doc._id);
     if (!bytes) return false;
-    const entries = this.unindex(doc);
-    this.ledger.usedBytes -= ENTRY_BYTES + bytes.byteLength + entries * INDEX_ENTRY_BYTES;
-    this.ledger.documents--;
+    this.ledger.count(-1, bytes.byteLength, this.unindex(doc));
     for (const column of this.columns.values()) column.delete(doc._id);
     return this.docs.delete(doc._id);
   }
@@ -261,14 +293,12 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     this.assertUnique(doc);
     const bytes = encode(doc);
     const entries = this.entriesOf(doc);
-    const weight = ENTRY_BYTES + bytes.byteLength + entries * INDEX_ENTRY_BYTES;
-    this.ledger.admit(weight, this.patientData);
+    this.ledger.admit(ENTRY_BYTES + bytes.byteLength + entries * INDEX_ENTRY_BYTES, heapWeight(entries), this.patientData);
     this.docs.set(doc._id, bytes);
     // Scalars only: the caller changing its document afterwards changes nothing here.
     this.index(doc);
     this.noteColumns(doc);
-    this.ledger.usedBytes += weight;
-    this.ledger.documents++;
+    this.ledger.count(1, bytes.byteLength, entries);
   }
 
   async updateOne(filter: Filter, update: Update): Promise<boolean> {
@@ -284,13 +314,15 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     }
     this.assertUnique(next);
     const bytes = encode(next);
-    const growth = bytes.byteLength - before.byteLength + (this.entriesOf(next) - this.entriesOf(target)) * INDEX_ENTRY_BYTES;
-    this.ledger.admit(growth, this.patientData);
+    const entryGrowth = (this.entriesOf(next) - this.entriesOf(target)) * INDEX_ENTRY_BYTES;
+    const growth = bytes.byteLength - before.byteLength + entryGrowth;
+    this.ledger.admit(growth, entryGrowth, this.patientData);
     this.unindex(target);
     this.docs.set(target._id, bytes);
     this.index(next);
     this.noteColumns(next);
     this.ledger.usedBytes += growth;
+    this.ledger.usedHeapBytes += entryGrowth;
     return true;
   }
 
@@ -337,6 +369,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
           for (const value of indexedValues(doc[first])) {
             index.add(value, doc._id);
             this.ledger.usedBytes += INDEX_ENTRY_BYTES;
+            this.ledger.usedHeapBytes += INDEX_ENTRY_BYTES;
           }
         }
       }
@@ -345,11 +378,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
   }
 
   clear(): void {
-    for (const bytes of this.docs.values()) {
-      const doc = this.decode(bytes);
-      this.ledger.usedBytes -= ENTRY_BYTES + bytes.byteLength + this.entriesOf(doc) * INDEX_ENTRY_BYTES;
-      this.ledger.documents--;
-    }
+    for (const bytes of this.docs.values()) this.ledger.count(-1, bytes.byteLength, this.entriesOf(this.decode(bytes)));
     this.docs.clear();
     for (const index of this.indexes.values()) index.clear();
     this.columns.clear();
@@ -359,10 +388,29 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
 /** Options of {@link MemoryDatabase}. */
 export interface MemoryDatabaseOptions {
   /**
-   * The most the store holds, in estimated heap bytes (`PONTIS_EMBEDDED_MAX_BYTES`); beyond it
-   * writes are refused with {@link StoreFullError}. Unbounded when absent (tests, benches).
+   * The most the store holds, in its own count of bytes (`PONTIS_EMBEDDED_MAX_BYTES`): the
+   * documents' serialised bytes, kept off the V8 heap, with their entries; beyond it writes are
+   * refused with {@link StoreFullError}. Unbounded when absent (tests, benches).
    */
   maxBytes?: number;
+  /**
+   * The most the store keeps on the V8 heap (its maps, `_id`s, Buffer objects and index entries),
+   * in its own estimate; beyond it writes are refused as beyond `maxBytes`. A share of the heap
+   * limit (config.ts); unbounded when absent.
+   */
+  maxHeapBytes?: number;
+}
+
+/** What the embedded store holds and may hold: its bytes (mostly off the heap) and its share of the V8 heap. */
+export interface EmbeddedCapacity extends StoreCapacity {
+  /** The most the store keeps on the V8 heap, in its own estimate. */
+  readonly maxHeapBytes: number;
+  /** Patient data's share of {@link maxHeapBytes} (seven eighths, as for the bytes). */
+  readonly patientDataHeapBytes: number;
+  /** Estimated heap bytes the store keeps now. */
+  readonly usedHeapBytes: number;
+  /** Heap bytes promised to writes under way. */
+  readonly reservedHeapBytes: number;
 }
 
 const MIB = 1024 * 1024;
@@ -373,6 +421,15 @@ const MIB = 1024 * 1024;
  * (17 KB of JSON) and the all-sections one (103 KB). BENCHMARKS.md, issue 16.
  */
 const STORED_BYTES_PER_DOCUMENT = { minimal: 22_600, allSections: 108_000 };
+/**
+ * What the store estimates one pushed document of a new patient keeps on the heap, whatever its
+ * size: six entries (its audit record and token use included, so the count errs low) and their
+ * index entries; the heap really grew 4.2 KB (minimal) and 4.7 KB (all-sections) a push.
+ * BENCHMARKS.md, issue 16, fourth session.
+ */
+const HEAP_BYTES_PER_DOCUMENT = 4_600;
+/** The heap one write of patient data may take (a push linking several identifiers: a few more entries), set aside by {@link MemoryDatabase.reserve}. */
+const HEAP_BYTES_PER_WRITE = 16 * 1024;
 
 /**
  * The embedded default store: zero set-up, nothing persisted, bounded in memory. Passes the same
@@ -385,7 +442,7 @@ export class MemoryDatabase implements DocumentDatabase {
   private readonly stats = { decoded: 0 };
 
   constructor(options: MemoryDatabaseOptions = {}) {
-    this.ledger = new Ledger(options.maxBytes ?? Number.POSITIVE_INFINITY);
+    this.ledger = new Ledger(options.maxBytes ?? Number.POSITIVE_INFINITY, options.maxHeapBytes ?? Number.POSITIVE_INFINITY);
   }
 
   collection<T extends { _id: string }>(name: string): DocumentCollection<T> {
@@ -397,9 +454,9 @@ export class MemoryDatabase implements DocumentDatabase {
     return collection as unknown as DocumentCollection<T>;
   }
 
-  capacity(): StoreCapacity {
-    const { maxBytes, patientDataBytes, usedBytes, reservedBytes } = this.ledger;
-    return { maxBytes, patientDataBytes, usedBytes, reservedBytes };
+  capacity(): EmbeddedCapacity {
+    const { maxBytes, patientDataBytes, usedBytes, reservedBytes, maxHeapBytes, patientDataHeapBytes, usedHeapBytes, reservedHeapBytes } = this.ledger;
+    return { maxBytes, patientDataBytes, usedBytes, reservedBytes, maxHeapBytes, patientDataHeapBytes, usedHeapBytes, reservedHeapBytes };
   }
 
   /**
@@ -415,25 +472,41 @@ export class MemoryDatabase implements DocumentDatabase {
     return this.ledger.documents;
   }
 
+  /** Sets aside `bytes` and one write's heap ({@link HEAP_BYTES_PER_WRITE}) under patient data's bounds. */
   reserve(bytes: number): () => void {
     const ledger = this.ledger;
     if (ledger.usedBytes + ledger.reservedBytes + bytes > ledger.patientDataBytes) {
       throw new StoreFullError(`the embedded store is full (patient data, bound ${ledger.maxBytes} bytes)`);
     }
+    if (ledger.usedHeapBytes + ledger.reservedHeapBytes + HEAP_BYTES_PER_WRITE > ledger.patientDataHeapBytes) {
+      throw new StoreFullError(`the embedded store is full (patient data, heap bound ${ledger.maxHeapBytes} bytes)`);
+    }
     ledger.reservedBytes += bytes;
+    ledger.reservedHeapBytes += HEAP_BYTES_PER_WRITE;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       ledger.reservedBytes -= bytes;
+      ledger.reservedHeapBytes -= HEAP_BYTES_PER_WRITE;
     };
   }
 
   async describe(): Promise<string> {
-    const { maxBytes, patientDataBytes } = this.ledger;
-    if (!Number.isFinite(maxBytes)) return 'embedded in-memory store (not persistent), unbounded';
-    const about = (bytesPerDocument: number): string => Math.floor(patientDataBytes / bytesPerDocument).toLocaleString('en');
-    return `embedded in-memory store (not persistent), holds at most ${Math.round(maxBytes / MIB)} MiB (PONTIS_EMBEDDED_MAX_BYTES): documents, patients and Consents up to ${Math.round(patientDataBytes / MIB)} MiB (about ${about(STORED_BYTES_PER_DOCUMENT.minimal)} minimal or ${about(STORED_BYTES_PER_DOCUMENT.allSections)} all-sections IPS documents, each of its own patient), the rest kept for audit records`;
+    const { maxBytes, patientDataBytes, maxHeapBytes, patientDataHeapBytes } = this.ledger;
+    if (!Number.isFinite(maxBytes) && !Number.isFinite(maxHeapBytes)) return 'embedded in-memory store (not persistent), unbounded';
+    const mib = (bytes: number): string => (Number.isFinite(bytes) ? `${Math.round(bytes / MIB)} MiB` : 'unbounded');
+    // Documents of one kind fit until either bound is met: their bytes, or the heap kept for them.
+    const byHeap = patientDataHeapBytes / HEAP_BYTES_PER_DOCUMENT;
+    const about = (bytesPerDocument: number): string => Math.floor(Math.min(patientDataBytes / bytesPerDocument, byHeap)).toLocaleString('en');
+    const heapFirst = byHeap < patientDataBytes / STORED_BYTES_PER_DOCUMENT.minimal;
+    return (
+      `embedded in-memory store (not persistent), holds at most ${mib(maxBytes)} (PONTIS_EMBEDDED_MAX_BYTES), its documents kept off the V8 heap, ` +
+      `${Number.isFinite(maxHeapBytes) ? `and ${mib(maxHeapBytes)} of the heap for their entries` : 'with no bound on the heap'}: ` +
+      `documents, patients and Consents up to ${mib(patientDataBytes)}${Number.isFinite(patientDataHeapBytes) ? ` and ${mib(patientDataHeapBytes)} of the heap` : ''} ` +
+      `(about ${about(STORED_BYTES_PER_DOCUMENT.minimal)} minimal or ${about(STORED_BYTES_PER_DOCUMENT.allSections)} all-sections IPS documents, each of its own patient` +
+      `${heapFirst ? '; the heap bound is met first' : ''}), the rest kept for audit records`
+    );
   }
 
   async ping(): Promise<void> {

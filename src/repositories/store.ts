@@ -66,10 +66,10 @@ export async function storeOn(database: DocumentDatabase, options: StoreOptions)
 }
 
 /** Opens MongoDB when `mongodbUri` is set, else the embedded in-memory store. */
-export async function openStore(config: Pick<NodeConfig, 'mongodbUri' | 'mongodbDatabase'> & Partial<Pick<NodeConfig, 'embeddedMaxBytes'>> & StoreOptions): Promise<Store> {
+export async function openStore(config: Pick<NodeConfig, 'mongodbUri' | 'mongodbDatabase'> & Partial<Pick<NodeConfig, 'embeddedMaxBytes' | 'embeddedMaxHeapBytes'>> & StoreOptions): Promise<Store> {
   // The MongoDB driver is loaded only when it is used: on the embedded store it is a tenth of a start-up.
   const database = config.mongodbUri
     ? await (await import('./mongo-database.js')).MongoDatabase.connect(config.mongodbUri, config.mongodbDatabase)
-    : new MemoryDatabase({ maxBytes: config.embeddedMaxBytes });
+    : new MemoryDatabase({ maxBytes: config.embeddedMaxBytes, maxHeapBytes: config.embeddedMaxHeapBytes });
   return storeOn(database, config);
 }

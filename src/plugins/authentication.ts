@@ -78,16 +78,12 @@ export async function settleWriteClaim(requester: Requester): Promise<void> {
  * refused with before its handler, since a replayed token proves nothing about its bearer and a
  * 403, 406, 429, 507 or 400 would tell that the token was once good and what it grants; and when
  * the claim itself failed (the store), the 500 the handler's own wait would have given.
- * Undefined: the response stands.
  */
-async function answerOnceClaimed(request: Request, h: ResponseToolkit, logger: Logger): Promise<ResponseObject | undefined> {
-  const requester = request.auth.credentials?.requester;
-  const claim = requester ? writeClaimOf(requester) : undefined;
-  if (!claim) return undefined;
+async function answerOnceClaimed(claim: Promise<void>, request: Request, h: ResponseToolkit, logger: Logger): Promise<ResponseObject | symbol> {
   try {
     // Settled already when the handler awaited it (every answer it gives): one microtask.
     await claim;
-    return undefined;
+    return h.continue;
   } catch (error) {
     if (error instanceof TokenRefused) {
       return h.response(operationOutcome([{ code: 'login', message: error.message }])).code(401).header('WWW-Authenticate', 'Bearer error="invalid_token"');
@@ -152,8 +148,14 @@ export const authenticationPlugin: Plugin<{ verifier: TokenVerifier; logger: Log
     // First of every onPreResponse step: the replay's 401 is then turned into FHIR JSON, given
     // its request id and trace, and audited as what was answered, like any other response. (A
     // response returned here, not thrown: a thrown error would skip the steps after this one.)
-    server.ext('onPreResponse', async (request, h) => (await answerOnceClaimed(request, h, logger)) ?? h.continue, {
-      before: ['pontis-operation-outcome', 'pontis-audit'],
-    });
+    server.ext(
+      'onPreResponse',
+      (request, h) => {
+        const requester = request.auth.credentials?.requester;
+        const claim = requester ? writeClaimOf(requester) : undefined;
+        return claim ? answerOnceClaimed(claim, request, h, logger) : h.continue;
+      },
+      { before: ['pontis-operation-outcome', 'pontis-audit'] },
+    );
   },
 };

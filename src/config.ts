@@ -419,7 +419,7 @@ function embeddedBoundRefusal(value: Record<string, unknown>, memory: MemoryLimi
   if (given <= bounds.ceilingBytes) return undefined;
   return (
     `PONTIS_EMBEDDED_MAX_BYTES: "PONTIS_EMBEDDED_MAX_BYTES" must be at most ${bounds.ceilingBytes} bytes (${mib(bounds.ceilingBytes)}) on this node: ` +
-    `it has ${mib(memory.memoryBytes)} (${memory.memorySource}), the node itself needs about ${mib(bounds.processBytes)}, and the store takes about ` +
+    `it has ${mib(memory.memoryBytes)}, ${memory.memorySource}; the node itself needs about ${mib(bounds.processBytes)}, and the store takes about ` +
     `${MEMORY_PER_STORED_BYTE} bytes of memory a byte it counts; give the node more memory, or use MongoDB (MONGODB_URI)`
   );
 }

@@ -66,7 +66,7 @@ describe('PONTIS_EMBEDDED_MAX_BYTES', () => {
     expect(loadConfig({ ...NODE, PONTIS_EMBEDDED_MAX_BYTES: String(ceiling) }, limits(4 * GIB)).embeddedMaxBytes).toBe(ceiling);
     const refusal = (): unknown => loadConfig({ ...NODE, PONTIS_EMBEDDED_MAX_BYTES: String(ceiling + 1) }, limits(4 * GIB));
     expect(refusal).toThrow(ConfigError);
-    expect(refusal).toThrow(new RegExp(`PONTIS_EMBEDDED_MAX_BYTES: .*must be at most ${ceiling} bytes.*4096 MiB \\(the container's cgroup limit \\(/sys/fs/cgroup/memory\\.max\\)\\)`));
+    expect(refusal).toThrow(new RegExp(`PONTIS_EMBEDDED_MAX_BYTES: .*must be at most ${ceiling} bytes.*4096 MiB, the container's cgroup limit \\(/sys/fs/cgroup/memory\\.max\\);`));
     expect(() => loadConfig({ ...NODE, PONTIS_EMBEDDED_MAX_BYTES: String(8 * GIB) }, limits(4 * GIB))).toThrow(/MONGODB_URI/);
   });
 

@@ -21,6 +21,23 @@ export type { ValidationIssue } from './validation-issue.js';
 const RESOURCE_TYPES = new Set(['Resource', 'DomainResource']);
 const URI_TYPES = new Set(['uri', 'url', 'canonical', 'oid', 'uuid']);
 
+const DOTTED = new Map<string, string>();
+/** `.name`, made once per member name: a path is its parent's path and this. */
+function dotted(name: string): string {
+  let text = DOTTED.get(name);
+  if (text === undefined) {
+    text = `.${name}`;
+    DOTTED.set(name, text);
+  }
+  return text;
+}
+
+/** `[i]` for the indexes arrays of a document commonly reach, made once. */
+const INDEXED = Array.from({ length: 256 }, (_, i) => `[${i}]`);
+function indexed(i: number): string {
+  return i < INDEXED.length ? INDEXED[i]! : `[${i}]`;
+}
+
 /** Options of a {@link ProfileValidator}. */
 export interface ValidatorOptions {
   /** (tests) evaluate invariants answered without FHIRPath with FHIRPath too; throw on a difference. */
@@ -274,6 +291,9 @@ export class ProfileValidator {
     const stamp = ++this.stamp;
     const found: ElementNode[] = [];
     const keysOf: (string | string[])[] = [];
+    // Each element's value, read here: `value[k]` with the key for..in gives is a load by the
+    // object's own layout, where `value[key]` later would be a lookup by name on every shape.
+    const raws: unknown[] = [];
     let unknown: string[] | undefined;
     // for..in rather than Object.keys: parsed JSON has no inherited enumerable members.
     for (const k in value) {
@@ -291,6 +311,7 @@ export class ProfileValidator {
         child.slot = found.length;
         found.push(child);
         keysOf.push(name);
+        raws.push(companion ? value[name] : value[k]);
         continue;
       }
       const keys = keysOf[child.slot]!;
@@ -313,7 +334,7 @@ export class ProfileValidator {
         run.issues.push(messages.severalChoices(`${path}.${child.name}[x]`, keys));
       }
       const key = typeof keys === 'string' ? keys : keys[0]!;
-      const raw = value[key];
+      const raw = raws[f];
       const isArray = Array.isArray(raw);
       // `_key` (a primitive's id and extensions) is looked up only when it can matter: building
       // and hashing that name for every member was a fifth of the walk.
@@ -339,19 +360,22 @@ export class ProfileValidator {
           if (value[companionKey(key)] === undefined) run.issues.push(messages.nullValue(`${path}.${key}`));
           continue;
         }
-        const slice = child.slicing && child.slices.length > 0 ? this.slicing.assignSlices([raw], child, () => `${path}.${key}`, run, type)[0] : undefined;
-        this.validateElement(raw, slice ?? child, `${path}.${key}`, treeRoot, run, type);
+        const at = path + dotted(key);
+        const slice = child.slicing && child.slices.length > 0 ? this.slicing.assignSlices([raw], child, () => at, run, type)[0] : undefined;
+        this.validateElement(raw, slice ?? child, at, treeRoot, run, type);
         continue;
       }
       const items = raw as unknown[];
-      const sliceOf = child.slicing && child.slices.length > 0 ? this.slicing.assignSlices(items, child, (i) => `${path}.${key}[${i}]`, run) : undefined;
+      // One string for the member's path, one more per item (a template literal made five).
+      const at = path + dotted(key);
+      const sliceOf = child.slicing && child.slices.length > 0 ? this.slicing.assignSlices(items, child, (i) => at + indexed(i), run) : undefined;
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
         if (item === null) {
           if (value[companionKey(key)] === undefined) run.issues.push(messages.nullValue(`${path}.${key}[${i}]`));
           continue;
         }
-        this.validateElement(item, sliceOf?.[i] ?? child, `${path}.${key}[${i}]`, treeRoot, run, type);
+        this.validateElement(item, sliceOf?.[i] ?? child, at + indexed(i), treeRoot, run, type);
       }
     }
     if (unknown) {

@@ -214,8 +214,9 @@ const PROCESS_BYTES = 256 * MIB;
 const VALIDATION_WORKER_BYTES = 128 * MIB;
 /**
  * The process's memory (RSS) per byte the embedded store counts: the allocator's pages around
- * the serialised documents and the store's heap part. Measured 3,134 MiB of RSS for 2,394 MiB
- * counted at 100,000 documents, about 270 MiB of it the node's own (BENCHMARKS.md, issue 16).
+ * the serialised documents and the store's heap part. Measured 1.2: 3,134 MiB of RSS for 2,394
+ * MiB counted at 100,000 documents, about 270 MiB of it the node's own (BENCHMARKS.md, issue
+ * 16); 1.3 for the malloc retention seen early on.
  */
 const MEMORY_PER_STORED_BYTE = 1.3;
 /**

@@ -79,7 +79,12 @@ export interface DocumentCollection<T extends { _id: string }> {
    * inserted (false: its `_id` or a unique key was taken). Other failures throw.
    */
   insertEach(docs: readonly T[]): Promise<boolean[]>;
-  ensureIndexes(indexes: readonly IndexSpec[]): Promise<void>;
+  /**
+   * Creates the indexes a repository needs, and drops those it names `obsolete` (indexes of
+   * earlier releases that no query uses any more: each costs the server on every insert).
+   * A store that lives in memory has none of an earlier release to drop.
+   */
+  ensureIndexes(indexes: readonly IndexSpec[], obsolete?: readonly string[]): Promise<void>;
 }
 
 /** A database of collections: MongoDB, or the embedded in-memory default. */

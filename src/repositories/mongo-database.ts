@@ -11,6 +11,8 @@ import {
 } from './document-collection.js';
 
 const DUPLICATE_KEY = 11000;
+const NAMESPACE_NOT_FOUND = 26;
+const INDEX_NOT_FOUND = 27;
 
 /**
  * Whether a server error is a unique clash. FerretDB 1.x reports one in an update (and some in
@@ -154,10 +156,18 @@ class MongoCollection<T extends { _id: string }> implements DocumentCollection<T
     }
   }
 
-  async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
+  async ensureIndexes(indexes: readonly IndexSpec[], obsolete: readonly string[] = []): Promise<void> {
     // One at a time: FerretDB 1.24 drops the connection when one createIndexes call names
     // several indexes that all exist already (a node restarting on its database).
     for (const i of indexes) await this.collection.createIndex(i.keys, { name: i.name, ...(i.unique ? { unique: true } : {}), ...(i.sparse ? { sparse: true } : {}) });
+    for (const name of obsolete) {
+      try {
+        await this.collection.dropIndex(name);
+      } catch (error) {
+        // Dropped before (by an earlier start or another instance), or never made.
+        if (!(error instanceof MongoServerError && (error.code === INDEX_NOT_FOUND || error.code === NAMESPACE_NOT_FOUND || /index not found/i.test(error.message)))) throw error;
+      }
+    }
   }
 }
 

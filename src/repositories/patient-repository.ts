@@ -107,14 +107,15 @@ export class PatientRepository {
 
   async ensureIndexes(): Promise<void> {
     await this.patients.ensureIndexes([
-      { name: 'identifier_keys', keys: { identifierKeys: 1 } },
+      // Not by identifierKeys: a whole identifier finds its patient through its claim (by `_id`),
+      // so the index earlier releases made on it costs every push and serves no query.
       { name: 'identifier_values', keys: { identifierValues: 1 } },
       // Names are found by their prefix keys (an index on the names themselves would serve no query).
       { name: 'birth_date', keys: { birthDate: 1 } },
       { name: 'family_prefixes', keys: { familyPrefixes: 1 } },
       { name: 'given_prefixes', keys: { givenPrefixes: 1 } },
       { name: 'birth_date_prefixes', keys: { birthDatePrefixes: 1 } },
-    ]);
+    ], ['identifier_keys']);
     await this.addSearchKeys();
   }
 

@@ -110,10 +110,9 @@ export class SummaryRepository {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.summaries.ensureIndexes([
-      { name: 'identifier_unique', keys: { identifierKey: 1 }, unique: true },
-      { name: 'patient_current', keys: { patientId: 1, timestampMs: -1, lastUpdated: -1 } },
-    ]);
+    // A patient's documents are found through their changes (by `_id`), never by `patientId`:
+    // the index earlier releases made for that costs every push and serves no query.
+    await this.summaries.ensureIndexes([{ name: 'identifier_unique', keys: { identifierKey: 1 }, unique: true }], ['patient_current']);
     await this.versions.ensureIndexes([{ name: 'summary_versions', keys: { summaryId: 1, versionId: -1 } }]);
     await this.changes.recordEarlier();
   }

@@ -59,7 +59,11 @@ export const storageAdmissionPlugin: Plugin<{ database: DocumentDatabase; maxPay
         if (!(error instanceof StoreFullError)) throw error;
         if (!warned) {
           warned = true;
-          logger.warn({ capacity: database.capacity?.() }, 'EMBEDDED STORE FULL: writes of patient data are refused with 507 from now on; reads go on');
+          // Which bound was met (the store's bytes, or its heap part) says what to raise: the message names it, and holds no data.
+          logger.warn(
+            { capacity: database.capacity?.(), bound: error.message },
+            'EMBEDDED STORE FULL: writes of patient data are refused with 507 from now on; reads go on. Move to MongoDB, or raise PONTIS_EMBEDDED_MAX_BYTES (its bytes) or the heap (--max-old-space-size, its heap bound)',
+          );
         }
         throw fhirError(507, STORE_FULL);
       }

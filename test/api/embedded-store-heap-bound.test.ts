@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { StoreFullError } from '../../src/repositories/document-collection.js';
 import { MemoryDatabase } from '../../src/repositories/memory-database.js';
+import { captureLogs, type LogCapture } from '../support/log-capture.js';
 import type { Backend } from '../support/stores.js';
 import { bodyOf, buildTestNode, documentFor, send, type Json, type TestNode } from '../support/test-node.js';
 
@@ -78,9 +79,11 @@ describe('the embedded store heap bound through the API', () => {
   let node: TestNode;
   const stored: string[] = [];
   let refused: Awaited<ReturnType<typeof send>> | undefined;
+  let logs: LogCapture;
 
   beforeAll(async () => {
-    node = await buildTestNode(backend);
+    logs = captureLogs();
+    node = await buildTestNode(backend, {}, logs.logger);
     for (let i = 0; i < 100 && !refused; i++) {
       const response = await send(node.server, 'POST', '/fhir/Bundle', documentFor(`heap-${randomUUID()}`, '2026-01-01T00:00:00Z'));
       if (response.statusCode === 201) stored.push(bodyOf<Json>(response)['id'] as string);
@@ -98,5 +101,11 @@ describe('the embedded store heap bound through the API', () => {
     expect(capacity.reservedHeapBytes).toBe(0);
     const read = await node.server.inject({ method: 'GET', url: `/fhir/Bundle/${stored[0]}` });
     expect(read.statusCode).toBe(200);
+  });
+
+  it('tells the operator which bound was met, once', () => {
+    const full = logs.take().filter((line) => line.includes('EMBEDDED STORE FULL'));
+    expect(full).toHaveLength(1);
+    expect(JSON.parse(full[0]!)).toMatchObject({ level: 40, bound: expect.stringMatching(/heap bound/), msg: expect.stringMatching(/--max-old-space-size/) });
   });
 });

@@ -3,13 +3,7 @@
  * only after `isJsonObject` (fhir/resources.ts, the one guard) has said the value is a JSON
  * object. Not FHIR types, since the point of validation is that the document may not be one yet.
  */
-import { isJsonObject, type ParsedObject } from '../fhir/resources.js';
-
-/** Whether an object has no members (ele-1 fails: every element has a value or children). */
-export function isEmptyObject(value: ParsedObject): boolean {
-  for (const _ in value) return false;
-  return true;
-}
+import { isJsonObject } from '../fhir/resources.js';
 
 /** `actual` equals `expected` exactly (fixed[x]). */
 export function deepEqual(actual: unknown, expected: unknown): boolean {

@@ -6,7 +6,7 @@ import { compileElementTree, findByPath, profilesOf, type ElementNode, type Obje
 import { ExtensionRules } from './extensions.js';
 import { rfc3986ValueProblem, urnProblem } from './identifier-formats.js';
 import { InvariantChecker } from './invariants.js';
-import { companionKey, deepEqual, isEmptyObject, matchesPattern } from './json-values.js';
+import { companionKey, deepEqual, matchesPattern } from './json-values.js';
 import * as messages from './messages.js';
 import { narrativeFindings } from './narrative.js';
 import { isPrimitiveType, primitiveProblem } from './primitives.js';
@@ -66,6 +66,15 @@ export class ProfileValidator {
   private readonly resourceTypes = new Map<string, boolean>();
   /** Stamp of the current validateChildren call (see there). */
   private stamp = 0;
+  /**
+   * The walk's stack of present members, shared by the nested validateChildren calls (each uses
+   * the slots from `top` on, and gives them back): its element, JSON name (or names, for a choice
+   * given twice) and value. Three arrays per object walked were a good part of the walk's garbage.
+   */
+  private readonly foundStack: ElementNode[] = [];
+  private readonly keysStack: (string | string[])[] = [];
+  private readonly rawStack: unknown[] = [];
+  private top = 0;
   private readonly bindings: BindingRules;
   private readonly extensions: ExtensionRules;
   private readonly invariants: InvariantChecker;
@@ -97,7 +106,13 @@ export class ProfileValidator {
     if (!isJsonObject(resource)) return [messages.notAnObject('', 'Resource')];
     const run = startRun(resource);
     const type = typeof resource['resourceType'] === 'string' ? resource['resourceType'] : 'Resource';
-    this.validateResource(resource, type, profile ? [profile] : [], run);
+    this.top = 0;
+    try {
+      this.validateResource(resource, type, profile ? [profile] : [], run);
+    } finally {
+      // The stack keeps no part of the document once its validation is over.
+      this.rawStack.fill(undefined);
+    }
     if (this.isResourceType(type)) for (const issue of checkDocumentLinks(resource, type, run.links, ROOT)) run.issues.push(issue);
     return run.issues;
   }
@@ -224,10 +239,8 @@ export class ProfileValidator {
       this.validateResource(value, path, profilesOf(node, false), run);
       return;
     }
-    if (isEmptyObject(value)) {
-      run.issues.push(messages.emptyElement(path));
-      return;
-    }
+    // An empty object (ele-1) is found by the walk of its members below: what runs before that
+    // reports nothing on an object without members.
     if (typeName === 'Coding') this.bindings.checkCoding(value, path, run);
     else if (typeName === 'Reference') {
       if (run.collect && typeof value['reference'] === 'string') run.links.references.push({ owner: run.resource, path: `${path}.reference`, reference: value['reference'] });
@@ -239,7 +252,10 @@ export class ProfileValidator {
       const target = run.collect ? anchorTarget(value, value['url']) : undefined;
       if (target !== undefined) run.links.anchorLinks.push({ owner: run.resource, path, target });
     }
-    this.validateChildren(value, shape, path, run, node === treeRoot);
+    if (!this.validateChildren(value, shape, path, run, node === treeRoot)) {
+      run.issues.push(messages.emptyElement(path));
+      return;
+    }
     this.invariants.check(value, node, path, run);
   }
 
@@ -282,21 +298,23 @@ export class ProfileValidator {
     return { children: root.children, root };
   }
 
-  private validateChildren(value: ParsedObject, shape: ObjectShape, path: string, run: Run, isResourceRoot: boolean): void {
+  /** Validates an object's members; false, having checked nothing, when it has none (an empty element). */
+  private validateChildren(value: ParsedObject, shape: ObjectShape, path: string, run: Run, isResourceRoot: boolean): boolean {
     // One pass over the object's members finds each member's element (a stamp on the element marks
     // it present: objects have a few members, definitions dozens of children); then the required
     // children that are absent; then each present element, in the order of the members. Unknown
     // members are reported last. No recursion happens before the stamps have been read.
     const { members, root: treeRoot } = shape;
     const stamp = ++this.stamp;
-    const found: ElementNode[] = [];
-    const keysOf: (string | string[])[] = [];
-    // Each element's value, read here: `value[k]` with the key for..in gives is a load by the
-    // object's own layout, where `value[key]` later would be a lookup by name on every shape.
-    const raws: unknown[] = [];
+    const { foundStack: found, keysStack: keysOf, rawStack: raws } = this;
+    // This call's members are in slots [base, top); the calls it makes use the slots above.
+    const base = this.top;
+    let top = base;
     let unknown: string[] | undefined;
+    let empty = true;
     // for..in rather than Object.keys: parsed JSON has no inherited enumerable members.
     for (const k in value) {
+      empty = false;
       if (isResourceRoot && k === 'resourceType') continue;
       const companion = k.charCodeAt(0) === 95; /* _ */
       const name = companion ? k.slice(1) : k;
@@ -308,10 +326,13 @@ export class ProfileValidator {
       }
       if (child.stamp !== stamp) {
         child.stamp = stamp;
-        child.slot = found.length;
-        found.push(child);
-        keysOf.push(name);
-        raws.push(companion ? value[name] : value[k]);
+        child.slot = top;
+        found[top] = child;
+        keysOf[top] = name;
+        // Each element's value, read here: `value[k]` with the key for..in gives is a load by the
+        // object's own layout, where `value[key]` later would be a lookup by name on every shape.
+        raws[top] = companion ? value[name] : value[k];
+        top++;
         continue;
       }
       const keys = keysOf[child.slot]!;
@@ -321,13 +342,15 @@ export class ProfileValidator {
         keys.push(name);
       }
     }
+    if (empty) return false;
+    this.top = top;
     for (const child of shape.required) {
       // Absent (most children of most objects): only its minimum cardinality can fail.
       if (child.stamp !== stamp) {
         run.issues.push(messages.missing(`${path}.${child.name}${child.isChoice ? '[x]' : ''}`, child, 0));
       }
     }
-    for (let f = 0; f < found.length; f++) {
+    for (let f = base; f < top; f++) {
       const child = found[f]!;
       const keys = keysOf[f]!;
       if (typeof keys !== 'string') {
@@ -378,11 +401,13 @@ export class ProfileValidator {
         this.validateElement(item, sliceOf?.[i] ?? child, at + indexed(i), treeRoot, run, type);
       }
     }
+    this.top = base;
     if (unknown) {
       for (const k of unknown) {
         run.issues.push(messages.unknownElement(`${path}.${k}`, k));
       }
     }
+    return true;
   }
 
   /**

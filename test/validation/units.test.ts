@@ -66,6 +66,22 @@ describe('lexical scans of string, markdown, code, id, uri, url and canonical', 
   });
 });
 
+describe('empty elements (ele-1)', () => {
+  const validator = createValidator();
+  it.each([
+    ['a Coding', (p: Record<string, unknown>) => ((p['identifier'] as Record<string, unknown>[])[0]!['type'] = { coding: [{}] }), 'identifier[0].type.coding[0]'],
+    ['a Reference', (p: Record<string, unknown>) => (p['managingOrganization'] = {}), 'managingOrganization'],
+    ['an Extension', (p: Record<string, unknown>) => (p['extension'] = [{}]), 'extension[0]'],
+    ['an Identifier', (p: Record<string, unknown>) => ((p['identifier'] as unknown[])[0] = {}), 'identifier[0]'],
+    ['a backbone element with required members', (p: Record<string, unknown>) => (p['link'] = [{}]), 'link[0]'],
+  ])('%s: one ele-1 error, and nothing else about it or under it', (_what, mutate, at) => {
+    const patient = ipsExample('Patient-66033.json');
+    mutate(patient);
+    const about = validator.validate(patient).filter((i) => i.expression === `Patient.${at}` || i.expression.startsWith(`Patient.${at}.`));
+    expect(about).toEqual([expect.objectContaining({ severity: 'error', key: 'ele-1', expression: `Patient.${at}` })]);
+  });
+});
+
 describe('element trees', () => {
   const registry = DefinitionRegistry.fhirR4().addPackage('profiles/hl7.fhir.uv.ips-2.0.0/package');
 

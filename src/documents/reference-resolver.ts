@@ -42,6 +42,8 @@ const RESTFUL_FULL_URL = /^(.*\/)[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
 export class BundleReferenceResolver {
   private readonly byFullUrl = new Map<string, number>();
   private readonly byTypeAndId = new Map<string, number>();
+  /** RESTful fullUrls by their base and `Type/id`, so that a relative reference is looked up as written, without a new string. */
+  private readonly byBase = new Map<string, Map<string, number>>();
   private readonly entries: EntryView[];
 
   constructor(entries: readonly unknown[]) {
@@ -58,7 +60,17 @@ export class BundleReferenceResolver {
       return view;
     });
     this.entries.forEach((view, index) => {
-      if (view.fullUrl !== undefined && !this.byFullUrl.has(view.fullUrl)) this.byFullUrl.set(view.fullUrl, index);
+      if (view.fullUrl !== undefined && !this.byFullUrl.has(view.fullUrl)) {
+        this.byFullUrl.set(view.fullUrl, index);
+        if (view.base !== undefined) {
+          let byPlain = this.byBase.get(view.base);
+          if (!byPlain) {
+            byPlain = new Map();
+            this.byBase.set(view.base, byPlain);
+          }
+          byPlain.set(view.fullUrl.slice(view.base.length), index);
+        }
+      }
       if (view.resourceType && view.id) {
         const key = `${view.resourceType}/${view.id}`;
         if (!this.byTypeAndId.has(key)) this.byTypeAndId.set(key, index);
@@ -78,11 +90,12 @@ export class BundleReferenceResolver {
     if (ABSOLUTE.test(reference)) {
       return this.byFullUrl.get(reference) ?? this.byFullUrl.get(reference.replace(HISTORY_SUFFIX, ''));
     }
-    const relative = RELATIVE.exec(reference);
-    if (!relative) return undefined;
-    const plain = `${relative[1]}/${relative[2]}`;
+    if (!RELATIVE.test(reference)) return undefined;
+    const history = reference.indexOf('/_history/');
+    const plain = history < 0 ? reference : reference.slice(0, history);
     const from = this.entries[fromIndex];
     if (from?.fullUrl === undefined) return this.byTypeAndId.get(plain);
-    return from.base === undefined ? undefined : this.byFullUrl.get(from.base + plain);
+    // The fullUrl `base + plain`: a RESTful one, whose base and `Type/id` split it the same way.
+    return from.base === undefined ? undefined : this.byBase.get(from.base)?.get(plain);
   }
 }

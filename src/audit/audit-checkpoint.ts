@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { base64url, compactVerify, decodeProtectedHeader } from 'jose';
+import { decodeJws, jwtClaimsOf, verifyJws, type DecodedJws, type JwtClaims } from '../auth/jws.js';
 import { ACCEPTED_ALGORITHMS, type TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from '../exchange/node-identity.js';
 
@@ -70,29 +70,29 @@ export async function signCheckpoint(identity: NodeIdentity, head: ChainHead, no
  */
 export async function verifyCheckpoint(jws: string, trust: TrustList): Promise<AuditCheckpoint> {
   if (typeof jws !== 'string' || jws.length > MAX_CHECKPOINT_BYTES) throw new CheckpointRefused(`a checkpoint is a compact JWS of at most ${MAX_CHECKPOINT_BYTES} bytes`, 'malformed');
-  let header;
-  let unverified: Record<string, unknown>;
+  let decoded: DecodedJws;
+  let unverified: JwtClaims;
   try {
-    header = decodeProtectedHeader(jws);
-    const parts = jws.split('.');
-    if (parts.length !== 3) throw new Error('not compact');
-    unverified = JSON.parse(new TextDecoder().decode(base64url.decode(parts[1]!))) as Record<string, unknown>;
+    decoded = decodeJws(jws);
+    unverified = jwtClaimsOf(decoded);
   } catch {
     throw new CheckpointRefused('the checkpoint is not a compact JWS over JSON', 'malformed');
   }
-  if (header.typ !== CHECKPOINT_TYP) throw new CheckpointRefused(`the JWS is not an audit checkpoint (typ must be ${CHECKPOINT_TYP})`, 'malformed');
-  if (!(ACCEPTED_ALGORITHMS as readonly string[]).includes(String(header.alg))) throw new CheckpointRefused(`signature algorithm ${JSON.stringify(header.alg)} is not accepted`);
+  const header = decoded.header;
+  if (header['typ'] !== CHECKPOINT_TYP) throw new CheckpointRefused(`the JWS is not an audit checkpoint (typ must be ${CHECKPOINT_TYP})`, 'malformed');
+  if (!(ACCEPTED_ALGORITHMS as readonly string[]).includes(String(header['alg']))) throw new CheckpointRefused(`signature algorithm ${JSON.stringify(header['alg'])} is not accepted`);
   const issuer = typeof unverified['iss'] === 'string' ? trust.issuer(unverified['iss']) : undefined;
   if (!issuer || issuer.kind !== 'peer-node') throw new CheckpointRefused('the checkpoint issuer is not a peer node of the trust list');
-  const entry = typeof header.kid === 'string' ? issuer.keys.get(header.kid) : undefined;
-  if (!entry || entry.alg !== header.alg) throw new CheckpointRefused("no key of the checkpoint issuer has the checkpoint's kid and alg");
-  let payload: Uint8Array;
+  const kid = header['kid'];
+  const entry = typeof kid === 'string' ? issuer.keys.get(kid) : undefined;
+  if (!entry || entry.alg !== header['alg']) throw new CheckpointRefused("no key of the checkpoint issuer has the checkpoint's kid and alg");
   try {
-    ({ payload } = await compactVerify(jws, entry.key, { algorithms: [entry.alg] }));
+    verifyJws(decoded, entry, { algorithms: [entry.alg], typ: CHECKPOINT_TYP });
   } catch {
     throw new CheckpointRefused('the checkpoint signature does not verify');
   }
-  const { value, error } = claimsSchema.validate(JSON.parse(new TextDecoder().decode(payload)), { stripUnknown: true });
+  // The claims read above, trusted now that the signature verifies.
+  const { value, error } = claimsSchema.validate(unverified, { stripUnknown: true });
   if (error) throw new CheckpointRefused(`the checkpoint claims are invalid: ${error.message}`, 'malformed');
   const claims = value as { iss: string; chain: string; seq: number; hash: string; iat: number };
   return { issuer: claims.iss, chain: claims.chain, seq: claims.seq, hash: claims.hash, issuedAt: claims.iat, jws };

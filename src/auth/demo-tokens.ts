@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import type { KeyObject } from 'node:crypto';
 import { projectRoot } from '../project-root.js';
+import { JwsKey, signJwt, type JwsAlgorithm } from './jws.js';
 
 /** Options of a demo token; the defaults make a doctor reading for treatment. */
 export interface DemoTokenOptions {
@@ -33,19 +34,29 @@ export interface DemoTokenOptions {
 
 interface DemoKey {
   issuer: string;
-  key: JWK & { kid: string; alg: string };
+  key: { kid: string; alg: string; d: string; [member: string]: unknown };
 }
 
-const keys = new Map<string, Promise<{ issuer: string; kid: string; alg: string; key: CryptoKey | Uint8Array }>>();
+/** A demo issuer's private key: `key` for other signers (tests forge with jose), `signer` for this module's. */
+export interface DemoSigningKey {
+  issuer: string;
+  kid: string;
+  alg: JwsAlgorithm;
+  key: KeyObject;
+  signer: JwsKey;
+}
+
+const keys = new Map<string, DemoSigningKey>();
 
 /** A demo issuer's signing key, from seed/trust/demo-keys (public: demo only). */
-export function demoSigningKey(issuer: string, country: string): Promise<{ issuer: string; kid: string; alg: string; key: CryptoKey | Uint8Array }> {
+export async function demoSigningKey(issuer: string, country: string): Promise<DemoSigningKey> {
   const name = `${issuer}-${country.toLowerCase()}`;
   let found = keys.get(name);
   if (!found) {
     const file = join(projectRoot(), 'seed', 'trust', 'demo-keys', `${name}.json`);
     const demo = JSON.parse(readFileSync(file, 'utf8')) as DemoKey;
-    found = importJWK(demo.key, demo.key.alg).then((key) => ({ issuer: demo.issuer, kid: demo.key.kid, alg: demo.key.alg, key }));
+    const signer = JwsKey.fromJwk(demo.key, demo.key.alg, 'private');
+    found = { issuer: demo.issuer, kid: demo.key.kid, alg: signer.alg, key: signer.key, signer };
     keys.set(name, found);
   }
   return found;
@@ -92,13 +103,11 @@ export async function mintDemoToken(options: DemoTokenOptions): Promise<string> 
       : {}),
     ...options.claims,
   };
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'JWT' })
-    .setIssuer(signing.issuer)
-    .setSubject(options.subject ?? (patientToken ? `patient-${options.patient}` : `demo-${issuerName}-user`))
-    .setAudience(options.audience)
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.ttlSeconds ?? 300))
-    .setJti(randomUUID())
-    .sign(signing.key);
+  const subject = options.subject ?? (patientToken ? `patient-${options.patient}` : `demo-${issuerName}-user`);
+  // The registered claims are set over `options.claims`, as jose's SignJWT setters did.
+  return signJwt(
+    { alg: signing.alg, kid: signing.kid, typ: 'JWT' },
+    { ...claims, iss: signing.issuer, sub: subject, aud: options.audience, iat: now, exp: now + (options.ttlSeconds ?? 300), jti: randomUUID() },
+    signing.signer,
+  );
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { checkJwtClaims, decodeJws, jwtClaimsOf, JwsRefused, JwtClaimRefused, verifyJws, type DecodedJws, type JwtClaims } from './jws.js';
 import { ISCO_08, type IssuerKind, type PurposeOfUse, type Requester } from './requester.js';
 import { intersectScopes, parseScopes } from './scopes.js';
 import { ACCEPTED_ALGORITHMS, type TrustList } from './trust-list.js';
@@ -130,39 +130,41 @@ export class TokenVerifier {
    * first write, and overlaps the checks before it).
    */
   async verify(token: string, options: { deferWriteClaim?: boolean } = {}): Promise<Requester> {
-    let header;
-    let unverified: JWTPayload;
+    let jws: DecodedJws;
+    let payload: JwtClaims;
     try {
-      header = decodeProtectedHeader(token);
-      unverified = decodeJwt(token);
+      jws = decodeJws(token);
+      payload = jwtClaimsOf(jws);
     } catch {
       throw new TokenRefused('the bearer token is not a signed JWT');
     }
-    if (!(ACCEPTED_ALGORITHMS as readonly string[]).includes(String(header.alg))) {
-      throw new TokenRefused(`signature algorithm ${JSON.stringify(header.alg)} is not accepted; use ${ACCEPTED_ALGORITHMS.join(', ')}`);
+    const header = jws.header;
+    if (!(ACCEPTED_ALGORITHMS as readonly string[]).includes(String(header['alg']))) {
+      throw new TokenRefused(`signature algorithm ${JSON.stringify(header['alg'])} is not accepted; use ${ACCEPTED_ALGORITHMS.join(', ')}`);
     }
-    if (typeof unverified.iss !== 'string') throw new TokenRefused('claim iss is required');
-    const issuer = this.trust.issuer(unverified.iss);
+    if (typeof payload['iss'] !== 'string') throw new TokenRefused('claim iss is required');
+    const issuer = this.trust.issuer(payload['iss']);
     if (!issuer) throw new TokenRefused('the token issuer is not in this node\'s trust list');
-    const entry = typeof header.kid === 'string' ? issuer.keys.get(header.kid) : undefined;
+    const kid = header['kid'];
+    const entry = typeof kid === 'string' ? issuer.keys.get(kid) : undefined;
     if (!entry) throw new TokenRefused('no key of this issuer has the token\'s kid');
-    if (entry.alg !== header.alg) throw new TokenRefused(`the key ${header.kid} signs with ${entry.alg}, not ${String(header.alg)}`);
+    if (entry.alg !== header['alg']) throw new TokenRefused(`the key ${String(kid)} signs with ${entry.alg}, not ${String(header['alg'])}`);
 
-    let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, entry.key, {
-        algorithms: [entry.alg],
+      // The claims were read once above; they are trusted only from here, once the signature verifies.
+      verifyJws(jws, entry, { algorithms: [entry.alg] });
+      checkJwtClaims(payload, {
         issuer: issuer.issuer,
         audience: this.audience,
-        clockTolerance: CLOCK_TOLERANCE_S,
-        requiredClaims: [...BASE_CLAIMS],
-        maxTokenAge: MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S,
-      }));
+        clockToleranceS: CLOCK_TOLERANCE_S,
+        requiredClaims: BASE_CLAIMS,
+        maxAgeS: MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S,
+      });
     } catch (error) {
       throw new TokenRefused(this.explain(error));
     }
-    const exp = payload.exp!;
-    const iat = payload.iat!;
+    const exp = payload['exp'] as number;
+    const iat = payload['iat'] as number;
     if (exp - iat > MAX_TOKEN_LIFETIME_S) throw new TokenRefused(`token lifetime exceeds ${MAX_TOKEN_LIFETIME_S} s`);
     const requester = this.requesterOf(payload, issuer.kind, issuer.country, issuer.may);
     if (!mayActHere(issuer.kind, issuer.country, this.nodeCountry)) {
@@ -186,17 +188,17 @@ export class TokenVerifier {
     return requester;
   }
 
-  private requesterOf(payload: JWTPayload, kind: IssuerKind, issuerCountry: string, may: Parameters<typeof intersectScopes>[1]): Requester {
+  private requesterOf(payload: JwtClaims, kind: IssuerKind, issuerCountry: string, may: Parameters<typeof intersectScopes>[1]): Requester {
     const scopes = intersectScopes(parseScopes(text(payload['scope'], 'scope')), may);
     const contexts = new Set(scopes.map((s) => s.context));
     if (contexts.size > 1) throw new TokenRefused('the token mixes system, user and patient scopes');
     const context = [...contexts][0] ?? 'system';
     const base: Requester = {
-      issuer: payload.iss!,
+      issuer: payload['iss'] as string,
       issuerKind: kind,
-      subject: text(payload.sub, 'sub'),
+      subject: text(payload['sub'], 'sub'),
       clientId: text(payload['client_id'], 'client_id'),
-      tokenId: text(payload.jti, 'jti'),
+      tokenId: text(payload['jti'], 'jti'),
       country: issuerCountry,
       scopes,
       context,
@@ -238,9 +240,10 @@ export class TokenVerifier {
     };
   }
 
+  /** The reason a client is given for a token whose signature or claims failed (the same texts as when jose checked them). */
   private explain(error: unknown): string {
-    if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
-    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error instanceof JwtClaimRefused) {
+      if (error.reason === 'expired') return 'the token has expired';
       if (error.reason === 'missing') return `claim ${error.claim} is required`;
       switch (error.claim) {
         case 'aud':
@@ -253,8 +256,8 @@ export class TokenVerifier {
           return `claim ${error.claim} is invalid`;
       }
     }
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature does not verify';
-    if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'the token signature algorithm is not accepted';
+    if (error instanceof JwsRefused && error.reason === 'signature') return 'the token signature does not verify';
+    if (error instanceof JwsRefused && error.reason === 'algorithm') return 'the token signature algorithm is not accepted';
     return 'the token is invalid';
   }
 }

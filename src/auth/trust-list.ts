@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Joi from 'joi';
-import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { IssuerKind } from './requester.js';
+import { JWS_ALGORITHMS, JwsKey } from './jws.js';
 import { parseScopes, type Scope } from './scopes.js';
 
 /** Signature algorithms accepted: asymmetric only (no `none`, no HMAC). */
-export const ACCEPTED_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'] as const;
+export const ACCEPTED_ALGORITHMS = JWS_ALGORITHMS;
+
+/** A public JWK as a trust list holds it (`kid` and `alg` required by its schema). */
+interface TrustedJwk {
+  kid: string;
+  alg: string;
+  [member: string]: unknown;
+}
 
 /** One trusted issuer, with its keys imported. */
 export interface TrustedIssuer {
@@ -15,8 +22,8 @@ export interface TrustedIssuer {
   kind: IssuerKind;
   /** Scopes this issuer may grant: tokens' scopes are cut down to these. */
   may: readonly Scope[];
-  /** Keys by `kid`: several allow rotation. */
-  keys: ReadonlyMap<string, { key: CryptoKey | Uint8Array; alg: string }>;
+  /** Keys by `kid`, each bound to its `alg`: several allow rotation. */
+  keys: ReadonlyMap<string, JwsKey>;
   /** Part of the demo set-up in seed/trust: refused in production. */
   demo: boolean;
 }
@@ -77,19 +84,25 @@ export class TrustList {
     if (error) throw new TrustListError(`trust list is invalid: ${error.details.map((d) => `${d.path.join('.')}: ${d.message}`).join('; ')}`);
     const issuers = new Map<string, TrustedIssuer>();
     for (const entry of value.issuers as Array<Record<string, unknown>>) {
-      let jwks = entry['keys'] as JWK[] | undefined;
+      let jwks = entry['keys'] as TrustedJwk[] | undefined;
       if (!jwks) {
         const file = resolve(baseDir, entry['jwksFile'] as string);
         try {
-          jwks = (JSON.parse(readFileSync(file, 'utf8')) as { keys: JWK[] }).keys;
+          jwks = (JSON.parse(readFileSync(file, 'utf8')) as { keys: TrustedJwk[] }).keys;
         } catch (e) {
           throw new TrustListError(`JWKS file ${file} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
         }
         const { error: keyError } = Joi.array().items(jwkSchema).min(1).validate(jwks);
         if (keyError) throw new TrustListError(`JWKS file ${file}: ${keyError.message}`);
       }
-      const keys = new Map<string, { key: CryptoKey | Uint8Array; alg: string }>();
-      for (const jwk of jwks) keys.set(jwk.kid!, { key: await importJWK(jwk, jwk.alg), alg: jwk.alg! });
+      const keys = new Map<string, JwsKey>();
+      for (const jwk of jwks) {
+        try {
+          keys.set(jwk.kid, JwsKey.fromJwk(jwk, jwk.alg, 'public'));
+        } catch (e) {
+          throw new TrustListError(`key ${jwk.kid} of ${String(entry['issuer'])} cannot be used: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
       issuers.set(entry['issuer'] as string, {
         issuer: entry['issuer'] as string,
         country: entry['country'] as string,

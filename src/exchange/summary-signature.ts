@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { flattenedVerify } from 'jose';
 import type { Bundle, Signature } from 'fhir/r4.js';
+import { decodeDetachedJws, verifyDetachedJws, type DecodedDetachedJws } from '../auth/jws.js';
 import type { TrustList } from '../auth/trust-list.js';
 import type { NodeIdentity } from './node-identity.js';
 
@@ -115,17 +115,18 @@ export async function verifySummary(bundle: unknown, issuer: string, trust: Trus
   const sig = (bundle as { signature?: unknown }).signature as { sigFormat?: unknown; data?: unknown; when?: unknown } | undefined;
   if (!sig || sig.sigFormat !== 'application/jose' || typeof sig.data !== 'string') throw new SignatureRefused('the summary carries no JWS signature');
   const compact = Buffer.from(sig.data, 'base64').toString('utf8');
-  const [protectedHeader, empty, signatureValue] = compact.split('.');
-  if (protectedHeader === undefined || empty !== '' || signatureValue === undefined) throw new SignatureRefused('the summary signature is not a detached JWS');
+  const [protectedHeader, empty, signatureValue, more] = compact.split('.');
+  if (protectedHeader === undefined || empty !== '' || signatureValue === undefined || more !== undefined) throw new SignatureRefused('the summary signature is not a detached JWS');
   const trusted = trust.issuer(issuer);
-  let header: { kid?: unknown; alg?: unknown };
+  let jws: DecodedDetachedJws;
   try {
-    header = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8')) as { kid?: unknown; alg?: unknown };
+    jws = decodeDetachedJws(compact);
   } catch {
     throw new SignatureRefused('the summary signature header is malformed');
   }
-  const key = typeof header.kid === 'string' ? trusted?.keys.get(header.kid) : undefined;
-  if (!key || key.alg !== header.alg) throw new SignatureRefused('the summary is not signed by a key of its home node');
+  const kid = jws.header['kid'];
+  const key = typeof kid === 'string' ? trusted?.keys.get(kid) : undefined;
+  if (!key || key.alg !== jws.header['alg']) throw new SignatureRefused('the summary is not signed by a key of its home node');
   let canonical: string;
   try {
     canonical = signedContent(bundle);
@@ -134,9 +135,9 @@ export async function verifySummary(bundle: unknown, issuer: string, trust: Trus
   }
   const payload = Buffer.from(canonical, 'utf8');
   try {
-    await flattenedVerify({ protected: protectedHeader, signature: signatureValue, payload }, key.key, { algorithms: [key.alg], crit: { b64: true } });
+    verifyDetachedJws(jws, payload, key, { algorithms: [key.alg] });
   } catch {
     throw new SignatureRefused('the summary signature does not match its content (altered in transit?)');
   }
-  return { signedAt: typeof sig.when === 'string' ? sig.when : '', canonical, digest: contentDigest(payload), kid: header.kid as string };
+  return { signedAt: typeof sig.when === 'string' ? sig.when : '', canonical, digest: contentDigest(payload), kid: kid as string };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { JwsKey, signJwt } from '../auth/jws.js';
 import { ACT_REASON, ISCO_08 } from '../auth/requester.js';
 import type { TrustList } from '../auth/trust-list.js';
 import type { SignedInPerson } from './session.js';
@@ -32,8 +32,7 @@ export class PortalTokenSigner {
   private constructor(
     readonly issuer: string,
     private readonly kid: string,
-    private readonly alg: string,
-    private readonly key: CryptoKey | Uint8Array,
+    private readonly key: JwsKey,
     private readonly audience: string,
     private readonly country: string,
   ) {}
@@ -43,7 +42,7 @@ export class PortalTokenSigner {
    * trust list: the issuer must be an identity provider of `country` holding that `kid`.
    */
   static async load(path: string, trust: TrustList, country: string, audience: string): Promise<PortalTokenSigner> {
-    let file: { issuer?: string; key?: JWK & { kid?: string; alg?: string } };
+    let file: { issuer?: string; key?: { d?: unknown; kid?: string; alg?: string } };
     try {
       file = JSON.parse(readFileSync(path, 'utf8')) as typeof file;
     } catch (error) {
@@ -56,7 +55,14 @@ export class PortalTokenSigner {
       throw new PortalKeyError(`the issuer ${issuer} of ${path} is not an identity provider of ${country} in the trust list`);
     }
     if (!trusted.keys.has(key.kid)) throw new PortalKeyError(`the trust list holds no key ${key.kid} for ${issuer}`);
-    return new PortalTokenSigner(issuer, key.kid, key.alg, await importJWK(key, key.alg), audience, country);
+    let signer: JwsKey;
+    try {
+      signer = JwsKey.fromJwk(key, key.alg, 'private');
+    } catch (error) {
+      throw new PortalKeyError(`the key of ${path} cannot be used: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (trusted.keys.get(key.kid)!.alg !== signer.alg) throw new PortalKeyError(`the trust list holds key ${key.kid} of ${issuer} for ${trusted.keys.get(key.kid)!.alg}, not ${signer.alg}`);
+    return new PortalTokenSigner(issuer, key.kid, signer, audience, country);
   }
 
   /** A token for one call of a clinician, for `purpose`. */
@@ -81,16 +87,22 @@ export class PortalTokenSigner {
     });
   }
 
-  private sign(person: SignedInPerson, scope: string, extensions: Record<string, unknown>): Promise<string> {
+  private async sign(person: SignedInPerson, scope: string, extensions: Record<string, unknown>): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ scope, client_id: `pontis-portal-${this.country.toLowerCase()}`, extensions })
-      .setProtectedHeader({ alg: this.alg, kid: this.kid, typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setSubject(person.subject)
-      .setAudience(this.audience)
-      .setIssuedAt(now)
-      .setExpirationTime(now + PORTAL_TOKEN_TTL_S)
-      .setJti(randomUUID())
-      .sign(this.key);
+    return signJwt(
+      { alg: this.key.alg, kid: this.kid, typ: 'JWT' },
+      {
+        scope,
+        client_id: `pontis-portal-${this.country.toLowerCase()}`,
+        extensions,
+        iss: this.issuer,
+        sub: person.subject,
+        aud: this.audience,
+        iat: now,
+        exp: now + PORTAL_TOKEN_TTL_S,
+        jti: randomUUID(),
+      },
+      this.key,
+    );
   }
 }

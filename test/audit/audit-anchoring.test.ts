@@ -119,6 +119,13 @@ describe.each(backends)('the audit trail anchored at a peer, on the $name', (bac
     const id = (JSON.parse(pushed.payload) as Json)['id'] as string;
     for (let i = 0; i < 11; i++) expect((await at.server.inject(`/fhir/Bundle/${id}`)).statusCode).toBe(200);
     chain = (await chains().find({}))[0]!._id;
+    // What the requests set going settles before any test reads or attacks it, each awaited as the
+    // state it must reach rather than for a time: AT's stored chain head trails its records by up to
+    // HEAD_INTERVAL_MS (an attack that moved the head back would see it moved forward again under
+    // it), and AT keeps each checkpoint only after handing it to PT.
+    await until('AT to store its chain head at record 12', async () => ((await chains().find({ _id: chain }))[0]?.headSeq === 12 ? true : undefined));
+    await until('AT to keep its checkpoints of records 5 and 10', async () => ((await at.store.checkpoints.page('', 10)).length === 2 ? true : undefined));
+    await until('PT to witness records 5 and 10', async () => ((await pt.store.witnessed.headsOf(atIdentity.issuer, undefined, 100)).length === 2 ? true : undefined));
   }, 60_000);
 
   afterAll(async () => {
@@ -127,10 +134,7 @@ describe.each(backends)('the audit trail anchored at a peer, on the $name', (bac
   });
 
   it("has PT witness AT's chain head every N records, each checkpoint signed with AT's node key, and AT keep a copy", async () => {
-    const witnessed = await until('PT to witness records 5 and 10', async () => {
-      const heads = await pt.store.witnessed.headsOf(atIdentity.issuer, undefined, 100);
-      return heads.length >= 2 ? heads : undefined;
-    });
+    const witnessed = await pt.store.witnessed.headsOf(atIdentity.issuer, undefined, 100);
     expect(witnessed.map((h) => [h.chain, h.seq])).toEqual([
       [chain, 5],
       [chain, 10],

@@ -35,6 +35,13 @@ async function signed(payload: JWTPayload, header: Record<string, unknown> = {})
   return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, ...header }).sign(key.key);
 }
 
+/** A token with any header at all (jose will not sign critical parameters it does not know). */
+async function signedRaw(payload: JWTPayload, header: Record<string, unknown>): Promise<string> {
+  const key = await demoSigningKey('his', 'AT');
+  const input = `${Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, ...header })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${key.signer.sign(Buffer.from(input)).toString('base64url')}`;
+}
+
 async function call(token: string | undefined, url = SUMMARY) {
   return node.server.inject({ url, headers: { authorization: token === undefined ? 'none' : `Bearer ${token}` } });
 }
@@ -111,6 +118,36 @@ describe('a request is refused with 401 and an OperationOutcome when', () => {
   it('the token is not valid yet', async () => {
     const now = Math.floor(Date.now() / 1000);
     await expectRefused(await signed({ ...claims(), nbf: now + 600 }), /not valid yet/);
+  });
+
+  it('the token was issued in the future', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(await signed({ ...claims(), iat: now + 600, exp: now + 900 }), /^the token was issued in the future or too long ago \(iat\)$/);
+  });
+
+  it('a time claim is not a number', async () => {
+    await expectRefused(await signed({ ...claims(), exp: String(Math.floor(Date.now() / 1000) + 300) } as unknown as JWTPayload), /^claim exp is invalid$/);
+  });
+
+  it('the header names a critical parameter this node does not understand, or an unencoded payload', async () => {
+    await expectRefused(await signedRaw(claims(), { crit: ['urn:example:policy'], 'urn:example:policy': 'x' }), /^the token is invalid$/);
+    await expectRefused(await signedRaw(claims(), { crit: ['b64'], b64: true }), /^the token is invalid$/);
+    await expectRefused(await signedRaw(claims(), { crit: ['b64'], b64: false }), /^the token is invalid$/);
+  });
+
+  it('the signature is written in base64url that is not canonical (stray bits: the same signature bytes)', async () => {
+    const token = await signed(claims());
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const stray = token.slice(0, -1) + alphabet[alphabet.indexOf(token.at(-1)!) ^ 1];
+    await expectRefused(stray, /^the token is invalid$/);
+    await expectRefused(`${token}=`, /^the token is invalid$/);
+  });
+
+  it('the header names the algorithm of another key type than the kid’s', async () => {
+    const token = await signed(claims());
+    const [, payload, signature] = token.split('.');
+    const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: (await demoSigningKey('his', 'AT')).kid })).toString('base64url');
+    await expectRefused(`${header}.${payload}.${signature}`, /signs with ES256, not EdDSA/);
   });
 
   it('the token lives longer than an hour', async () => {

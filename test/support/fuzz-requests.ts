@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { demoSigningKey, mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { baseDocuments, MARKER, MARKERS_IN, seedPatients, type BodySpec, type Forgery, type HonestToken, type IdRef, type Mutation, type ParamValue, type RawMutation, type RequestSpec, type TokenSpec } from './fuzz-arbitraries.js';
@@ -90,7 +91,7 @@ function stranger(): Promise<{ privateKey: CryptoKey; jwk: JWK }> {
   return strangerKey;
 }
 
-async function sign(header: Json, payload: Json, key: CryptoKey | Uint8Array): Promise<string> {
+async function sign(header: Json, payload: Json, key: CryptoKey | KeyObject | Uint8Array): Promise<string> {
   return new CompactSign(Buffer.from(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(key);
 }
 

@@ -5,16 +5,27 @@
  */
 import { isJsonObject } from '../fhir/resources.js';
 
-/** `actual` equals `expected` exactly (fixed[x]). */
+/**
+ * `actual` equals `expected` exactly (fixed[x]). Loops rather than `every` and `Object.keys`:
+ * fixed and pattern values are compared on most elements of a profile, with no arrays to build.
+ */
 export function deepEqual(actual: unknown, expected: unknown): boolean {
   if (actual === expected) return true;
   if (Array.isArray(expected)) {
-    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => deepEqual(actual[i], e));
+    if (!Array.isArray(actual) || actual.length !== expected.length) return false;
+    for (let i = 0; i < expected.length; i++) if (!deepEqual(actual[i], expected[i])) return false;
+    return true;
   }
   if (isJsonObject(expected)) {
     if (!isJsonObject(actual)) return false;
-    const keys = Object.keys(expected);
-    return keys.length === Object.keys(actual).length && keys.every((k) => deepEqual(actual[k], expected[k]));
+    // Parsed JSON has no inherited enumerable members: for..in lists the own ones, as Object.keys does.
+    let members = 0;
+    for (const k in expected) {
+      if (!deepEqual(actual[k], expected[k])) return false;
+      members++;
+    }
+    for (const _ in actual) members--;
+    return members === 0;
   }
   return false;
 }
@@ -22,8 +33,21 @@ export function deepEqual(actual: unknown, expected: unknown): boolean {
 /** `actual` has at least what `expected` has (pattern[x]): arrays match element-wise by inclusion. */
 export function matchesPattern(actual: unknown, expected: unknown): boolean {
   if (Array.isArray(expected)) {
-    const items = Array.isArray(actual) ? actual : [actual];
-    return expected.every((e) => items.some((a) => matchesPattern(a, e)));
+    for (const e of expected) {
+      if (!Array.isArray(actual)) {
+        if (!matchesPattern(actual, e)) return false;
+        continue;
+      }
+      let found = false;
+      for (const a of actual) {
+        if (matchesPattern(a, e)) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
   }
   if (isJsonObject(expected)) {
     if (!isJsonObject(actual)) return false;

@@ -3,7 +3,7 @@ import type { BindingRules } from './bindings.js';
 import type { CompactStructureDefinition, DefinitionRegistry } from './definitions.js';
 import { profilesOf, type ElementNode } from './element-tree.js';
 import type { ExtensionRules } from './extensions.js';
-import { deepEqual, matchesPattern } from './json-values.js';
+import { companionKey, deepEqual, matchesPattern } from './json-values.js';
 import { outsideClosedSlicing, outsideOpenSlicing, sliceMissing, sliceTooMany } from './messages.js';
 import type { ValidationIssue } from './validation-issue.js';
 import { rememberedOf, type Run } from './validation-run.js';
@@ -206,14 +206,19 @@ export class SliceMatcher {
   private plainlyFails(resource: ParsedObject, tree: ElementNode, run: Run): boolean {
     for (const child of this.decisiveChildren(tree)) {
       const raw = resource[child.name];
-      const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-      if (items.length < child.min && resource[`_${child.name}`] === undefined) return true;
+      const items = raw === undefined ? NONE : Array.isArray(raw) ? (raw as unknown[]) : [raw];
+      if (items.length < child.min && resource[companionKey(child.name)] === undefined) return true;
       if (items.length === 0) continue;
-      if (child.fixed !== undefined && !items.every((i) => deepEqual(i, child.fixed))) return true;
-      if (child.pattern !== undefined && !items.every((i) => matchesPattern(i, child.pattern))) return true;
+      // Loops, not every(): this runs for each candidate profile of each entry.
+      for (const i of items) {
+        if (child.fixed !== undefined && !deepEqual(i, child.fixed)) return true;
+        if (child.pattern !== undefined && !matchesPattern(i, child.pattern)) return true;
+      }
       // A required binding a CodeableConcept misses (the pregnancy and results profiles differ by
       // the value set of `code`): an error the full validation reports too.
-      if (child.binding?.strength === 'required' && child.types.length === 1 && child.types[0]!.code === 'CodeableConcept' && !items.every((i) => this.bindings.mayBeIn(i, child.binding!))) return true;
+      if (child.binding?.strength === 'required' && child.types.length === 1 && child.types[0]!.code === 'CodeableConcept') {
+        for (const i of items) if (!this.bindings.mayBeIn(i, child.binding)) return true;
+      }
       const discriminators = child.slicing?.discriminators ?? [];
       if (discriminators.length === 0 || !discriminators.every((d) => d.type === 'value' || d.type === 'pattern')) continue;
       for (const slice of child.slices) {

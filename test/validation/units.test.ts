@@ -5,6 +5,7 @@ import { compactStructureDefinition, trimTerminology } from '../../src/validatio
 import { DefinitionRegistry } from '../../src/validation/definitions.js';
 import { compileElementTree, findByPath } from '../../src/validation/element-tree.js';
 import { isRegExpSpace, lexicalRule, primitiveProblem } from '../../src/validation/primitives.js';
+import { deepEqual, matchesPattern } from '../../src/validation/json-values.js';
 import { createValidator } from '../../src/validation/index.js';
 import { Terminology } from '../../src/validation/terminology.js';
 import { ipsExample } from '../support/test-node.js';
@@ -63,6 +64,30 @@ describe('lexical scans of string, markdown, code, id, uri, url and canonical', 
     // Both answers occur: the scan is not trivially true or false.
     expect(accepted).toBeGreaterThan(10);
     expect(accepted).toBeLessThan(samples.length);
+  });
+});
+
+describe('fixed and pattern values', () => {
+  const coding = { system: 's', code: 'c' };
+  it.each([
+    [{ ...coding }, coding, true, true],
+    [{ ...coding, display: 'd' }, coding, false, true],
+    [{ system: 's' }, coding, false, false],
+    [{ system: 's', code: 'x' }, coding, false, false],
+    [{ coding: [{ ...coding }, { system: 't', code: 'd' }] }, { coding: [coding] }, false, true],
+    [{ coding: [{ system: 't', code: 'd' }] }, { coding: [coding] }, false, false],
+    [{ coding: { ...coding } }, { coding: [coding] }, false, true],
+    [[1, 2], [1, 2], true, true],
+    [[1, 2, 3], [1, 2], false, true],
+    [[2, 1], [1, 2], false, true],
+    [[1], [1, 2], false, false],
+    ['a', 'a', true, true],
+    [1, '1', false, false],
+    [null, {}, false, false],
+    [{}, {}, true, true],
+  ])('%j against %j: fixed %s, pattern %s', (actual, expected, fixed, pattern) => {
+    expect(deepEqual(actual, expected)).toBe(fixed);
+    expect(matchesPattern(actual, expected)).toBe(pattern);
   });
 });
 

@@ -174,6 +174,7 @@ class MongoCollection<T extends { _id: string }> implements DocumentCollection<T
 /** {@link DocumentDatabase} on a MongoDB server (or any server speaking its wire protocol). */
 export class MongoDatabase implements DocumentDatabase {
   readonly kind = 'mongodb' as const;
+  private readonly collections = new Map<string, MongoCollection<{ _id: string }>>();
 
   private constructor(
     private readonly client: MongoClient,
@@ -195,7 +196,11 @@ export class MongoDatabase implements DocumentDatabase {
   }
 
   collection<T extends { _id: string }>(name: string): DocumentCollection<T> {
-    return new MongoCollection<T>(this.db.collection(name));
+    // One per name, so that every repository's inserts into a collection go out together.
+    let collection = this.collections.get(name);
+    if (!collection) this.collections.set(name, (collection = new MongoCollection(this.db.collection(name))));
+    // The shape of its documents is the caller's claim, as with the driver's own collection<T>().
+    return collection as unknown as DocumentCollection<T>;
   }
 
   async describe(): Promise<string> {

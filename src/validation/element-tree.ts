@@ -18,6 +18,8 @@ export interface ElementNode {
   path: string;
   /** JSON name: last path segment, without `[x]`. */
   name: string;
+  /** `.name`, what the element adds to its parent's path (FHIRPath) in the validator's walk. */
+  dottedName: string;
   isChoice: boolean;
   /** For a choice: each JSON name (`valueQuantity`) with its type (`Quantity`). */
   choiceKeys: Map<string, string>;
@@ -120,6 +122,7 @@ function toNode(e: CompactElementDefinition): ElementNode {
     id: e.id,
     path: e.path,
     name: interned(isChoice ? last.slice(0, -3) : last),
+    dottedName: `.${isChoice ? last.slice(0, -3) : last}`,
     isChoice,
     choiceKeys: new Map(),
     min: e.min ?? 0,

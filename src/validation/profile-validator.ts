@@ -22,7 +22,7 @@ const RESOURCE_TYPES = new Set(['Resource', 'DomainResource']);
 const URI_TYPES = new Set(['uri', 'url', 'canonical', 'oid', 'uuid']);
 
 const DOTTED = new Map<string, string>();
-/** `.name`, made once per member name: a path is its parent's path and this. */
+/** `.name`, made once per member name: a path is its parent's path and this (a choice's; other elements keep theirs). */
 function dotted(name: string): string {
   let text = DOTTED.get(name);
   if (text === undefined) {
@@ -256,7 +256,8 @@ export class ProfileValidator {
       run.issues.push(messages.emptyElement(path));
       return;
     }
-    this.invariants.check(value, node, path, run);
+    // Most elements have no invariant but ele-1 (answered above): no call for them once that is known.
+    if (node.plans === undefined || node.plans.length > 0) this.invariants.check(value, node, path, run);
   }
 
   /** {@link shapeOf} for a type other than the node's own (a choice's), remembered per node and type. */
@@ -383,14 +384,14 @@ export class ProfileValidator {
           if (value[companionKey(key)] === undefined) run.issues.push(messages.nullValue(`${path}.${key}`));
           continue;
         }
-        const at = path + dotted(key);
+        const at = path + (key === child.name ? child.dottedName : dotted(key));
         const slice = child.slicing && child.slices.length > 0 ? this.slicing.assignSlices([raw], child, () => at, run, type)[0] : undefined;
         this.validateElement(raw, slice ?? child, at, treeRoot, run, type);
         continue;
       }
       const items = raw as unknown[];
       // One string for the member's path, one more per item (a template literal made five).
-      const at = path + dotted(key);
+      const at = path + (key === child.name ? child.dottedName : dotted(key));
       const sliceOf = child.slicing && child.slices.length > 0 ? this.slicing.assignSlices(items, child, (i) => at + indexed(i), run) : undefined;
       for (let i = 0; i < items.length; i++) {
         const item = items[i];

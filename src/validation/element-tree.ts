@@ -25,6 +25,11 @@ export interface ElementNode {
   choiceKeys: Map<string, string>;
   min: number;
   max: number;
+  /**
+   * `max` as a small integer (`*`: 2^30 - 1, more items than a parsed array can hold) for the
+   * walk's count check: a field that is sometimes Infinity is a boxed double, read at each member.
+   */
+  maxCount: number;
   /** Whether the element repeats in the base definition: decides JSON array or single value. */
   repeats: boolean;
   types: TypeRef[];
@@ -71,6 +76,9 @@ export interface ObjectShape {
   members: Map<string, ElementNode>;
   required: ElementNode[];
 }
+
+/** The largest small integer (Smi): no JSON array parsed here has as many items. */
+const UNBOUNDED_COUNT = 2 ** 30 - 1;
 
 const FHIR_TYPE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
 const SYSTEM_TYPES: Record<string, string> = {
@@ -127,6 +135,7 @@ function toNode(e: CompactElementDefinition): ElementNode {
     choiceKeys: new Map(),
     min: e.min ?? 0,
     max: e.max === undefined || e.max === '*' ? Number.POSITIVE_INFINITY : Number(e.max),
+    maxCount: e.max === undefined || e.max === '*' ? UNBOUNDED_COUNT : Math.min(Number(e.max), UNBOUNDED_COUNT),
     repeats: (e.base?.max ?? e.max) !== '1' && (e.base?.max ?? e.max) !== '0',
     types: (e.type ?? []).map((t) => ({ code: typeCode(t), profiles: t.profile ?? [], targetProfiles: t.targetProfile ?? [] })),
     invariants: (e.constraint ?? [])

@@ -2,8 +2,10 @@
  * Lexical rules of the FHIR R4 primitive types (R4 "Datatypes", regexes as published), checked
  * on the JSON value together with its JSON type.
  */
-interface PrimitiveRule {
+export interface PrimitiveRule {
   json: 'string' | 'number' | 'boolean';
+  /** A uri-like type (uri, url, canonical, oid, uuid), whose `urn:uuid:` and `urn:oid:` values are checked too. */
+  urn?: boolean;
   pattern?: RegExp;
   /** The published regex, answered by a scan of the characters (the same answer, tested on every code unit). */
   lexical?: (value: string) => boolean;
@@ -101,11 +103,11 @@ const RULES: Record<string, PrimitiveRule> = {
   markdown: { json: 'string', pattern: /^[ \r\n\t\S]+$/, lexical: isStringText },
   code: { json: 'string', pattern: /^[^\s]+( [^\s]+)*$/, lexical: isCodeText },
   id: { json: 'string', pattern: /^[A-Za-z0-9\-.]{1,64}$/, lexical: isIdText },
-  uri: { json: 'string', pattern: /^\S*$/, lexical: hasNoSpace },
-  url: { json: 'string', pattern: /^\S*$/, lexical: hasNoSpace },
-  canonical: { json: 'string', pattern: /^\S*$/, lexical: hasNoSpace },
-  oid: { json: 'string', pattern: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/ },
-  uuid: { json: 'string', pattern: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ },
+  uri: { json: 'string', pattern: /^\S*$/, lexical: hasNoSpace, urn: true },
+  url: { json: 'string', pattern: /^\S*$/, lexical: hasNoSpace, urn: true },
+  canonical: { json: 'string', pattern: /^\S*$/, lexical: hasNoSpace, urn: true },
+  oid: { json: 'string', pattern: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/, urn: true },
+  uuid: { json: 'string', pattern: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, urn: true },
   base64Binary: { json: 'string', pattern: /^(\s*([0-9a-zA-Z+/=]){4}\s*)+$/ },
   date: { json: 'string', pattern: DATE, check: realDay },
   dateTime: { json: 'string', pattern: DATE_TIME, check: realDay },
@@ -114,11 +116,16 @@ const RULES: Record<string, PrimitiveRule> = {
   xhtml: { json: 'string', check: (v) => /^\s*<div[\s>]/.test(String(v)) && /<\/div>\s*$/.test(String(v)) },
 };
 
-const PRIMITIVE_TYPES = new Set(Object.keys(RULES));
+const RULE_BY_TYPE = new Map<string, PrimitiveRule>(Object.entries(RULES));
 
 /** Whether `type` is a FHIR primitive type. */
 export function isPrimitiveType(type: string): boolean {
-  return PRIMITIVE_TYPES.has(type);
+  return RULE_BY_TYPE.has(type);
+}
+
+/** The rule of a FHIR primitive type; undefined for any other type. */
+export function primitiveRule(type: string): PrimitiveRule | undefined {
+  return RULE_BY_TYPE.get(type);
 }
 
 /** The lexical rule of a type that has one, with its published regex: for tests that the scans agree with the regexes. */
@@ -129,8 +136,12 @@ export function lexicalRule(type: string): { pattern: RegExp; lexical: (value: s
 
 /** Why `value` is not a valid `type`, or undefined when it is. */
 export function primitiveProblem(type: string, value: unknown): string | undefined {
-  const rule = RULES[type];
-  if (!rule) return undefined;
+  const rule = RULE_BY_TYPE.get(type);
+  return rule === undefined ? undefined : ruleProblem(rule, type, value);
+}
+
+/** Why `value` breaks the rule of its primitive `type`, or undefined when it does not. */
+export function ruleProblem(rule: PrimitiveRule, type: string, value: unknown): string | undefined {
   if (typeof value !== rule.json) return `must be a JSON ${rule.json} (FHIR ${type})`;
   if (rule.json === 'string' && (value as string).length === 0) return `must not be empty (FHIR ${type})`;
   if (rule.lexical ? !rule.lexical(value as string) : rule.pattern && !rule.pattern.test(String(value))) return `is not a valid FHIR ${type}`;

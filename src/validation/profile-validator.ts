@@ -9,7 +9,7 @@ import { InvariantChecker } from './invariants.js';
 import { companionKey, deepEqual, matchesPattern } from './json-values.js';
 import * as messages from './messages.js';
 import { narrativeFindings } from './narrative.js';
-import { isPrimitiveType, primitiveProblem } from './primitives.js';
+import { primitiveRule, ruleProblem } from './primitives.js';
 import { SliceMatcher } from './slicing.js';
 import type { Terminology } from './terminology.js';
 import { ROOT, startRun, type Run } from './validation-run.js';
@@ -19,7 +19,6 @@ import type { ValidationIssue } from './validation-issue.js';
 export type { ValidationIssue } from './validation-issue.js';
 
 const RESOURCE_TYPES = new Set(['Resource', 'DomainResource']);
-const URI_TYPES = new Set(['uri', 'url', 'canonical', 'oid', 'uuid']);
 
 const DOTTED = new Map<string, string>();
 /** `.name`, made once per member name: a path is its parent's path and this (a choice's; other elements keep theirs). */
@@ -214,7 +213,8 @@ export class ProfileValidator {
     if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) run.issues.push(messages.notPattern(path, node.pattern));
     if (node.binding && typeName !== undefined) this.bindings.checkBinding(value, node.binding, typeName, path, run);
     const object = isJsonObject(value);
-    if (!object && typeName !== undefined && node !== treeRoot && isPrimitiveType(typeName)) {
+    const rule = !object && typeName !== undefined && node !== treeRoot ? primitiveRule(typeName) : undefined;
+    if (rule !== undefined) {
       if (typeName === 'xhtml' && typeof value === 'string') {
         const findings = narrativeFindings(value);
         if (run.collect) run.links.narrativeAnchors.push(findings.anchors);
@@ -226,7 +226,7 @@ export class ProfileValidator {
         }
         return;
       }
-      const problem = primitiveProblem(typeName, value) ?? (URI_TYPES.has(typeName) && typeof value === 'string' ? urnProblem(value) : undefined);
+      const problem = ruleProblem(rule, typeName!, value) ?? (rule.urn === true && typeof value === 'string' ? urnProblem(value) : undefined);
       if (problem) run.issues.push(messages.badPrimitive(path, problem));
       return;
     }
@@ -374,7 +374,7 @@ export class ProfileValidator {
       if (count < child.min) {
         run.issues.push(messages.missing(`${path}.${key}`, child, count));
       }
-      if (count > child.max) {
+      if (count > child.maxCount) {
         run.issues.push(messages.tooMany(`${path}.${key}`, child, count));
       }
       if (raw === undefined) continue;

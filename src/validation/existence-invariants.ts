@@ -179,8 +179,12 @@ class Parser {
     if (steps.length === 0) throw new Unsupported();
     const negated = this.literal('.not()');
     const wanted = (test === 'exists') !== negated;
+    const last = steps[steps.length - 1]!;
+    const lastCompanions = last.map(companion);
     return (value) => {
-      const found = exists(value, steps, filter);
+      // One step without where() (`dataAbsentReason.empty()`, `value.exists()`: most terms): the
+      // members are read directly, no list of nodes built.
+      const found = steps.length === 1 && !filter ? holdsAny(value, last, lastCompanions) : exists(value, steps, filter);
       return found === undefined ? undefined : found === wanted;
     };
   }
@@ -238,6 +242,13 @@ function holds(member: unknown): boolean {
   if (member === undefined || member === null) return false;
   if (!Array.isArray(member)) return true;
   for (const item of member) if (item !== null && item !== undefined) return true;
+  return false;
+}
+
+/** Whether `value` holds anything under one of `keys` or their `_` companions (given in the same order). */
+function holdsAny(value: ParsedObject, keys: string[], companions: string[]): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  for (let i = 0; i < keys.length; i++) if (holds(value[keys[i]!]) || holds(value[companions[i]!])) return true;
   return false;
 }
 

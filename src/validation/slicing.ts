@@ -13,6 +13,18 @@ const NONE: readonly unknown[] = [];
 /** A discriminator of a slicing: how the slice of an item is told. */
 type Discriminator = NonNullable<ElementNode['slicing']>['discriminators'][number];
 
+/** A top-level element of a profile that plainlyFails judges on, with what it checks, worked out once. */
+interface DecisiveChild {
+  child: ElementNode;
+  /** `_name`, where a primitive given only by its extensions is. */
+  companion: string;
+  /** A required binding of a CodeableConcept element. */
+  conceptBinding: ElementNode['binding'];
+  /** The discriminators of its slicing when all are by value or pattern, and its slices with a minimum. */
+  sliceDiscriminators: Discriminator[] | undefined;
+  requiredSlices: ElementNode[];
+}
+
 /** What slicing by profile asks of the walk (profile-validator.ts): a profile's tree, and a resource's issues against it. */
 export interface ProfileWalk {
   tree(sd: CompactStructureDefinition): ElementNode;
@@ -27,7 +39,7 @@ export interface ProfileWalk {
  * necessary conditions that rule most candidates out.
  */
 export class SliceMatcher {
-  private readonly decisive = new WeakMap<ElementNode, ElementNode[]>();
+  private readonly decisive = new WeakMap<ElementNode, DecisiveChild[]>();
   private readonly sliceCandidates = new WeakMap<ElementNode, Map<string, ElementNode[]>>();
   /** Resource types an element admits, directly and after resolve(). */
   private readonly allowedTypeSets = new WeakMap<ElementNode, [Set<string> | undefined, Set<string> | undefined]>();
@@ -204,10 +216,10 @@ export class SliceMatcher {
    * full validation would report too, so the answer never differs, it only comes sooner.
    */
   private plainlyFails(resource: ParsedObject, tree: ElementNode, run: Run): boolean {
-    for (const child of this.decisiveChildren(tree)) {
+    for (const { child, companion, conceptBinding, sliceDiscriminators, requiredSlices } of this.decisiveChildren(tree)) {
       const raw = resource[child.name];
       const items = raw === undefined ? NONE : Array.isArray(raw) ? (raw as unknown[]) : [raw];
-      if (items.length < child.min && resource[companionKey(child.name)] === undefined) return true;
+      if (items.length < child.min && resource[companion] === undefined) return true;
       if (items.length === 0) continue;
       // Loops, not every(): this runs for each candidate profile of each entry.
       for (const i of items) {
@@ -216,31 +228,42 @@ export class SliceMatcher {
       }
       // A required binding a CodeableConcept misses (the pregnancy and results profiles differ by
       // the value set of `code`): an error the full validation reports too.
-      if (child.binding?.strength === 'required' && child.types.length === 1 && child.types[0]!.code === 'CodeableConcept') {
-        for (const i of items) if (!this.bindings.mayBeIn(i, child.binding)) return true;
+      if (conceptBinding !== undefined) {
+        for (const i of items) if (!this.bindings.mayBeIn(i, conceptBinding)) return true;
       }
-      const discriminators = child.slicing?.discriminators ?? [];
-      if (discriminators.length === 0 || !discriminators.every((d) => d.type === 'value' || d.type === 'pattern')) continue;
-      for (const slice of child.slices) {
-        if (slice.min > 0 && !items.some((i) => this.inSlice(i, slice, discriminators, run))) return true;
+      if (sliceDiscriminators === undefined) continue;
+      for (const slice of requiredSlices) {
+        if (!items.some((i) => this.inSlice(i, slice, sliceDiscriminators, run))) return true;
       }
     }
     return false;
   }
 
-  /** The top-level children of a profile that plainlyFails can judge on (computed once per tree). */
-  private decisiveChildren(tree: ElementNode): ElementNode[] {
+  /** The top-level children of a profile that plainlyFails can judge on, with what it asks of each (computed once per tree). */
+  private decisiveChildren(tree: ElementNode): DecisiveChild[] {
     let decisive = this.decisive.get(tree);
     if (!decisive) {
-      decisive = tree.children.filter(
-        (c) =>
-          !c.isChoice &&
-          (c.min > 0 ||
-            c.fixed !== undefined ||
-            c.pattern !== undefined ||
-            (c.binding?.strength === 'required' && c.types.length === 1 && c.types[0]!.code === 'CodeableConcept') ||
-            ((c.slicing?.discriminators.length ?? 0) > 0 && c.slices.some((slice) => slice.min > 0))),
-      );
+      decisive = tree.children
+        .filter(
+          (c) =>
+            !c.isChoice &&
+            (c.min > 0 ||
+              c.fixed !== undefined ||
+              c.pattern !== undefined ||
+              (c.binding?.strength === 'required' && c.types.length === 1 && c.types[0]!.code === 'CodeableConcept') ||
+              ((c.slicing?.discriminators.length ?? 0) > 0 && c.slices.some((slice) => slice.min > 0))),
+        )
+        .map((child) => {
+          const discriminators = child.slicing?.discriminators ?? [];
+          const byValue = discriminators.length > 0 && discriminators.every((d) => d.type === 'value' || d.type === 'pattern');
+          return {
+            child,
+            companion: companionKey(child.name),
+            conceptBinding: child.binding?.strength === 'required' && child.types.length === 1 && child.types[0]!.code === 'CodeableConcept' ? child.binding : undefined,
+            sliceDiscriminators: byValue ? discriminators : undefined,
+            requiredSlices: child.slices.filter((slice) => slice.min > 0),
+          };
+        });
       this.decisive.set(tree, decisive);
     }
     return decisive;

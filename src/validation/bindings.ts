@@ -16,6 +16,14 @@ function isKeyed(coding: unknown): coding is ParsedObject {
   return isJsonObject(coding) && typeof coding['system'] === 'string' && typeof coding['code'] === 'string';
 }
 
+/** Whether a Coding with a system and a code is in the expansion (`index`: its codings by system). */
+function holds(expansion: Expansion, index: Map<string, Set<string>>, coding: ParsedObject): boolean {
+  const system = coding['system'] as string;
+  const code = coding['code'] as string;
+  // A system with a `|` could split elsewhere in `system|code`: asked as the expansion holds it.
+  return system.includes('|') ? expansion.codings.has(`${system}|${code}`) : index.get(system)?.has(code) === true;
+}
+
 /**
  * What is checked against the terminology loaded here (terminology.ts), without a terminology
  * server: codes against the value sets their elements are bound to, and every Coding's system
@@ -36,9 +44,10 @@ export class BindingRules {
    */
   checkBinding(value: unknown, binding: Binding, type: string, path: string, run: Run): void {
     if (!this.terminology || !binding.valueSet || binding.strength === 'example') return;
-    const codings =
-      type === 'Coding' ? [value] : type === 'CodeableConcept' && isJsonObject(value) && Array.isArray(value['coding']) ? value['coding'] : undefined;
-    if (!(type === 'code' && typeof value === 'string') && codings === undefined) return;
+    // A Coding is asked about as itself (no array built for it); a CodeableConcept by its codings.
+    const single = type === 'Coding';
+    const codings = type === 'CodeableConcept' && isJsonObject(value) && Array.isArray(value['coding']) ? (value['coding'] as unknown[]) : undefined;
+    if (!(type === 'code' && typeof value === 'string') && !single && codings === undefined) return;
     if (type === 'code' && typeof value === 'string' && binding.valueSet.includes('languages') && LANGUAGE_VALUE_SETS.has(canonicalUrl(binding.valueSet))) {
       const problem = languageTagProblem(value);
       if (problem) {
@@ -47,8 +56,9 @@ export class BindingRules {
       }
     }
     let keyed = 0;
-    if (codings !== undefined) {
-      for (const c of codings) if (isKeyed(c)) keyed++;
+    if (single || codings !== undefined) {
+      if (single) keyed = isKeyed(value) ? 1 : 0;
+      else for (const c of codings!) if (isKeyed(c)) keyed++;
       if (keyed === 0 && binding.strength !== 'required') return; // text only is allowed
     }
     const expansion = this.expansionOf(binding);
@@ -60,7 +70,11 @@ export class BindingRules {
       }
       return;
     }
-    const inSet = codings === undefined ? expansion.codes.has(value as string) : keyed > 0 && this.holdsAny(expansion, codings);
+    const inSet = single
+      ? keyed > 0 && holds(expansion, this.indexOf(expansion), value as ParsedObject)
+      : codings === undefined
+        ? expansion.codes.has(value as string)
+        : keyed > 0 && this.holdsAny(expansion, codings);
     if (!inSet) run.issues.push(notInValueSet(path, binding.strength, canonicalUrl(binding.valueSet)));
   }
 
@@ -78,6 +92,13 @@ export class BindingRules {
 
   /** Whether one of the Codings (with a system and a code) is in the expansion. */
   private holdsAny(expansion: Expansion, codings: readonly unknown[]): boolean {
+    const index = this.indexOf(expansion);
+    for (const c of codings) if (isKeyed(c) && holds(expansion, index, c)) return true;
+    return false;
+  }
+
+  /** An expansion's codings by system, made on first use. */
+  private indexOf(expansion: Expansion): Map<string, Set<string>> {
     let index = this.bySystem.get(expansion);
     if (!index) {
       index = new Map();
@@ -93,14 +114,7 @@ export class BindingRules {
       }
       this.bySystem.set(expansion, index);
     }
-    for (const c of codings) {
-      if (!isKeyed(c)) continue;
-      const system = c['system'] as string;
-      const code = c['code'] as string;
-      // A system with a `|` could split elsewhere in `system|code`: asked as the expansion holds it.
-      if (system.includes('|') ? expansion.codings.has(`${system}|${code}`) : index.get(system)?.has(code) === true) return true;
-    }
-    return false;
+    return index;
   }
 
   /**

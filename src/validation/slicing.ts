@@ -143,8 +143,14 @@ export class SliceMatcher {
       case 'value':
       case 'pattern': {
         if (!element) return false;
-        if (element.fixed !== undefined) return values.some((v) => (d.type === 'value' ? deepEqual(v, element.fixed) : matchesPattern(v, element.fixed)));
-        if (element.pattern !== undefined) return values.some((v) => matchesPattern(v, element.pattern));
+        // Loops, not some(): this runs for each item, candidate slice and discriminator.
+        if (element.fixed !== undefined) {
+          for (const v of values) if (d.type === 'value' ? deepEqual(v, element.fixed) : matchesPattern(v, element.fixed)) return true;
+          return false;
+        }
+        if (element.pattern !== undefined) {
+          for (const v of values) if (matchesPattern(v, element.pattern)) return true;
+        }
         return false;
       }
       case 'exists':
@@ -154,7 +160,8 @@ export class SliceMatcher {
         // A choice sliced by type (`value[x]:valueQuantity`): the JSON name says the item's type.
         if (d.path === '$this' && itemType !== undefined) return element.types.some((t) => t.code === itemType);
         const allowed = this.allowedTypes(element, d.path);
-        return values.some((v) => isJsonObject(v) && allowed.has(String(v['resourceType'])));
+        for (const v of values) if (isJsonObject(v) && allowed.has(String(v['resourceType']))) return true;
+        return false;
       }
       case 'profile': {
         if (!element) return false;

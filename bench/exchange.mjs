@@ -15,6 +15,11 @@
 // ends with each build's CPU ratio per connection count: median and range over the repeats (on a
 // shared machine one pair says little). BENCH_KINDS (local,cross-border) narrows what is read:
 // `cross-border` alone, with BENCH_CPU_PROF, gives profiles of both nodes holding nothing else.
+// BENCH_ROUNDS=<n> measures in short rounds instead, for a loaded machine where one 5 s pair moves
+// by 2×: n rounds of BENCH_ROUND_READS (200) reads per kind, build by build, the builds' order
+// swapped every round, each read by fetch with a fresh token; reported per connection count: each
+// build's median CPU per read, its cross-border / local ratio, and this build's CPU over the
+// baseline's round by round (median and quartiles: builds measured a few seconds apart).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,6 +76,72 @@ async function warmUp(target, country) {
   }
 }
 
+/** `reads` reads of `target` by `connections` concurrent fetch loops, each with its own token: CPU ms per read of each of `nodes`. */
+async function round(target, country, connections, reads, nodes) {
+  const tokens = [];
+  for (let i = 0; i < reads; i++) tokens.push(await mintDemoToken({ audience: target.aud, country, ttlSeconds: 3600 }));
+  const before = nodes.map((n) => cpuSeconds(n.pid));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < reads) {
+        // Uncompressed, as autocannon asks: fetch would otherwise ask for gzip and time the node's compression.
+        const response = await fetch(target.url, { headers: { authorization: `Bearer ${tokens[next++]}`, 'accept-encoding': 'identity' } });
+        if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+      }
+    }),
+  );
+  return nodes.map((n, i) => ((cpuSeconds(n.pid) - before[i]) * 1000) / reads);
+}
+
+/** BENCH_ROUNDS: alternating short rounds, compared round by round (see the top of this file). */
+async function rounds(query) {
+  const count = Number(process.env.BENCH_ROUNDS);
+  const reads = Number(process.env.BENCH_ROUND_READS ?? 200);
+  const f = (n, d = 2) => n.toFixed(d);
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+  const quartiles = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return `${f(sorted[Math.floor(sorted.length / 4)])}–${f(sorted[Math.floor((3 * sorted.length) / 4)])}`;
+  };
+  const sum = (values) => values.reduce((a, b) => a + b, 0);
+  process.stdout.write('\n| conn. | build | local CPU ms/read | cross-border CPU ms/read (AT + PT) | cross-border / local, per round: median | this build / this row, per round: median (quartiles) |\n|---|---|---|---|---|---|\n');
+  for (const connections of CONCURRENCY) {
+    const measured = builds.map(() => ({ local: [], 'cross-border': [] }));
+    for (let r = 0; r < count; r++) {
+      for (const kind of KINDS) {
+        for (const b of r % 2 ? [...builds.keys()].reverse() : builds.keys()) {
+          const [at, pt] = builds[b].ports;
+          const { at: atNode, pt: ptNode } = builds[b].nodes;
+          measured[b][kind].push(
+            kind === 'local'
+              ? await round({ url: `${url(at)}${query}`, aud: url(at) }, 'AT', connections, reads, [atNode])
+              : await round({ url: `${url(pt)}${query}`, aud: url(pt) }, 'PT', connections, reads, [atNode, ptNode]),
+          );
+        }
+      }
+    }
+    for (const [b, build] of builds.entries()) {
+      const m = measured[b];
+      const local = m.local.map(sum);
+      const remote = m['cross-border'].map(sum);
+      const ratio = remote.length && local.length ? `${f(median(remote.map((x, i) => x / local[i])))}×` : '';
+      const split = remote.length ? `${f(median(remote))} (${f(median(m['cross-border'].map((x) => x[0])))} + ${f(median(m['cross-border'].map((x) => x[1])))})` : '';
+      const vs =
+        b === 0
+          ? ''
+          : KINDS.map((kind) => {
+              const ours = measured[0][kind].map(sum);
+              const per = m[kind].map(sum).map((x, i) => ours[i] / x);
+              return `${kind} ${f(median(per), 3)}× (${quartiles(per)})`;
+            }).join('; ');
+      process.stdout.write(`| ${connections} | ${build.name} | ${local.length ? f(median(local)) : ''} | ${split} | ${ratio} | ${vs} |\n`);
+    }
+  }
+  process.stdout.write(`\n${machine()}; ${count} rounds of ${reads} reads per kind and build; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+}
+
 async function main() {
   const children = [];
   const rows = [];
@@ -89,6 +160,10 @@ async function main() {
       const [at, pt] = build.ports;
       if (KINDS.includes('local')) await warmUp({ url: `${url(at)}${query}`, aud: url(at) }, 'AT');
       if (KINDS.includes('cross-border')) await warmUp({ url: `${url(pt)}${query}`, aud: url(pt) }, 'PT');
+    }
+    if (process.env.BENCH_ROUNDS) {
+      await rounds(query);
+      return;
     }
     const repeats = Number(process.env.BENCH_REPEAT ?? 1);
     for (let repeat = 0; repeat < repeats; repeat++) for (const connections of CONCURRENCY) {

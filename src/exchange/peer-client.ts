@@ -143,6 +143,11 @@ class DeadlineHandler implements Dispatcher.DispatchHandler {
   onBodySent(chunkSize: number, totalBytesSent: number): void {
     this.handler.onBodySent?.(chunkSize, totalBytesSent);
   }
+
+  onRequestSent(): void {
+    // Not in undici's handler type, but called on handlers that have it.
+    (this.handler as { onRequestSent?: () => void }).onRequestSent?.();
+  }
 }
 
 /**

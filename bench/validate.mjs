@@ -6,7 +6,7 @@
 // 6.9.4, scripts/conformance) on the same files in a warm JVM, same run. BENCH_HL7=0 skips the
 // HL7 validator (its JVM starts in 20-60 s); BENCH_HL7_RUNS sets its timed runs (default 10).
 // BENCH_BASELINE=<folder with an earlier build's dist/> also times that build's validator, same run,
-// in batches alternating with this build's.
+// in batches alternating with this build's; the freshly parsed documents too, timed by CPU as well.
 // Start-up: BENCH_STARTS (default 15) fresh processes per build, alternating with the baseline's,
 // each importing the validator, building it and validating the all-sections document once.
 import { execFileSync } from 'node:child_process';
@@ -94,7 +94,9 @@ function measure(run) {
 /**
  * What a push pays: each validation of a document just parsed from its own text (identifiers
  * differ, so no two texts are alike), not of one object validated again. Only the validation is
- * timed; the parse before it is not.
+ * timed; the parse before it is not. With a baseline, both builds validate the same texts in
+ * alternating batches of ten, each batch timed by wall clock and by this process's CPU time
+ * (the figure to compare on a loaded machine).
  */
 function measureFresh(bundle) {
   const texts = [];
@@ -106,17 +108,32 @@ function measureFresh(bundle) {
     texts.push(JSON.stringify(copy));
   }
   let next = 0;
-  const times = [];
-  const until = performance.now() + SECONDS * 1000;
-  while (performance.now() < until || times.length < 20) {
-    const document = JSON.parse(texts[next++ % texts.length]);
-    const t = performance.now();
-    validator.validate(document, IPS_BUNDLE_PROFILE);
-    times.push(performance.now() - t);
+  const builds = previous ? [validator, previous] : [validator];
+  const times = builds.map(() => []);
+  const cpu = builds.map(() => []);
+  for (let i = 0; i < 20; i++) for (const v of builds) v.validate(JSON.parse(texts[next++ % texts.length]), IPS_BUNDLE_PROFILE);
+  const until = performance.now() + SECONDS * 1000 * builds.length;
+  while (performance.now() < until || times[0].length < 20) {
+    builds.forEach((v, b) => {
+      const documents = [];
+      for (let i = 0; i < 10; i++) documents.push(JSON.parse(texts[next++ % texts.length]));
+      const used = process.cpuUsage();
+      for (const document of documents) {
+        const t = performance.now();
+        v.validate(document, IPS_BUNDLE_PROFILE);
+        times[b].push(performance.now() - t);
+      }
+      const { user, system } = process.cpuUsage(used);
+      cpu[b].push((user + system) / 1000 / documents.length);
+    });
   }
-  times.sort((a, b) => a - b);
-  const total = times.reduce((a, b) => a + b, 0);
-  return { perSecond: Math.round((times.length / total) * 1000), p50: percentile(times, 50), p99: percentile(times, 99), runs: times.length };
+  const [ours, baseline] = times.map((t, b) => {
+    t.sort((x, y) => x - y);
+    const total = t.reduce((x, y) => x + y, 0);
+    const c = cpu[b].sort((x, y) => x - y);
+    return { perSecond: Math.round((t.length / total) * 1000), p50: percentile(t, 50), p99: percentile(t, 99), runs: t.length, cpuP50: percentile(c, 50), cpuP10: percentile(c, 10), cpuMean: c.reduce((x, y) => x + y, 0) / c.length };
+  });
+  return { ...ours, baseline };
 }
 
 const rows = [];
@@ -230,7 +247,9 @@ for (const r of rows) {
   const vsHl7 = r.hl7 ? `${Math.round(r.hl7.p50 / r.ours.p50)}×` : 'not run';
   process.stdout.write(`| ${r.name} | Pontis, IPS Bundle profile | ${r.ours.perSecond} | ${fmt(r.ours.p50)} | ${fmt(r.ours.p99)} | ${r.errors} | ${(r.ours.perSecond / r.theirs.perSecond).toFixed(1)}× | ${vsHl7} |\n`);
   process.stdout.write(`| ${r.name} | @medplum/core validateResource per entry, base definitions | ${r.theirs.perSecond} | ${fmt(r.theirs.p50)} | ${fmt(r.theirs.p99)} | ${r.medplumErrors} entries | 1× | |\n`);
-  process.stdout.write(`| ${r.name} | Pontis, each document freshly parsed from its own text (what a push pays) | ${r.fresh.perSecond} | ${fmt(r.fresh.p50)} | ${fmt(r.fresh.p99)} | | | ${(r.fresh.p50 / r.ours.p50).toFixed(2)}× the same object validated again |\n`);
+  process.stdout.write(`| ${r.name} | Pontis, each document freshly parsed from its own text (what a push pays) | ${r.fresh.perSecond} | ${fmt(r.fresh.p50)} | ${fmt(r.fresh.p99)} | | | ${(r.fresh.p50 / r.ours.p50).toFixed(2)}× the same object validated again; CPU per validation p50 ${fmt(r.fresh.cpuP50)} ms, p10 ${fmt(r.fresh.cpuP10)} ms, mean ${fmt(r.fresh.cpuMean)} ms |\n`);
+  const fb = r.fresh.baseline;
+  if (fb) process.stdout.write(`| ${r.name} | earlier build (${BASELINE}), freshly parsed, alternating with this build | ${fb.perSecond} | ${fmt(fb.p50)} | ${fmt(fb.p99)} | | | CPU per validation p50 ${fmt(fb.cpuP50)} ms, p10 ${fmt(fb.cpuP10)} ms, mean ${fmt(fb.cpuMean)} ms; this build's CPU ${(r.fresh.cpuP50 / fb.cpuP50).toFixed(2)}× (p50), ${(r.fresh.cpuP10 / fb.cpuP10).toFixed(2)}× (p10), ${(r.fresh.cpuMean / fb.cpuMean).toFixed(2)}× (mean) |\n`);
   if (r.baseline) process.stdout.write(`| ${r.name} | earlier build (${BASELINE}) | ${r.baseline.perSecond} | ${fmt(r.baseline.p50)} | ${fmt(r.baseline.p99)} | | | ${(r.baseline.p50 / r.ours.p50).toFixed(2)}× slower than this build (measured alternating with it; p5 ${fmt(r.baseline.p5)} against ${fmt(r.ours.p5)} ms) |\n`);
   if (r.hl7) process.stdout.write(`| ${r.name} | HL7 validator 6.9.4, IPS Bundle profile, warm JVM, no terminology server | ${r.hl7.perSecond.toFixed(1)} | ${fmt(r.hl7.p50)} | ${fmt(r.hl7.p99)} (max of ${r.hl7.runs}) | ${r.hl7Errors} | | 1× |\n`);
 }

@@ -46,7 +46,8 @@ if (!existsSync(MAIN)) {
 const { mintDemoToken } = await import('../dist/src/auth/demo-tokens.js');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const pick = (items) => items[randomInt(items.length)];
+// Undefined for none (a Consent write may come before any push was acknowledged).
+const pick = (items) => (items.length === 0 ? undefined : items[randomInt(items.length)]);
 
 /** A free loopback port. */
 function freePort() {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { upToEntries } from '../bounded-cache.js';
 import type { ConsentRules } from '../consent/consent-decision.js';
 import type { ConsentVersion } from './consent-version.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase } from './document-collection.js';
@@ -90,7 +91,7 @@ export class PatientChanges {
   private readonly changes: DocumentCollection<StoredChange>;
   private readonly consentVersions: DocumentCollection<ConsentVersionFacts>;
   private readonly summaries: DocumentCollection<SummaryFacts>;
-  private readonly known = new LRUCache<string, PatientState>({ max: REMEMBERED_PATIENTS });
+  private readonly known = new LRUCache<string, PatientState>(upToEntries(REMEMBERED_PATIENTS));
   /** Reads under way that callers content with a recent state may share. */
   private readonly reading = new Map<string, Promise<PatientState>>();
   /** Patients whose id this instance minted in the current turn of the event loop ({@link minted}). */

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { upToEntries } from '../bounded-cache.js';
 import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import { randomUUID } from 'node:crypto';
 import type { PatientFacts } from '../documents/patient-facts.js';
@@ -98,7 +99,7 @@ export class PatientRepository {
    * or removed, so remembering it is always right, across instances too: a known patient's push
    * needs no look-up. (Reads by identifier still ask: see {@link patientIdByIdentifier}.)
    */
-  private readonly holders = new LRUCache<string, string>({ max: MAX_REMEMBERED_CLAIMS });
+  private readonly holders = new LRUCache<string, string>(upToEntries(MAX_REMEMBERED_CLAIMS));
   constructor(database: DocumentDatabase) {
     this.patients = database.collection<PatientRecord>('patients');
     this.claims = database.collection<IdentifierClaim>('patient_identifiers');

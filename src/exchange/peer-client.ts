@@ -1,6 +1,5 @@
 import { Client } from 'fhir-kit-client';
-import type { Duplex } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import type * as PeerPool from './peer-pool.js';
 import { fhirError } from '../fhir/operation-outcome.js';
 import { childTraceparent } from '../plugins/tracing.js';
 import { CircuitBreaker, type CircuitBreakerSettings, type CircuitState } from './circuit-breaker.js';
@@ -72,105 +71,6 @@ function isFhirResource(value: unknown): value is PeerResource {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { resourceType?: unknown }).resourceType === 'string';
 }
 
-/** Aborts an exchange with a peer that outlived the total timeout ({@link DeadlineAgent}). */
-class PeerDeadlineExceeded extends Error {
-  override name = 'PeerDeadlineExceeded';
-  readonly code = 'PONTIS_PEER_DEADLINE';
-  constructor(ms: number) {
-    super(`no complete answer within ${ms} ms`);
-  }
-}
-
-/**
- * One exchange on the wire with its total timeout: a timer armed when the exchange is dispatched
- * and cleared when it ends, which aborts it through undici's own abort when it fires. Wraps the
- * handler fetch hands the pool (undici's older callback set: `onConnect` gives the abort); an
- * exchange not yet written when the timer fires is aborted as it starts (it waits at most for its
- * connection, itself bounded by the connect timeout).
- */
-class DeadlineHandler implements Dispatcher.DispatchHandler {
-  private readonly timer: NodeJS.Timeout;
-  private abort: ((reason: Error) => void) | undefined;
-  private expired: PeerDeadlineExceeded | undefined;
-
-  constructor(
-    private readonly handler: Dispatcher.DispatchHandler,
-    ms: number,
-  ) {
-    this.timer = setTimeout(() => {
-      this.expired = new PeerDeadlineExceeded(ms);
-      this.abort?.(this.expired);
-    }, ms);
-  }
-
-  onConnect(abort: (reason?: Error) => void, context?: unknown): void {
-    this.abort = abort;
-    if (this.expired) {
-      abort(this.expired);
-      return;
-    }
-    (this.handler.onConnect as ((abort: (reason?: Error) => void, context?: unknown) => void) | undefined)?.(abort, context);
-  }
-
-  onResponseStarted(): void {
-    this.handler.onResponseStarted?.();
-  }
-
-  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    return this.handler.onHeaders?.(statusCode, headers, resume, statusText) ?? true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    return this.handler.onData?.(chunk) ?? true;
-  }
-
-  onComplete(trailers: string[] | null): void {
-    clearTimeout(this.timer);
-    this.handler.onComplete?.(trailers);
-  }
-
-  onError(error: Error): void {
-    clearTimeout(this.timer);
-    if (!this.handler.onError) throw error;
-    this.handler.onError(error);
-  }
-
-  onUpgrade(statusCode: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
-    clearTimeout(this.timer);
-    this.handler.onUpgrade?.(statusCode, headers, socket);
-  }
-
-  onBodySent(chunkSize: number, totalBytesSent: number): void {
-    this.handler.onBodySent?.(chunkSize, totalBytesSent);
-  }
-
-  onRequestSent(): void {
-    // Not in undici's handler type, but called on handlers that have it.
-    (this.handler as { onRequestSent?: () => void }).onRequestSent?.();
-  }
-}
-
-/**
- * A peer's connection pool whose exchanges each have a total timeout. The timer lives in the pool
- * rather than in an AbortSignal handed to fetch with each call, because a signal costs fetch more
- * than the exchange's own timer does (undici's Request follows it with listeners and a
- * finalisation registry): about a tenth of a call's CPU. A handler of undici's newer callback set
- * (`onRequestStart`; fetch does not use it) is refused rather than sent without a deadline.
- */
-class DeadlineAgent extends Agent {
-  constructor(
-    options: Agent.Options,
-    private readonly deadlineMs: number,
-  ) {
-    super(options);
-  }
-
-  override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    if (handler.onRequestStart) throw new TypeError('peer pools take the handlers fetch makes (onConnect); this one would have no deadline');
-    return super.dispatch(options, new DeadlineHandler(handler, this.deadlineMs));
-  }
-}
-
 /** undici's reasons for giving up on a call that are ours to name, by code and by error class. */
 const UNDICI_REASONS = [
   ['PONTIS_PEER_DEADLINE', 'PeerDeadlineExceeded', 'timeout'],
@@ -223,13 +123,19 @@ class CallFailed extends Error {
  * (4xx) is passed on with its status. Redirects are not followed (a token is never sent elsewhere).
  */
 export class PeerClient {
-  private readonly clients = new Map<string, { client: Client; pool: DeadlineAgent }>();
+  private readonly clients = new Map<string, { client: Client; pool: PeerPool.DeadlineAgent }>();
   private readonly breakers = new Map<string, CircuitBreaker>();
+  /** The pool's module, loaded with the first peer call: undici is an eighth of the node's start-up. */
+  private pools: Promise<typeof PeerPool> | undefined;
 
   constructor(private readonly limits: PeerCallLimits) {}
 
-  private clientFor(peer: PeerNode): Client {
+  private async clientFor(peer: PeerNode): Promise<Client> {
     let entry = this.clients.get(peer.country);
+    if (entry) return entry.client;
+    const { DeadlineAgent } = await (this.pools ??= import('./peer-pool.js'));
+    // Another call may have made this peer's pool while the module loaded.
+    entry = this.clients.get(peer.country);
     if (!entry) {
       const pool = new DeadlineAgent(
         {
@@ -314,7 +220,7 @@ export class PeerClient {
     let answer: unknown;
     try {
       // No AbortSignal: the peer's pool times the exchange out (DeadlineAgent).
-      answer = await this.clientFor(peer).request(path, { options: { headers } });
+      answer = await (await this.clientFor(peer)).request(path, { options: { headers } });
     } catch (error) {
       const response = (error as { response?: { status?: unknown; data?: unknown } }).response;
       if (typeof response?.status !== 'number') throw error;

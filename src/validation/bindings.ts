@@ -11,6 +11,12 @@ export type Binding = NonNullable<ElementNode['binding']>;
 
 const OLD_IPS_CODE_SYSTEMS = 'http://hl7.org/fhir/uv/ips/CodeSystem/';
 
+/** What is known of a binding: whether its value set is one of the language ones, and its expansion (null: none here; undefined: not yet asked). */
+interface BindingPlan {
+  language: boolean;
+  expansion: Expansion | null | undefined;
+}
+
 /** A Coding with a system and a code (what a value set can be asked about). */
 function isKeyed(coding: unknown): coding is ParsedObject {
   return isJsonObject(coding) && typeof coding['system'] === 'string' && typeof coding['code'] === 'string';
@@ -30,8 +36,8 @@ function holds(expansion: Expansion, index: Map<string, Set<string>>, coding: Pa
  * and version against the code systems known.
  */
 export class BindingRules {
-  /** Per binding: its value set's expansion, null when it cannot be expanded here. */
-  private readonly expansions = new WeakMap<object, Expansion | null>();
+  /** Per binding: what is known of its value set, worked out on first use. */
+  private readonly plans = new WeakMap<object, BindingPlan>();
   /** Per expansion: its codings by system, so that a Coding is looked up without building `system|code`. */
   private readonly bySystem = new WeakMap<Expansion, Map<string, Set<string>>>();
 
@@ -48,7 +54,7 @@ export class BindingRules {
     const single = type === 'Coding';
     const codings = type === 'CodeableConcept' && isJsonObject(value) && Array.isArray(value['coding']) ? (value['coding'] as unknown[]) : undefined;
     if (!(type === 'code' && typeof value === 'string') && !single && codings === undefined) return;
-    if (type === 'code' && typeof value === 'string' && binding.valueSet.includes('languages') && LANGUAGE_VALUE_SETS.has(canonicalUrl(binding.valueSet))) {
+    if (type === 'code' && typeof value === 'string' && this.planOf(binding).language) {
       const problem = languageTagProblem(value);
       if (problem) {
         run.issues.push(valueProblem(path, problem));
@@ -146,11 +152,20 @@ export class BindingRules {
 
   /** The expansion of a binding's value set (undefined when it cannot be expanded), per binding. */
   private expansionOf(binding: Binding): Expansion | undefined {
-    let expansion = this.expansions.get(binding);
-    if (expansion === undefined) {
-      expansion = (binding.valueSet ? this.terminology?.expand(binding.valueSet) : undefined) ?? null;
-      this.expansions.set(binding, expansion);
-    }
-    return expansion ?? undefined;
+    const plan = this.planOf(binding);
+    if (plan.expansion === undefined) plan.expansion = (binding.valueSet ? this.terminology?.expand(binding.valueSet) : undefined) ?? null;
+    return plan.expansion ?? undefined;
   }
+
+  /** What is known of a binding's value set (one lookup per element checked). */
+  private planOf(binding: Binding): BindingPlan {
+    let plan = this.plans.get(binding);
+    if (plan === undefined) {
+      const valueSet = binding.valueSet ?? '';
+      plan = { language: valueSet.includes('languages') && LANGUAGE_VALUE_SETS.has(canonicalUrl(valueSet)), expansion: undefined };
+      this.plans.set(binding, plan);
+    }
+    return plan;
+  }
+
 }

@@ -8,7 +8,8 @@
 //    the process's RSS, Buffers (the document cache, and the embedded store's documents since
 //    issue 16) and the store's own estimate, per document. With BENCH_BASELINE, that build too.
 // 2. When memory runs short: a node process with a small heap (BENCH_HEAP_MIB, 256) and the
-//    default bound receives pushes until it refuses one or dies; then a read. With
+//    default bounds (its bytes from the machine's memory, its heap part from the heap limit)
+//    receives pushes until it refuses one or dies; then a read. With
 //    BENCH_BASELINE=<folder with an earlier build> that build gets the same, in the same run.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -55,7 +56,8 @@ async function perDocument(root) {
   const { createServer } = await from('server.js');
   const { createValidator } = await from('validation/index.js');
   const config = loadConfig({ PONTIS_COUNTRY: 'AT', PONTIS_BASE_URL: 'http://at.example/fhir', LOG_LEVEL: 'silent', PONTIS_LIMIT_PER_REQUESTER: '1000000000', PONTIS_LIMIT_PER_PATIENT: '1000000000' });
-  const database = new MemoryDatabase({ maxBytes: config.embeddedMaxBytes });
+  // Both bounds as a node sets them (builds before the heap bound ignore maxHeapBytes).
+  const database = new MemoryDatabase({ maxBytes: config.embeddedMaxBytes, maxHeapBytes: config.embeddedMaxHeapBytes });
   const store = await storeOn(database, config);
   const server = await createServer({ config, store, logger: pino({ level: 'silent' }), validator: createValidator(), trust: await TrustList.load(DEMO_TRUST_LIST) });
   await server.initialize();

@@ -43,7 +43,10 @@ export class StoreFullError extends Error {
 
 /** How much a store that lives in the node's memory holds, and may hold. */
 export interface StoreCapacity {
-  /** The most the store holds, in estimated heap bytes: documents, patients, Consents and records. */
+  /**
+   * The most the store holds, in its estimated bytes (documents serialised off the V8 heap, with
+   * their entries): documents, patients, Consents and records.
+   */
   readonly maxBytes: number;
   /**
    * Patient data (documents, patients, identifiers, Consents) stops here; the rest up to
@@ -51,7 +54,7 @@ export interface StoreCapacity {
    * so that reads go on once documents are refused.
    */
   readonly patientDataBytes: number;
-  /** Estimated heap bytes held now. */
+  /** Estimated bytes held now. */
   readonly usedBytes: number;
   /** Bytes promised to writes under way ({@link DocumentDatabase.reserve}). */
   readonly reservedBytes: number;

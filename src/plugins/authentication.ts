@@ -1,12 +1,12 @@
-import type Boom from '@hapi/boom';
+import Boom from '@hapi/boom';
 import type { Plugin, Request, ResponseObject, ResponseToolkit } from '@hapi/hapi';
 import type { Logger } from 'pino';
 import { accessOf, type AccessContext } from '../access/access-context.js';
 import type { Requester } from '../auth/requester.js';
 import { allows, type Permission } from '../auth/scopes.js';
 import { TokenRefused, writeClaimOf, type TokenVerifier } from '../auth/token-verifier.js';
-import { fhirError, operationOutcome } from '../fhir/operation-outcome.js';
-import { loggableError } from '../logger.js';
+import { fhirError } from '../fhir/operation-outcome.js';
+import { outcomeAnswer } from './operation-outcome.js';
 import { requestIdOf } from './request-id.js';
 
 /** What the audit record of a patient-data route says it did (IHE BALP). */
@@ -85,11 +85,9 @@ async function answerOnceClaimed(claim: Promise<void>, request: Request, h: Resp
     await claim;
     return h.continue;
   } catch (error) {
-    if (error instanceof TokenRefused) {
-      return h.response(operationOutcome([{ code: 'login', message: error.message }])).code(401).header('WWW-Authenticate', 'Bearer error="invalid_token"');
-    }
-    logger.error({ requestId: requestIdOf(request), err: loggableError(error) }, 'unexpected error');
-    return h.response(operationOutcome([{ code: 'exception', message: 'the node could not complete the request; it has been logged' }])).code(500);
+    // Answered here, as the operation-outcome step would (a thrown error would skip the audit).
+    const refusal = error instanceof TokenRefused ? unauthorized(error.message, 'invalid_token') : Boom.boomify(error instanceof Error ? error : new Error(String(error)));
+    return outcomeAnswer(request, h, refusal, logger);
   }
 }
 
@@ -145,9 +143,9 @@ export const authenticationPlugin: Plugin<{ verifier: TokenVerifier; logger: Log
       return h.continue;
     });
 
-    // First of every onPreResponse step: the replay's 401 is then turned into FHIR JSON, given
-    // its request id and trace, and audited as what was answered, like any other response. (A
-    // response returned here, not thrown: a thrown error would skip the steps after this one.)
+    // First of every onPreResponse step: the replay's 401 is then given its request id and trace,
+    // and audited as what was answered, like any other response. (A response returned here, not
+    // thrown: a thrown error would skip the steps after this one.)
     server.ext(
       'onPreResponse',
       (request, h) => {

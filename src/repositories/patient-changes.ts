@@ -21,6 +21,19 @@ export type PatientChange =
  */
 type StoredChange = PatientChange & { _id: string; patientId: string };
 
+/**
+ * The document whose push created the patient, listed in the patient's record by the insert that
+ * stores the patient (`firstDocument`) rather than by a change entry: a new patient's push then
+ * writes one document fewer. Never changed once the record is stored (updates of the record set
+ * other fields); a patient whose record was stored by another push has none, its documents are
+ * all change entries.
+ */
+export interface FirstDocument {
+  summaryId: string;
+  timestampMs: number;
+  lastUpdated: Date;
+}
+
 /** What the consent decision needs of one Consent version. */
 export type RuleVersion = ConsentRules & { versionId: number };
 
@@ -43,6 +56,11 @@ export interface PatientState {
   consents: ReadonlyMap<string, RuleVersion>;
   pending: ReadonlyArray<{ consentId: string; versionId: number }>;
   documents: ReadonlyMap<string, DocumentState>;
+  /**
+   * Whether the patient's record was read for its {@link FirstDocument} (read once, by the first
+   * look-up that needs the patient's documents: the consent decision never does).
+   */
+  firstRead: boolean;
   readAtMs: number;
 }
 
@@ -65,7 +83,7 @@ const REMEMBERED_PATIENTS = 100_000;
 const MAX_APPEND_ATTEMPTS = 20;
 
 const changeKey = (patientId: string, n: number): string => `${patientId}#${n}`;
-const nothingKnown = (): PatientState => ({ seen: 0, consents: new Map(), pending: [], documents: new Map(), readAtMs: 0 });
+const nothingKnown = (): PatientState => ({ seen: 0, consents: new Map(), pending: [], documents: new Map(), firstRead: false, readAtMs: 0 });
 
 /** Of two document versions, the one that is the patient's current summary: the latest Bundle.timestamp, then the latest stored. */
 function later(a: DocumentState, b: DocumentState): DocumentState {
@@ -91,6 +109,7 @@ export class PatientChanges {
   private readonly changes: DocumentCollection<StoredChange>;
   private readonly consentVersions: DocumentCollection<ConsentVersionFacts>;
   private readonly summaries: DocumentCollection<SummaryFacts>;
+  private readonly patients: DocumentCollection<{ _id: string; firstDocument?: FirstDocument }>;
   private readonly known = new LRUCache<string, PatientState>(upToEntries(REMEMBERED_PATIENTS));
   /** Reads under way that callers content with a recent state may share. */
   private readonly reading = new Map<string, Promise<PatientState>>();
@@ -101,6 +120,7 @@ export class PatientChanges {
     this.changes = database.collection<StoredChange>('patient_changes');
     this.consentVersions = database.collection<ConsentVersionFacts>('consent_versions');
     this.summaries = database.collection<SummaryFacts>('summaries');
+    this.patients = database.collection<{ _id: string; firstDocument?: FirstDocument }>('patients');
   }
 
   /**
@@ -120,7 +140,7 @@ export class PatientChanges {
       const same = { ...before, readAtMs };
       // A patient without changes is not remembered: probing their first position costs the same,
       // and ids asked for at random would otherwise push real patients out.
-      if (before.seen > 0 || before.pending.length > 0) this.keep(patientId, same);
+      if (before.seen > 0 || before.pending.length > 0 || before.firstRead) this.keep(patientId, same);
       return same;
     }
     const arrived: StoredChange[] = [];
@@ -153,6 +173,7 @@ export class PatientChanges {
       // A pending version made moot by a newer one found (versions are gapless) is dropped.
       pending: pending.filter((p) => (consents.get(p.consentId)?.versionId ?? 0) < p.versionId),
       documents,
+      firstRead: before.firstRead,
       readAtMs,
     };
     this.keep(patientId, after);
@@ -186,6 +207,38 @@ export class PatientChanges {
       this.reading.set(patientId, reading);
     }
     return reading;
+  }
+
+  /**
+   * {@link recent}, with the document listed in the patient's record ({@link FirstDocument}) among
+   * the documents: for the current summary. The record is read once per patient and instance,
+   * with the first such look-up (a patient without a record yet is read again next time: their
+   * record may still be stored with it).
+   */
+  async withDocuments(patientId: string, maxAgeMs: number): Promise<PatientState> {
+    const state = await this.recent(patientId, maxAgeMs);
+    if (state.firstRead) return state;
+    const patient = await this.patients.findOne({ _id: patientId }, { fields: ['firstDocument'] });
+    if (!patient) return state;
+    const held = this.known.get(patientId);
+    const base = held && held.seen >= state.seen ? held : state;
+    const documents = new Map(base.documents);
+    if (patient.firstDocument) this.noteDocument(documents, { kind: 'summary', versionId: 1, ...patient.firstDocument });
+    const read: PatientState = { ...base, documents, firstRead: true };
+    this.known.set(patientId, read);
+    return read;
+  }
+
+  /**
+   * Notes that this instance stored the patient's record with its first document in it
+   * ({@link FirstDocument}): its own write, seen at once, as {@link append} does for a change entry.
+   */
+  listedWithPatient(patientId: string, first: FirstDocument): void {
+    this.justMinted.delete(patientId);
+    const known = this.known.get(patientId) ?? nothingKnown();
+    const documents = new Map(known.documents);
+    this.noteDocument(documents, { kind: 'summary', versionId: 1, ...first });
+    this.known.set(patientId, { ...known, documents, firstRead: true });
   }
 
   /**
@@ -236,6 +289,12 @@ export class PatientChanges {
       held.named.add(keyOf(c));
       held.last = Math.max(held.last, Number(c._id.slice(c._id.lastIndexOf('#') + 1)));
       entered.set(c.patientId, held);
+    }
+    // Documents listed in their patient's record are entered too.
+    for (const p of await this.patients.find({ firstDocument: { $exists: true } }, { fields: ['firstDocument'] })) {
+      const held = entered.get(p._id) ?? { named: new Set<string>(), last: 0 };
+      held.named.add(`s ${p.firstDocument!.summaryId}@1`);
+      entered.set(p._id, held);
     }
     const missing: StoredChange[] = [];
     for (const [patientId, wanted] of byPatient) {

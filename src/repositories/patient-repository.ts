@@ -3,6 +3,7 @@ import { upToEntries } from '../bounded-cache.js';
 import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import { randomUUID } from 'node:crypto';
 import type { PatientFacts } from '../documents/patient-facts.js';
+import type { FirstDocument } from './patient-changes.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase, type Filter } from './document-collection.js';
 
 /** A patient as indexed from the Patient entries of their documents. */
@@ -24,6 +25,11 @@ export interface PatientRecord extends PatientFacts {
   givenPrefixes?: string[];
   birthDatePrefixes?: string[];
   searchKeysVersion?: number;
+  /**
+   * The document whose push created the patient, listed here rather than among the patient's
+   * changes (one write fewer a new patient); absent when another push stored the record.
+   */
+  firstDocument?: FirstDocument;
 }
 
 /** Claim of one identifier by one patient: `_id` uniqueness makes concurrent claims safe. */
@@ -247,10 +253,13 @@ export class PatientRepository {
   /**
    * Records that a document of the patient is stored: the patient becomes visible, gains the
    * document's identifiers, and takes its demographics when the document is the newest seen.
-   * `created`: the patient was made by this push ({@link resolve}), so it is inserted whole.
-   * Idempotent, so a retried push finishes an interrupted one (whose patient may not be stored yet).
+   * `created`: the patient was made by this push ({@link resolve}), so it is inserted whole, with
+   * `first`, the document, listed in it. Resolves to whether it was: when not (a racing push of the
+   * patient stored the record first, or the patient was not new), the caller lists the document
+   * among the patient's changes. Idempotent, so a retried push finishes an interrupted one (whose
+   * patient may not be stored yet).
    */
-  async recordDocument(patientId: string, timestampMs: number, facts: PatientFacts, patientJson: string, created = false): Promise<void> {
+  async recordDocument(patientId: string, timestampMs: number, facts: PatientFacts, patientJson: string, created = false, first?: FirstDocument): Promise<boolean> {
     const demographics = {
       sourceTimestampMs: timestampMs,
       json: patientJson,
@@ -269,7 +278,7 @@ export class PatientRepository {
       hasSummary: true,
       lastUpdated: new Date(),
     });
-    if (created && (await this.insertWhole(whole()))) return;
+    if (created && (await this.insertWhole(first ? { ...whole(), firstDocument: first } : whole()))) return first !== undefined;
     const identifiers = {
       identifierKeys: { $each: facts.identifierKeys },
       identifierSystems: { $each: facts.identifierSystems },
@@ -280,10 +289,10 @@ export class PatientRepository {
         { _id: patientId, sourceTimestampMs: { $lte: timestampMs } },
         { $set: { hasSummary: true, ...demographics, lastUpdated: new Date() }, $addToSet: identifiers },
       );
-      if (newest) return;
-      if (await this.patients.updateOne({ _id: patientId }, { $set: { hasSummary: true }, $addToSet: identifiers })) return;
+      if (newest) return false;
+      if (await this.patients.updateOne({ _id: patientId }, { $set: { hasSummary: true }, $addToSet: identifiers })) return false;
       // Not stored yet: its first push stopped after claiming the identifiers.
-      if (await this.insertWhole(whole())) return;
+      if (await this.insertWhole(whole())) return false;
     }
     throw new Error('could not record the patient after concurrent attempts');
   }

@@ -1,7 +1,7 @@
 import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import type { DocumentCollection, DocumentDatabase } from './document-collection.js';
 import type { DocumentCache } from './document-cache.js';
-import { currentOf, PatientChanges } from './patient-changes.js';
+import { currentOf, PatientChanges, type FirstDocument } from './patient-changes.js';
 import { versionKey, VersionedResources } from './versioned-resources.js';
 
 /** What is known of a stored IPS document; the bytes of each version live apart. */
@@ -140,7 +140,7 @@ export class SummaryRepository {
    * Concurrent readers share one read.
    */
   async currentForPatient(patientId: string): Promise<CurrentSummaryRef | null> {
-    const current = currentOf(await this.changes.recent(patientId, this.currentSummaryTtlMs));
+    const current = currentOf(await this.changes.withDocuments(patientId, this.currentSummaryTtlMs));
     return current ? { summaryId: current.summaryId, versionId: current.versionId, lastUpdated: current.lastUpdated } : null;
   }
 
@@ -149,7 +149,7 @@ export class SummaryRepository {
    * writer stopped after the record, before the change, is completed by its retry).
    */
   async ensureListed(record: SummaryRecord): Promise<void> {
-    const known = (await this.changes.recent(record.patientId, this.currentSummaryTtlMs)).documents.get(record._id);
+    const known = (await this.changes.withDocuments(record.patientId, this.currentSummaryTtlMs)).documents.get(record._id);
     if (known && known.versionId >= record.versionId) return;
     await this.list(record);
   }
@@ -160,6 +160,19 @@ export class SummaryRepository {
    */
   patientMinted(patientId: string): void {
     this.changes.minted(patientId);
+  }
+
+  /**
+   * How a new patient's record lists this, their first document ({@link FirstDocument}): stored
+   * with the patient, in place of a change entry ({@link list}); then {@link listedWithPatient}.
+   */
+  static firstDocumentOf(record: Pick<SummaryRecord, '_id' | 'timestampMs' | 'lastUpdated'>): FirstDocument {
+    return { summaryId: record._id, timestampMs: record.timestampMs, lastUpdated: record.lastUpdated };
+  }
+
+  /** Notes that the patient's record, just stored by this instance, lists the document ({@link firstDocumentOf}): it may now be the current summary. */
+  listedWithPatient(record: Pick<SummaryRecord, '_id' | 'patientId' | 'timestampMs' | 'lastUpdated'>): void {
+    this.changes.listedWithPatient(record.patientId, SummaryRepository.firstDocumentOf(record));
   }
 
   /** Enters the record's version among the patient's changes: it may now be the current summary. */

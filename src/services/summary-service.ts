@@ -18,7 +18,7 @@ import { IPS_BUNDLE_PROFILE } from '../validation/index.js';
 import type { DocumentValidator } from '../validation/index.js';
 import { DuplicateKeyError } from '../repositories/document-collection.js';
 import type { PatientRepository } from '../repositories/patient-repository.js';
-import type { SummaryRecord, SummaryRepository, SummaryVersion } from '../repositories/summary-repository.js';
+import { SummaryRepository, type SummaryRecord, type SummaryVersion } from '../repositories/summary-repository.js';
 
 /** A stored document version as it leaves the node: its record and its serialised bytes. */
 export interface StoredSummary {
@@ -175,11 +175,17 @@ export class SummaryService {
       return this.retried(winner, documentOf(), facts, winner.patientId === patientId ? disclosure : await this.gate.open(access, winner.patientId));
     }
     disclosure.touched(`Bundle/${id}`);
-    // After the commit point, independent of each other: one round trip's wait for both.
-    await Promise.all([
-      this.summaries.list(record),
-      this.patients.recordDocument(patientId, facts.timestampMs, patient, this.patientJson(facts, patientId, now), newPatient),
-    ]);
+    const patientJson = this.patientJson(facts, patientId, now);
+    if (newPatient) {
+      // After the commit point: the new patient's record lists the document (one insert for both);
+      // if a racing push of the patient stored the record first, the document is listed apart.
+      const listed = await this.patients.recordDocument(patientId, facts.timestampMs, patient, patientJson, true, SummaryRepository.firstDocumentOf(record));
+      if (listed) this.summaries.listedWithPatient(record);
+      else await this.summaries.list(record);
+    } else {
+      // After the commit point, independent of each other: one round trip's wait for both.
+      await Promise.all([this.summaries.list(record), this.patients.recordDocument(patientId, facts.timestampMs, patient, patientJson)]);
+    }
     return { created: true, record, versionId: 1, lastUpdated: now, bytes, notes: facts.notes };
   }
 

@@ -37,13 +37,12 @@ describe.each(backends)('database operations per request on the $name', (backend
     return database.operations;
   }
 
-  it('a push of a new document of a new patient: token, claim (the patient just minted has no changes to probe), the record holding the bytes, change and patient together, audit', async () => {
+  it("a push of a new document of a new patient: token, claim (the patient just minted has no changes to probe), the record holding the bytes, the patient's record listing it, audit", async () => {
     const operations = await operationsOf(() => send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-1', '2026-01-02T00:00:00Z')), 201);
     expect(operations).toEqual([
       'token_uses.insertEach',
       'patient_identifiers.insertOne',
       'summaries.insertOne',
-      'patient_changes.insertOne',
       'patients.insertOne',
       'audit_events.insertMany',
     ]);
@@ -52,9 +51,37 @@ describe.each(backends)('database operations per request on the $name', (backend
     expect(database.waits.filter((wait) => wait.join() !== 'token_uses.insertEach')).toEqual([
       expect.arrayContaining(['patient_identifiers.insertOne']),
       ['summaries.insertOne'],
-      ['patient_changes.insertOne', 'patients.insertOne'],
+      ['patients.insertOne'],
       ['audit_events.insertMany'],
     ]);
+  });
+
+  it("another instance's $summary of a new patient: the patient's record (listing their first document) is read once, then the probe alone", async () => {
+    const pushed = await send(node.server, 'POST', '/fhir/Bundle', documentFor('RT-5', '2026-01-02T00:00:00Z'));
+    const id = bodyOf<Json>(pushed)['id'] as string;
+    const patient = bodyOf<Json>(await node.server.inject('/fhir/Patient?identifier=urn:test:national|RT-5'))['entry'][0].resource.id as string;
+    // A Consent permitting doctors: the patient's first change entry; the document is in their record.
+    expect((await send(node.server, 'POST', '/fhir/Consent', privacyConsent(patient, { type: 'permit' }))).statusCode).toBe(201);
+    const twin = await buildTestNode({ name: 'shared', open: async () => ({ database, cleanup: async () => undefined }) }, { PONTIS_CURRENT_SUMMARY_TTL_MS: '60000' });
+    try {
+      const summary = async () =>
+        twin.server.inject({ url: '/fhir/Patient/$summary?identifier=urn:test:national|RT-5', headers: { authorization: `Bearer ${await mintDemoToken({ audience: twin.config.baseUrl })}` } });
+      database.reset();
+      // Its first request starts its audit chain, and reads the patient's record.
+      expect((await summary()).statusCode).toBe(200);
+      const first = await summary();
+      expect(first.statusCode).toBe(200);
+      expect(database.operations.filter((o) => o.startsWith('patients.'))).toEqual(['patients.findOne']);
+      expect(bodyOf<Json>(first)['id']).toBe(id);
+      await twin.store.requestCounts.reconcile();
+      database.reset();
+      const again = await summary();
+      expect(again.statusCode).toBe(200);
+      expect(bodyOf<Json>(again)['id']).toBe(id);
+      expect(database.operations).toEqual(['patient_identifiers.findOne', 'patient_changes.findOne', 'audit_events.insertMany']);
+    } finally {
+      await twin.cleanup();
+    }
   });
 
   it("a read of a Bundle by id by its source: the record (with version 1's bytes, kept until the gate opens), the audit (a hospital's decision reads no Consents)", async () => {

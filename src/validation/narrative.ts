@@ -68,6 +68,12 @@ const remembered = new Map<number, { text: string; findings: NarrativeFindings }
 let rememberedChars = 0;
 /** What the memo may hold, in characters of narrative (the texts are its keys): about 32 MB. */
 const MEMO_CHARS = 16 * 1024 * 1024;
+/**
+ * Texts kept under one fingerprint. Narratives made from one template (same length, a date or a
+ * name changed where no character is sampled) share a fingerprint: unbounded, each new one was
+ * compared with every earlier one, in full, a few milliseconds per document once hundreds were kept.
+ */
+const BUCKET_TEXTS = 4;
 
 /** Length and about 32 characters spread over the text, as a small integer. */
 function fingerprint(text: string): number {
@@ -81,7 +87,7 @@ function fingerprint(text: string): number {
 /**
  * {@link checkNarrative}, remembered per narrative text (a pure function of it; the same
  * narratives come back as a document is pushed, read, redacted and sent). Bounded by the
- * characters it holds; emptied when full.
+ * characters it holds (emptied when full) and by the texts kept per fingerprint.
  */
 export function narrativeFindings(xhtml: string): NarrativeFindings {
   const key = fingerprint(xhtml);
@@ -100,6 +106,8 @@ export function narrativeFindings(xhtml: string): NarrativeFindings {
       bucket = [];
       remembered.set(key, bucket);
     }
+    // The oldest text under this fingerprint makes room (the bucket is in insertion order).
+    if (bucket.length >= BUCKET_TEXTS) rememberedChars -= bucket.shift()!.text.length;
     bucket.push({ text: xhtml, findings });
     rememberedChars += xhtml.length;
   }

@@ -23,7 +23,7 @@ export interface ReplayGuard {
 }
 
 /**
- * How a token's use is named where it is claimed (`token_uses`, or the audit record of the
+ * How a token's use is named where it is claimed (`claims`, or the audit record of the
  * request): sha256 of issuer and jti, since the token id is the issuer's, not ours to keep verbatim.
  */
 export function tokenUseId(issuer: string, jti: string): string {
@@ -45,17 +45,20 @@ export function auditClaimOf(requester: Requester): string | undefined {
   return claimedByAudit.get(requester);
 }
 
-/** Write tokens whose single-use claim was started, not awaited, by {@link TokenVerifier.verify}. */
-const claimUnderWay = new WeakMap<Requester, Promise<void>>();
+/** Write tokens whose single-use claim {@link TokenVerifier.verify} left to their route: each starts it once. */
+const claimDeferred = new WeakMap<Requester, () => Promise<void>>();
 
 /**
- * The single-use claim of a write token that {@link TokenVerifier.verify} started without
- * awaiting (`deferWriteClaim`): it rejects with {@link TokenRefused} on a replay. The route's
- * handler must await it before it changes anything that a replay must not change, and before
- * it answers. Undefined: the token was claimed before `verify` returned, or by its audit record.
+ * The single-use claim of a write token that {@link TokenVerifier.verify} left to its route
+ * (`deferWriteClaim`), sent by the first call (later calls get the same claim): it rejects with
+ * {@link TokenRefused} on a replay. The route's handler calls it in the same turn as its own
+ * first insert, so that both go to the server as one command, and awaits it before it changes
+ * anything that a replay must not change, and before it answers; whatever answers a request
+ * whose handler did not call it calls it then. Undefined: the token was claimed before `verify`
+ * returned, or by its audit record.
  */
 export function writeClaimOf(requester: Requester): Promise<void> | undefined {
-  return claimUnderWay.get(requester);
+  return claimDeferred.get(requester)?.();
 }
 
 /** Whether the scopes let their bearer change nothing: at least one SMART scope, none with c, u or d. */
@@ -125,9 +128,8 @@ export class TokenVerifier {
 
   /**
    * The requester a compact JWS token authenticates; throws {@link TokenRefused}.
-   * `deferWriteClaim`: a write token's single use is claimed in the background, for a route that
-   * awaits {@link writeClaimOf} itself (its claim then shares a round trip with the route's own
-   * first write, and overlaps the checks before it).
+   * `deferWriteClaim`: a write token's single use is claimed by the route, through
+   * {@link writeClaimOf} (its claim then goes out with the route's own first write, one command).
    */
   async verify(token: string, options: { deferWriteClaim?: boolean } = {}): Promise<Requester> {
     let jws: DecodedJws;
@@ -174,15 +176,22 @@ export class TokenVerifier {
       // Claimed by the request's audit record (one insert instead of two): see auditClaimOf.
       claimedByAudit.set(requester, tokenUseId(issuer.issuer, requester.tokenId));
     } else {
-      const claim = this.replay.firstUse(issuer.issuer, requester.tokenId, new Date((exp + CLOCK_TOLERANCE_S) * 1000)).then((first) => {
-        if (!first) throw new TokenRefused(TOKEN_REPLAYED);
-      });
+      const claim = (): Promise<void> =>
+        this.replay.firstUse(issuer.issuer, requester.tokenId, new Date((exp + CLOCK_TOLERANCE_S) * 1000)).then((first) => {
+          if (!first) throw new TokenRefused(TOKEN_REPLAYED);
+        });
       if (!options.deferWriteClaim) {
-        await claim;
+        await claim();
       } else {
-        // Settled by the route; a request refused before it awaits the claim must not leave an unhandled rejection.
-        claim.catch(() => undefined);
-        claimUnderWay.set(requester, claim);
+        let sent: Promise<void> | undefined;
+        claimDeferred.set(requester, () => {
+          if (!sent) {
+            sent = claim();
+            // Settled by whoever asked for it; a caller that stops before awaiting it must not leave an unhandled rejection.
+            sent.catch(() => undefined);
+          }
+          return sent;
+        });
       }
     }
     return requester;

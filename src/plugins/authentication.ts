@@ -28,12 +28,12 @@ export interface PontisRouteSettings {
    */
   audit?: AuditDeclaration | false;
   /**
-   * A write token's single use is claimed in the background and awaited by the handler
-   * ({@link settleWriteClaim}), not before the handler runs: `POST /fhir/Bundle`, whose claim
-   * shares a round trip with the identifier's claim. A replay is still refused (401) before
+   * A write token's single use is claimed by the handler ({@link writeClaimOf}) and awaited by it
+   * ({@link settleWriteClaim}), not before the handler runs: `POST /fhir/Bundle`, whose claim goes
+   * to the store in one insert with the identifier's claim. A replay is still refused (401) before
    * anything it must not change is written, and before any answer: a request refused before its
-   * handler (scope, 406, 429, 507, a bad parameter) waits for the claim too, and a replay's
-   * refusal becomes the replay's 401 ({@link answerOnceClaimed}).
+   * handler (scope, 406, 429, 507, a bad parameter) claims the token when it is answered, and a
+   * replay's refusal becomes the replay's 401 ({@link answerOnceClaimed}).
    */
   claimsTokenItself?: boolean;
 }
@@ -81,7 +81,8 @@ export async function settleWriteClaim(requester: Requester): Promise<void> {
  */
 async function answerOnceClaimed(claim: Promise<void>, request: Request, h: ResponseToolkit, logger: Logger): Promise<ResponseObject | symbol> {
   try {
-    // Settled already when the handler awaited it (every answer it gives): one microtask.
+    // Settled already when the handler awaited it (every answer it gives): one microtask; sent
+    // now when the request was refused before its handler.
     await claim;
     return h.continue;
   } catch (error) {

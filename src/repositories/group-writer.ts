@@ -5,8 +5,10 @@ interface Pending<T, R> {
 }
 
 /**
- * Group commit: an item that arrives while a write is under way waits for the next one, which
- * carries everything waiting in one call of `write`. An idle system writes at once; a busy one
+ * Group commit: items submitted in the same turn of the event loop go out in one call of
+ * `write` (a push's write-token claim and its patient identifier's claim: one command), and an
+ * item that arrives while a write is under way waits for the next one, which carries everything
+ * waiting. An idle system writes at the end of the current turn (a microtask later); a busy one
  * writes in groups. Each caller's promise settles with its own item's result, once written.
  */
 export class GroupWriter<T, R> {
@@ -23,7 +25,8 @@ export class GroupWriter<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      this.writing ??= this.drain();
+      // Drained once the current turn's synchronous work is done, so that its other items join.
+      this.writing ??= Promise.resolve().then(() => this.drain());
     });
   }
 

@@ -100,8 +100,11 @@ function heapWeight(entries: number): number {
 /**
  * The collections of patient data, bounded by {@link StoreCapacity.patientDataBytes}
  * (DEVELOPERS.md, storage); every other collection holds records bounded by the whole store.
+ * Not `claims`: it holds write tokens' uses, which a write refused for want of room must still
+ * claim (its replay is a 401); its patient identifier claims are made only by pushes the bound
+ * admitted, a few dozen bytes each.
  */
-const PATIENT_DATA = new Set(['summary_versions', 'summaries', 'patients', 'patient_identifiers', 'patient_changes', 'consent_versions', 'consents']);
+const PATIENT_DATA = new Set(['summary_versions', 'summaries', 'patients', 'patient_changes', 'consent_versions', 'consents']);
 
 /**
  * In-process collection with MongoDB query and update semantics (mingo for the general case),

@@ -4,6 +4,7 @@ import { assertDisclosed, type Disclosure } from '../access/disclosure.js';
 import { randomUUID } from 'node:crypto';
 import type { PatientFacts } from '../documents/patient-facts.js';
 import type { FirstDocument } from './patient-changes.js';
+import { CLAIMS, type IdentifierClaim } from './claims.js';
 import { DuplicateKeyError, type DocumentCollection, type DocumentDatabase, type Filter } from './document-collection.js';
 
 /** A patient as indexed from the Patient entries of their documents. */
@@ -30,12 +31,6 @@ export interface PatientRecord extends PatientFacts {
    * changes (one write fewer a new patient); absent when another push stored the record.
    */
   firstDocument?: FirstDocument;
-}
-
-/** Claim of one identifier by one patient: `_id` uniqueness makes concurrent claims safe. */
-interface IdentifierClaim {
-  _id: string;
-  patientId: string;
 }
 
 /** Search criteria on patients, already checked and normalised by the route. */
@@ -108,7 +103,8 @@ export class PatientRepository {
   private readonly holders = new LRUCache<string, string>(upToEntries(MAX_REMEMBERED_CLAIMS));
   constructor(database: DocumentDatabase) {
     this.patients = database.collection<PatientRecord>('patients');
-    this.claims = database.collection<IdentifierClaim>('patient_identifiers');
+    // Shared with the write tokens' uses: a push's two claims are one insert.
+    this.claims = database.collection<IdentifierClaim>(CLAIMS);
     this.upgrades = database.collection<{ _id: string }>('store_upgrades');
   }
 

@@ -1,6 +1,7 @@
 import type { NodeConfig } from '../config.js';
 import type { DocumentDatabase } from './document-collection.js';
 import { AuditRepository } from './audit-repository.js';
+import { moveEarlierClaims } from './claims.js';
 import { CheckpointRepository } from './checkpoint-repository.js';
 import { ConsentRepository } from './consent-repository.js';
 import { RequestBudgetRepository } from './request-budget-repository.js';
@@ -42,6 +43,7 @@ export async function storeOn(database: DocumentDatabase, options: StoreOptions)
   const checkpoints = new CheckpointRepository(database);
   const witnessed = new WitnessRepository(database);
   await summaries.ensureIndexes();
+  await moveEarlierClaims(database);
   await patients.ensureIndexes();
   await consents.ensureIndexes();
   await audit.ensureIndexes();

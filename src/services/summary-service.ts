@@ -139,10 +139,11 @@ export class SummaryService {
     // conflicting document) is found when that insert is refused, and a new document, the usual
     // push, costs no query (on FerretDB 1.x a scan of every document).
     const patient = patientFacts(facts.patient);
-    // A write token claimed by its route (POST /fhir/Bundle): the claim shares its round trip with
-    // the identifier's claim, which a replay may leave behind for one new identifier (as a crash
-    // after it does: nothing reads it until a document is stored); a claim linking several
-    // identifiers to one patient is made only once the token is known not to be a replay.
+    // A write token claimed by its route (POST /fhir/Bundle): sent here, in the same turn as the
+    // identifier's claim, so that both go out as one insert (`claims`); a replay may leave the
+    // identifier's claim behind for one new identifier (as a crash after it does: nothing reads it
+    // until a document is stored); a claim linking several identifiers to one patient is made only
+    // once the token is known not to be a replay.
     const tokenClaim = writeClaimOf(access.requester);
     if (tokenClaim && patient.identifierKeys.length > 1) await tokenClaim;
     const [{ patientId, created: newPatient }] = await Promise.all([this.patients.resolve(patient.identifierKeys), tokenClaim]);

@@ -172,7 +172,7 @@ describe('a push token whose claim the store could not make, refused before the 
     async open() {
       const opened = await memoryBackend.open();
       const database = new InterceptingDatabase(opened.database, (operation, call) =>
-        failClaims && operation === 'token_uses.insertEach' ? Promise.reject(new Error('store unreachable')) : call(),
+        failClaims && operation === 'claims.insertOne' ? Promise.reject(new Error('store unreachable')) : call(),
       );
       return { database, cleanup: opened.cleanup };
     },

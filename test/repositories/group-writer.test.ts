@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { GroupWriter } from '../../src/repositories/group-writer.js';
 
 describe('group writes', () => {
-  it('write at once when idle, then everything that waited in one group, each caller getting its own result', async () => {
+  it('write what one turn submitted together, then everything that waited in one group, each caller getting its own result', async () => {
     const groups: number[][] = [];
     let release!: () => void;
     const firstWrite = new Promise<void>((resolve) => (release = resolve));
@@ -11,11 +11,15 @@ describe('group writes', () => {
       if (groups.length === 1) await firstWrite;
       return items.map((i) => i * 10);
     });
-    const first = writer.submit(1);
-    const waiting = [writer.submit(2), writer.submit(3), writer.submit(4)];
+    const first = [writer.submit(1), writer.submit(2)];
+    // The first group is under way: these wait for it.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(groups).toEqual([[1, 2]]);
+    const waiting = [writer.submit(3), writer.submit(4), writer.submit(5)];
     release();
-    expect(await Promise.all([first, ...waiting])).toEqual([10, 20, 30, 40]);
-    expect(groups).toEqual([[1], [2, 3, 4]]);
+    expect(await Promise.all([...first, ...waiting])).toEqual([10, 20, 30, 40, 50]);
+    expect(groups).toEqual([[1, 2], [3, 4, 5]]);
   });
 
   it('reject every item of a failed group, and keep writing later ones', async () => {

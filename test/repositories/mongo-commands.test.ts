@@ -66,10 +66,27 @@ describe('the MongoDB store on the wire', () => {
   it('sends concurrent single inserts into one collection together, each stored', async () => {
     const things = database.collection<{ _id: string; n: number }>('wire_things');
     const before = counter.count('insert');
+    // Submitted in one turn: one command.
     await Promise.all(Array.from({ length: 8 }, (_, n) => things.insertOne({ _id: `w${n}`, n })));
-    // The first goes at once; the seven arriving while it is under way go in the next command.
-    expect(counter.count('insert') - before).toBe(2);
-    expect((await things.find({}, { sort: { _id: 1 } })).map((d) => d.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(counter.count('insert') - before).toBe(1);
+    // One, then seven in a later turn (while it is under way, or after): the seven in one more command.
+    const first = things.insertOne({ _id: 'x0', n: 0 });
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all([first, ...Array.from({ length: 7 }, (_, n) => things.insertOne({ _id: `x${n + 1}`, n: n + 1 }))]);
+    expect(counter.count('insert') - before).toBe(3);
+    expect((await things.find({}, { sort: { _id: 1 } })).map((d) => d._id)).toEqual([...Array.from({ length: 8 }, (_, n) => `w${n}`), ...Array.from({ length: 8 }, (_, n) => `x${n}`)]);
+  });
+
+  it("sends a push's two claims, its write token's and its new patient's identifier's, as one insert", async () => {
+    const store = await storeOn(database, { currentSummaryTtlMs: 1000, documentCacheBytes: 2 ** 20 });
+    // The first use sweeps expired token uses: not what is counted here.
+    await store.tokenUses.firstUse('iss', randomUUID(), new Date(Date.now() + 60_000));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = counter.count('insert');
+    const [resolved, first] = await Promise.all([store.patients.resolve([`urn:test|${randomUUID()}`]), store.tokenUses.firstUse('iss', randomUUID(), new Date(Date.now() + 60_000))]);
+    expect(resolved.created).toBe(true);
+    expect(first).toBe(true);
+    expect(counter.count('insert') - before).toBe(1);
   });
 
   it('keeps no index that no query uses: those of earlier releases are dropped when the store opens, again and again', async () => {

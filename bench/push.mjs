@@ -23,6 +23,12 @@
 // BENCH_PORT (18200) is the first of the ports the nodes listen on (a run takes a few after it).
 // BENCH_CPU_PROF=<folder> runs the nodes under `node --cpu-prof` (one .cpuprofile per thread, written at exit). BENCH_STORED=<n> first pushes n documents into
 // each node's store (the cost as the store grows; the node's memory after them is reported).
+// BENCH_BARE (1; 0 to leave out) also runs, on the first store's turn, bench/bare-push-server.mjs: bare
+// hapi answering the same pushes with the same bytes and compression after a busy loop of the
+// node's event-loop CPU per push (this version's, measured in the row just before) and, for a
+// document at or above PONTIS_VALIDATION_WORKER_BYTES (64 KB, which the node validates on its
+// workers), one of the rest of its CPU on a worker thread, so that each push row's p95/p50 stands
+// beside what a single event loop gives at that CPU under this client.
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -44,6 +50,8 @@ const STORED = Number(process.env.BENCH_STORED ?? 0);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 40);
 const RATE = Number(process.env.BENCH_RATE ?? 0);
 const FIRST_PORT = Number(process.env.BENCH_PORT ?? 18200);
+const BARE = process.env.BENCH_BARE !== '0';
+const BARE_NAME = 'bare hapi (same bytes, busy loop)';
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 /** `NAME=value,NAME=value` as an environment. */
@@ -109,6 +117,37 @@ async function startNode(build, port, mongodbUri, env = {}) {
   const pushed = await (await fetch(`${base(port)}/Bundle`, { method: 'POST', headers: await his('system/Bundle.c'), body: JSON.stringify(documents['all-sections']) })).json();
   const patientId = await permitSharing(base(port), pushed, his);
   return { child, port, summaryUrl: `${base(port)}/Patient/${patientId}/$summary` };
+}
+
+/** bench/bare-push-server.mjs on `port`: a node-like object for the push workloads. */
+async function startBare(port) {
+  const { child } = await startProcess([join(ROOT, 'bench/bare-push-server.mjs'), String(port)], {}, /listening on/);
+  return { child, port, bare: true };
+}
+
+/** Sets the bare server's busy loops per request: on its event loop, on a worker. */
+async function setBusy(node, loopMs, workerMs = 0) {
+  const response = await fetch(`http://127.0.0.1:${node.port}/busy/${loopMs.toFixed(3)}/${workerMs.toFixed(3)}`, { method: 'PUT' });
+  if (!response.ok) throw new Error(`bare server: ${response.status}`);
+}
+
+/**
+ * The bare server's own event-loop CPU per push of each document (hapi, payload, compression),
+ * with no busy loop: what its busy loop adds to, to match the node's.
+ */
+async function bareOverhead(node) {
+  const overhead = {};
+  await setBusy(node, 0);
+  for (const name of WORKLOADS.filter((w) => w in documents)) {
+    const options = await workload(name, node, 10);
+    const before = { loop: cpuSeconds(node.child.pid, true), all: cpuSeconds(node.child.pid) };
+    const result = await autocannon({ ...options, duration: 3 });
+    const perPush = (seconds) => (seconds * 1000) / result.requests.total;
+    overhead[name] = { loop: perPush(cpuSeconds(node.child.pid, true) - before.loop), rest: perPush(cpuSeconds(node.child.pid) - before.all) };
+    overhead[name].rest -= overhead[name].loop;
+  }
+  process.stdout.write(`${JSON.stringify({ bareEventLoopCpuMsPerPush: overhead })}\n`);
+  return overhead;
 }
 
 /** Load options for one workload against a node. */
@@ -209,12 +248,23 @@ async function main() {
     for (const store of STORES) {
       const nodes = [];
       for (const build of builds) nodes.push({ build, node: await startNode(build, port++, store === 'embedded' ? '' : mongo.uri) });
-      for (const { build, node } of nodes) await preload(build, node);
+      const bare = BARE && store === STORES[0] && WORKLOADS.some((w) => w in documents) ? await startBare(port++) : undefined;
+      if (bare) nodes.push({ build: { name: BARE_NAME }, node: bare });
+      for (const { build, node } of nodes) if (!node.bare) await preload(build, node);
       for (const { node } of nodes) await warmUp(node);
+      const overhead = bare ? await bareOverhead(bare) : {};
       try {
         for (const name of WORKLOADS) {
           for (const connections of CONCURRENCY) {
             for (const { build, node } of nodes) {
+              if (node.bare) {
+                if (!(name in documents)) continue;
+                // This version's CPU per push in this very run, less the bare server's own.
+                const matched = rows.find((r) => r.build === builds[0].name && r.store === store && r.workload === name && r.connections === connections);
+                const offloaded = Buffer.byteLength(JSON.stringify(documents[name])) >= Number(builds[0].env.PONTIS_VALIDATION_WORKER_BYTES ?? 64 * 1024);
+                const rest = matched.nodeCpuMsPerRequest - matched.eventLoopCpuMsPerRequest - overhead[name].rest;
+                await setBusy(node, Math.max(0, matched.eventLoopCpuMsPerRequest - overhead[name].loop), offloaded ? Math.max(0, rest) : 0);
+              }
               const options = { ...(await workload(name, node, connections)), ...(RATE > 0 ? { overallRate: RATE } : {}) };
               const loadAverage = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
               const before = { node: cpuSeconds(node.child.pid), loop: cpuSeconds(node.child.pid, true), db: cpuSeconds(dbPid), at: performance.now() };
@@ -249,13 +299,13 @@ async function main() {
   writeFileSync(join(ROOT, 'bench/results/push.json'), `${JSON.stringify(report, null, 2)}\n`);
   const f = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '');
   process.stdout.write(`\n${machine()}; ${DURATION} s per run; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
-  process.stdout.write('| what | store | build | conn. | req/s | p50 ms | p95 ms | p99 ms | node CPU ms/req | of it event loop | FerretDB CPU ms/req | node cores | load avg. | vs previous: req/s, CPU/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| what | store | build | conn. | req/s | p50 ms | p95 ms | p99 ms | p95/p50 | node CPU ms/req | of it event loop | FerretDB CPU ms/req | node cores | load avg. | vs previous: req/s, CPU/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     const previous = builds.length > 1 && r.build === builds[0].name
       ? rows.find((p) => p.build === builds[1].name && p.store === r.store && p.workload === r.workload && p.connections === r.connections)
       : undefined;
     const vs = previous ? `${f(r.rps / previous.rps)}×, ${f(r.nodeCpuMsPerRequest / previous.nodeCpuMsPerRequest)}×` : '';
-    process.stdout.write(`| ${r.name} | ${r.store} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.nodeCpuMsPerRequest)} | ${f(r.eventLoopCpuMsPerRequest)} | ${f(r.dbCpuMsPerRequest)} | ${f(r.nodeCores)} | ${f(r.loadAverage, 1)} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
+    process.stdout.write(`| ${r.name} | ${r.store} | ${r.build} | ${r.connections} | ${r.rps} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.p95 / r.p50)} | ${f(r.nodeCpuMsPerRequest)} | ${f(r.eventLoopCpuMsPerRequest)} | ${f(r.dbCpuMsPerRequest)} | ${f(r.nodeCores)} | ${f(r.loadAverage, 1)} | ${vs} | ${r.non2xx} | ${r.errors} |\n`);
   }
   process.stdout.write('\nDatabase commands per request, counted on the wire (FerretDB):\n\n| build | request | commands | by command |\n|---|---|---|---|\n');
   for (const [build, kinds] of Object.entries(roundTrips)) {

@@ -131,17 +131,23 @@ export function checkDocumentRules(document: unknown): DocumentCheck {
   entries.forEach((entry, i) => {
     const resource = isJsonObject(entry) ? entry['resource'] : undefined;
     if (!isJsonObject(resource)) return;
-    const local = containedIds(resource);
-    visitReferences(resource, (reference, path) => {
+    let local: Set<string> | undefined;
+    const problemOf = (reference: string): string | undefined => {
       if (reference.startsWith('#')) {
-        if (reference !== '#' && !local.has(reference.slice(1))) {
-          problems.push(invalid(path, 'contained reference resolves to no contained resource'));
-        }
-        return;
+        return reference !== '#' && !(local ??= containedIds(resource)).has(reference.slice(1)) ? 'contained reference resolves to no contained resource' : undefined;
       }
-      if (resolver.resolve(reference, i) === undefined) {
-        problems.push(invalid(path, 'reference does not resolve to an entry of this document (documents must be self-contained)'));
-      }
+      return resolver.resolve(reference, i) === undefined ? 'reference does not resolve to an entry of this document (documents must be self-contained)' : undefined;
+    };
+    // A walk without paths first: they are built (a string per member walked) only for a
+    // resource with a reference to report, by a second walk.
+    let dangling = false;
+    visitReferences(resource, (reference) => {
+      dangling ||= problemOf(reference) !== undefined;
+    });
+    if (!dangling) return;
+    visitReferences(resource, (reference, path) => {
+      const problem = problemOf(reference);
+      if (problem !== undefined) problems.push(invalid(path, problem));
     }, `Bundle.entry[${i}].resource`);
   });
 

@@ -20,7 +20,8 @@ export function visitReferences(node: unknown, visit: (reference: string, path: 
     return;
   }
   if (!isJsonObject(node)) return;
-  for (const key of Object.keys(node)) {
+  // for..in rather than Object.keys (an array per object): parsed JSON has no inherited enumerable members.
+  for (const key in node) {
     const value = node[key];
     if (key === 'reference' && typeof value === 'string') visit(value, path === undefined ? '' : `${path}.reference`);
     else if (typeof value === 'object' && value !== null) visitReferences(value, visit, path === undefined ? undefined : `${path}.${key}`);
@@ -53,7 +54,8 @@ export class BundleReferenceResolver {
       const fullUrl = typeof e['fullUrl'] === 'string' ? e['fullUrl'] : undefined;
       const view: EntryView = {
         fullUrl,
-        base: fullUrl === undefined ? undefined : RESTFUL_FULL_URL.exec(fullUrl)?.[1],
+        // A URN (most documents' fullUrls) has no '/': no base, and no regular expression run.
+        base: fullUrl === undefined || !fullUrl.includes('/') ? undefined : RESTFUL_FULL_URL.exec(fullUrl)?.[1],
         resourceType: typeof resource['resourceType'] === 'string' ? resource['resourceType'] : undefined,
         id: typeof resource['id'] === 'string' ? resource['id'] : undefined,
       };

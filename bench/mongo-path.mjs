@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The storage side of a push on the MongoDB path, in this one process: the repository calls a push
-// of a new patient's minimal document makes (token claim, identifier claim, the document's insert,
-// the patient and their change, the audit record, batched as the node batches them), without HTTP,
+// of a new patient's minimal document makes (token claim and identifier claim in one turn, the
+// document's insert, the patient (listing the document, or with a change entry in builds before
+// issue 16's fifth session), the audit record, batched as the node batches them), without HTTP,
 // validation or crypto. Reports the CPU of this process (the driver, BSON, the repositories) and of
 // FerretDB per push, each build beside the other in alternating chunks: the node-side cost of the
 // MongoDB path on its own, steadier on a loaded machine than the HTTP benchmark.
@@ -62,7 +63,14 @@ async function open(build, uri) {
     const record = { _id: randomUUID(), identifierKey: `urn:ietf:rfc:3986|${value}`, patientId, timestampMs: now.getTime(), versionId: 1, lastUpdated: now, contentHash: value };
     await store.summaries.create(record, DOCUMENT, 'bench');
     const facts = { family: ['deboer'], given: ['martha'], birthDate: '1972-05-01', gender: 'female', identifierKeys: [key], identifierSystems: ['urn:oid:2.16.840.1.113883.2.4.6.3'], identifierValues: [value] };
-    await Promise.all([store.summaries.list(record), store.patients.recordDocument(patientId, record.timestampMs, facts, PATIENT_JSON, created)]);
+    if (created && store.summaries.listedWithPatient) {
+      // Builds whose new patient's record lists its first document (no change entry of its own).
+      const listed = await store.patients.recordDocument(patientId, record.timestampMs, facts, PATIENT_JSON, true, store.summaries.constructor.firstDocumentOf(record));
+      if (listed) store.summaries.listedWithPatient(record);
+      else await store.summaries.list(record);
+    } else {
+      await Promise.all([store.summaries.list(record), store.patients.recordDocument(patientId, record.timestampMs, facts, PATIENT_JSON, created)]);
+    }
     seq += 1;
     await audit.submit({ _id: `${chain}:${String(seq).padStart(12, '0')}`, chain, seq, recordedMs: Date.now(), patientIds: [patientId], breakGlass: false, prevHash: value, hash: value, json: AUDIT_JSON });
   };

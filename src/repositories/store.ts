@@ -50,6 +50,7 @@ export async function storeOn(database: DocumentDatabase, options: StoreOptions)
   await checkpoints.ensureIndexes();
   await witnessed.ensureIndexes();
   const requestCounts = new RequestBudgetRepository(database);
+  const tokenUses = new TokenUseRepository(database);
   return {
     database,
     summaries,
@@ -58,9 +59,10 @@ export async function storeOn(database: DocumentDatabase, options: StoreOptions)
     audit,
     checkpoints,
     witnessed,
-    tokenUses: new TokenUseRepository(database),
+    tokenUses,
     requestCounts,
     async close() {
+      tokenUses.close();
       await requestCounts.close();
       await database.close();
     },

@@ -12,19 +12,27 @@ const SWEEP_INTERVAL_MS = 60_000;
  */
 export class TokenUseRepository implements ReplayGuard {
   private readonly uses: DocumentCollection<TokenUse>;
-  private nextSweep = 0;
+  /** Sweeps expired uses once a minute, off every request's path (a scan of the claims on FerretDB). */
+  private readonly sweeper: NodeJS.Timeout;
   constructor(database: DocumentDatabase) {
     this.uses = database.collection<TokenUse>(CLAIMS);
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), SWEEP_INTERVAL_MS).unref();
+  }
+
+  /**
+   * Removes the uses of expired tokens: they can never be replayed (the token is refused as
+   * expired first). Identifier claims have no expiry: the filter never matches them.
+   */
+  async sweep(): Promise<void> {
+    await this.uses.deleteMany({ expiresAt: { $lt: new Date() } });
+  }
+
+  /** Stops the sweeps (the store closes). */
+  close(): void {
+    clearInterval(this.sweeper);
   }
 
   async firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
-    const now = Date.now();
-    if (now >= this.nextSweep) {
-      this.nextSweep = now + SWEEP_INTERVAL_MS;
-      // Expired ids can never be replayed (the token is refused as expired first). Identifier
-      // claims have no expiry: the filter never matches them.
-      void this.uses.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
-    }
     try {
       await this.uses.insertOne({ _id: tokenUseId(issuer, jti), expiresAt });
       return true;

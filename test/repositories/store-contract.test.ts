@@ -192,6 +192,8 @@ describe.each(backends)('storage contract on the $name', (backend) => {
       const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).firstUse('iss', 'jti-1', expires)));
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await a.firstUse('iss', 'jti-2', expires)).toBe(true);
+      a.close();
+      b.close();
     });
 
     it('insert many in order, and delete many', async () => {

@@ -10,9 +10,14 @@
 // BENCH_BASELINE=<folder with an earlier build> measures it beside this build. BENCH_CONCURRENCY
 // (1,10), BENCH_CHUNK (200 pushes), BENCH_ROUNDS (6), BENCH_STORES (ferretdb,embedded).
 // BENCH_ENV / BENCH_BASELINE_ENV (`NAME=value,...`): environment while each build's store opens.
-import { execFileSync } from 'node:child_process';
+// BENCH_UNIX=1 starts FerretDB listening on a Unix domain socket too; a build whose environment
+// has BENCH_TRANSPORT=unix connects through it (e.g. BENCH_BASELINE=. BENCH_ENV=BENCH_TRANSPORT=unix:
+// the same build over both transports, in the same run).
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMongoTestServer, stopMongoTestServer, NO_SERVER_HELP } from '../scripts/mongo-test-server.mjs';
@@ -44,7 +49,8 @@ async function open(build, uri) {
   const [{ storeOn }, { GroupWriter }, { MemoryDatabase }] = await Promise.all(['repositories/store.js', 'repositories/group-writer.js', 'repositories/memory-database.js'].map(at));
   const saved = { ...process.env };
   Object.assign(process.env, build.env);
-  const database = uri ? await (await at('repositories/mongo-database.js')).MongoDatabase.connect(uri, `pontis_path_${randomUUID().slice(0, 8)}`) : new MemoryDatabase({});
+  const through = uri && build.env.BENCH_TRANSPORT === 'unix' ? unixUri : uri;
+  const database = uri ? await (await at('repositories/mongo-database.js')).MongoDatabase.connect(through, `pontis_path_${randomUUID().slice(0, 8)}`) : new MemoryDatabase({});
   process.env = saved;
   const store = await storeOn(database, { currentSummaryTtlMs: 1000, documentCacheBytes: 64 * 2 ** 20 });
   const chain = `bench-${randomUUID().slice(0, 8)}`;
@@ -77,8 +83,36 @@ async function open(build, uri) {
   return { build, store, push };
 }
 
+let unixUri = '';
+
+/** FerretDB on a free loopback port and on a Unix domain socket (BENCH_UNIX=1). */
+async function startFerretDbWithUnixSocket() {
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'pontis-ferretdb-unix-'));
+  const socket = join(dataDir, 'ferretdb.sock');
+  const child = spawn(join(ROOT, '.cache/ferretdb/ferretdb'), ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--listen-addr=127.0.0.1:${port}`, `--listen-unix=${socket}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error', `--state-dir=${dataDir}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  unixUri = `mongodb://${encodeURIComponent(socket)}/`;
+  return {
+    uri: `mongodb://127.0.0.1:${port}/`,
+    process: child,
+    stop: async () => {
+      await new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function main() {
-  const mongo = STORES.includes('ferretdb') ? await startMongoTestServer() : undefined;
+  const mongo = STORES.includes('ferretdb') ? await (process.env.BENCH_UNIX === '1' ? startFerretDbWithUnixSocket() : startMongoTestServer()) : undefined;
   if (STORES.includes('ferretdb') && !mongo) throw new Error(NO_SERVER_HELP);
   const dbPid = mongo?.process?.pid;
   const rows = [];
@@ -108,7 +142,8 @@ async function main() {
       for (const node of nodes) await node.store.close();
     }
   } finally {
-    if (mongo) await stopMongoTestServer(mongo);
+    if (mongo?.stop) await mongo.stop();
+    else if (mongo) await stopMongoTestServer(mongo);
   }
   const f = (n) => (Number.isFinite(n) ? n.toFixed(3) : '');
   process.stdout.write(`\n${machine()}; ${CHUNK} pushes a chunk, ${ROUNDS} rounds; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);

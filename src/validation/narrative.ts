@@ -114,6 +114,11 @@ export function narrativeFindings(xhtml: string): NarrativeFindings {
   return findings;
 }
 
+/** How many narrative texts the memo keeps under the fingerprint of `xhtml` (for tests: it is bounded). */
+export function rememberedUnderFingerprint(xhtml: string): number {
+  return remembered.get(fingerprint(xhtml))?.length ?? 0;
+}
+
 /**
  * Checks one `Narrative.div` value (already known to be a string). A hand-written scanner: the
  * narratives are half of a typical IPS document's bytes, and regular expressions with captures

@@ -53,10 +53,27 @@ function entityAt(s: string, at: number, end: number): boolean {
   return i > from && s.charCodeAt(i) === 59;
 }
 
-/** Whether every `&` in s[from, to) is a well-formed reference. */
-function ampersandsOk(s: string, from: number, to: number): boolean {
-  for (let amp = s.indexOf('&', from); amp >= 0 && amp < to; amp = s.indexOf('&', amp + 1)) if (!entityAt(s, amp, to)) return false;
-  return true;
+/**
+ * The `&`s of one narrative, for a scan that asks about ranges in increasing order (text, then
+ * attribute values, then the next text): each `&` is searched for once. Searching from each range
+ * to the next `&` instead read to the end of the text when there was none, once per text and
+ * attribute value: quadratic in the narrative's size.
+ */
+class Ampersands {
+  /** The first `&` at or after the ranges asked about so far (-1: none left). */
+  private next: number;
+
+  constructor(private readonly s: string) {
+    this.next = s.indexOf('&');
+  }
+
+  /** Whether every `&` in s[from, to) is a well-formed reference; `from` is at or after the previous range's end. */
+  wellFormedIn(from: number, to: number): boolean {
+    const s = this.s;
+    if (this.next >= 0 && this.next < from) this.next = s.indexOf('&', from);
+    for (; this.next >= 0 && this.next < to; this.next = s.indexOf('&', this.next + 1)) if (!entityAt(s, this.next, to)) return false;
+    return true;
+  }
 }
 
 /**
@@ -134,6 +151,7 @@ export function checkNarrative(xhtml: string): NarrativeFindings {
   let rootClosed = false;
   let hasContent = false;
   let wellFormed = true;
+  const ampersands = new Ampersands(xhtml);
   const n = xhtml.length;
   let i = 0;
   scan: while (i < n) {
@@ -148,7 +166,7 @@ export function checkNarrative(xhtml: string): NarrativeFindings {
         }
       }
       if (!blank) {
-        if (stack.length === 0 || !ampersandsOk(xhtml, i, textEnd)) {
+        if (stack.length === 0 || !ampersands.wellFormedIn(i, textEnd)) {
           wellFormed = false;
           break;
         }
@@ -247,7 +265,7 @@ export function checkNarrative(xhtml: string): NarrativeFindings {
       }
       const close = xhtml.indexOf(quote === 34 ? '"' : "'", j + 1);
       const lessThan = xhtml.indexOf('<', j + 1);
-      if (close < 0 || (lessThan >= 0 && lessThan < close) || !ampersandsOk(xhtml, j + 1, close)) {
+      if (close < 0 || (lessThan >= 0 && lessThan < close) || !ampersands.wellFormedIn(j + 1, close)) {
         wellFormed = false;
         break scan;
       }

@@ -51,6 +51,7 @@ export async function storeOn(database: DocumentDatabase, options: StoreOptions)
   await witnessed.ensureIndexes();
   const requestCounts = new RequestBudgetRepository(database);
   const tokenUses = new TokenUseRepository(database);
+  await tokenUses.ensureIndexes();
   return {
     database,
     summaries,

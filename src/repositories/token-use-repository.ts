@@ -27,6 +27,15 @@ export class TokenUseRepository implements ReplayGuard {
     await this.uses.deleteMany({ expiresAt: { $lt: new Date() } });
   }
 
+  /**
+   * The index the sweep's range needs: identifier claims, which grow with the patients, share the
+   * collection and lack `expiresAt`, so the sparse index holds only the tokens' uses (MongoDB
+   * answers the sweep from it rather than reading every claim).
+   */
+  ensureIndexes(): Promise<void> {
+    return this.uses.ensureIndexes([{ name: 'token_expiry', keys: { expiresAt: 1 }, sparse: true }]);
+  }
+
   /** Stops the sweeps (the store closes). */
   close(): void {
     clearInterval(this.sweeper);

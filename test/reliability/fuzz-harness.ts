@@ -90,7 +90,7 @@ export interface FuzzReport {
 
 const PEER_FAULTS: readonly PeerFault[] = ['refuse', 'reset', 'freeze', 'garbage-bytes', 'invalid-json', 'non-fhir-json', 'slow-headers'];
 /** Collections of patient data: nothing of a refused write may be in them. */
-const PATIENT_DATA = ['summaries', 'summary_versions', 'patients', 'patient_identifiers', 'consents', 'consent_versions'];
+const PATIENT_DATA = ['summaries', 'summary_versions', 'patients', 'claims', 'consents', 'consent_versions'];
 const POLICIES = [
   { PONTIS_CONSENT_DEFAULT: 'opt-in', PONTIS_BREAK_GLASS: 'refused' },
   { PONTIS_CONSENT_DEFAULT: 'opt-out', PONTIS_BREAK_GLASS: 'allowed' },

@@ -100,6 +100,8 @@ describe('the MongoDB store on the wire', () => {
       const names = async (collection: string) => (await client.db(name).collection(collection).listIndexes().toArray()).map((i) => i['name'] as string).sort();
       expect(await names('summaries')).toEqual(['_id_', 'identifier_unique']);
       expect(await names('patients')).toEqual(['_id_', 'birth_date', 'birth_date_prefixes', 'family_prefixes', 'given_prefixes', 'identifier_values']);
+      // The token sweep's range: identifier claims share the collection and grow with the patients.
+      expect(await names('claims')).toEqual(['_id_', 'token_expiry']);
     } finally {
       await client.close();
     }

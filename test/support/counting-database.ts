@@ -22,7 +22,7 @@ export class CountingDatabase extends InterceptingDatabase {
    * Operations that run off the request path on their own schedule (the chain head, budget
    * reports, the token sweep): counted in `operations`, never in `waits`.
    */
-  offPath: (operation: string) => boolean = (operation) => operation.startsWith('audit_chains.') || operation.startsWith('request_counts.') || operation === 'token_uses.deleteMany';
+  offPath: (operation: string) => boolean = (operation) => operation.startsWith('audit_chains.') || operation.startsWith('request_counts.') || operation === 'claims.deleteMany';
   constructor(inner: DocumentDatabase) {
     super(inner, (operation, call) => {
       this.operations.push(operation);

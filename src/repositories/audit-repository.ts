@@ -17,7 +17,7 @@ export interface AuditRecord {
   /** The AuditEvent, serialised. */
   json: string;
   /**
-   * The request's token use (as `token_uses` names it), unique: a token that was not claimed up
+   * The request's token use (as `claims` names it), unique: a token that was not claimed up
    * front is claimed by its request's record. Absent when the token was claimed up front or none
    * authenticated the request.
    */

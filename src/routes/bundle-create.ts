@@ -4,7 +4,7 @@ import { utf8BodyText } from '../fhir/resource-body.js';
 import { headerOf } from '../fhir/headers.js';
 import { accessContextOf, settleWriteClaim } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
-import { ECHO_COMPRESSION, summaryResponse } from './responses.js';
+import { ECHO_COMPRESSION, echoResponse } from './responses.js';
 import { failAction, fhirJsonPayload, querySchema } from './validation.js';
 
 /** How much of the stored resource the client wants back (`Prefer: return=`). */
@@ -42,7 +42,7 @@ export function bundleCreateRoute(ctx: RouteContext): ServerRoute {
       const wanted = preferredReturn(headerOf(request, 'prefer'));
       const response =
         wanted === 'representation'
-          ? summaryResponse(h, stored, status)
+          ? await echoResponse(request, h, stored, status)
           : h
               .response(wanted === 'minimal' ? undefined : operationOutcome(stored.notes))
               .code(status)

@@ -6,7 +6,7 @@ import { preferredReturn } from './bundle-create.js';
 import { headerOf } from '../fhir/headers.js';
 import { accessContextOf } from '../plugins/authentication.js';
 import type { RouteContext } from './route-context.js';
-import { ECHO_COMPRESSION, summaryResponse } from './responses.js';
+import { ECHO_COMPRESSION, echoResponse } from './responses.js';
 import { expectedVersion, failAction, fhirId, fhirJsonPayload, querySchema } from './validation.js';
 
 /**
@@ -34,7 +34,7 @@ export function bundleUpdateRoute(ctx: RouteContext): ServerRoute {
       const wanted = preferredReturn(headerOf(request, 'prefer'));
       const response =
         wanted === 'representation'
-          ? summaryResponse(h, stored)
+          ? await echoResponse(request, h, stored)
           : h.response(wanted === 'minimal' ? undefined : operationOutcome(stored.notes)).etag(String(stored.versionId), { weak: true, vary: false });
       return response.header('Content-Location', `${ctx.config.baseUrl}/Bundle/${id}/_history/${stored.versionId}`);
     },

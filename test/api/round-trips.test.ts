@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { mintDemoToken } from '../../src/auth/demo-tokens.js';
 import { storeOn } from '../../src/repositories/store.js';
 import { counting, type CountingDatabase } from '../support/counting-database.js';
@@ -206,5 +206,35 @@ describe('the document a push echoes', () => {
     const bytes = gunzipSync(pushed.rawPayload);
     expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({ resourceType: 'Bundle', identifier: { value: 'ECHO-1-2026-01-01T00:00:00Z' } });
     expect(pushed.rawPayload.length).toBe(gzipSync(bytes, { level: 1 }).length);
+  });
+
+  it('is compressed in one piece: a Content-Length, Vary: Accept-Encoding, the ETag of the stored version', async () => {
+    const pushed = await send(node.server, 'POST', '/fhir/Bundle', documentFor('ECHO-2', '2026-01-01T00:00:00Z'), { 'accept-encoding': 'gzip, deflate' });
+    expect(pushed.statusCode).toBe(201);
+    expect(pushed.headers['content-encoding']).toBe('gzip');
+    expect(pushed.headers['transfer-encoding']).toBeUndefined();
+    expect(Number(pushed.headers['content-length'])).toBe(pushed.rawPayload.length);
+    expect(String(pushed.headers['vary'])).toMatch(/accept-encoding/i);
+    const id = JSON.parse(gunzipSync(pushed.rawPayload).toString('utf8')).id as string;
+    expect(pushed.headers['etag']).toBe('W/"1"');
+
+    const current = JSON.parse(gunzipSync(pushed.rawPayload).toString('utf8')) as Json;
+    const updated = await send(node.server, 'PUT', `/fhir/Bundle/${id}`, { ...current, language: 'de-AT' }, { 'if-match': 'W/"1"', 'accept-encoding': 'gzip' });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.headers['content-encoding']).toBe('gzip');
+    expect(Number(updated.headers['content-length'])).toBe(updated.rawPayload.length);
+    expect(updated.headers['etag']).toBe('W/"2"');
+    expect(JSON.parse(gunzipSync(updated.rawPayload).toString('utf8'))).toMatchObject({ id, language: 'de-AT', meta: { versionId: '2' } });
+  });
+
+  it('is deflated or left as it is when the client asks so', async () => {
+    const deflated = await send(node.server, 'POST', '/fhir/Bundle', documentFor('ECHO-3', '2026-01-01T00:00:00Z'), { 'accept-encoding': 'deflate' });
+    expect(deflated.statusCode).toBe(201);
+    expect(deflated.headers['content-encoding']).toBe('deflate');
+    expect(JSON.parse(inflateSync(deflated.rawPayload).toString('utf8'))).toMatchObject({ resourceType: 'Bundle' });
+    const plain = await send(node.server, 'POST', '/fhir/Bundle', documentFor('ECHO-4', '2026-01-01T00:00:00Z'), { 'accept-encoding': 'identity' });
+    expect(plain.statusCode).toBe(201);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(plain.payload)).toMatchObject({ resourceType: 'Bundle', identifier: { value: 'ECHO-4-2026-01-01T00:00:00Z' } });
   });
 });

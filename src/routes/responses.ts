@@ -32,14 +32,12 @@ export const ECHO_COMPRESSION: NonNullable<RouteOptions['compression']> = { gzip
 
 const gzipped = promisify(gzip);
 
-/** Below this size an echo goes uncompressed, as hapi's own `compression.minBytes` (its default) has it. */
-const ECHO_MIN_BYTES = 1024;
-
 /**
  * The echo of a version just stored ({@link summaryResponse}), gzip-compressed in one piece when
  * the client takes gzip: one task on libuv's pool instead of hapi's compression stream, whose
  * chunks each cross to the pool and back and whose answer is chunked. Same headers as hapi's
- * stream gives (Content-Encoding, Vary), with a Content-Length.
+ * stream gives (Content-Encoding, Vary), with a Content-Length; the server's compression settings
+ * (off, or `minBytes`) apply as they do to the stream.
  */
 export async function echoResponse(
   request: Request,
@@ -47,7 +45,10 @@ export async function echoResponse(
   stored: Pick<StoredSummary, 'versionId' | 'lastUpdated' | 'bytes' | 'redaction'>,
   status = 200,
 ): Promise<ResponseObject> {
-  if (request.info.acceptEncoding !== 'gzip' || stored.bytes.length < ECHO_MIN_BYTES) return summaryResponse(h, stored, status);
+  const compression = request.server.settings.compression;
+  // hapi resolves the setting to false or an object with its minBytes (default 1024) at start-up.
+  const minBytes = typeof compression === 'object' ? (compression.minBytes ?? 1024) : 1024;
+  if (!compression || request.info.acceptEncoding !== 'gzip' || stored.bytes.length < minBytes) return summaryResponse(h, stored, status);
   const packed = await gzipped(stored.bytes, { level: 1 });
   return summaryResponse(h, { ...stored, bytes: packed }, status).compressed('gzip').vary('accept-encoding');
 }
